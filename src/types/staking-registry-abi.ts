@@ -1,0 +1,135 @@
+/**
+ * The subset of the staking provider registry's ABI that aztec-butler reads and encodes.
+ *
+ * The real registry keeps one FIFO queue of attester key stores per provider. Queue indices are
+ * half-open: entries live at `getFirstIndexInQueue(id)` .. `getLastIndexInQueue(id) - 1`, and
+ * `getProviderQueueLength(id)` equals their difference.
+ */
+
+const g1Point = {
+  type: "tuple",
+  internalType: "struct G1Point",
+  components: [
+    { name: "x", type: "uint256", internalType: "uint256" },
+    { name: "y", type: "uint256", internalType: "uint256" },
+  ],
+} as const;
+
+const g2Point = {
+  type: "tuple",
+  internalType: "struct G2Point",
+  components: [
+    { name: "x0", type: "uint256", internalType: "uint256" },
+    { name: "x1", type: "uint256", internalType: "uint256" },
+    { name: "y0", type: "uint256", internalType: "uint256" },
+    { name: "y1", type: "uint256", internalType: "uint256" },
+  ],
+} as const;
+
+const keyStoreComponents = [
+  { name: "attester", type: "address", internalType: "address" },
+  { name: "publicKeyG1", ...g1Point },
+  { name: "publicKeyG2", ...g2Point },
+  { name: "proofOfPossession", ...g1Point },
+] as const;
+
+export const stakingRegistryAbi = [
+  {
+    type: "function",
+    name: "registerProvider",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "_providerAdmin", type: "address", internalType: "address" },
+      { name: "_providerTakeRate", type: "uint16", internalType: "uint16" },
+      { name: "_providerRewardsRecipient", type: "address", internalType: "address" },
+    ],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "providerConfigurations",
+    stateMutability: "view",
+    inputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+    outputs: [
+      { name: "providerAdmin", type: "address", internalType: "address" },
+      { name: "providerTakeRate", type: "uint16", internalType: "uint16" },
+      { name: "providerRewardsRecipient", type: "address", internalType: "address" },
+    ],
+  },
+  {
+    type: "function",
+    name: "nextProviderIdentifier",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "addKeysToProvider",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "_providerIdentifier", type: "uint256", internalType: "uint256" },
+      {
+        name: "_keyStores",
+        type: "tuple[]",
+        internalType: "struct IStakingRegistry.KeyStore[]",
+        components: keyStoreComponents,
+      },
+    ],
+    outputs: [],
+  },
+  {
+    type: "function",
+    name: "getProviderQueueLength",
+    stateMutability: "view",
+    inputs: [{ name: "_providerIdentifier", type: "uint256", internalType: "uint256" }],
+    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "getFirstIndexInQueue",
+    stateMutability: "view",
+    inputs: [{ name: "_providerIdentifier", type: "uint256", internalType: "uint256" }],
+    outputs: [{ name: "", type: "uint128", internalType: "uint128" }],
+  },
+  {
+    type: "function",
+    name: "getLastIndexInQueue",
+    stateMutability: "view",
+    inputs: [{ name: "_providerIdentifier", type: "uint256", internalType: "uint256" }],
+    outputs: [{ name: "", type: "uint128", internalType: "uint128" }],
+  },
+  {
+    type: "function",
+    name: "getValueAtIndexInQueue",
+    stateMutability: "view",
+    inputs: [
+      { name: "_providerIdentifier", type: "uint256", internalType: "uint256" },
+      { name: "_index", type: "uint128", internalType: "uint128" },
+    ],
+    outputs: [
+      {
+        name: "",
+        type: "tuple",
+        internalType: "struct IStakingRegistry.KeyStore",
+        components: keyStoreComponents,
+      },
+    ],
+  },
+  {
+    type: "function",
+    name: "dripProviderQueue",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "_providerIdentifier", type: "uint256", internalType: "uint256" },
+      { name: "_numberOfKeysToDrip", type: "uint256", internalType: "uint256" },
+    ],
+    outputs: [],
+  },
+] as const;
+
+/** Registry addresses by L1 chain id, used when STAKING_REGISTRY_ADDRESS is not set. */
+export const defaultStakingRegistryByChainId: Readonly<Record<number, `0x${string}`>> = {
+  11155111: "0xc3860c45e5F0b1eF3000dbF93149756f16928ADB",
+  1: "0x042dF8f42790d6943F41C25C2132400fd727f452",
+};
