@@ -1,0 +1,363 @@
+import net from "node:net";
+
+import { bn254 } from "@noble/curves/bn254.js";
+import type { Abi, AbiFunction, AbiParameter, Address, PublicClient } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
+import {
+  addKeysToProviderQueue,
+  compileTestContract,
+  deployGse,
+  deployStakingRegistry,
+  fundAccounts,
+  makeDummyKeyStores,
+  registerProvider,
+  rpc,
+  setBalances,
+  startTestChain,
+  type TestChain,
+  type TestKeyStore,
+} from "../harness/test-chain.js";
+
+const BN254_P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n;
+
+function isOnG1(p: { x: bigint; y: bigint }): boolean {
+  return (p.y * p.y - (p.x * p.x * p.x + 3n)) % BN254_P === 0n;
+}
+
+/** A keystore with real BLS points for secret key sk (the registry does not check them). */
+function realKeyStore(sk: bigint, attester: Address): TestKeyStore {
+  const g1 = bn254.G1.Point.BASE.multiply(sk).toAffine();
+  const g2 = bn254.G2.Point.BASE.multiply(sk).toAffine();
+  const pop = bn254.G1.Point.BASE.multiply(sk + 1n).toAffine(); // not a real proof; unchecked
+  return {
+    attester,
+    publicKeyG1: { x: g1.x, y: g1.y },
+    publicKeyG2: { x0: g2.x.c0, x1: g2.x.c1, y0: g2.y.c0, y1: g2.y.c1 },
+    proofOfPossession: { x: pop.x, y: pop.y },
+  };
+}
+
+function portIsOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Only needs to compile: the harness clients must be usable where plain viem clients are expected.
+function acceptsPublicClient(_client: PublicClient): void {}
+
+describe("test chain harness", () => {
+  let chain: TestChain;
+  let registry: Address;
+
+  beforeAll(async () => {
+    chain = await startTestChain();
+    ({ address: registry } = await deployStakingRegistry(chain));
+  });
+
+  afterAll(async () => {
+    await chain?.stop();
+  });
+
+  it("starts anvil with the dev accounts", async () => {
+    acceptsPublicClient(chain.publicClient);
+    expect(chain.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(chain.chainId).toBe(31337);
+    expect(await chain.publicClient.getChainId()).toBe(31337);
+    const rpcAccounts = await rpc<string[]>(chain, "eth_accounts");
+    expect(rpcAccounts.map((a) => a.toLowerCase())).toEqual(
+      chain.accounts.map((a) => a.toLowerCase()),
+    );
+    expect(chain.privateKeys).toHaveLength(10);
+    expect(chain.walletClient.account.address).toBe(chain.accounts[0]);
+  });
+
+  it("funds accounts in one batch", async () => {
+    const fresh: Address[] = [
+      "0x1111111111111111111111111111111111111111",
+      "0x2222222222222222222222222222222222222222",
+    ];
+    await fundAccounts(chain, fresh, 5n * 10n ** 18n);
+    for (const a of fresh) {
+      expect(await chain.publicClient.getBalance({ address: a })).toBe(5n * 10n ** 18n);
+    }
+    await setBalances(chain, [{ address: fresh[0] as string, wei: 7n }]);
+    expect(await chain.publicClient.getBalance({ address: fresh[0] as Address })).toBe(7n);
+  });
+
+  it("compiles a registry whose ABI matches stakingRegistryAbi exactly", async () => {
+    const { abi } = await compileTestContract();
+    const norm = (p: AbiParameter): unknown => ({
+      name: p.name,
+      type: p.type,
+      internalType: p.internalType,
+      ...("components" in p ? { components: p.components.map(norm) } : {}),
+    });
+    for (const expected of stakingRegistryAbi) {
+      const actual = (abi as Abi).find(
+        (x): x is AbiFunction => x.type === "function" && x.name === expected.name,
+      );
+      expect(actual, expected.name).toBeDefined();
+      expect(actual?.stateMutability, expected.name).toBe(expected.stateMutability);
+      expect(actual?.inputs.map(norm), `${expected.name} inputs`).toEqual(
+        (expected.inputs as readonly AbiParameter[]).map(norm),
+      );
+      expect(actual?.outputs.map(norm), `${expected.name} outputs`).toEqual(
+        (expected.outputs as readonly AbiParameter[]).map(norm),
+      );
+    }
+  });
+
+  it("registers providers, queues keys and drips with half-open indices", async () => {
+    const admin1 = chain.accounts[1] as Address;
+    const admin2 = chain.accounts[2] as Address;
+    const first = (id: bigint) =>
+      chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getFirstIndexInQueue",
+        args: [id],
+      });
+    const last = (id: bigint) =>
+      chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getLastIndexInQueue",
+        args: [id],
+      });
+    const length = (id: bigint) =>
+      chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getProviderQueueLength",
+        args: [id],
+      });
+    const read = (what: "first" | "last" | "length", id: bigint): Promise<bigint> =>
+      what === "first" ? first(id) : what === "last" ? last(id) : length(id);
+
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "nextProviderIdentifier",
+      }),
+    ).toBe(1n);
+
+    const id1 = await registerProvider(chain, registry, admin1, 500);
+    const id2 = await registerProvider(chain, { address: registry }, admin2, 0, admin1);
+    expect(id1).toBe(1n);
+    expect(id2).toBe(2n);
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "nextProviderIdentifier",
+      }),
+    ).toBe(3n);
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "providerConfigurations",
+        args: [id2],
+      }),
+    ).toEqual([admin2, 0, admin1]);
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "providerConfigurations",
+        args: [id1],
+      }),
+    ).toEqual([admin1, 500, admin1]);
+
+    // Empty queue: first == last == 1.
+    expect(await read("first", id1)).toBe(1n);
+    expect(await read("last", id1)).toBe(1n);
+    expect(await read("length", id1)).toBe(0n);
+
+    const keys1 = [1n, 2n, 3n].map((sk, i) =>
+      realKeyStore(sk * 1_000_003n, chain.accounts[3 + i] as Address),
+    );
+    // chunkSize 2 -> two transactions, order must be preserved across them
+    const hashes = await addKeysToProviderQueue(chain, registry, id1, keys1, undefined, {
+      chunkSize: 2,
+    });
+    expect(hashes).toHaveLength(2);
+    const keys2 = makeDummyKeyStores(4);
+    await addKeysToProviderQueue(chain, registry, id2, keys2, admin2);
+
+    expect(await read("first", id1)).toBe(1n);
+    expect(await read("last", id1)).toBe(4n);
+    expect(await read("length", id1)).toBe(3n);
+    expect(await read("length", id2)).toBe(4n);
+
+    const valueAt = (id: bigint, index: bigint) =>
+      chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getValueAtIndexInQueue",
+        args: [id, index],
+      });
+    for (let i = 0; i < keys1.length; i++) {
+      expect(await valueAt(id1, BigInt(i + 1))).toEqual(keys1[i]);
+    }
+    expect(await valueAt(id2, 4n)).toEqual(keys2[3]);
+    await expect(valueAt(id1, 0n)).rejects.toThrow(/QueueIndexOutOfRange|revert/i);
+    await expect(valueAt(id1, 4n)).rejects.toThrow(/QueueIndexOutOfRange|revert/i);
+
+    // Only the provider admin may add keys.
+    await expect(
+      addKeysToProviderQueue(chain, registry, id1, keys1, chain.accounts[0] as Address),
+    ).rejects.toThrow(/NotProviderAdmin|revert/i);
+
+    // Drip two from provider 1 (permissionless).
+    const dripHash = await chain.walletClient.writeContract({
+      address: registry,
+      abi: stakingRegistryAbi,
+      functionName: "dripProviderQueue",
+      args: [id1, 2n],
+    });
+    expect((await chain.publicClient.waitForTransactionReceipt({ hash: dripHash })).status).toBe(
+      "success",
+    );
+    expect(await read("first", id1)).toBe(3n);
+    expect(await read("last", id1)).toBe(4n);
+    expect(await read("length", id1)).toBe(1n);
+    expect(await valueAt(id1, 3n)).toEqual(keys1[2]);
+    await expect(valueAt(id1, 2n)).rejects.toThrow(/QueueIndexOutOfRange|revert/i);
+    // Provider 2 untouched.
+    expect(await read("first", id2)).toBe(1n);
+    expect(await read("length", id2)).toBe(4n);
+
+    // Dripping more than the queue holds reverts.
+    await expect(
+      chain.publicClient.simulateContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "dripProviderQueue",
+        args: [id1, 2n],
+        account: chain.accounts[0] as Address,
+      }),
+    ).rejects.toThrow(/NotEnoughKeysInQueue|revert/i);
+
+    // Appending after a drip continues at `last`.
+    await addKeysToProviderQueue(chain, registry, id1, makeDummyKeyStores(2, 100));
+    expect(await read("first", id1)).toBe(3n);
+    expect(await read("last", id1)).toBe(6n);
+    expect(await valueAt(id1, 5n)).toEqual(makeDummyKeyStores(1, 101)[0]);
+  });
+
+  it("impersonates a non-dev provider admin", async () => {
+    const outsider: Address = "0x000000000000000000000000000000000000bEEF";
+    const id = await registerProvider(chain, registry, outsider);
+    await addKeysToProviderQueue(chain, registry, id, makeDummyKeyStores(3, 500));
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getProviderQueueLength",
+        args: [id],
+      }),
+    ).toBe(3n);
+  });
+
+  it("fills a queue with 1,000 keys in chunks", async () => {
+    const id = await registerProvider(chain, registry, chain.accounts[4] as Address);
+    const keys = makeDummyKeyStores(1_000, 10_000);
+    const t0 = performance.now();
+    const hashes = await addKeysToProviderQueue(chain, registry, id, keys);
+    const ms = performance.now() - t0;
+    console.log(`addKeysToProviderQueue: 1000 keys in ${hashes.length} txs, ${ms.toFixed(0)} ms`);
+    expect(hashes).toHaveLength(5);
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getProviderQueueLength",
+        args: [id],
+      }),
+    ).toBe(1_000n);
+    expect(
+      await chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getValueAtIndexInQueue",
+        args: [id, 1_000n],
+      }),
+    ).toEqual(keys[999]);
+  });
+
+  it("deploys the real GSE and computes a registration digest for a real G1 key", async () => {
+    const { GSEAbi } = await import("@aztec/l1-artifacts/GSEAbi");
+    const { address: gse } = await deployGse(chain);
+    const pk = bn254.G1.Point.BASE.multiply(0xdeadbeefn).toAffine();
+    const digest = await chain.publicClient.readContract({
+      address: gse,
+      abi: GSEAbi,
+      functionName: "getRegistrationDigest",
+      args: [{ x: pk.x, y: pk.y }],
+    });
+    expect(digest.x).not.toBe(0n);
+    expect(isOnG1(digest)).toBe(true);
+    // Deterministic, and different keys give different digests.
+    const again = await chain.publicClient.readContract({
+      address: gse,
+      abi: GSEAbi,
+      functionName: "getRegistrationDigest",
+      args: [{ x: pk.x, y: pk.y }],
+    });
+    expect(again).toEqual(digest);
+    const other = bn254.G1.Point.BASE.multiply(0xdeadbef0n).toAffine();
+    const otherDigest = await chain.publicClient.readContract({
+      address: gse,
+      abi: GSEAbi,
+      functionName: "getRegistrationDigest",
+      args: [{ x: other.x, y: other.y }],
+    });
+    expect(otherDigest).not.toEqual(digest);
+    expect(
+      await chain.publicClient.readContract({ address: gse, abi: GSEAbi, functionName: "owner" }),
+    ).toBe(chain.accounts[0]);
+  });
+});
+
+describe("stop()", () => {
+  it("terminates anvil and closes the port; idempotent", async () => {
+    const chain = await startTestChain();
+    const port = Number(new URL(chain.rpcUrl).port);
+    expect(await portIsOpen(port)).toBe(true);
+    expect(processIsAlive(chain.pid)).toBe(true);
+    await Promise.all([chain.stop(), chain.stop()]);
+    await chain.stop();
+    expect(processIsAlive(chain.pid)).toBe(false);
+    expect(await portIsOpen(port)).toBe(false);
+  });
+
+  it("supports interval mining", async () => {
+    const chain = await startTestChain({ blockTime: 1 });
+    try {
+      const { address } = await deployStakingRegistry(chain);
+      const id = await registerProvider(chain, address, chain.accounts[1] as Address);
+      expect(id).toBe(1n);
+    } finally {
+      await chain.stop();
+    }
+  });
+});
