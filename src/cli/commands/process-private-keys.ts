@@ -1,0 +1,97 @@
+import { Command } from "commander";
+import { basename, resolve } from "node:path";
+import { createChainClient } from "../../core/chain-client.js";
+import { OutputError, ChainRefusalError } from "../../core/errors.js";
+import { loadPrivateKeyFile, renderPublicKeyFile } from "../../core/keyfiles.js";
+import { deriveAttesterPublicKeys, type AttesterPrivateKeys } from "../../core/keys.js";
+import { checkWriteTargets, writeFileAtomically } from "../../core/safe-write.js";
+import { storeValidatorSecrets } from "../../core/secret-store.js";
+import {
+  findQueuedAttesters,
+  readProviderQueue,
+  resolveRegistryContext,
+} from "../../core/staking-registry.js";
+import type { Hex } from "../../types/primitives.js";
+import { contextFor, type CommandContext } from "../context.js";
+import { consoleOutput, count, plural } from "../../core/output.js";
+import { runAction } from "../run.js";
+
+interface Options {
+  output?: string;
+  force?: boolean;
+}
+
+export function processPrivateKeysCommand(): Command {
+  return new Command("process-private-keys")
+    .description(
+      "derive the public keys of a new private-key file, check none is queued, write public-<file>",
+    )
+    .argument("<private-key-file>", "the file `aztec validator-keys new` wrote")
+    .option("-o, --output <file>", "where to write the public keys (default: public-<file> in the CWD)")
+    .option("--force", "overwrite the output file if it exists", false)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ aztec-butler process-private-keys new-private-keys.json
+  $ aztec-butler process-private-keys new-private-keys.json -o new-public-keys.json
+  $ aztec-butler --network mainnet process-private-keys keys.json --force`,
+    )
+    .action(runAction(async (file: string, options: Options, command: Command) =>
+      processPrivateKeys(file, options, await contextFor(command, consoleOutput())),
+    ));
+}
+
+export async function processPrivateKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
+  const { out, config, cwd } = ctx;
+
+  // Load: the whole file, every key checked, before anything else happens.
+  const keyFile = await loadPrivateKeyFile(file);
+  const outputPath = options.output ?? `public-${basename(file)}`;
+  if (resolve(cwd, outputPath) === resolve(cwd, file)) {
+    throw new OutputError("is the private-key file itself; choose another --output", { file: outputPath });
+  }
+  await checkWriteTargets([{ path: outputPath, overwrite: options.force, hint: "pass --force to replace it" }]);
+  const chain = createChainClient(config);
+
+  // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
+  // worker threads while the provider's queue is read.
+  const registry = await resolveRegistryContext(chain, config);
+  const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
+    eth: v.attester.eth as Hex,
+    bls: v.attester.bls as Hex,
+  }));
+  const [publicKeys, queue] = await Promise.all([
+    deriveAttesterPublicKeys(privateKeys, (done) =>
+      out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
+    ),
+    readProviderQueue(chain, registry),
+  ]);
+  out.progressDone();
+  out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
+
+  // None of the new attesters may already be queued with the provider.
+  const queued = findQueuedAttesters(queue.attesters, publicKeys.map((k) => k.eth));
+  out.info(
+    `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
+      `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
+  );
+  if (queued.length > 0) {
+    throw new ChainRefusalError(
+      `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
+        `${queued.join(", ")}; these keys were registered before, generate new ones`,
+      { file },
+    );
+  }
+
+  // Store the secrets (the specification's stand-in prints them), then write the public file.
+  await storeValidatorSecrets(
+    publicKeys.map((pub, index) => ({ index, privateKeys: privateKeys[index]!, publicKeys: pub })),
+    out,
+  );
+  const content = renderPublicKeyFile(
+    keyFile.validators.map((v, i) => ({ publicKeys: publicKeys[i]!, feeRecipient: v.feeRecipient })),
+  );
+  await writeFileAtomically({ path: outputPath, content, overwrite: options.force });
+  out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
+}

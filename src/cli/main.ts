@@ -1,0 +1,31 @@
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
+import { reportError } from "./run.js";
+
+const { version } = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command("aztec-butler")
+    .description("Take new Aztec validator keys to deployed on the node and registered with the staking provider")
+    .version(version)
+    .option("--network <name>", "network whose config and scraper state to use (default: $NETWORK, else testnet)")
+    .option("--config <file>", "a dotenv file with configuration (overrides ./.env and the network base file)")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.addCommand(processPrivateKeysCommand());
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return;
+    process.exitCode = reportError(error);
+  }
+}

@@ -1,0 +1,154 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import dotenv from "dotenv";
+import envPaths from "env-paths";
+import { parseEther } from "viem";
+import { ConfigError } from "./errors.js";
+import {
+  configKeys,
+  configValueSchemas,
+  networkNameSchema,
+  type ConfigKey,
+} from "../types/config.js";
+
+export const DEFAULT_NETWORK = "testnet";
+export const DEFAULTS = {
+  MIN_ETH_PER_ATTESTER: "0.1",
+  RPC_TIMEOUT_MS: 10_000,
+  RPC_RETRIES: 2,
+  RPC_BATCH_SIZE: 500,
+} as const;
+
+/**
+ * Where aztec-butler keeps per-user files (env-paths: `~/.config/aztec-butler` and
+ * `~/.local/share/aztec-butler` on Linux, honouring XDG_CONFIG_HOME and XDG_DATA_HOME).
+ */
+export function butlerPaths(): { config: string; data: string } {
+  const paths = envPaths("aztec-butler", { suffix: "" });
+  return { config: paths.config, data: paths.data };
+}
+
+export interface ConfigSourceOptions {
+  /** `--network`; else NETWORK from the environment; else testnet. */
+  network?: string;
+  /** `--config <file>`: a dotenv file. */
+  configFile?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A raw value and where it came from, so errors can say "ETHEREUM_NODE_URL (from ./.env)". */
+interface SourcedValue {
+  text: string;
+  source: string;
+}
+
+/**
+ * The operator's configuration with every value parsed. Values are read lazily by `require*`
+ * and `optional*` so that a command only fails on keys it actually needs.
+ */
+export class ButlerConfig {
+  constructor(
+    readonly network: string,
+    private readonly values: ReadonlyMap<ConfigKey, SourcedValue>,
+    /** The files consulted, in precedence order, for the "not set" message. */
+    private readonly consulted: readonly string[],
+  ) {}
+
+  sourceOf(key: ConfigKey): string | undefined {
+    return this.values.get(key)?.source;
+  }
+
+  optional<K extends ConfigKey>(key: K): ParsedValue<K> | undefined {
+    const raw = this.values.get(key);
+    if (raw === undefined || raw.text.trim() === "") return undefined;
+    const result = configValueSchemas[key].safeParse(raw.text.trim());
+    if (!result.success) {
+      throw new ConfigError(
+        `${key} (from ${raw.source}) ${result.error.issues[0]?.message ?? "is invalid"}`,
+      );
+    }
+    return result.data as ParsedValue<K>;
+  }
+
+  require<K extends ConfigKey>(key: K, why = ""): ParsedValue<K> {
+    const value = this.optional(key);
+    if (value === undefined) {
+      throw new ConfigError(
+        `${key} is not set${why ? ` (${why})` : ""}; set it in the environment, a --config file, ` +
+          `./.env, or ${this.consulted.at(-1)}`,
+      );
+    }
+    return value;
+  }
+
+  get minWeiPerAttester(): bigint {
+    return parseEther(this.optional("MIN_ETH_PER_ATTESTER") ?? DEFAULTS.MIN_ETH_PER_ATTESTER);
+  }
+
+  get rpcOptions(): { timeoutMs: number; retries: number; batchSize: number } {
+    return {
+      timeoutMs: this.optional("RPC_TIMEOUT_MS") ?? DEFAULTS.RPC_TIMEOUT_MS,
+      retries: this.optional("RPC_RETRIES") ?? DEFAULTS.RPC_RETRIES,
+      batchSize: this.optional("RPC_BATCH_SIZE") ?? DEFAULTS.RPC_BATCH_SIZE,
+    };
+  }
+}
+
+type ParsedValue<K extends ConfigKey> = (typeof configValueSchemas)[K] extends {
+  _output: infer O;
+}
+  ? O
+  : never;
+
+/**
+ * Precedence, highest first: process environment > `--config <file>` > `./.env` in the CWD >
+ * `<config dir>/<network>-base.env` (`~/.config/aztec-butler/` on Linux).
+ */
+export async function loadConfig(options: ConfigSourceOptions = {}): Promise<ButlerConfig> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const networkText = options.network ?? env.NETWORK ?? DEFAULT_NETWORK;
+  const network = networkNameSchema.safeParse(networkText);
+  if (!network.success) {
+    const from = options.network !== undefined ? "--network" : "NETWORK (from the environment)";
+    throw new ConfigError(`${from} ${network.error.issues[0]?.message}`);
+  }
+
+  const baseFile = join(butlerPaths().config, `${network.data}-base.env`);
+  const layers: { source: string; values: Record<string, string> }[] = [];
+  layers.push({ source: baseFile, values: await readDotenv(baseFile, false) });
+  layers.push({ source: "./.env", values: await readDotenv(join(cwd, ".env"), false) });
+  if (options.configFile !== undefined) {
+    const file = resolve(cwd, options.configFile);
+    layers.push({ source: options.configFile, values: await readDotenv(file, true, options.configFile) });
+  }
+  layers.push({ source: "the environment", values: env as Record<string, string> });
+
+  const values = new Map<ConfigKey, SourcedValue>();
+  for (const layer of layers) {
+    for (const key of configKeys) {
+      const text = layer.values[key];
+      if (text !== undefined) values.set(key, { text, source: layer.source });
+    }
+  }
+  return new ButlerConfig(network.data, values, layers.map((l) => l.source).reverse());
+}
+
+async function readDotenv(
+  file: string,
+  mustExist: boolean,
+  shownAs = file,
+): Promise<Record<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!mustExist && code === "ENOENT") return {};
+    throw new ConfigError(
+      `config file ${shownAs} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code})`}`,
+    );
+  }
+  return dotenv.parse(text);
+}

@@ -1,0 +1,138 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { InputError } from "./errors.js";
+import type { PrivateKeyValidator } from "../types/private-key-file.js";
+import { bytes32Schema, ethAddressSchema, type Hex } from "../types/primitives.js";
+
+/** secp256k1 group order n: an eth private key must be in [1, n). */
+export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+/**
+ * BN254 scalar field order r: a BLS private key must be in [1, r). computeBn254G1PublicKeyCompressed
+ * silently reduces modulo r, so a key ≥ r would yield the public key of a *different* secret.
+ */
+export const BN254_SCALAR_ORDER =
+  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+const PRIVATE_KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/;
+
+export type PrivateKeyKind = "eth" | "bls";
+
+/**
+ * Why a private key is unusable, or undefined when it is fine. Never includes the key itself:
+ * the result goes into error messages.
+ */
+export function privateKeyProblem(value: unknown, kind: PrivateKeyKind): string | undefined {
+  if (typeof value !== "string") return "must be a private key string";
+  if (!PRIVATE_KEY_PATTERN.test(value)) {
+    return `is not a private key: must be 0x followed by 64 hex digits (got ${describeShape(value)})`;
+  }
+  const scalar = BigInt(value);
+  if (scalar === 0n) return "is zero, which is not a valid private key";
+  if (kind === "eth" && scalar >= SECP256K1_ORDER) {
+    return "is not below the secp256k1 group order, so it is not a valid eth private key";
+  }
+  if (kind === "bls" && scalar >= BN254_SCALAR_ORDER) {
+    return "is not below the BN254 scalar field order, so it is not a valid BLS private key";
+  }
+  return undefined;
+}
+
+/** The shape of a malformed key without its content: its length and whether it has 0x. */
+function describeShape(value: string): string {
+  const body = value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value;
+  const hex = /^[0-9a-fA-F]*$/.test(body);
+  return `${value.length} characters${value.startsWith("0x") ? "" : ", no 0x prefix"}${hex ? "" : ", not all hex"}`;
+}
+
+/**
+ * Checks every key of a private-key file before anything is derived or written: each attester
+ * and publisher key is well-formed and in range, no attester key appears twice, feeRecipient and
+ * coinbase have the right shape. Throws at the first problem, naming file, validator and field.
+ */
+export function checkPrivateKeyValidators(file: string, validators: readonly PrivateKeyValidator[]): void {
+  const seen = new Map<string, { index: number; field: string }>();
+  validators.forEach((validator, index) => {
+    const fail = (field: string, message: string): never => {
+      throw new InputError(message, { file, index, field });
+    };
+    for (const kind of ["eth", "bls"] as const) {
+      const field = `attester.${kind}`;
+      const key = validator.attester[kind];
+      const problem = privateKeyProblem(key, kind);
+      if (problem) fail(field, problem);
+      const normalized = `${kind}:${key.toLowerCase()}`;
+      const earlier = seen.get(normalized);
+      if (earlier) {
+        fail(field, `is the same private key as validator ${earlier.index}'s ${earlier.field}`);
+      }
+      seen.set(normalized, { index, field });
+    }
+    const publishers = Array.isArray(validator.publisher) ? validator.publisher : [validator.publisher];
+    publishers.forEach((key, i) => {
+      const problem = privateKeyProblem(key, "eth");
+      if (problem) fail(Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher", problem);
+    });
+    if (!bytes32Schema.safeParse(validator.feeRecipient).success) {
+      fail("feeRecipient", "must be an Aztec address: 0x followed by 64 hex digits");
+    }
+    if (validator.coinbase !== undefined && !ethAddressSchema.safeParse(validator.coinbase).success) {
+      fail("coinbase", "must be an address: 0x followed by 40 hex digits");
+    }
+  });
+}
+
+export interface AttesterPrivateKeys {
+  eth: Hex;
+  bls: Hex;
+}
+
+export interface AttesterPublicKeys {
+  /** Checksummed L1 address of the eth key. */
+  eth: Hex;
+  /** Compressed BN254 G1 public key of the bls key (32 bytes). */
+  bls: Hex;
+}
+
+/** Below this many keys, starting worker threads costs more than it saves. */
+const KEYS_PER_WORKER_MINIMUM = 256;
+
+/**
+ * Derives each attester's public keys (viem for eth, computeBn254G1PublicKeyCompressed for bls),
+ * in input order. Large sets are spread over worker threads, one per core (at most 4).
+ * Keys must already have passed checkPrivateKeyValidators.
+ */
+export async function deriveAttesterPublicKeys(
+  keys: readonly AttesterPrivateKeys[],
+  onProgress?: (done: number) => void,
+): Promise<AttesterPublicKeys[]> {
+  const workers = Math.min(4, availableParallelism(), Math.floor(keys.length / KEYS_PER_WORKER_MINIMUM));
+  if (workers < 2) {
+    const { deriveAttesterPublicKeysInThread } = await import("./derive-keys.js");
+    return deriveAttesterPublicKeysInThread(keys, onProgress);
+  }
+  const chunkSize = Math.ceil(keys.length / workers);
+  const chunks = Array.from({ length: workers }, (_, i) => keys.slice(i * chunkSize, (i + 1) * chunkSize));
+  const done = new Array<number>(workers).fill(0);
+  const results = await Promise.all(
+    chunks.map(
+      (chunk, i) =>
+        new Promise<AttesterPublicKeys[]>((resolve, reject) => {
+          const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url), {
+            workerData: chunk,
+          });
+          worker.on("message", (message: { progress?: number; result?: AttesterPublicKeys[] }) => {
+            if (message.progress !== undefined) {
+              done[i] = message.progress;
+              onProgress?.(done.reduce((a, b) => a + b, 0));
+            }
+            if (message.result) resolve(message.result);
+          });
+          worker.on("error", reject);
+          worker.on("exit", (code) => {
+            if (code !== 0) reject(new Error(`key derivation worker exited with code ${code}`));
+          });
+        }),
+    ),
+  );
+  return results.flat();
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from "node:crypto";
+import { link, lstat, open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { OutputError } from "./errors.js";
+
+export interface PlannedWrite {
+  /** Where the file goes. */
+  path: string;
+  /** The complete content. */
+  content: string;
+  /** Replace an existing file (scraper config, `--force`). Otherwise an existing file is an error. */
+  overwrite?: boolean;
+  /** Added to the "already exists" error, e.g. "pass --force to replace it". */
+  hint?: string;
+}
+
+/** JSON as every file this tool writes it: 2-space indent and a final newline. */
+export function toJsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/**
+ * Writes one or more files so that a reader (or a crash) never sees a half-written file, and a
+ * failure leaves the directory as it was.
+ *
+ * 1. Every target is checked first (no symlink; no existing file unless `overwrite`).
+ * 2. Each content goes into a temp file in the target's directory and is fsynced.
+ * 3. The temp files are moved into place: `link` for new files (fails instead of clobbering a
+ *    file that appeared meanwhile), `rename` for overwrites, which are done last.
+ * 4. If any step fails, temp files are removed and files already placed are removed again.
+ */
+export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Promise<void> {
+  for (const write of writes) await checkTarget(write);
+
+  const staged: { write: PlannedWrite; temp: string }[] = [];
+  const placed: string[] = [];
+  try {
+    for (const write of writes) staged.push({ write, temp: await stageTempFile(write) });
+    // New files first: they can be undone by unlinking. Overwrites last, since they can't.
+    const ordered = [...staged].sort((a, b) => Number(!!a.write.overwrite) - Number(!!b.write.overwrite));
+    for (const { write, temp } of ordered) {
+      if (write.overwrite) {
+        await rename(temp, write.path);
+      } else {
+        await link(temp, write.path);
+        await unlink(temp);
+      }
+      placed.push(write.path);
+      await fsyncDirectory(dirname(write.path));
+    }
+  } catch (error) {
+    await Promise.all(staged.map(({ temp }) => unlink(temp).catch(() => undefined)));
+    // Overwrites are last and a failed rename leaves the old file, so only new files need undoing.
+    await Promise.all(
+      placed
+        .filter((path) => !writes.find((w) => w.path === path)?.overwrite)
+        .map((path) => unlink(path).catch(() => undefined)),
+    );
+    if (error instanceof OutputError) throw error;
+    const failed = staged.find(({ write }) => !placed.includes(write.path))?.write.path ?? writes[0]?.path;
+    throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
+      file: failed,
+    });
+  }
+}
+
+export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
+  await writeFilesAtomically([write]);
+}
+
+/** Fails early, before any work, when a planned write would be refused later. */
+export async function checkWriteTargets(writes: readonly Pick<PlannedWrite, "path" | "overwrite" | "hint">[]): Promise<void> {
+  for (const write of writes) await checkTarget(write);
+}
+
+async function checkTarget({ path, overwrite, hint }: Pick<PlannedWrite, "path" | "overwrite" | "hint">): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new OutputError(`cannot be checked (${describeWriteError(error)})`, { file: path });
+  }
+  if (info.isSymbolicLink()) {
+    throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
+  }
+  if (info.isDirectory()) throw new OutputError("is a directory", { file: path });
+  if (!overwrite) throw new OutputError(`already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`, { file: path });
+}
+
+async function stageTempFile({ path, content }: PlannedWrite): Promise<string> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx", 0o644);
+  try {
+    await handle.writeFile(content, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return temp;
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  // Makes the rename durable; some filesystems don't support fsync on a directory handle.
+  const handle = await open(directory, "r").catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close();
+}
+
+function describeWriteError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return "permission denied or read-only";
+    case "ENOENT":
+      return "its directory does not exist";
+    case "ENOSPC":
+      return "no space left on device";
+    case "EEXIST":
+      return "a file of that name appeared meanwhile";
+    default:
+      return code ?? String((error as Error).message ?? error);
+  }
+}
+
+/**
+ * `<base>.new`, or `.new2`, `.new3`, … when taken (a symlink counts as taken): the first name
+ * free for every one of `prefixes` (high availability writes `A_`, `B_`, … with one suffix).
+ */
+export async function firstFreeSuffix(
+  directory: string,
+  names: readonly string[],
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const suffix = attempt === 1 ? ".new" : `.new${attempt}`;
+    const taken = await Promise.all(names.map((name) => exists(join(directory, `${name}${suffix}`))));
+    if (!taken.some(Boolean)) return suffix;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+import type { AttesterPrivateKeys, AttesterPublicKeys } from "./keys.js";
+import { plural, type Output } from "./output.js";
+
+export interface ValidatorSecrets {
+  index: number;
+  privateKeys: AttesterPrivateKeys;
+  publicKeys: AttesterPublicKeys;
+}
+
+/**
+ * Hands the new validators' private keys to secret storage.
+ *
+ * TODO(GCP): store each validator's private keys in GCP Secret Manager (one secret per attester,
+ * named by its address) and verify they read back, instead of printing them. Until then the
+ * specification's stand-in is to print every private key with its public keys, so the operator
+ * can move them into their secret store by hand. This is the only place a private key is printed.
+ */
+export async function storeValidatorSecrets(secrets: readonly ValidatorSecrets[], out: Output): Promise<void> {
+  out.result(`private and public keys of ${plural(secrets.length, "validator")} (move them into your secret store):`);
+  for (const { index, privateKeys, publicKeys } of secrets) {
+    out.result(
+      `  validator ${index}: attester.eth ${publicKeys.eth} (private ${privateKeys.eth}), ` +
+        `attester.bls ${publicKeys.bls} (private ${privateKeys.bls})`,
+    );
+  }
+}

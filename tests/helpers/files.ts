@@ -1,0 +1,53 @@
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, lstatSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { projectRoot } from "./cli.js";
+
+/** The specification's reference phases, beside the project (absent in a user's clone). */
+export const sharedReferenceDir = join(projectRoot, "..", "shared", "reference", "key-files-and-phases");
+export const ownPhasesDir = join(projectRoot, "key-files-and-phases");
+
+export function sharedReferenceAvailable(): boolean {
+  const available = existsSync(sharedReferenceDir);
+  if (!available) {
+    console.log(`skipping reference-phase tests: ${sharedReferenceDir} is absent (only CI and developers have ../shared)`);
+  }
+  return available;
+}
+
+export function tempDir(prefix = "butler-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A fresh temp copy of a directory (e.g. a phase's on-dev-machine/). */
+export function copyToTemp(source: string): string {
+  const dir = tempDir();
+  cpSync(source, dir, { recursive: true });
+  return dir;
+}
+
+/** Every file under `dir` (hidden ones too) → sha256 of its bytes; symlinks by their target. */
+export function snapshot(dir: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const name of readdirSync(current).sort()) {
+      const path = join(current, name);
+      const info = lstatSync(path);
+      if (info.isDirectory()) walk(path);
+      else if (info.isSymbolicLink()) result[relative(dir, path)] = `symlink`;
+      else result[relative(dir, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return result;
+}
+
+/** Every JSON file under `dir` parsed, by relative path: for JSON-equal comparisons. */
+export function readJsonTree(dir: string): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const path of Object.keys(snapshot(dir))) {
+    result[path] = JSON.parse(readFileSync(join(dir, path), "utf8"));
+  }
+  return result;
+}
