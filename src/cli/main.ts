@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
+import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
+import { addKeysCommand } from "./commands/add-keys.js";
 import { reportError } from "./run.js";
 
 const { version } = JSON.parse(
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(processPrivateKeysCommand());
+  program.addCommand(prepareDeploymentCommand());
+  program.addCommand(addKeysCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -20,6 +20,8 @@ export interface ChainClient {
   /** The URL with any path or credentials hidden, for messages (RPC URLs often embed API keys). */
   readonly shownUrl: string;
   readonly batchSize: number;
+  /** RPC_TIMEOUT_MS, for the "did not answer within" message. */
+  readonly timeoutMs: number;
 }
 
 export function createChainClient(config: ButlerConfig): ChainClient {
@@ -33,7 +35,7 @@ export function createChainClient(config: ButlerConfig): ChainClient {
       retryDelay: 250,
     }),
   });
-  return { client, shownUrl: redactUrl(url), batchSize };
+  return { client, shownUrl: redactUrl(url), batchSize, timeoutMs };
 }
 
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
@@ -67,11 +69,16 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
   const timeout = error.walk((e) => e instanceof TimeoutError);
   if (timeout) {
     return new RpcUnavailableError(
-      `${what}: ${at} did not answer within ${(timeout as TimeoutError).details || "the timeout"} ` +
+      `${what}: ${at} did not answer within ${chain.timeoutMs} ms ` +
         "(RPC_TIMEOUT_MS); is it overloaded or hanging?",
     );
   }
   const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
+  // A 200 answer whose body does not parse: viem reports it as an HttpRequestError without a
+  // status, caused by the SyntaxError; it reached the node, so "cannot reach" would mislead.
+  if (http && http.status === undefined && http.walk((e) => e instanceof SyntaxError)) {
+    return new RpcUnavailableError(`${what}: ${at} answered something that is not JSON-RPC`);
+  }
   if (http) {
     const status = http.status;
     const cause = describeCause(http);
@@ -99,4 +106,15 @@ function describeCause(error: HttpRequestError): string {
     cause = cause.cause;
   }
   return error.shortMessage.includes("fetch failed") ? "request failed" : error.shortMessage;
+}
+
+/** When ETHEREUM_CHAIN_ID is set, the node must be on that chain: nothing happens on the wrong one. */
+export function checkExpectedChainId(chain: ChainClient, config: ButlerConfig, chainId: number): void {
+  const expected = config.optional("ETHEREUM_CHAIN_ID");
+  if (expected !== undefined && chainId !== expected) {
+    throw new ConfigError(
+      `ETHEREUM_CHAIN_ID (from ${config.sourceOf("ETHEREUM_CHAIN_ID")}) is ${expected} but the node at ` +
+        `${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, open, rename, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { OutputError } from "./errors.js";
 
@@ -12,6 +12,8 @@ export interface PlannedWrite {
   overwrite?: boolean;
   /** Added to the "already exists" error, e.g. "pass --force to replace it". */
   hint?: string;
+  /** Create the parent directory if missing (per-user data files on first use). */
+  createParent?: boolean;
 }
 
 /** JSON as every file this tool writes it: 2-space indent and a final newline. */
@@ -34,11 +36,16 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
 
   const staged: { write: PlannedWrite; temp: string }[] = [];
   const placed: string[] = [];
+  let current: string | undefined;
   try {
-    for (const write of writes) staged.push({ write, temp: await stageTempFile(write) });
+    for (const write of writes) {
+      current = write.path;
+      staged.push({ write, temp: await stageTempFile(write) });
+    }
     // New files first: they can be undone by unlinking. Overwrites last, since they can't.
     const ordered = [...staged].sort((a, b) => Number(!!a.write.overwrite) - Number(!!b.write.overwrite));
     for (const { write, temp } of ordered) {
+      current = write.path;
       if (write.overwrite) {
         await rename(temp, write.path);
       } else {
@@ -57,9 +64,8 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
         .map((path) => unlink(path).catch(() => undefined)),
     );
     if (error instanceof OutputError) throw error;
-    const failed = staged.find(({ write }) => !placed.includes(write.path))?.write.path ?? writes[0]?.path;
     throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
-      file: failed,
+      file: current,
     });
   }
 }
@@ -88,12 +94,17 @@ async function checkTarget({ path, overwrite, hint }: Pick<PlannedWrite, "path" 
   if (!overwrite) throw new OutputError(`already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`, { file: path });
 }
 
-async function stageTempFile({ path, content }: PlannedWrite): Promise<string> {
+async function stageTempFile({ path, content, createParent }: PlannedWrite): Promise<string> {
+  if (createParent) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temp, "wx", 0o644);
   try {
     await handle.writeFile(content, "utf8");
     await handle.sync();
+  } catch (error) {
+    // Not yet in the caller's list of staged files, so it would be left behind.
+    await unlink(temp).catch(() => undefined);
+    throw error;
   } finally {
     await handle.close();
   }

@@ -1,6 +1,6 @@
 import { getAddress, zeroAddress, type Address } from "viem";
 import { defaultStakingRegistryByChainId, stakingRegistryAbi } from "../types/staking-registry-abi.js";
-import { onChain, toChainError, type ChainClient } from "./chain-client.js";
+import { checkExpectedChainId, onChain, toChainError, type ChainClient } from "./chain-client.js";
 import type { ButlerConfig } from "./config.js";
 import { ChainRefusalError, ConfigError } from "./errors.js";
 
@@ -26,7 +26,6 @@ export async function resolveRegistryContext(
   config: ButlerConfig,
 ): Promise<RegistryContext> {
   const { client } = chain;
-  const expectedChainId = config.optional("ETHEREUM_CHAIN_ID");
   const configuredRegistry = config.optional("STAKING_REGISTRY_ADDRESS");
   const configuredId = config.optional("AZTEC_STAKING_PROVIDER_ID");
   const configuredAdmin = config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS");
@@ -54,12 +53,7 @@ export async function resolveRegistryContext(
       configuredRegistry ? readRegistryBasics(getAddress(configuredRegistry)) : undefined,
     ]),
   );
-  if (expectedChainId !== undefined && chainId !== expectedChainId) {
-    throw new ConfigError(
-      `ETHEREUM_CHAIN_ID (from ${config.sourceOf("ETHEREUM_CHAIN_ID")}) is ${expectedChainId} but ` +
-        `the node at ${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain`,
-    );
-  }
+  checkExpectedChainId(chain, config, chainId);
 
   const registry = configuredRegistry ? getAddress(configuredRegistry) : defaultStakingRegistryByChainId[chainId];
   if (!registry) {

@@ -1,0 +1,221 @@
+import { Command, Option } from "commander";
+import { readdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { checkExpectedChainId, createChainClient } from "../../core/chain-client.js";
+import {
+  checkNoDuplicateAttesters,
+  checkNoZeroCoinbase,
+  planKeyFiles,
+  type NewKeysSource,
+  type ProductionSource,
+} from "../../core/deployment-plan.js";
+import { ConfigError, UsageError } from "../../core/errors.js";
+import {
+  assessFunding,
+  checkNoEmptyPublisher,
+  lowFundingWarnings,
+  readChainIdAndBalances,
+} from "../../core/funding.js";
+import { parseWithSchema, readJsonFile } from "../../core/json-file.js";
+import { loadPublicKeyFile } from "../../core/keyfiles.js";
+import { checkNodeAcceptsKeyFile } from "../../core/node-keystore-check.js";
+import { consoleOutput, count, plural } from "../../core/output.js";
+import { publisherGroupsOf, publisherLoads } from "../../core/publishers.js";
+import { checkWriteTargets, firstFreeSuffix, toJsonText, writeFilesAtomically } from "../../core/safe-write.js";
+import {
+  loadScraperConfig,
+  mergeScraperAttesters,
+  newScraperConfig,
+  scraperConfigPath,
+  type DeployedAttester,
+} from "../../core/scraper-config.js";
+import { resolveRegistryContext } from "../../core/staking-registry.js";
+import { productionKeyFileSchema } from "../../types/production-key-file.js";
+import { publishersFileSchema } from "../../types/publishers-file.js";
+import { scraperConfigSchema, type ScraperConfig } from "../../types/scraper-config.js";
+import { contextFor, type CommandContext } from "../context.js";
+import { runAction } from "../run.js";
+
+interface Options {
+  newPublicKeys?: string[];
+  highAvailabilityCount?: number;
+  output?: string;
+}
+
+export function prepareDeploymentCommand(): Command {
+  return new Command("prepare-deployment")
+    .description(
+      "write <production-file>.new: old + new validators, publishers reassigned and funded; update the scraper config",
+    )
+    .argument("<production-file>", "the key file deployed on the node (public keys + remoteSigner)")
+    .argument("<publishers-file>", "JSON array of publisher addresses, or {serverId: [addresses]}")
+    .option(
+      "--new-public-keys <file>",
+      "a public-keys file from process-private-keys (repeatable; default: the single public-*.json in the CWD)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
+      new Option(
+        "--high-availability-count <n>",
+        "write n files A_…, B_…, that share no publisher (each holds all validators)",
+      ).argParser(parseHighAvailabilityCount),
+    )
+    .option("-o, --output <file>", "where to write (default: <production-file>.new in the CWD, .new2 … if taken)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ aztec-butler prepare-deployment prod.json publishers.json
+  $ aztec-butler prepare-deployment prod.json publishers.json --new-public-keys public-keys.json
+  $ aztec-butler prepare-deployment prod.json publishers.json --high-availability-count 3`,
+    )
+    .action(
+      runAction(async (productionFile: string, publishersFile: string, options: Options, command: Command) =>
+        prepareDeployment(productionFile, publishersFile, options, await contextFor(command, consoleOutput())),
+      ),
+    );
+}
+
+function parseHighAvailabilityCount(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value.trim())) {
+    throw new UsageError(`--high-availability-count must be a positive whole number, got "${value}"`);
+  }
+  const n = Number(value);
+  if (n > 26) throw new UsageError(`--high-availability-count is at most 26 (files A_ to Z_), got ${n}`);
+  return n;
+}
+
+export async function prepareDeployment(
+  productionFile: string,
+  publishersFile: string,
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
+  const { out, config, cwd } = ctx;
+
+  // Load and check every input.
+  const productionRaw = await readJsonFile(productionFile);
+  const productionParsed = parseWithSchema(productionKeyFileSchema, productionRaw, productionFile);
+  const production: ProductionSource = {
+    file: productionFile,
+    raw: productionRaw as ProductionSource["raw"],
+    validators: productionParsed.validators,
+  };
+  const newKeyFiles = options.newPublicKeys ?? [await findPublicKeysFile(cwd, out.info)];
+  const newSources: NewKeysSource[] = [];
+  for (const file of newKeyFiles) newSources.push({ file, validators: (await loadPublicKeyFile(file)).validators });
+  const groups = publisherGroupsOf(
+    parseWithSchema(publishersFileSchema, await readJsonFile(publishersFile), publishersFile),
+    publishersFile,
+  );
+  checkNoDuplicateAttesters(production, newSources);
+  checkNoZeroCoinbase(production);
+
+  // Plan: which validators, which publisher each gets, which files.
+  const plans = planKeyFiles(production, newSources, groups, options.highAvailabilityCount, publishersFile);
+  const outputs = await outputPaths(productionFile, options.output, plans.map((p) => p.prefix), cwd);
+  const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
+  await checkWriteTargets(files.map((f) => ({ path: f.path })));
+  for (const file of files) await checkNodeAcceptsKeyFile(file.content, file.path);
+  const scraperPath = scraperConfigPath(config.network);
+  const existingScraperConfig = await loadScraperConfig(scraperPath);
+
+  // Check the chain: the chain id and every publisher's balance in one batched round.
+  const chain = createChainClient(config);
+  const allPublishers = files.flatMap((f) => f.publishers);
+  const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers);
+  checkExpectedChainId(chain, config, chainId);
+  if (existingScraperConfig && existingScraperConfig.l1ChainId !== chainId) {
+    throw new ConfigError(
+      `scraper config ${scraperPath} is for chain ${existingScraperConfig.l1ChainId} but the node is on chain ` +
+        `${chainId}; wrong --network or ETHEREUM_NODE_URL?`,
+    );
+  }
+  const funding = files.flatMap((f) =>
+    assessFunding(publisherLoads(f.publishers, f.assignment), balances, config.minWeiPerAttester),
+  );
+  checkNoEmptyPublisher(funding, publishersFile);
+  for (const warning of lowFundingWarnings(funding)) out.warn(warning);
+  const scraperBase =
+    existingScraperConfig ??
+    (await (async (): Promise<ScraperConfig> => {
+      const registry = await resolveRegistryContext(chain, config);
+      return newScraperConfig({
+        network: config.network,
+        l1ChainId: chainId,
+        stakingProviderId: registry.providerId,
+        stakingProviderAdmin: registry.providerAdmin,
+      });
+    })());
+
+  // The scraper config gets every validator of the first file, the new ones in state NEW.
+  const first = files[0]!;
+  const existingCount = production.validators.length;
+  const deployed: DeployedAttester[] = [
+    ...production.validators.map((v, i) => ({
+      address: v.attester.eth,
+      coinbase: v.coinbase,
+      publisher: first.assignment[i]!,
+      isNew: false,
+    })),
+    ...newSources
+      .flatMap((s) => s.validators)
+      .map((v, i) => ({ address: v.attester.eth, publisher: first.assignment[existingCount + i]!, isNew: true })),
+  ];
+  const scraperConfig = scraperConfigSchema.parse({
+    ...scraperBase,
+    attesters: mergeScraperAttesters(scraperBase.attesters, deployed),
+    lastUpdated: new Date().toISOString(),
+  });
+
+  // Write: all key files and the scraper config, atomically, only now that every check passed.
+  await writeFilesAtomically([
+    ...files.map((f) => ({ path: f.path, content: toJsonText(f.content) })),
+    { path: scraperPath, content: toJsonText(scraperConfig), overwrite: true, createParent: true },
+  ]);
+
+  const newCount = deployed.length - existingCount;
+  for (const f of files) {
+    out.result(
+      `wrote ${f.path} (${plural(deployed.length, "validator")}: ${count(existingCount)} existing + ` +
+        `${count(newCount)} new, ${plural(f.publishers.length, "publisher")})`,
+    );
+  }
+  out.result(
+    `updated scraper config ${scraperPath} (${plural(scraperConfig.attesters.length, "attester")}, ` +
+      `${count(newCount)} in state NEW)`,
+  );
+}
+
+/** Without --new-public-keys: the single public-*.json in the CWD that process-private-keys wrote. */
+async function findPublicKeysFile(cwd: string, info: (line: string) => void): Promise<string> {
+  const candidates = (await readdir(cwd)).filter((name) => /^public-.+\.json$/.test(name)).sort();
+  if (candidates.length !== 1) {
+    throw new UsageError(
+      candidates.length === 0
+        ? "no public-*.json in the current directory; pass the new public keys with --new-public-keys <file>"
+        : `several public-*.json files here (${candidates.join(", ")}); choose with --new-public-keys <file>`,
+    );
+  }
+  info(`using new public keys from ${candidates[0]} (found in the current directory)`);
+  return candidates[0]!;
+}
+
+/**
+ * Output paths, one per prefix. With --output: exactly that name (prefixed for several files).
+ * Otherwise `<prefix><production-file>.new` in the CWD, or `.new2`, `.new3`, … — the first
+ * suffix free for every file, so high-availability files keep matching names.
+ */
+async function outputPaths(
+  productionFile: string,
+  output: string | undefined,
+  prefixes: readonly string[],
+  cwd: string,
+): Promise<string[]> {
+  if (output !== undefined) {
+    return prefixes.map((prefix) => join(dirname(output), `${prefix}${basename(output)}`));
+  }
+  const names = prefixes.map((prefix) => `${prefix}${basename(productionFile)}`);
+  const suffix = await firstFreeSuffix(cwd, names);
+  return names.map((name) => `${name}${suffix}`);
+}

@@ -1,0 +1,156 @@
+import { InputError } from "./errors.js";
+import {
+  assignPublishersRoundRobin,
+  highAvailabilityPrefix,
+  splitPublishersForHighAvailability,
+  type PublisherGroup,
+} from "./publishers.js";
+import { isZeroHex } from "../types/primitives.js";
+import type { ProductionValidator } from "../types/production-key-file.js";
+import type { PublicKeyValidator } from "../types/public-key-file.js";
+
+type JsonObject = Record<string, unknown>;
+
+/** The production key file as read: the raw JSON (for faithful output) and its checked view. */
+export interface ProductionSource {
+  file: string;
+  raw: JsonObject & { validators: JsonObject[] };
+  validators: readonly ProductionValidator[];
+}
+
+export interface NewKeysSource {
+  file: string;
+  validators: readonly PublicKeyValidator[];
+}
+
+/** One key file to write: its name prefix (A_, serverId_ or none), its content, its publishers. */
+export interface PlannedKeyFile {
+  prefix: string;
+  publishers: string[];
+  /** Publisher of each validator, in file order. */
+  assignment: string[];
+  content: JsonObject;
+}
+
+/**
+ * Refuses attesters that appear twice, within or across the production file and the new key
+ * files: the same eth address (any case) or the same BLS key. Lists every duplicate found.
+ */
+export function checkNoDuplicateAttesters(production: ProductionSource, newSources: readonly NewKeysSource[]): void {
+  const seen = new Map<string, string>();
+  const duplicates: string[] = [];
+  const visit = (file: string, index: number, kind: "eth" | "bls", value: string | undefined) => {
+    if (value === undefined) return;
+    const key = `${kind}:${value.toLowerCase()}`;
+    const here = `${file} validator ${index}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) duplicates.push(`attester.${kind} ${value} in ${earlier} and ${here}`);
+    else seen.set(key, here);
+  };
+  for (const source of [production, ...newSources]) {
+    source.validators.forEach((v, i) => {
+      visit(source.file, i, "eth", v.attester.eth);
+      visit(source.file, i, "bls", v.attester.bls);
+    });
+  }
+  if (duplicates.length > 0) {
+    throw new InputError(
+      `duplicate attester${duplicates.length > 1 ? "s" : ""}: ${duplicates.join("; ")}; an attester may be deployed only once`,
+    );
+  }
+}
+
+/** Refuses a coinbase of the zero address (rewards would burn); a missing coinbase is fine. */
+export function checkNoZeroCoinbase(production: ProductionSource): void {
+  production.validators.forEach((v, index) => {
+    if (v.coinbase !== undefined && isZeroHex(v.coinbase)) {
+      throw new InputError("is the zero address; set the real coinbase or remove the field", {
+        file: production.file,
+        index,
+        field: "coinbase",
+      });
+    }
+  });
+}
+
+/**
+ * The output files: every file holds all validators (production first, then the new ones in
+ * order), each with publishers of its own group assigned round-robin in file order.
+ * - publishers given per server: one file per server, prefixed `<server>_`;
+ * - `highAvailabilityCount` N: the single publisher list split into N contiguous groups,
+ *   files prefixed A_, B_, …;
+ * - otherwise one file, no prefix.
+ */
+export function planKeyFiles(
+  production: ProductionSource,
+  newSources: readonly NewKeysSource[],
+  groups: readonly PublisherGroup[],
+  highAvailabilityCount: number | undefined,
+  publishersFile: string,
+): PlannedKeyFile[] {
+  const shares = publisherShares(groups, highAvailabilityCount, publishersFile);
+  const existing = production.raw.validators;
+  const added = newSources.flatMap((source) => source.validators);
+  const total = existing.length + added.length;
+  return shares.map(({ prefix, publishers }) => {
+    const assignment = assignPublishersRoundRobin(total, publishers);
+    const validators = [
+      ...existing.map((raw, i) => withPublisher(raw, assignment[i]!)),
+      ...added.map((v, i) => ({
+        attester: { eth: v.attester.eth, bls: v.attester.bls },
+        publisher: assignment[existing.length + i]!,
+        feeRecipient: v.feeRecipient,
+      })),
+    ];
+    return { prefix, publishers, assignment, content: replaceKeepingOrder(production.raw, "validators", validators) };
+  });
+}
+
+function publisherShares(
+  groups: readonly PublisherGroup[],
+  highAvailabilityCount: number | undefined,
+  publishersFile: string,
+): { prefix: string; publishers: string[] }[] {
+  const perServer = groups.some((g) => g.server !== undefined);
+  if (perServer) {
+    if (highAvailabilityCount !== undefined && highAvailabilityCount !== groups.length) {
+      throw new InputError(
+        `assigns publishers to ${groups.length} servers, but --high-availability-count is ${highAvailabilityCount}; ` +
+          "drop the option or make them agree",
+        { file: publishersFile },
+      );
+    }
+    return groups.map((g) => ({ prefix: `${g.server}_`, publishers: g.publishers }));
+  }
+  const publishers = groups[0]!.publishers;
+  if (highAvailabilityCount === undefined) return [{ prefix: "", publishers }];
+  if (publishers.length < highAvailabilityCount) {
+    throw new InputError(
+      `has ${publishers.length} publisher${publishers.length === 1 ? "" : "s"}, fewer than ` +
+        `--high-availability-count ${highAvailabilityCount}: the files must not share a publisher`,
+      { file: publishersFile },
+    );
+  }
+  return splitPublishersForHighAvailability(publishers, highAvailabilityCount).map((share, i) => ({
+    prefix: highAvailabilityPrefix(i),
+    publishers: share,
+  }));
+}
+
+/**
+ * The validator with its publisher replaced in place (keeping key order and every other field);
+ * a validator without one gets it right after `attester`.
+ */
+function withPublisher(raw: JsonObject, publisher: string): JsonObject {
+  if ("publisher" in raw) return replaceKeepingOrder(raw, "publisher", publisher);
+  const result: JsonObject = {};
+  for (const [key, value] of Object.entries(raw)) {
+    result[key] = value;
+    if (key === "attester") result.publisher = publisher;
+  }
+  return result;
+}
+
+function replaceKeepingOrder<T extends JsonObject>(object: T, key: string, value: unknown): T {
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, k === key ? value : v])) as T;
+}

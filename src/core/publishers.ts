@@ -1,0 +1,64 @@
+import { InputError } from "./errors.js";
+import type { PublishersFile } from "../types/publishers-file.js";
+
+/** One output file's share of the publishers: `server` becomes the file-name prefix, if any. */
+export interface PublisherGroup {
+  server?: string;
+  publishers: string[];
+}
+
+/**
+ * Checks a parsed publishers file: no address twice (compared case-insensitively), within a
+ * list or across servers. Returns the groups in file order (one unnamed group for a plain list).
+ */
+export function publisherGroupsOf(file: PublishersFile, fileName: string): PublisherGroup[] {
+  const groups: PublisherGroup[] = Array.isArray(file)
+    ? [{ publishers: file }]
+    : Object.entries(file).map(([server, publishers]) => ({ server, publishers }));
+  if (groups.length === 0) throw new InputError("has no servers", { file: fileName });
+  const seen = new Map<string, string>();
+  for (const { server, publishers } of groups) {
+    publishers.forEach((address, index) => {
+      const where = server === undefined ? `entry ${index}` : `server ${server} entry ${index}`;
+      const earlier = seen.get(address.toLowerCase());
+      if (earlier !== undefined) {
+        throw new InputError(`publisher ${address} appears twice (${earlier} and ${where})`, { file: fileName });
+      }
+      seen.set(address.toLowerCase(), where);
+    });
+  }
+  return groups;
+}
+
+/**
+ * Splits publishers into `count` contiguous groups for high availability, so no two files share
+ * a publisher: floor(P/count) each, the last group taking the remainder
+ * (10 publishers, 3 files → 1–3, 4–6, 7–10).
+ */
+export function splitPublishersForHighAvailability(publishers: readonly string[], count: number): string[][] {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`invalid group count ${count}`);
+  if (publishers.length < count) throw new RangeError(`${publishers.length} publishers cannot fill ${count} groups`);
+  const size = Math.floor(publishers.length / count);
+  return Array.from({ length: count }, (_, g) =>
+    publishers.slice(g * size, g === count - 1 ? publishers.length : (g + 1) * size),
+  );
+}
+
+/** Publisher for each of `validatorCount` validators, in order: round-robin over `publishers`. */
+export function assignPublishersRoundRobin(validatorCount: number, publishers: readonly string[]): string[] {
+  if (publishers.length === 0) throw new RangeError("no publishers to assign");
+  return Array.from({ length: validatorCount }, (_, i) => publishers[i % publishers.length]!);
+}
+
+/** How many attesters each publisher serves (a publisher with none still appears, with 0). */
+export function publisherLoads(publishers: readonly string[], assignment: readonly string[]): Map<string, number> {
+  const loads = new Map<string, number>(publishers.map((p) => [p, 0]));
+  for (const publisher of assignment) loads.set(publisher, (loads.get(publisher) ?? 0) + 1);
+  return loads;
+}
+
+/** File-name prefixes for high-availability files: A_, B_, … Z_. */
+export function highAvailabilityPrefix(index: number): string {
+  if (index < 0 || index >= 26) throw new RangeError("at most 26 high-availability files");
+  return `${String.fromCharCode(65 + index)}_`;
+}

@@ -1,0 +1,97 @@
+import { join } from "node:path";
+import { access } from "node:fs/promises";
+import { butlerPaths } from "./config.js";
+import { readJsonFile, parseWithSchema } from "./json-file.js";
+import { ZERO_ADDRESS, isZeroHex } from "../types/primitives.js";
+import { scraperConfigSchema, type ScraperAttester, type ScraperConfig } from "../types/scraper-config.js";
+
+/** `<data dir>/<network>-scrape-config.json` (honours XDG_DATA_HOME). */
+export function scraperConfigPath(network: string): string {
+  return join(butlerPaths().data, `${network}-scrape-config.json`);
+}
+
+/** The existing scraper config, checked, or undefined when there is none yet. */
+export async function loadScraperConfig(path: string): Promise<ScraperConfig | undefined> {
+  try {
+    await access(path);
+  } catch {
+    return undefined;
+  }
+  return parseWithSchema(scraperConfigSchema, await readJsonFile(path), path);
+}
+
+/** What a deployment says of one attester. */
+export interface DeployedAttester {
+  address: string;
+  /** Missing in the key file → the zero address. */
+  coinbase?: string;
+  publisher: string;
+  /** From the new public keys (state NEW), rather than already in production. */
+  isNew: boolean;
+}
+
+const preferNonZero = (preferred: string | undefined, fallback: string | undefined): string => {
+  if (preferred !== undefined && !isZeroHex(preferred)) return preferred;
+  if (fallback !== undefined && !isZeroHex(fallback)) return fallback;
+  return preferred ?? fallback ?? ZERO_ADDRESS;
+};
+
+/**
+ * Merges a deployment into the scraper's attester list:
+ * - entries of the same address (any case) become one, preferring non-zero coinbase and
+ *   publisher, the deployment's values first (they are the latest);
+ * - an attester already listed keeps its lastSeenState;
+ * - an attester not listed yet is appended: NEW if it comes from the new keys; without a state
+ *   if it was already in production (the scraper will find out where it is);
+ * - attesters not in the deployment stay as they are. Unknown fields are kept.
+ */
+export function mergeScraperAttesters(
+  existing: readonly ScraperAttester[],
+  deployment: readonly DeployedAttester[],
+): ScraperAttester[] {
+  const merged: ScraperAttester[] = [];
+  const byAddress = new Map<string, ScraperAttester>();
+  const upsert = (entry: ScraperAttester, deployed: boolean) => {
+    const key = entry.address.toLowerCase();
+    const current = byAddress.get(key);
+    if (!current) {
+      const copy = { ...entry };
+      byAddress.set(key, copy);
+      merged.push(copy);
+      return;
+    }
+    const [first, second] = deployed ? [entry, current] : [current, entry];
+    current.coinbase = preferNonZero(first.coinbase, second.coinbase);
+    current.publisher = preferNonZero(first.publisher, second.publisher);
+    current.lastSeenState ??= entry.lastSeenState;
+  };
+  for (const entry of existing) upsert(entry, false);
+  for (const attester of deployment) {
+    const known = byAddress.has(attester.address.toLowerCase());
+    const entry: ScraperAttester = {
+      address: attester.address,
+      coinbase: attester.coinbase ?? ZERO_ADDRESS,
+      publisher: attester.publisher,
+    };
+    if (!known && attester.isNew) entry.lastSeenState = "NEW";
+    upsert(entry, true);
+  }
+  return merged;
+}
+
+export function newScraperConfig(fields: {
+  network: string;
+  l1ChainId: number;
+  stakingProviderId: bigint;
+  stakingProviderAdmin: string;
+}): ScraperConfig {
+  return {
+    network: fields.network,
+    l1ChainId: fields.l1ChainId,
+    stakingProviderId: fields.stakingProviderId.toString(),
+    stakingProviderAdmin: fields.stakingProviderAdmin,
+    attesters: [],
+    lastUpdated: new Date().toISOString(),
+    version: "1.0",
+  };
+}
