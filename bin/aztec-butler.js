@@ -1,8 +1,35 @@
 #!/usr/bin/env node
-// Entry point. The CLI is TypeScript, run through tsx's loader so a checkout works right after
-// `npm ci` with no build step.
-import { register } from "tsx/esm/api";
+// Entry point. Runs the bundle in dist/ (built by `npm ci` through the `prepare` script) when it
+// is newer than every source file; otherwise runs src/ through tsx, so an edited checkout never
+// runs stale code.
+import { readdirSync, statSync } from "node:fs";
 
-register();
-const { main } = await import("../src/cli/main.ts");
+const root = new URL("../", import.meta.url);
+
+function newestSourceMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = new URL(entry.name + (entry.isDirectory() ? "/" : ""), dir);
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function bundleIsFresh() {
+  try {
+    const built = statSync(new URL("dist/cli.js", root)).mtimeMs;
+    return built >= newestSourceMtime(new URL("src/", root)) && built >= statSync(new URL("package.json", root)).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+let main;
+if (process.env.AZTEC_BUTLER_FROM_SOURCE !== "1" && bundleIsFresh()) {
+  ({ main } = await import("../dist/cli.js"));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/cli/main.ts"));
+}
 await main(process.argv);
