@@ -1,0 +1,224 @@
+import { Command, InvalidArgumentError } from "commander";
+import { resolve } from "node:path";
+import { createChainClient } from "../../core/chain-client.js";
+import { ChainRefusalError, OutputError } from "../../core/errors.js";
+import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/gse.js";
+import { loadPrivateKeyFile } from "../../core/keyfiles.js";
+import { consoleOutput, count, plural } from "../../core/output.js";
+import {
+  GAS_PER_KEY_STORE,
+  TYPICAL_BLOCK_GAS_LIMIT,
+  buildKeyStores,
+  encodeAddKeysTransactions,
+  registrationKeysOf,
+  type AddKeysTransaction,
+} from "../../core/registration.js";
+import { checkWriteTargets, toJsonText, writeFileAtomically } from "../../core/safe-write.js";
+import {
+  findQueuedAttesters,
+  readProviderQueue,
+  resolveRegistryContext,
+  type RegistryContext,
+} from "../../core/staking-registry.js";
+import type { Hex } from "../../types/primitives.js";
+import { contextFor, type CommandContext } from "../context.js";
+import { runAction } from "../run.js";
+
+export const DEFAULT_MAX_KEYS_PER_TX = 100;
+
+interface Options {
+  output?: string;
+  force?: boolean;
+  maxKeysPerTx: number;
+}
+
+export function addKeysCommand(): Command {
+  return new Command("add-keys")
+    .description(
+      "print the staking registry call that adds a private-key file's validators to the provider's queue",
+    )
+    .argument("<private-key-file>", "the file `aztec validator-keys new` wrote")
+    .option(
+      "-o, --output <file>",
+      "also write the calldata JSON, with chainId, providerId and attesters, to <file>",
+    )
+    .option("--force", "overwrite the output file if it exists", false)
+    .option(
+      "--max-keys-per-tx <n>",
+      `keys per addKeysToProvider transaction (each key costs about ${GAS_PER_KEY_STORE / 1000}k gas)`,
+      parsePositiveInteger,
+      DEFAULT_MAX_KEYS_PER_TX,
+    )
+    .addHelpText(
+      "after",
+      `
+For each validator: the attester address, the BLS public keys in G1 and G2, and the proof of
+possession (the GSE's registration digest signed with the BLS key). The GSE is AZTEC_GSE_ADDRESS,
+else the getGSE() of AZTEC_ROLLUP_ADDRESS. Refuses if any attester is already in the provider's
+queue. The provider admin (usually a multisig) sends the call; no private key is printed.
+
+stdout is JSON only. Up to --max-keys-per-tx keys, one transaction:
+  { "contractToCall": "0x<registry>", "callData": "0x…" }
+More keys, several transactions, to be sent in this order:
+  { "transactions": [ { "contractToCall": "0x…", "callData": "0x…" }, … ] }
+(jq '.transactions // [.] | .[]' lists the transactions in both cases.) The attesters and a
+summary go to stderr. --output writes the same JSON plus "attesters" (per transaction when there
+are several), "chainId" and "providerId" (a decimal string).
+
+Examples:
+  $ aztec-butler add-keys new-private-keys.json > calldata.json
+  $ aztec-butler add-keys new-private-keys.json -o calldata.json
+  $ AZTEC_ROLLUP_ADDRESS=0x… aztec-butler --network mainnet add-keys keys.json --max-keys-per-tx 50`,
+    )
+    .action(
+      runAction(async (file: string, options: Options, command: Command) =>
+        addKeys(file, options, await contextFor(command, consoleOutput())),
+      ),
+    );
+}
+
+function parsePositiveInteger(text: string): number {
+  if (!/^[1-9][0-9]*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new InvalidArgumentError("must be a positive whole number");
+  }
+  return Number(text);
+}
+
+export async function addKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
+  const { out, config, cwd } = ctx;
+
+  // Load: every key checked (same rules and messages as process-private-keys), output target free.
+  const keyFile = await loadPrivateKeyFile(file);
+  if (options.output !== undefined) {
+    if (resolve(cwd, options.output) === resolve(cwd, file)) {
+      throw new OutputError("is the private-key file itself; choose another --output", {
+        file: options.output,
+      });
+    }
+    await checkWriteTargets([
+      { path: options.output, overwrite: options.force, hint: "pass --force to replace it" },
+    ]);
+  }
+  const gseSource = configuredGseSource(config);
+  const chain = createChainClient(config);
+
+  // The chain context first (wrong chain, registry, provider or GSE fail before any work).
+  const registry = await resolveRegistryContext(chain, config);
+  const gse = await resolveGse(chain, gseSource, registry.chainId);
+
+  // Plan: each validator's attester address and BLS public keys.
+  const validators = keyFile.validators.map((v, i) => {
+    const keys = registrationKeysOf({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex });
+    if ((i + 1) % 25 === 0)
+      out.progress(`deriving keys: ${count(i + 1)}/${count(keyFile.validators.length)}`);
+    return { keys, blsSecretKey: BigInt(v.attester.bls) };
+  });
+  out.progressDone();
+  const attesters = validators.map((v) => v.keys.attester);
+
+  // Check the chain: the provider's queue and every registration digest, batched together.
+  const [queue, digests] = await inOrder(
+    readProviderQueue(chain, registry),
+    readRegistrationDigests(
+      chain,
+      gse,
+      registry.chainId,
+      validators.map((v) => v.keys.bls.g1),
+    ),
+  );
+  out.info(
+    `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} and ` +
+      `${plural(digests.length, "registration digest")} from GSE ${gse.address} read ` +
+      `(${count(queue.calls + digests.length + 1)} calls in batches of ${chain.batchSize})`,
+  );
+  const queued = findQueuedAttesters(queue.attesters, attesters);
+  if (queued.length > 0) {
+    throw new ChainRefusalError(
+      `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
+        `${queued.join(", ")}; these keys were registered before`,
+      { file },
+    );
+  }
+
+  // Sign each digest, then encode the calls.
+  const keyStores = buildKeyStores(validators, digests, (done) =>
+    out.progress(`signing registration digests: ${count(done)}/${count(validators.length)}`),
+  );
+  out.progressDone();
+  const transactions = encodeAddKeysTransactions(
+    registry.registry,
+    registry.providerId,
+    keyStores,
+    options.maxKeysPerTx,
+  );
+
+  // Write (only now that every check passed), then report.
+  if (options.output !== undefined) {
+    await writeFileAtomically({
+      path: options.output,
+      content: toJsonText(outputFileJson(transactions, registry)),
+      overwrite: options.force,
+    });
+  }
+  out.result(toJsonText(calldataJson(transactions)).trimEnd());
+  reportTransactions(ctx, file, transactions, registry);
+  if (options.output !== undefined) out.info(`wrote ${options.output}`);
+}
+
+/** Awaits both; when both fail, the first one's error is the one reported. */
+async function inOrder<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === "rejected") throw ra.reason;
+  if (rb.status === "rejected") throw rb.reason;
+  return [ra.value, rb.value];
+}
+
+/** stdout: one transaction as {contractToCall, callData}; several as {transactions: [...]}. */
+export function calldataJson(transactions: readonly AddKeysTransaction[]): unknown {
+  const bare = ({ contractToCall, callData }: AddKeysTransaction) => ({ contractToCall, callData });
+  return transactions.length === 1
+    ? bare(transactions[0]!)
+    : { transactions: transactions.map(bare) };
+}
+
+/** --output: the stdout JSON plus the attesters (per transaction), the chain and the provider. */
+export function outputFileJson(
+  transactions: readonly AddKeysTransaction[],
+  registry: RegistryContext,
+): unknown {
+  const context = { chainId: registry.chainId, providerId: registry.providerId.toString() };
+  if (transactions.length === 1) {
+    const [{ contractToCall, callData, attesters }] = transactions as [AddKeysTransaction];
+    return { contractToCall, callData, ...context, attesters };
+  }
+  return { transactions, ...context };
+}
+
+function reportTransactions(
+  { out }: CommandContext,
+  file: string,
+  transactions: readonly AddKeysTransaction[],
+  registry: RegistryContext,
+): void {
+  const keys = transactions.reduce((n, t) => n + t.attesters.length, 0);
+  const several = transactions.length > 1;
+  out.info(
+    `${plural(keys, "validator")} from ${file} in ${plural(transactions.length, "addKeysToProvider call")} ` +
+      `to registry ${registry.registry} on chain ${registry.chainId}; provider ${registry.providerId}'s admin ` +
+      `${registry.providerAdmin} sends ${several ? "them, in this order" : "it"}:`,
+  );
+  transactions.forEach((tx, i) => {
+    if (several)
+      out.info(
+        `transaction ${i + 1} of ${transactions.length}: ${plural(tx.attesters.length, "attester")}`,
+      );
+    for (const attester of tx.attesters) out.info(`  ${attester}`);
+  });
+  const largest = Math.max(...transactions.map((t) => t.attesters.length));
+  if (largest * GAS_PER_KEY_STORE > TYPICAL_BLOCK_GAS_LIMIT) {
+    out.warn(
+      `a transaction of ${plural(largest, "key")} needs about ${count(largest * GAS_PER_KEY_STORE)} gas, more than ` +
+        `a ${count(TYPICAL_BLOCK_GAS_LIMIT)} block gas limit allows; lower --max-keys-per-tx`,
+    );
+  }
+}

@@ -1,0 +1,532 @@
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GSEAbi } from "@aztec/l1-artifacts/GSEAbi";
+import { bn254 } from "@noble/curves/bn254.js";
+import { BaseError, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
+import { privateKeyToAddress } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
+import {
+  ANVIL_ACCOUNTS,
+  compileTestContract,
+  deployGse,
+  registerProvider,
+} from "../harness/test-chain.js";
+import { runCli, type CliResult } from "../helpers/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
+import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+
+const phase1 = join(ownPhasesDir, "after_phase1", "on-dev-machine");
+const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
+const BN254_R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
+
+interface KeyFile {
+  schemaVersion: number;
+  validators: { attester: Record<string, unknown>; publisher: unknown; [k: string]: unknown }[];
+}
+interface G1 {
+  x: bigint;
+  y: bigint;
+}
+interface G2 {
+  x0: bigint;
+  x1: bigint;
+  y0: bigint;
+  y1: bigint;
+}
+interface QueuedKeyStore {
+  attester: Address;
+  publicKeyG1: G1;
+  publicKeyG2: G2;
+  proofOfPossession: G1;
+}
+
+const readKeyFile = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, "new-private-keys.json"), "utf8")) as KeyFile;
+const inputPrivateKeys = (file: KeyFile) =>
+  file.validators
+    .flatMap((v) => [v.attester.eth, v.attester.bls, v.publisher].flat())
+    .filter((k) => typeof k === "string") as string[];
+const expected = JSON.parse(readFileSync(join(phase2, "new-public-keys.json"), "utf8")) as {
+  validators: { attester: { eth: Address; bls: Hex } }[];
+};
+const expectedAttesters = expected.validators.map((v) => v.attester.eth);
+
+/** No private key of the input, with or without 0x, in any case, appears in `text`. */
+function expectNoPrivateKeyIn(text: string, keys: readonly string[]) {
+  const lower = text.toLowerCase();
+  for (const key of keys) expect(lower).not.toContain(key.toLowerCase().replace(/^0x/, ""));
+}
+
+/** Aztec's compressed G1 form (computeBn254G1PublicKeyCompressed): x, bit 255 set when y is odd. */
+const compress = ({ x, y }: G1) => `0x${(((y & 1n) << 255n) | x).toString(16).padStart(64, "0")}`;
+
+/** A private-key file of `n` valid, deterministic validators. */
+function generatedKeyFile(n: number, seed: string): KeyFile {
+  const scalar = (label: string, i: number, order: bigint) =>
+    `0x${((BigInt(keccak256(toHex(`${seed}/${label}/${i}`))) % (order - 1n)) + 1n).toString(16).padStart(64, "0")}`;
+  const secp256k1N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  return {
+    schemaVersion: 1,
+    validators: Array.from({ length: n }, (_, i) => ({
+      attester: { eth: scalar("eth", i, secp256k1N), bls: scalar("bls", i, BN254_R) },
+      publisher: scalar("publisher", i, secp256k1N),
+      feeRecipient: `0x${"0".repeat(64)}`,
+    })),
+  };
+}
+
+let net: RegistryChain;
+/** Checksummed, as add-keys prints addresses. */
+let registry: Address;
+let gse: Address;
+let rollup: Address;
+let brokenGse: Address;
+
+async function deploy(file: string, name: string, args: unknown[] = []): Promise<Address> {
+  const artifact = await compileTestContract(file, name);
+  const hash = await net.chain.walletClient.deployContract({
+    abi: artifact.abi,
+    bytecode: artifact.bytecode,
+    args,
+  });
+  const receipt = await net.chain.publicClient.waitForTransactionReceipt({ hash });
+  return getAddress(receipt.contractAddress!);
+}
+
+beforeAll(async () => {
+  net = await startRegistryChain();
+  registry = getAddress(net.registry);
+  gse = getAddress((await deployGse(net.chain)).address);
+  rollup = await deploy("TestRollup.sol", "TestRollup", [gse]);
+  brokenGse = await deploy("TestRollup.sol", "BrokenGse");
+  // Make the first dev account a "rollup" of the GSE, so the tests can ask the GSE's deposit to
+  // verify proofs of possession.
+  const hash = await net.chain.walletClient.writeContract({
+    address: gse,
+    abi: GSEAbi,
+    functionName: "addRollup",
+    args: [ANVIL_ACCOUNTS[0]],
+  });
+  await net.chain.publicClient.waitForTransactionReceipt({ hash });
+});
+afterAll(async () => {
+  await net?.stop();
+});
+
+/** A provider of its own (admin: anvil account 4), so a test's queue starts empty. */
+async function freshProvider(): Promise<{
+  providerId: bigint;
+  admin: Address;
+  env: Record<string, string | undefined>;
+}> {
+  const admin = ANVIL_ACCOUNTS[4]!;
+  const providerId = await registerProvider(net.chain, registry, admin);
+  return {
+    providerId,
+    admin,
+    env: {
+      ...net.env,
+      AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: undefined,
+      AZTEC_STAKING_PROVIDER_ID: String(providerId),
+      AZTEC_GSE_ADDRESS: gse,
+    },
+  };
+}
+
+async function readQueue(providerId: bigint): Promise<QueuedKeyStore[]> {
+  const read = (functionName: "getFirstIndexInQueue" | "getLastIndexInQueue") =>
+    net.chain.publicClient.readContract({
+      address: registry,
+      abi: stakingRegistryAbi,
+      functionName,
+      args: [providerId],
+    });
+  const [first, last] = await Promise.all([
+    read("getFirstIndexInQueue"),
+    read("getLastIndexInQueue"),
+  ]);
+  const indices = Array.from({ length: Number(last - first) }, (_, i) => first + BigInt(i));
+  return Promise.all(
+    indices.map((index) =>
+      net.chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "getValueAtIndexInQueue",
+        args: [providerId, index],
+      }),
+    ),
+  ) as Promise<QueuedKeyStore[]>;
+}
+
+/** Sends the calldata as the provider admin would (anvil's dev accounts are unlocked). */
+async function sendAs(
+  admin: Address,
+  tx: { contractToCall: Address; callData: Hex },
+): Promise<void> {
+  const hash = await net.chain.walletClient.sendTransaction({
+    account: admin,
+    to: tx.contractToCall,
+    data: tx.callData,
+  });
+  const receipt = await net.chain.publicClient.waitForTransactionReceipt({ hash });
+  expect(receipt.status).toBe("success");
+}
+
+/** e(pop, G2) = e(digest, pkG2), the digest read from the GSE here, independently of add-keys. */
+async function expectValidProofOfPossession(store: QueuedKeyStore): Promise<void> {
+  const digest = await net.chain.publicClient.readContract({
+    address: gse,
+    abi: GSEAbi,
+    functionName: "getRegistrationDigest",
+    args: [store.publicKeyG1],
+  });
+  const { Fp2, Fp12 } = bn254.fields;
+  const pkG2 = bn254.G2.Point.fromAffine({
+    x: Fp2.create({ c0: store.publicKeyG2.x0, c1: store.publicKeyG2.x1 }),
+    y: Fp2.create({ c0: store.publicKeyG2.y0, c1: store.publicKeyG2.y1 }),
+  });
+  pkG2.assertValidity();
+  const product = bn254.pairingBatch([
+    { g1: bn254.G1.Point.fromAffine(store.proofOfPossession), g2: bn254.G2.Point.BASE },
+    { g1: bn254.G1.Point.fromAffine(digest).negate(), g2: pkG2 },
+  ]);
+  expect(Fp12.eql(product, Fp12.ONE)).toBe(true);
+}
+
+/**
+ * The GSE's own check: deposit() verifies the proof of possession first, then pulls the stake.
+ * A valid proof gets past the check and fails at the token transfer (the test GSE's asset has no
+ * code); an invalid one reverts with GSE__InvalidProofOfPossession.
+ */
+async function gseDepositRevertReason(store: QueuedKeyStore): Promise<string> {
+  try {
+    await net.chain.publicClient.simulateContract({
+      address: gse,
+      abi: GSEAbi,
+      functionName: "deposit",
+      args: [
+        store.attester,
+        store.attester,
+        store.publicKeyG1,
+        store.publicKeyG2,
+        store.proofOfPossession,
+        false,
+      ],
+      account: ANVIL_ACCOUNTS[0],
+    });
+    return "no revert";
+  } catch (error) {
+    const reverted = (error as BaseError).walk(
+      (e) => (e as { name?: string }).name === "ContractFunctionRevertedError",
+    ) as { data?: { errorName?: string } } | null;
+    return reverted?.data?.errorName ?? String(error);
+  }
+}
+
+function parseStdout(run: CliResult): Record<string, unknown> {
+  expect(run.stdout.endsWith("}\n")).toBe(true);
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
+describe("add-keys against the real GSE", () => {
+  it("prints calldata that queues exactly the new attesters with valid proofs of possession, and refuses a second run", async () => {
+    const dir = copyToTemp(phase1);
+    const keys = inputPrivateKeys(readKeyFile(dir));
+    const env = { ...net.env, AZTEC_GSE_ADDRESS: gse };
+    const run = await runCli(["add-keys", "new-private-keys.json"], { cwd: dir, env });
+    expect(run.stderr).not.toMatch(/^error/m);
+    expect(run.code).toBe(0);
+    console.log(`add-keys, 6 validators, GSE via AZTEC_GSE_ADDRESS: ${run.ms} ms`);
+
+    const json = parseStdout(run);
+    expect(Object.keys(json)).toEqual(["contractToCall", "callData"]);
+    expect(json.contractToCall).toBe(registry);
+    expect(json.callData).toMatch(/^0x[0-9a-f]+$/);
+    const listed = run.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("  0x"))
+      .map((line) => line.trim());
+    expect(listed).toEqual(expectedAttesters);
+    expect(run.stderr).toContain(`provider ${net.providerId}'s admin ${net.admin}`);
+    expectNoPrivateKeyIn(run.stdout + run.stderr, keys);
+
+    await sendAs(net.admin, json as { contractToCall: Address; callData: Hex });
+    const queue = await readQueue(net.providerId);
+    expect(queue.map((k) => k.attester)).toEqual(expectedAttesters);
+    for (const [i, store] of queue.entries()) {
+      expect(compress(store.publicKeyG1)).toBe(expected.validators[i]!.attester.bls);
+      await expectValidProofOfPossession(store);
+      expect(await gseDepositRevertReason(store)).toBe("SafeERC20FailedOperation");
+    }
+    // The GSE check tells a wrong proof apart.
+    const forged = { ...queue[0]!, proofOfPossession: queue[1]!.proofOfPossession };
+    expect(await gseDepositRevertReason(forged)).toBe("GSE__InvalidProofOfPossession");
+
+    const before = snapshot(dir);
+    const again = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+      cwd: dir,
+      env,
+    });
+    expect(again.code).toBe(65);
+    expect(again.stdout).toBe("");
+    expect(again.stderr).toMatch(
+      new RegExp(
+        `^error: new-private-keys\\.json: 6 attesters already in provider ${net.providerId}'s queue: `,
+        "m",
+      ),
+    );
+    for (const attester of expectedAttesters) expect(again.stderr).toContain(attester);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("splits more than --max-keys-per-tx keys (default 100) into ordered transactions", async () => {
+    const dir = tempDir();
+    const keyFile = generatedKeyFile(250, "split");
+    writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
+    const { providerId, admin, env } = await freshProvider();
+    const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+      cwd: dir,
+      env,
+    });
+    expect(run.stderr).not.toMatch(/^error/m);
+    expect(run.code).toBe(0);
+    console.log(`add-keys, 250 validators, 3 transactions: ${run.ms} ms`);
+
+    const attesters = keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex));
+    const json = parseStdout(run) as { transactions: { contractToCall: Address; callData: Hex }[] };
+    expect(Object.keys(json)).toEqual(["transactions"]);
+    expect(json.transactions).toHaveLength(3);
+    for (const tx of json.transactions)
+      expect(Object.keys(tx)).toEqual(["contractToCall", "callData"]);
+    expect(run.stderr).toMatch(
+      /250 validators from new-private-keys\.json in 3 addKeysToProvider calls/,
+    );
+    expect(run.stderr).toMatch(/transaction 1 of 3: 100 attesters\n/);
+    expect(run.stderr).toMatch(/transaction 3 of 3: 50 attesters\n/);
+
+    const file = JSON.parse(readFileSync(join(dir, "calldata.json"), "utf8")) as {
+      transactions: { contractToCall: Address; callData: Hex; attesters: Address[] }[];
+    };
+    expect(Object.keys(file)).toEqual(["transactions", "chainId", "providerId"]);
+    expect(file).toMatchObject({ chainId: 31337, providerId: String(providerId) });
+    expect(
+      file.transactions.map(({ contractToCall, callData }) => ({ contractToCall, callData })),
+    ).toEqual(json.transactions);
+    expect(file.transactions.map((t) => t.attesters.length)).toEqual([100, 100, 50]);
+    expect(file.transactions.flatMap((t) => t.attesters)).toEqual(attesters);
+
+    for (const tx of json.transactions) await sendAs(admin, tx);
+    const queue = await readQueue(providerId);
+    expect(queue.map((k) => k.attester)).toEqual(attesters);
+    for (const store of [queue[0]!, queue[137]!, queue[249]!])
+      await expectValidProofOfPossession(store);
+
+    const small = await runCli(["add-keys", "new-private-keys.json", "--max-keys-per-tx", "0"], {
+      cwd: dir,
+      env,
+    });
+    expect(small.code).toBe(64);
+    expect(small.stderr).toMatch(
+      /--max-keys-per-tx <n>' argument '0' is invalid\. must be a positive whole number/,
+    );
+  });
+
+  it("finds the GSE through the rollup's getGSE() when only AZTEC_ROLLUP_ADDRESS is set", async () => {
+    const dir = copyToTemp(phase1);
+    const { env } = await freshProvider();
+    const direct = await runCli(["add-keys", "new-private-keys.json"], { cwd: dir, env });
+    const viaRollup = await runCli(["add-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: { ...env, AZTEC_GSE_ADDRESS: undefined, AZTEC_ROLLUP_ADDRESS: rollup },
+    });
+    expect(direct.code).toBe(0);
+    expect(viaRollup.code).toBe(0);
+    expect(viaRollup.stdout).toBe(direct.stdout);
+    expect(viaRollup.stderr).toContain(`from GSE ${gse}`);
+  });
+
+  it("writes --output atomically, never overwrites it without --force, and holds no private key", async () => {
+    const dir = copyToTemp(phase1);
+    const keys = inputPrivateKeys(readKeyFile(dir));
+    const { providerId, env } = await freshProvider();
+    const first = await runCli(["add-keys", "new-private-keys.json", "--output", "calldata.json"], {
+      cwd: dir,
+      env,
+    });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/\nwrote calldata\.json\n$/);
+    const text = readFileSync(join(dir, "calldata.json"), "utf8");
+    const file = JSON.parse(text) as Record<string, unknown>;
+    expect(text).toBe(`${JSON.stringify(file, null, 2)}\n`);
+    expect(Object.keys(file)).toEqual([
+      "contractToCall",
+      "callData",
+      "chainId",
+      "providerId",
+      "attesters",
+    ]);
+    expect(file).toEqual({
+      ...parseStdout(first),
+      chainId: 31337,
+      providerId: String(providerId),
+      attesters: expectedAttesters,
+    });
+    expectNoPrivateKeyIn(text, keys);
+
+    const before = snapshot(dir);
+    const again = await runCli(["add-keys", "new-private-keys.json", "--output", "calldata.json"], {
+      cwd: dir,
+      env,
+    });
+    expect(again.code).toBe(73);
+    expect(again.stdout).toBe("");
+    expect(again.stderr).toBe(
+      "error: calldata.json: already exists; refusing to overwrite it (pass --force to replace it)\n",
+    );
+    expect(snapshot(dir)).toEqual(before);
+
+    const forced = await runCli(
+      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--force"],
+      { cwd: dir, env },
+    );
+    expect(forced.code).toBe(0);
+    expect(readFileSync(join(dir, "calldata.json"), "utf8")).toBe(text);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+
+    const self = await runCli(
+      ["add-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"],
+      { cwd: dir, env },
+    );
+    expect(self.code).toBe(73);
+    expect(self.stderr).toMatch(/is the private-key file itself/);
+  });
+});
+
+describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
+  const cases: {
+    name: string;
+    env: () => Record<string, string | undefined>;
+    message: () => string;
+  }[] = [
+    {
+      name: "neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS",
+      env: () => ({}),
+      message: () =>
+        "error: neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS is set; add-keys asks Aztec's GSE contract for " +
+        "each validator's registration digest: set AZTEC_GSE_ADDRESS, or AZTEC_ROLLUP_ADDRESS to use the rollup's GSE\n",
+    },
+    {
+      name: "an AZTEC_GSE_ADDRESS without code",
+      env: () => ({ AZTEC_GSE_ADDRESS: ANVIL_ACCOUNTS[9].toLowerCase() }),
+      message: () =>
+        `error: AZTEC_GSE_ADDRESS (from the environment) is ${ANVIL_ACCOUNTS[9]}, which has no contract code on ` +
+        "chain 31337; wrong address or wrong chain?\n",
+    },
+    {
+      name: "an AZTEC_GSE_ADDRESS whose contract is not a GSE",
+      env: () => ({ AZTEC_GSE_ADDRESS: registry }),
+      message: () =>
+        `error: AZTEC_GSE_ADDRESS (from the environment) is ${registry}, whose contract does not answer ` +
+        "getRegistrationDigest; is it the GSE?\n",
+    },
+    {
+      name: "a GSE whose digest is not a curve point",
+      env: () => ({ AZTEC_GSE_ADDRESS: brokenGse }),
+      message: () =>
+        `error: AZTEC_GSE_ADDRESS (from the environment) is ${brokenGse}, whose getRegistrationDigest returned a ` +
+        "value that is not a BN254 G1 point (validator 0); is it the GSE?\n",
+    },
+    {
+      name: "an AZTEC_ROLLUP_ADDRESS without code",
+      env: () => ({ AZTEC_ROLLUP_ADDRESS: ANVIL_ACCOUNTS[9] }),
+      message: () =>
+        `error: AZTEC_ROLLUP_ADDRESS (from the environment) is ${ANVIL_ACCOUNTS[9]}, which has no contract code on ` +
+        "chain 31337; wrong address or wrong chain?\n",
+    },
+    {
+      name: "an AZTEC_ROLLUP_ADDRESS whose contract has no getGSE()",
+      env: () => ({ AZTEC_ROLLUP_ADDRESS: registry }),
+      message: () =>
+        `error: AZTEC_ROLLUP_ADDRESS (from the environment) is ${registry}, whose contract does not answer ` +
+        "getGSE(); is it the rollup?\n",
+    },
+  ];
+
+  it.each(cases)("refuses $name (exit 78)", async ({ env, message }) => {
+    const dir = copyToTemp(phase1);
+    const before = snapshot(dir);
+    const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+      cwd: dir,
+      env: { ...net.env, ...env() },
+    });
+    expect(run.code).toBe(78);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(message());
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("names the file AZTEC_GSE_ADDRESS came from", async () => {
+    const dir = copyToTemp(phase1);
+    writeFileSync(join(dir, "gse.env"), `AZTEC_GSE_ADDRESS=${ANVIL_ACCOUNTS[9]}\n`);
+    const run = await runCli(["--config", "gse.env", "add-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: net.env,
+    });
+    expect(run.code).toBe(78);
+    expect(run.stderr).toMatch(/^error: AZTEC_GSE_ADDRESS \(from gse\.env\) is 0x/);
+  });
+});
+
+describe("add-keys refuses malformed keys exactly as process-private-keys does", () => {
+  const cases: { name: string; mutate: (f: KeyFile) => void }[] = [
+    {
+      name: "a bls key equal to the BN254 curve order",
+      mutate: (f) => (f.validators[2]!.attester.bls = `0x${BN254_R.toString(16)}`),
+    },
+    {
+      name: "a bls key of zero",
+      mutate: (f) => (f.validators[2]!.attester.bls = `0x${"0".repeat(64)}`),
+    },
+    {
+      name: "an eth key that is too short",
+      mutate: (f) => (f.validators[2]!.attester.eth = "0x1234"),
+    },
+    {
+      name: "the same bls key twice",
+      mutate: (f) => (f.validators[2]!.attester.bls = f.validators[0]!.attester.bls),
+    },
+    { name: "a malformed publisher key", mutate: (f) => (f.validators[2]!.publisher = "0xabc") },
+    { name: "a missing bls key", mutate: (f) => delete f.validators[2]!.attester.bls },
+  ];
+
+  it.each(cases)(
+    "refuses $name with process-private-keys' message (exit 65)",
+    async ({ mutate }) => {
+      const dir = copyToTemp(phase1);
+      const file = readKeyFile(dir);
+      const keys = inputPrivateKeys(file);
+      mutate(file);
+      writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(file, null, 2));
+      const before = snapshot(dir);
+      const env = { ...net.env, AZTEC_GSE_ADDRESS: gse };
+      const reference = await runCli(["process-private-keys", "new-private-keys.json"], {
+        cwd: dir,
+        env,
+      });
+      const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+        cwd: dir,
+        env,
+      });
+      expect(run.code).toBe(65);
+      expect(run.stderr).toMatch(/^error: new-private-keys\.json, validator 2[,:] /);
+      expect(run.stderr).toBe(reference.stderr);
+      expect(run.stdout).toBe("");
+      expectNoPrivateKeyIn(
+        run.stderr,
+        [...keys, ...inputPrivateKeys(file)].filter((k) => k.length >= 18),
+      );
+      expect(snapshot(dir)).toEqual(before);
+    },
+  );
+});
