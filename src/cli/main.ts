@@ -1,13 +1,12 @@
 import { Command, CommanderError } from "commander";
-import { readFileSync } from "node:fs";
 import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { reportError } from "./run.js";
 
-const { version } = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-) as { version: string };
+import packageJson from "../../package.json" with { type: "json" };
+
+const { version } = packageJson;
 
 export function buildProgram(): Command {
   const program = new Command("aztec-butler")
