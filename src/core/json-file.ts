@@ -23,7 +23,10 @@ export async function readJsonFile(file: string): Promise<unknown> {
   } catch (error) {
     // JSON.parse messages quote a snippet of the input, which may be a private key: give only
     // the position.
-    const position = /position (\d+)/.exec(String((error as Error).message))?.[1];
+    const message = String((error as Error).message);
+    // "Unexpected end of JSON input" (a file cut after a comma or bracket) carries no position.
+    const position =
+      /position (\d+)/.exec(message)?.[1] ?? (/end of JSON input/.test(message) ? text.trimEnd().length : undefined);
     const where = position === undefined ? "" : ` at ${lineAndColumn(text, Number(position))}`;
     throw new InputError(`is not valid JSON${where} (truncated or hand-edited?)`, { file });
   }

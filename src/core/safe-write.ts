@@ -128,6 +128,8 @@ function describeWriteError(error: unknown): string {
       return "permission denied or read-only";
     case "ENOENT":
       return "its directory does not exist";
+    case "ENOTDIR":
+      return "a part of its path is a file, not a directory";
     case "ENOSPC":
       return "no space left on device";
     case "EEXIST":

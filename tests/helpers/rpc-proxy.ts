@@ -1,0 +1,257 @@
+/**
+ * A loopback JSON-RPC proxy in front of an upstream node (anvil), scriptable per request: it
+ * counts what it receives and can misbehave the ways real RPC providers do. Used by the RPC fault
+ * tests and by the benchmark (to count HTTP requests and JSON-RPC calls), so it does no per-call
+ * logging and streams upstream answers straight back unless it has to rewrite them.
+ *
+ *   const proxy = await startRpcProxy(chain.rpcUrl);             // forwards everything
+ *   proxy.setMode({ kind: "rate-limit", first: 2 });             // 429 twice, then forward
+ *   proxy.stats.httpRequests; proxy.stats.rpcCalls;              // live counters
+ *   await proxy.stop();                                          // also ends hung requests
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export type RpcProxyMode =
+  /** Forward every request unchanged (the default). */
+  | { kind: "forward" }
+  /** Answer HTTP 429 to the first `first` requests received after this mode was set, then forward. */
+  | { kind: "rate-limit"; first: number; retryAfterSeconds?: number }
+  /** Answer every request with a body that is not JSON (default `<html>bad gateway</html>`, 200). */
+  | { kind: "non-json"; status?: number; body?: string }
+  /** Never answer (the connection stays open until the client gives up or the proxy stops). */
+  | { kind: "hang" }
+  /** Forward, but make every eth_chainId answer say `chainId`. */
+  | { kind: "chain-id"; chainId: number };
+
+export interface RpcProxyStats {
+  /** HTTP requests received (any method, any body). */
+  httpRequests: number;
+  /** JSON-RPC calls received: a batch array counts each element. */
+  rpcCalls: number;
+  /** JSON-RPC calls by method name. */
+  methods: Record<string, number>;
+  /** Requests answered with HTTP 429 by the rate-limit mode. */
+  rateLimited: number;
+}
+
+export interface RpcProxy {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** Live counters (mutated in place; read them after the run). */
+  readonly stats: RpcProxyStats;
+  setMode(mode: RpcProxyMode): void;
+  resetStats(): void;
+  /** Closes the server and every open connection, hung ones included. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface RpcCall {
+  id?: unknown;
+  method?: unknown;
+}
+
+export async function startRpcProxy(
+  upstreamUrl: string,
+  options: { mode?: RpcProxyMode } = {},
+): Promise<RpcProxy> {
+  const upstream = new URL(upstreamUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  let mode: RpcProxyMode = options.mode ?? { kind: "forward" };
+  let rateLimitLeft = mode.kind === "rate-limit" ? mode.first : 0;
+  const stats: RpcProxyStats = { httpRequests: 0, rpcCalls: 0, methods: {}, rateLimited: 0 };
+  const sockets = new Set<Socket>();
+  const hung = new Set<ServerResponse>();
+
+  const server = http.createServer((req, res) => {
+    stats.httpRequests++;
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => handle(req, res, Buffer.concat(chunks)));
+    req.on("error", () => res.destroy());
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  function count(body: Buffer): RpcCall[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      return [];
+    }
+    const calls = (Array.isArray(parsed) ? parsed : [parsed]).filter(
+      (c): c is RpcCall => typeof c === "object" && c !== null,
+    );
+    stats.rpcCalls += calls.length;
+    for (const call of calls) {
+      const method = typeof call.method === "string" ? call.method : "?";
+      stats.methods[method] = (stats.methods[method] ?? 0) + 1;
+    }
+    return calls;
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const calls = count(body);
+    const current = mode;
+    switch (current.kind) {
+      case "hang":
+        hung.add(res);
+        res.on("close", () => hung.delete(res));
+        return;
+      case "non-json": {
+        const text = current.body ?? "<html>bad gateway</html>";
+        res.writeHead(current.status ?? 200, {
+          "content-type": "text/html",
+          "content-length": Buffer.byteLength(text),
+        });
+        res.end(text);
+        return;
+      }
+      case "rate-limit":
+        if (rateLimitLeft > 0) {
+          rateLimitLeft--;
+          stats.rateLimited++;
+          const headers: http.OutgoingHttpHeaders = {
+            "content-type": "text/plain",
+            "content-length": Buffer.byteLength("Too Many Requests"),
+          };
+          if (current.retryAfterSeconds !== undefined)
+            headers["retry-after"] = String(current.retryAfterSeconds);
+          res.writeHead(429, headers);
+          res.end("Too Many Requests");
+          return;
+        }
+        forward(req, res, body, undefined);
+        return;
+      case "chain-id":
+        forward(
+          req,
+          res,
+          body,
+          calls.some((c) => c.method === "eth_chainId") ? current.chainId : undefined,
+        );
+        return;
+      case "forward":
+        forward(req, res, body, undefined);
+        return;
+    }
+  }
+
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    chainId: number | undefined,
+  ): void {
+    const upstreamReq = http.request(
+      {
+        agent,
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path: upstream.pathname + upstream.search,
+        method: req.method,
+        headers: {
+          "content-type": req.headers["content-type"] ?? "application/json",
+          "content-length": body.length,
+        },
+      },
+      (upstreamRes) => {
+        if (chainId === undefined) {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+          return;
+        }
+        const parts: Buffer[] = [];
+        upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
+        upstreamRes.on("end", () => {
+          const text = rewriteChainId(Buffer.concat(parts).toString("utf8"), body, chainId);
+          const headers = {
+            ...upstreamRes.headers,
+            "content-length": String(Buffer.byteLength(text)),
+          };
+          delete headers["transfer-encoding"];
+          res.writeHead(upstreamRes.statusCode ?? 502, headers);
+          res.end(text);
+        });
+      },
+    );
+    upstreamReq.on("error", () => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(502, { "content-type": "text/plain" });
+      res.end("upstream unavailable");
+    });
+    upstreamReq.end(body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    setMode(next) {
+      mode = next;
+      rateLimitLeft = next.kind === "rate-limit" ? next.first : 0;
+    },
+    resetStats() {
+      stats.httpRequests = 0;
+      stats.rpcCalls = 0;
+      stats.methods = {};
+      stats.rateLimited = 0;
+    },
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const res of hung) res.destroy();
+        hung.clear();
+        for (const socket of sockets) socket.destroy();
+        agent.destroy();
+      });
+      return stopped;
+    },
+  };
+}
+
+/** Replaces the result of every eth_chainId call (matched by id) in a JSON-RPC answer. */
+function rewriteChainId(answer: string, request: Buffer, chainId: number): string {
+  let requests: unknown;
+  let parsed: unknown;
+  try {
+    requests = JSON.parse(request.toString("utf8"));
+    parsed = JSON.parse(answer);
+  } catch {
+    return answer;
+  }
+  const ids = new Set(
+    (Array.isArray(requests) ? requests : [requests])
+      .filter(
+        (c): c is RpcCall =>
+          typeof c === "object" && c !== null && (c as RpcCall).method === "eth_chainId",
+      )
+      .map((c) => JSON.stringify(c.id)),
+  );
+  const hex = `0x${chainId.toString(16)}`;
+  const fix = (item: unknown) => {
+    if (
+      typeof item === "object" &&
+      item !== null &&
+      ids.has(JSON.stringify((item as RpcCall).id)) &&
+      "result" in item
+    ) {
+      (item as { result: unknown }).result = hex;
+    }
+    return item;
+  };
+  return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
+}

@@ -1,0 +1,173 @@
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ExitCode, OutputError } from "../../src/core/errors.js";
+import {
+  firstFreeSuffix,
+  toJsonText,
+  writeFileAtomically,
+  writeFilesAtomically,
+} from "../../src/core/safe-write.js";
+import { snapshot, tempDir } from "../helpers/files.js";
+
+async function writeError(run: Promise<void>): Promise<OutputError> {
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OutputError);
+  expect((error as OutputError).exitCode).toBe(ExitCode.cannotCreate);
+  return error as OutputError;
+}
+
+const tempFilesIn = (dir: string) => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
+
+describe("writeFilesAtomically", () => {
+  it("writes several files with exactly their content and leaves no temp file", async () => {
+    const dir = tempDir("butler-write-");
+    mkdirSync(join(dir, "sub"));
+    await writeFilesAtomically([
+      { path: join(dir, "a.json"), content: toJsonText({ a: 1 }) },
+      { path: join(dir, "sub", "b.json"), content: "b\n" },
+      { path: join(dir, "c.txt"), content: "" },
+    ]);
+    expect(readFileSync(join(dir, "a.json"), "utf8")).toBe('{\n  "a": 1\n}\n');
+    expect(readFileSync(join(dir, "sub", "b.json"), "utf8")).toBe("b\n");
+    expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("");
+    expect(tempFilesIn(dir)).toEqual([]);
+    expect(tempFilesIn(join(dir, "sub"))).toEqual([]);
+  });
+
+  it("when the second file cannot be staged, writes neither, names the second, and leaves no temp file", async () => {
+    const dir = tempDir("butler-write-");
+    writeFileSync(join(dir, "keep.json"), "{}\n");
+    const before = snapshot(dir);
+    const error = await writeError(
+      writeFilesAtomically([
+        { path: join(dir, "first.json"), content: "1\n" },
+        { path: join(dir, "missing-dir", "second.json"), content: "2\n" },
+      ]),
+    );
+    expect(error.message).toBe(
+      `${join(dir, "missing-dir", "second.json")}: cannot be written (its directory does not exist); nothing was written`,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("when the second file cannot be placed (the name is taken meanwhile), removes the first again", async () => {
+    // Both targets pass the up-front check; the first is linked into place, the second link then
+    // fails with EEXIST, as it would if another process created the file between check and write.
+    const dir = tempDir("butler-write-");
+    const before = snapshot(dir);
+    const error = await writeError(
+      writeFilesAtomically([
+        { path: join(dir, "out.json"), content: "1\n" },
+        { path: join(dir, "out.json"), content: "2\n" },
+      ]),
+    );
+    expect(error.message).toMatch(
+      /out\.json: cannot be written \(a file of that name appeared meanwhile\); nothing was written$/,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("checks every target before writing anything", async () => {
+    const dir = tempDir("butler-write-");
+    writeFileSync(join(dir, "exists.json"), "old\n");
+    const before = snapshot(dir);
+    const error = await writeError(
+      writeFilesAtomically([
+        { path: join(dir, "new.json"), content: "new\n" },
+        { path: join(dir, "exists.json"), content: "x\n", hint: "pass --force to replace it" },
+      ]),
+    );
+    expect(error.message).toBe(
+      `${join(dir, "exists.json")}: already exists; refusing to overwrite it (pass --force to replace it)`,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("refuses to write through a symbolic link, even with overwrite, and leaves its target untouched", async () => {
+    const dir = tempDir("butler-write-");
+    writeFileSync(join(dir, "target.json"), "target\n");
+    symlinkSync("target.json", join(dir, "link.json"));
+    symlinkSync("nowhere.json", join(dir, "dangling.json"));
+    const before = snapshot(dir);
+    for (const name of ["link.json", "dangling.json"]) {
+      for (const overwrite of [false, true]) {
+        const error = await writeError(
+          writeFileAtomically({ path: join(dir, name), content: "x\n", overwrite }),
+        );
+        expect(error.message).toBe(
+          `${join(dir, name)}: is a symbolic link; refusing to write through it`,
+        );
+      }
+    }
+    expect(snapshot(dir)).toEqual(before);
+    expect(readFileSync(join(dir, "target.json"), "utf8")).toBe("target\n");
+    expect(readdirSync(dir)).not.toContain("nowhere.json");
+  });
+
+  it("refuses a directory as target, even with overwrite", async () => {
+    const dir = tempDir("butler-write-");
+    mkdirSync(join(dir, "out.json"));
+    const error = await writeError(
+      writeFileAtomically({ path: join(dir, "out.json"), content: "x\n", overwrite: true }),
+    );
+    expect(error.message).toBe(`${join(dir, "out.json")}: is a directory`);
+  });
+
+  it("replaces an existing file in overwrite mode, and writes the new files first", async () => {
+    const dir = tempDir("butler-write-");
+    writeFileSync(join(dir, "config.json"), "old\n");
+    await writeFilesAtomically([
+      { path: join(dir, "config.json"), content: "new config\n", overwrite: true },
+      { path: join(dir, "fresh.json"), content: "fresh\n" },
+    ]);
+    expect(readFileSync(join(dir, "config.json"), "utf8")).toBe("new config\n");
+    expect(readFileSync(join(dir, "fresh.json"), "utf8")).toBe("fresh\n");
+    expect(tempFilesIn(dir)).toEqual([]);
+  });
+
+  it("keeps the old file in overwrite mode when a new file of the same batch fails", async () => {
+    const dir = tempDir("butler-write-");
+    writeFileSync(join(dir, "config.json"), "old\n");
+    const before = snapshot(dir);
+    await writeError(
+      writeFilesAtomically([
+        { path: join(dir, "config.json"), content: "new config\n", overwrite: true },
+        { path: join(dir, "fresh.json"), content: "1\n" },
+        { path: join(dir, "fresh.json"), content: "2\n" },
+      ]),
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe("firstFreeSuffix", () => {
+  it("is .new when free, then .new2, .new3 as those are taken", async () => {
+    const dir = tempDir("butler-suffix-");
+    expect(await firstFreeSuffix(dir, ["prod.json"])).toBe(".new");
+    writeFileSync(join(dir, "prod.json.new"), "");
+    expect(await firstFreeSuffix(dir, ["prod.json"])).toBe(".new2");
+    writeFileSync(join(dir, "prod.json.new2"), "");
+    expect(await firstFreeSuffix(dir, ["prod.json"])).toBe(".new3");
+  });
+
+  it("counts a symbolic link, dangling or not, and a directory as taken", async () => {
+    const dir = tempDir("butler-suffix-");
+    symlinkSync("nowhere", join(dir, "prod.json.new"));
+    mkdirSync(join(dir, "prod.json.new2"));
+    writeFileSync(join(dir, "real"), "");
+    symlinkSync("real", join(dir, "prod.json.new3"));
+    expect(await firstFreeSuffix(dir, ["prod.json"])).toBe(".new4");
+  });
+
+  it("picks one suffix free for every name (A_ and B_ files share it)", async () => {
+    const dir = tempDir("butler-suffix-");
+    writeFileSync(join(dir, "B_prod.json.new"), "");
+    writeFileSync(join(dir, "A_prod.json.new2"), "");
+    expect(await firstFreeSuffix(dir, ["A_prod.json", "B_prod.json"])).toBe(".new3");
+    expect(await firstFreeSuffix(dir, ["C_prod.json"])).toBe(".new");
+  });
+});
