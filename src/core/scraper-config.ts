@@ -40,10 +40,11 @@ const preferNonZero = (preferred: string | undefined, fallback: string | undefin
  * Merges a deployment into the scraper's attester list:
  * - entries of the same address (any case) become one, preferring non-zero coinbase and
  *   publisher, the deployment's values first (they are the latest);
- * - an attester already listed keeps its lastSeenState;
+ * - an attester already listed keeps its lastSeenState (one from the new keys listed without a
+ *   state gets NEW);
  * - an attester not listed yet is appended: NEW if it comes from the new keys; without a state
  *   if it was already in production (the scraper will find out where it is);
- * - attesters not in the deployment stay as they are. Unknown fields are kept.
+ * - attesters not in the deployment stay as they are. Unknown fields are kept (of duplicates too).
  */
 export function mergeScraperAttesters(
   existing: readonly ScraperAttester[],
@@ -63,17 +64,23 @@ export function mergeScraperAttesters(
     const [first, second] = deployed ? [entry, current] : [current, entry];
     current.coinbase = preferNonZero(first.coinbase, second.coinbase);
     current.publisher = preferNonZero(first.publisher, second.publisher);
-    current.lastSeenState ??= entry.lastSeenState;
+    // The first entry's state wins; fields only the later duplicate has (its state, unknown
+    // fields) are kept too.
+    for (const [field, value] of Object.entries(entry)) {
+      if (!(field in current) || (current as Record<string, unknown>)[field] === undefined) {
+        (current as Record<string, unknown>)[field] = value;
+      }
+    }
   };
   for (const entry of existing) upsert(entry, false);
   for (const attester of deployment) {
-    const known = byAddress.has(attester.address.toLowerCase());
     const entry: ScraperAttester = {
       address: attester.address,
       coinbase: attester.coinbase ?? ZERO_ADDRESS,
       publisher: attester.publisher,
     };
-    if (!known && attester.isNew) entry.lastSeenState = "NEW";
+    // A listed attester keeps its state; one from the new keys listed without a state gets NEW.
+    if (attester.isNew) entry.lastSeenState = "NEW";
     upsert(entry, true);
   }
   return merged;

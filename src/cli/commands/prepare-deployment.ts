@@ -9,14 +9,14 @@ import {
   type NewKeysSource,
   type ProductionSource,
 } from "../../core/deployment-plan.js";
-import { ConfigError, UsageError } from "../../core/errors.js";
+import { ConfigError, UsageError, type ErrorLocation } from "../../core/errors.js";
 import {
   assessFunding,
   checkNoEmptyPublisher,
   lowFundingWarnings,
   readChainIdAndBalances,
 } from "../../core/funding.js";
-import { parseWithSchema, readJsonFile } from "../../core/json-file.js";
+import { locate, parseWithSchema, readJsonFile } from "../../core/json-file.js";
 import { loadPublicKeyFile } from "../../core/keyfiles.js";
 import { checkNodeAcceptsKeyFile } from "../../core/node-keystore-check.js";
 import { consoleOutput, count, plural } from "../../core/output.js";
@@ -116,7 +116,10 @@ export async function prepareDeployment(
   const outputs = await outputPaths(productionFile, options.output, plans.map((p) => p.prefix), cwd);
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
   await checkWriteTargets(files.map((f) => ({ path: f.path })));
-  for (const file of files) await checkNodeAcceptsKeyFile(file.content, file.path);
+  // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
+  for (const file of files) {
+    await checkNodeAcceptsKeyFile(file.content, (path) => locateInInputs(path, production, newSources));
+  }
   const scraperPath = scraperConfigPath(config.network);
   const existingScraperConfig = await loadScraperConfig(scraperPath);
 
@@ -175,6 +178,11 @@ export async function prepareDeployment(
   ]);
 
   const newCount = deployed.length - existingCount;
+  // New keys already listed with a state of their own keep it, so count what the config says.
+  const newAddresses = new Set(deployed.filter((d) => d.isNew).map((d) => d.address.toLowerCase()));
+  const inStateNew = scraperConfig.attesters.filter(
+    (a) => newAddresses.has(a.address.toLowerCase()) && a.lastSeenState === "NEW",
+  ).length;
   for (const f of files) {
     out.result(
       `wrote ${f.path} (${plural(deployed.length, "validator")}: ${count(existingCount)} existing + ` +
@@ -183,8 +191,27 @@ export async function prepareDeployment(
   }
   out.result(
     `updated scraper config ${scraperPath} (${plural(scraperConfig.attesters.length, "attester")}, ` +
-      `${count(newCount)} in state NEW)`,
+      `${count(inStateNew)} in state NEW)`,
   );
+}
+
+/**
+ * A path in an output key file, placed in the input it came from: validators beyond the
+ * production file's are the new keys, in the order of the --new-public-keys files.
+ */
+function locateInInputs(
+  path: readonly PropertyKey[],
+  production: ProductionSource,
+  newSources: readonly NewKeysSource[],
+): ErrorLocation {
+  if (path[0] === "validators" && typeof path[1] === "number") {
+    let index = path[1] - production.validators.length;
+    for (const source of index >= 0 ? newSources : []) {
+      if (index < source.validators.length) return locate(source.file, ["validators", index, ...path.slice(2)]);
+      index -= source.validators.length;
+    }
+  }
+  return locate(production.file, path);
 }
 
 /** Without --new-public-keys: the single public-*.json in the CWD that process-private-keys wrote. */
