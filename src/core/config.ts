@@ -129,7 +129,8 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
   for (const layer of layers) {
     for (const key of configKeys) {
       const text = layer.values[key];
-      if (text !== undefined) values.set(key, { text, source: layer.source });
+      // An empty value (`KEY=`) counts as unset: it does not hide a lower layer's value.
+      if (text !== undefined && text.trim() !== "") values.set(key, { text, source: layer.source });
     }
   }
   return new ButlerConfig(network.data, values, layers.map((l) => l.source).reverse());

@@ -444,3 +444,13 @@ describe("the CLI's --network and --config", () => {
     );
   });
 });
+
+describe("empty values", () => {
+  it("an empty value in a higher layer does not hide a lower layer's value", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, ".env"), "MIN_ETH_PER_ATTESTER=0.5\n");
+    const config = await loadConfig({ cwd, env: { MIN_ETH_PER_ATTESTER: "" } });
+    expect(config.optional("MIN_ETH_PER_ATTESTER")).toBe("0.5");
+    expect(config.sourceOf("MIN_ETH_PER_ATTESTER")).toBe("./.env");
+  });
+});
