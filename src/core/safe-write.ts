@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { OutputError } from "./errors.js";
 
@@ -43,7 +43,9 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
       staged.push({ write, temp: await stageTempFile(write) });
     }
     // New files first: they can be undone by unlinking. Overwrites last, since they can't.
-    const ordered = [...staged].sort((a, b) => Number(!!a.write.overwrite) - Number(!!b.write.overwrite));
+    const ordered = [...staged].sort(
+      (a, b) => Number(!!a.write.overwrite) - Number(!!b.write.overwrite),
+    );
     for (const { write, temp } of ordered) {
       current = write.path;
       if (write.overwrite) {
@@ -75,23 +77,45 @@ export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
 }
 
 /** Fails early, before any work, when a planned write would be refused later. */
-export async function checkWriteTargets(writes: readonly Pick<PlannedWrite, "path" | "overwrite" | "hint">[]): Promise<void> {
+export async function checkWriteTargets(
+  writes: readonly Pick<PlannedWrite, "path" | "overwrite" | "hint" | "createParent">[],
+): Promise<void> {
   for (const write of writes) await checkTarget(write);
 }
 
-async function checkTarget({ path, overwrite, hint }: Pick<PlannedWrite, "path" | "overwrite" | "hint">): Promise<void> {
+async function checkTarget({
+  path,
+  overwrite,
+  hint,
+  createParent,
+}: Pick<PlannedWrite, "path" | "overwrite" | "hint" | "createParent">): Promise<void> {
   let info;
   try {
     info = await lstat(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new OutputError(`cannot be checked (${describeWriteError(error)})`, { file: path });
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new OutputError(`cannot be checked (${describeWriteError(error)})`, { file: path });
+    }
+    // Free. Its directory must exist (unless the write creates it), or the write would fail
+    // only after all the chain work.
+    if (!createParent) {
+      const parent = await stat(dirname(path)).catch(() => undefined);
+      if (!parent?.isDirectory())
+        throw new OutputError(
+          "cannot be written (its directory does not exist); nothing was written",
+          { file: path },
+        );
+    }
+    return;
   }
   if (info.isSymbolicLink()) {
     throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
   }
   if (info.isDirectory()) throw new OutputError("is a directory", { file: path });
-  if (!overwrite) throw new OutputError(`already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`, { file: path });
+  if (!overwrite)
+    throw new OutputError(`already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`, {
+      file: path,
+    });
 }
 
 async function stageTempFile({ path, content, createParent }: PlannedWrite): Promise<string> {
@@ -149,7 +173,9 @@ export async function firstFreeSuffix(
 ): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const suffix = attempt === 1 ? ".new" : `.new${attempt}`;
-    const taken = await Promise.all(names.map((name) => exists(join(directory, `${name}${suffix}`))));
+    const taken = await Promise.all(
+      names.map((name) => exists(join(directory, `${name}${suffix}`))),
+    );
     if (!taken.some(Boolean)) return suffix;
   }
 }
