@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, open, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { OutputError } from "./errors.js";
 
 export interface PlannedWrite {
@@ -74,6 +74,17 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
 
 export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
   await writeFilesAtomically([write]);
+}
+
+/**
+ * The `--output [--force]` check of commands that read a private-key file: the output is never
+ * the input itself (not even with --force), and an existing file only with --force.
+ */
+export async function checkOutputOption(output: string, input: string, force: boolean | undefined): Promise<void> {
+  if (resolve(output) === resolve(input)) {
+    throw new OutputError("is the private-key file itself; choose another --output", { file: output });
+  }
+  await checkWriteTargets([{ path: output, overwrite: force, hint: "pass --force to replace it" }]);
 }
 
 /** Fails early, before any work, when a planned write would be refused later. */

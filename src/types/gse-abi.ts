@@ -4,14 +4,7 @@
  * the CLI carries these fragments itself.
  */
 
-const g1Point = {
-  type: "tuple",
-  internalType: "struct G1Point",
-  components: [
-    { name: "x", type: "uint256", internalType: "uint256" },
-    { name: "y", type: "uint256", internalType: "uint256" },
-  ],
-} as const;
+import { g1PointAbi as g1Point } from "./bn254-abi.js";
 
 /** GSE (governance staking escrow): the BN254 point a validator's BLS key signs to register. */
 export const gseAbi = [

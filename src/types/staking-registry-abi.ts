@@ -6,25 +6,7 @@
  * `getProviderQueueLength(id)` equals their difference.
  */
 
-const g1Point = {
-  type: "tuple",
-  internalType: "struct G1Point",
-  components: [
-    { name: "x", type: "uint256", internalType: "uint256" },
-    { name: "y", type: "uint256", internalType: "uint256" },
-  ],
-} as const;
-
-const g2Point = {
-  type: "tuple",
-  internalType: "struct G2Point",
-  components: [
-    { name: "x0", type: "uint256", internalType: "uint256" },
-    { name: "x1", type: "uint256", internalType: "uint256" },
-    { name: "y0", type: "uint256", internalType: "uint256" },
-    { name: "y1", type: "uint256", internalType: "uint256" },
-  ],
-} as const;
+import { g1PointAbi as g1Point, g2PointAbi as g2Point } from "./bn254-abi.js";
 
 const keyStoreComponents = [
   { name: "attester", type: "address", internalType: "address" },

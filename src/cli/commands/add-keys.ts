@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
-import { resolve } from "node:path";
 import { createChainClient } from "../../core/chain-client.js";
-import { ChainRefusalError, OutputError } from "../../core/errors.js";
+import { ChainRefusalError } from "../../core/errors.js";
 import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/gse.js";
 import { loadPrivateKeyFile } from "../../core/keyfiles.js";
 import { consoleOutput, count, plural } from "../../core/output.js";
@@ -13,7 +12,7 @@ import {
   registrationKeysOf,
   type AddKeysTransaction,
 } from "../../core/registration.js";
-import { checkWriteTargets, toJsonText, writeFileAtomically } from "../../core/safe-write.js";
+import { checkOutputOption, toJsonText, writeFileAtomically } from "../../core/safe-write.js";
 import {
   findQueuedAttesters,
   readProviderQueue,
@@ -85,20 +84,11 @@ function parsePositiveInteger(text: string): number {
 }
 
 export async function addKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
-  const { out, config, cwd } = ctx;
+  const { out, config } = ctx;
 
   // Load: every key checked (same rules and messages as process-private-keys), output target free.
   const keyFile = await loadPrivateKeyFile(file);
-  if (options.output !== undefined) {
-    if (resolve(cwd, options.output) === resolve(cwd, file)) {
-      throw new OutputError("is the private-key file itself; choose another --output", {
-        file: options.output,
-      });
-    }
-    await checkWriteTargets([
-      { path: options.output, overwrite: options.force, hint: "pass --force to replace it" },
-    ]);
-  }
+  if (options.output !== undefined) await checkOutputOption(options.output, file, options.force);
   const gseSource = configuredGseSource(config);
   const chain = createChainClient(config);
 

@@ -1,10 +1,10 @@
 import { Command } from "commander";
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { createChainClient } from "../../core/chain-client.js";
-import { OutputError, ChainRefusalError } from "../../core/errors.js";
+import { ChainRefusalError } from "../../core/errors.js";
 import { loadPrivateKeyFile, renderPublicKeyFile } from "../../core/keyfiles.js";
 import { deriveAttesterPublicKeys, type AttesterPrivateKeys } from "../../core/keys.js";
-import { checkWriteTargets, writeFileAtomically } from "../../core/safe-write.js";
+import { checkOutputOption, writeFileAtomically } from "../../core/safe-write.js";
 import { storeValidatorSecrets } from "../../core/secret-store.js";
 import {
   findQueuedAttesters,
@@ -43,15 +43,12 @@ Examples:
 }
 
 export async function processPrivateKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
-  const { out, config, cwd } = ctx;
+  const { out, config } = ctx;
 
   // Load: the whole file, every key checked, before anything else happens.
   const keyFile = await loadPrivateKeyFile(file);
   const outputPath = options.output ?? `public-${basename(file)}`;
-  if (resolve(cwd, outputPath) === resolve(cwd, file)) {
-    throw new OutputError("is the private-key file itself; choose another --output", { file: outputPath });
-  }
-  await checkWriteTargets([{ path: outputPath, overwrite: options.force, hint: "pass --force to replace it" }]);
+  await checkOutputOption(outputPath, file, options.force);
   const chain = createChainClient(config);
 
   // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
