@@ -1,8 +1,15 @@
 // Worker thread entry (plain JavaScript: workers start without the TypeScript loader).
-import { parentPort, workerData } from "node:worker_threads";
-import { deriveAttesterPublicKeysInThread } from "./derive-keys.js";
+// Receives {kind: "eth" | "bls", start, keys} tasks, answers {kind, start, derived} for each.
+import { parentPort } from "node:worker_threads";
+import { deriveBlsPublicKeys, deriveEthAddresses } from "./derive-keys.js";
 
-const result = await deriveAttesterPublicKeysInThread(workerData, (done) =>
-  parentPort?.postMessage({ progress: done }),
+parentPort?.on(
+  "message",
+  async (/** @type {{kind: "eth" | "bls", start: number, keys: `0x${string}`[]}} */ task) => {
+    const derived =
+      task.kind === "eth"
+        ? await deriveEthAddresses(task.keys)
+        : await deriveBlsPublicKeys(task.keys);
+    parentPort?.postMessage({ kind: task.kind, start: task.start, derived });
+  },
 );
-parentPort?.postMessage({ result });

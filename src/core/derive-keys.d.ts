@@ -1,5 +1,3 @@
-import type { AttesterPrivateKeys, AttesterPublicKeys } from "./keys.js";
-export function deriveAttesterPublicKeysInThread(
-  keys: readonly AttesterPrivateKeys[],
-  onProgress?: (done: number) => void,
-): Promise<AttesterPublicKeys[]>;
+import type { Hex } from "../types/primitives.js";
+export function deriveEthAddresses(keys: readonly Hex[]): Promise<Hex[]>;
+export function deriveBlsPublicKeys(keys: readonly Hex[]): Promise<Hex[]>;

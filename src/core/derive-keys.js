@@ -1,22 +1,36 @@
 // Plain JavaScript so that worker threads can load it without a TypeScript loader.
-import { computeBn254G1PublicKeyCompressed } from "@aztec/foundation/crypto/bn254";
-import { privateKeyToAddress } from "viem/accounts";
+//
+// Each half is loaded on first use: a worker that only derives eth addresses never loads
+// @aztec/foundation (Barretenberg's WebAssembly and the logger thread it starts).
+
+/** @type {Promise<(key: `0x${string}`) => `0x${string}`> | undefined} */
+let ethDeriver;
+/** @type {Promise<(key: `0x${string}`) => Promise<string>> | undefined} */
+let blsDeriver;
 
 /**
- * Derives attester public keys in the current thread, in order.
- * @param {readonly {eth: `0x${string}`, bls: `0x${string}`}[]} keys
- * @param {(done: number) => void} [onProgress]
- * @returns {Promise<{eth: `0x${string}`, bls: `0x${string}`}[]>}
+ * The checksummed address of each eth private key (viem), in order.
+ * @param {readonly `0x${string}`[]} keys
+ * @returns {Promise<`0x${string}`[]>}
  */
-export async function deriveAttesterPublicKeysInThread(keys, onProgress) {
+export async function deriveEthAddresses(keys) {
+  ethDeriver ??= import("viem/accounts").then((m) => m.privateKeyToAddress);
+  const derive = await ethDeriver;
+  return keys.map((key) => derive(key));
+}
+
+/**
+ * The compressed BN254 G1 public key of each BLS private key
+ * (computeBn254G1PublicKeyCompressed from @aztec/foundation), in order.
+ * @param {readonly `0x${string}`[]} keys
+ * @returns {Promise<`0x${string}`[]>}
+ */
+export async function deriveBlsPublicKeys(keys) {
+  blsDeriver ??= import("@aztec/foundation/crypto/bn254").then(
+    (m) => m.computeBn254G1PublicKeyCompressed,
+  );
+  const derive = await blsDeriver;
   const result = [];
-  for (const [i, key] of keys.entries()) {
-    result.push({
-      eth: privateKeyToAddress(key.eth),
-      bls: /** @type {`0x${string}`} */ (await computeBn254G1PublicKeyCompressed(key.bls)),
-    });
-    if (onProgress && (i + 1) % 100 === 0) onProgress(i + 1);
-  }
-  onProgress?.(keys.length);
+  for (const key of keys) result.push(/** @type {`0x${string}`} */ (await derive(key)));
   return result;
 }

@@ -93,46 +93,82 @@ export interface AttesterPublicKeys {
   bls: Hex;
 }
 
-/** Below this many keys, starting worker threads costs more than it saves. */
+/** Below this many keys per worker, another worker thread costs more than it saves. */
 const KEYS_PER_WORKER_MINIMUM = 256;
+/** Keys per task handed to a worker: small enough that the workers finish together. */
+const KEYS_PER_TASK = 250;
+
+type DerivationKind = "eth" | "bls";
 
 /**
  * Derives each attester's public keys (viem for eth, computeBn254G1PublicKeyCompressed for bls),
- * in input order. Large sets are spread over worker threads, one per core (at most 4).
- * Keys must already have passed checkPrivateKeyValidators.
+ * in input order, on worker threads: one per core (at most 4), fewer for small sets, always at
+ * least one. The main thread never loads @aztec/foundation, so it stays free for the chain reads
+ * that run meanwhile.
+ *
+ * The work is a queue of tasks of KEYS_PER_TASK keys of one kind, which idle workers take in
+ * turn. Loading Barretenberg costs each thread about half a second of CPU and its own
+ * WebAssembly memory, so only half of the workers (rounded up) derive BLS keys, taking those
+ * tasks first; the others derive only eth addresses and never load it. Each worker is
+ * terminated when the queue is empty (letting it exit by itself would wait for the logger thread
+ * @aztec/foundation starts). Keys must already have passed checkPrivateKeyValidators.
  */
 export async function deriveAttesterPublicKeys(
   keys: readonly AttesterPrivateKeys[],
   onProgress?: (done: number) => void,
 ): Promise<AttesterPublicKeys[]> {
-  const workers = Math.min(4, availableParallelism(), Math.floor(keys.length / KEYS_PER_WORKER_MINIMUM));
-  if (workers < 2) {
-    const { deriveAttesterPublicKeysInThread } = await import("./derive-keys.js");
-    return deriveAttesterPublicKeysInThread(keys, onProgress);
-  }
-  const chunkSize = Math.ceil(keys.length / workers);
-  const chunks = Array.from({ length: workers }, (_, i) => keys.slice(i * chunkSize, (i + 1) * chunkSize));
-  const done = new Array<number>(workers).fill(0);
-  const results = await Promise.all(
-    chunks.map(
-      (chunk, i) =>
-        new Promise<AttesterPublicKeys[]>((resolve, reject) => {
-          const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url), {
-            workerData: chunk,
-          });
-          worker.on("message", (message: { progress?: number; result?: AttesterPublicKeys[] }) => {
-            if (message.progress !== undefined) {
-              done[i] = message.progress;
-              onProgress?.(done.reduce((a, b) => a + b, 0));
-            }
-            if (message.result) resolve(message.result);
-          });
-          worker.on("error", reject);
-          worker.on("exit", (code) => {
-            if (code !== 0) reject(new Error(`key derivation worker exited with code ${code}`));
-          });
-        }),
-    ),
+  if (keys.length === 0) return [];
+  const workerCount = Math.max(
+    1,
+    Math.min(4, availableParallelism(), Math.floor(keys.length / KEYS_PER_WORKER_MINIMUM)),
   );
-  return results.flat();
+  const blsWorkerCount = Math.ceil(workerCount / 2);
+  const starts = Array.from({ length: Math.ceil(keys.length / KEYS_PER_TASK) }, (_, i) => i * KEYS_PER_TASK);
+  const pending: Record<DerivationKind, number[]> = { eth: [...starts], bls: [...starts] };
+  const derived: Record<DerivationKind, Hex[]> = { eth: new Array(keys.length), bls: new Array(keys.length) };
+  let derivedCount = 0;
+
+  const workers: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: workerCount }, (_, w) => {
+        const kinds: DerivationKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
+        return new Promise<void>((resolve, reject) => {
+          const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url));
+          workers.push(worker);
+          let finished = false;
+          const next = () => {
+            const kind = kinds.find((k) => pending[k].length > 0);
+            if (kind === undefined) {
+              finished = true;
+              resolve();
+              void worker.terminate();
+              return;
+            }
+            const start = pending[kind].shift()!;
+            const chunk = keys.slice(start, start + KEYS_PER_TASK).map((key) => key[kind]);
+            worker.postMessage({ kind, start, keys: chunk });
+          };
+          worker.on("message", (message: { kind: DerivationKind; start: number; derived: Hex[] }) => {
+            message.derived.forEach((value, i) => (derived[message.kind][message.start + i] = value));
+            derivedCount += message.derived.length;
+            onProgress?.(Math.floor(derivedCount / 2));
+            next();
+          });
+          worker.on("error", (error) => {
+            finished = true;
+            reject(error);
+          });
+          worker.on("exit", (code) => {
+            if (!finished) reject(new Error(`key derivation worker exited with code ${code} before its work was done`));
+          });
+          next();
+        });
+      }),
+    );
+  } finally {
+    // On success every worker is already stopping; on failure the others must not run on.
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+  return keys.map((_, i) => ({ eth: derived.eth[i]!, bls: derived.bls[i]! }));
 }

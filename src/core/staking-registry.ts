@@ -1,4 +1,4 @@
-import { getAddress, zeroAddress, type Address } from "viem";
+import { BaseError, RpcRequestError, encodeFunctionData, getAddress, zeroAddress, type Address, type Hex } from "viem";
 import { defaultStakingRegistryByChainId, stakingRegistryAbi } from "../types/staking-registry-abi.js";
 import { checkExpectedChainId, onChain, toChainError, type ChainClient } from "./chain-client.js";
 import type { ButlerConfig } from "./config.js";
@@ -134,7 +134,7 @@ async function resolveProvider(
 }
 
 export interface ProviderQueue {
-  /** Attester addresses in queue order (checksummed). */
+  /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters). */
   attesters: Address[];
   /** HTTP-level batching means this many calls went out in ceil(calls / batchSize) requests. */
   calls: number;
@@ -143,6 +143,12 @@ export interface ProviderQueue {
 /**
  * Reads a provider's whole queue: its bounds in one round, then every entry in batches of
  * RPC_BATCH_SIZE calls per HTTP request (never one awaited request per entry).
+ *
+ * The entries are plain eth_calls rather than readContract: with thousands of entries, viem's
+ * per-call ABI encoding (a keccak of the signature each time) and full struct decoding cost more
+ * CPU than the node's answers. The calldata differs only in the index, and the attester is the
+ * first word of the static KeyStore tuple, so both are done by hand and checked for shape. The
+ * attesters come back lowercase; only the ones reported to the operator need checksumming.
  */
 export async function readProviderQueue(chain: ChainClient, context: RegistryContext): Promise<ProviderQueue> {
   const { client } = chain;
@@ -162,19 +168,54 @@ export async function readProviderQueue(chain: ChainClient, context: RegistryCon
           `${providerId}; this tool does not understand that registry`,
       );
     }
+    // selector + providerId (the first 4 + 32 bytes), then the index as the second word.
+    const prefix = encodeFunctionData({
+      abi: stakingRegistryAbi,
+      functionName: "getValueAtIndexInQueue",
+      args: [providerId, 0n],
+    }).slice(0, 2 + 8 + 64);
+    const readEntry = (index: bigint) =>
+      client
+        .request({
+          method: "eth_call",
+          params: [{ to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex }, "latest"],
+        })
+        .then(
+          (answer) => attesterOfKeyStore(answer, registry, providerId, index),
+          (error: unknown) => {
+            throw asRevertRefusal(error, `reading provider ${providerId}'s queue`) ?? error;
+          },
+        );
     const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
-    const entries = await Promise.all(
-      indices.map((index) =>
-        client.readContract({
-          address: registry,
-          abi: stakingRegistryAbi,
-          functionName: "getValueAtIndexInQueue",
-          args: [providerId, index],
-        }),
-      ),
-    );
-    return { attesters: entries.map((entry) => getAddress(entry.attester)), calls: 3 + indices.length };
+    const attesters = await Promise.all(indices.map(readEntry));
+    return { attesters, calls: 3 + indices.length };
   });
+}
+
+/**
+ * KeyStore is a static tuple of 9 words (attester, G1, G2, proof of possession); word 0 holds the
+ * attester, zero-padded. Trailing words are tolerated, as viem's decoder would.
+ */
+const KEY_STORE_ANSWER = /^0x0{24}([0-9a-fA-F]{40})(?:[0-9a-fA-F]{64}){8,}$/;
+
+function attesterOfKeyStore(answer: unknown, registry: Address, providerId: bigint, index: bigint): Address {
+  const match = typeof answer === "string" ? KEY_STORE_ANSWER.exec(answer) : null;
+  if (!match) {
+    throw new ChainRefusalError(
+      `registry ${registry} answered getValueAtIndexInQueue(${providerId}, ${index}) with something that is ` +
+        "not a KeyStore; this tool does not understand that registry",
+    );
+  }
+  // Lowercase, not checksummed: a keccak per entry is a measurable share of a 10,000-entry read.
+  return `0x${match[1]!.toLowerCase()}`;
+}
+
+/** A reverted eth_call (JSON-RPC error 3, or a message saying so) as the refusal readContract would give. */
+function asRevertRefusal(error: unknown, what: string): ChainRefusalError | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
+  if (!rpc || (rpc.code !== 3 && !/revert/i.test(rpc.details))) return undefined;
+  return new ChainRefusalError(`${what}: the contract call reverted (${rpc.details || rpc.shortMessage})`);
 }
 
 /** The given attesters that are already in the queue, compared case-insensitively. */

@@ -46,14 +46,25 @@ export interface RpcProxy {
   stop(): Promise<void>;
 }
 
-interface RpcCall {
+export interface RpcCall {
   id?: unknown;
   method?: unknown;
+  params?: unknown;
+}
+
+export interface RpcProxyOptions {
+  mode?: RpcProxyMode;
+  /**
+   * Called with the JSON-RPC calls of every HTTP request received (one element for a single
+   * call, none for a body that is not JSON), before the request is answered. The benchmark uses
+   * it to tell which requests belong to which check.
+   */
+  onRequest?: (calls: readonly RpcCall[]) => void;
 }
 
 export async function startRpcProxy(
   upstreamUrl: string,
-  options: { mode?: RpcProxyMode } = {},
+  options: RpcProxyOptions = {},
 ): Promise<RpcProxy> {
   const upstream = new URL(upstreamUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -96,6 +107,7 @@ export async function startRpcProxy(
 
   function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const calls = count(body);
+    options.onRequest?.(calls);
     const current = mode;
     switch (current.kind) {
       case "hang":
