@@ -17,6 +17,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { toFunctionSelector, type AbiFunction, type Address, type Hex } from "viem";
 
+import { providerQueueReaderBytecode } from "../src/types/provider-queue-reader.js";
 import { stakingRegistryAbi } from "../src/types/staking-registry-abi.js";
 import {
   ANVIL_ACCOUNTS,
@@ -84,6 +85,14 @@ const queueSelectors = new Set(
     .map((item) => toFunctionSelector(item as AbiFunction).toLowerCase()),
 );
 
+/** A queue read: a call of one of the queue functions, or a deployless ProviderQueueReader read. */
+function isQueueRead(data: string): boolean {
+  return (
+    queueSelectors.has(data.slice(0, 10).toLowerCase()) ||
+    data.toLowerCase().startsWith(providerQueueReaderBytecode.toLowerCase())
+  );
+}
+
 interface Window {
   httpRequests: number;
   rpcCalls: number;
@@ -116,7 +125,7 @@ function observe(calls: readonly RpcCall[]): void {
     if (call.method === "eth_call" && Array.isArray(call.params)) {
       const tx = call.params[0] as { data?: string; input?: string } | undefined;
       const data = tx?.data ?? tx?.input;
-      if (typeof data === "string" && queueSelectors.has(data.slice(0, 10).toLowerCase())) queue++;
+      if (typeof data === "string" && isQueueRead(data)) queue++;
     }
   }
   window.queueCalls += queue;
@@ -496,7 +505,7 @@ async function main(): Promise<number> {
         toolHttp: toolQueue.seen.httpRequests,
         baselineMs: baseQueue.result.wallMs,
         baselineHttp: baseQueue.seen.httpRequests,
-        how: "readProviderQueue (JSON-RPC batches of 500) vs viem readContract per entry, unbatched, awaited in turn",
+        how: "readProviderQueue (deployless reads of 250 entries, sent together) vs viem readContract per entry, unbatched, awaited in turn",
       },
       {
         name: `funding check, ${DEPLOYMENT.publishers} publishers`,

@@ -191,7 +191,9 @@ A local anvil with the test staking registry; provider 1 (admin: anvil account 1
 10,000 entries (filled in ${fmtMs(r.queueFillMs)}). Every JSON-RPC request goes through a counting
 HTTP proxy on loopback (\`tests/helpers/rpc-proxy.ts\`), which counts HTTP requests and the JSON-RPC
 calls inside them and tells apart the requests of the queue check (a call to one of the queue
-functions) and of the funding check (an \`eth_getBalance\`).
+functions, or a deployless read: an \`eth_call\` of \`contracts/ProviderQueueReader.sol\`'s creation
+code, which reads 250 entries with \`getValueAtIndexInQueue\` inside the node) and of the funding
+check (an \`eth_getBalance\`).
 
 - **process-private-keys**: private-key files of 100, 1,000 and 10,000 validators with random, valid,
   unique keys (secp256k1 below n, BN254 below r), as \`aztec validator-keys new\` writes them.

@@ -1,6 +1,11 @@
-// Bundles src/ into dist/ with esbuild (about 0.1 s), so the CLI starts without a TypeScript
-// loader: `npm ci` runs this as the `prepare` step; bin/aztec-butler.js uses dist/ while it is
-// newer than every file in src/, and falls back to running src/ through tsx otherwise.
+// Bundles src/ into dist/ with esbuild (well under a second), so the CLI starts without a
+// TypeScript loader: `npm ci` runs this as the `prepare` step; bin/aztec-butler.js uses dist/
+// while it is newer than every file in src/, and falls back to running src/ through tsx otherwise.
+//
+// The bundles carry their dependencies (viem, zod, commander, …), tree-shaken: loading one file
+// starts the CLI, and each key-derivation worker, in a fraction of the time Node takes to resolve
+// and load viem's hundreds of modules. Aztec's packages stay outside: they load WebAssembly and
+// data files relative to themselves, and are only loaded when needed.
 import { build } from "esbuild";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -15,7 +20,11 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  packages: "external",
+  external: ["@aztec/*"],
+  // Bundled CommonJS modules (dotenv) call require() for Node's built-ins.
+  banner: {
+    js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',
+  },
   sourcemap: "linked",
   logLevel: "warning",
 });

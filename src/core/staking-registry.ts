@@ -1,4 +1,17 @@
-import { BaseError, RpcRequestError, encodeFunctionData, getAddress, zeroAddress, type Address, type Hex } from "viem";
+import {
+  BaseError,
+  HttpRequestError,
+  RpcRequestError,
+  TimeoutError,
+  concatHex,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getAddress,
+  zeroAddress,
+  type Address,
+  type Hex,
+} from "viem";
+import { providerQueueReaderBytecode } from "../types/provider-queue-reader.js";
 import { defaultStakingRegistryByChainId, stakingRegistryAbi } from "../types/staking-registry-abi.js";
 import { checkExpectedChainId, onChain, toChainError, type ChainClient } from "./chain-client.js";
 import type { ButlerConfig } from "./config.js";
@@ -136,19 +149,27 @@ async function resolveProvider(
 export interface ProviderQueue {
   /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters). */
   attesters: Address[];
-  /** HTTP-level batching means this many calls went out in ceil(calls / batchSize) requests. */
+  /** JSON-RPC calls made; the transport sends them RPC_BATCH_SIZE per HTTP request. */
   calls: number;
 }
 
 /**
- * Reads a provider's whole queue: its bounds in one round, then every entry in batches of
- * RPC_BATCH_SIZE calls per HTTP request (never one awaited request per entry).
+ * Queue entries per deployless read. Each costs about 29k gas (the registry's 9 storage reads
+ * and 32 bytes of returned code), so 250 stay near 7M gas, far below the eth_call gas caps nodes
+ * apply, and 8,000 bytes of result, far below the 24,576-byte code size limit.
+ */
+export const QUEUE_ENTRIES_PER_READ = 250;
+
+/**
+ * Reads a provider's whole queue: its bounds in one round, then every entry in one more.
  *
- * The entries are plain eth_calls rather than readContract: with thousands of entries, viem's
- * per-call ABI encoding (a keccak of the signature each time) and full struct decoding cost more
- * CPU than the node's answers. The calldata differs only in the index, and the attester is the
- * first word of the static KeyStore tuple, so both are done by hand and checked for shape. The
- * attesters come back lowercase; only the ones reported to the operator need checksumming.
+ * The entries are read "deployless": an eth_call without `to` whose data is the creation code of
+ * contracts/ProviderQueueReader.sol, whose constructor calls getValueAtIndexInQueue for a slice
+ * of QUEUE_ENTRIES_PER_READ indices and returns the attesters. 10,000 entries are 40 calls in
+ * one HTTP request, instead of 10,000 calls the node executes and answers one by one (and that
+ * public endpoints bill and throttle one by one). A node that refuses such a call (a gas cap
+ * below a read, say) gets one eth_call per entry instead, still batched RPC_BATCH_SIZE per HTTP
+ * request: never one awaited request per entry.
  */
 export async function readProviderQueue(chain: ChainClient, context: RegistryContext): Promise<ProviderQueue> {
   const { client } = chain;
@@ -168,28 +189,116 @@ export async function readProviderQueue(chain: ChainClient, context: RegistryCon
           `${providerId}; this tool does not understand that registry`,
       );
     }
-    // selector + providerId (the first 4 + 32 bytes), then the index as the second word.
-    const prefix = encodeFunctionData({
-      abi: stakingRegistryAbi,
-      functionName: "getValueAtIndexInQueue",
-      args: [providerId, 0n],
-    }).slice(0, 2 + 8 + 64);
-    const readEntry = (index: bigint) =>
-      client
+    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
+    if (indices.length === 0) return { attesters: [], calls: 3 };
+    const slices = splitIntoSlices(indices, QUEUE_ENTRIES_PER_READ);
+    const deployless = await readQueueSlicesDeployless(chain, context, slices);
+    if (deployless) return { attesters: deployless, calls: 3 + slices.length };
+    const attesters = await readQueueEntriesOneCallEach(chain, context, indices);
+    return { attesters, calls: 3 + slices.length + indices.length };
+  });
+}
+
+function splitIntoSlices(indices: readonly bigint[], size: number): { first: bigint; count: number }[] {
+  const slices: { first: bigint; count: number }[] = [];
+  for (let i = 0; i < indices.length; i += size) {
+    slices.push({ first: indices[i]!, count: Math.min(size, indices.length - i) });
+  }
+  return slices;
+}
+
+/** One word per entry, the attester left-padded to 32 bytes. */
+const ATTESTER_WORD = /^0{24}([0-9a-fA-F]{40})$/;
+
+/**
+ * Every slice through ProviderQueueReader, all calls together. Undefined when the node refused
+ * any of them or answered something else than one attester word per entry: the caller then reads
+ * entry by entry, which reports a broken registry precisely. Transport failures are thrown.
+ */
+async function readQueueSlicesDeployless(
+  chain: ChainClient,
+  { registry, providerId }: RegistryContext,
+  slices: readonly { first: bigint; count: number }[],
+): Promise<Address[] | undefined> {
+  const answers = await Promise.all(
+    slices.map(({ first, count }) =>
+      chain.client
         .request({
           method: "eth_call",
-          params: [{ to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex }, "latest"],
+          params: [
+            {
+              data: concatHex([
+                providerQueueReaderBytecode,
+                encodeAbiParameters(queueReaderConstructorInputs, [registry, providerId, first, BigInt(count)]),
+              ]),
+            },
+            "latest",
+          ],
         })
-        .then(
-          (answer) => attesterOfKeyStore(answer, registry, providerId, index),
-          (error: unknown) => {
-            throw asRevertRefusal(error, `reading provider ${providerId}'s queue`) ?? error;
-          },
-        );
-    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
-    const attesters = await Promise.all(indices.map(readEntry));
-    return { attesters, calls: 3 + indices.length };
-  });
+        .catch((error: unknown) => {
+          if (isRpcRefusal(error)) return undefined;
+          throw error;
+        }),
+    ),
+  );
+  const attesters: Address[] = [];
+  for (const [i, answer] of answers.entries()) {
+    const words = typeof answer === "string" ? answer.slice(2) : "";
+    if (words.length !== slices[i]!.count * 64) return undefined;
+    for (let at = 0; at < words.length; at += 64) {
+      const match = ATTESTER_WORD.exec(words.slice(at, at + 64));
+      if (!match) return undefined;
+      attesters.push(`0x${match[1]!.toLowerCase()}`);
+    }
+  }
+  return attesters;
+}
+
+const queueReaderConstructorInputs = [
+  { type: "address" },
+  { type: "uint256" },
+  { type: "uint256" },
+  { type: "uint256" },
+] as const;
+
+/** The node answered with a JSON-RPC error (it refused or the call reverted), as opposed to not answering. */
+function isRpcRefusal(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  if (error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError)) return false;
+  return Boolean(error.walk((e) => e instanceof RpcRequestError));
+}
+
+/**
+ * The fallback: one eth_call of getValueAtIndexInQueue per entry, sent RPC_BATCH_SIZE per HTTP
+ * request. Plain eth_calls rather than readContract: with thousands of entries, viem's per-call
+ * ABI encoding and full struct decoding cost more CPU than the node's answers. The calldata
+ * differs only in the index, and the attester is the first word of the static KeyStore tuple, so
+ * both are done by hand and checked for shape.
+ */
+async function readQueueEntriesOneCallEach(
+  chain: ChainClient,
+  { registry, providerId }: RegistryContext,
+  indices: readonly bigint[],
+): Promise<Address[]> {
+  // selector + providerId (the first 4 + 32 bytes), then the index as the second word.
+  const prefix = encodeFunctionData({
+    abi: stakingRegistryAbi,
+    functionName: "getValueAtIndexInQueue",
+    args: [providerId, 0n],
+  }).slice(0, 2 + 8 + 64);
+  const readEntry = (index: bigint) =>
+    chain.client
+      .request({
+        method: "eth_call",
+        params: [{ to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex }, "latest"],
+      })
+      .then(
+        (answer) => attesterOfKeyStore(answer, registry, providerId, index),
+        (error: unknown) => {
+          throw asRevertRefusal(error, `reading provider ${providerId}'s queue`) ?? error;
+        },
+      );
+  return Promise.all(indices.map(readEntry));
 }
 
 /**

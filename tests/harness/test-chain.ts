@@ -112,6 +112,11 @@ export interface StartTestChainOptions {
   blockTime?: number;
   /** Timeout for anvil to answer eth_chainId. Default 15 s. */
   startupTimeoutMs?: number;
+  /**
+   * Block gas limit, which is also the gas anvil gives an eth_call. Default
+   * TEST_CHAIN_BLOCK_GAS_LIMIT; lower it to play a node whose eth_call gas cap is tight.
+   */
+  blockGasLimit?: bigint;
 }
 
 const liveAnvils = new Set<ChildProcess>();
@@ -226,7 +231,7 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
     "--mnemonic",
     ANVIL_MNEMONIC,
     "--gas-limit",
-    TEST_CHAIN_BLOCK_GAS_LIMIT.toString(),
+    (opts.blockGasLimit ?? TEST_CHAIN_BLOCK_GAS_LIMIT).toString(),
     "--no-request-size-limit",
   ];
   if (opts.blockTime !== undefined) args.push("--block-time", String(opts.blockTime));
