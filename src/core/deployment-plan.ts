@@ -16,6 +16,8 @@ export interface ProductionSource {
   file: string;
   raw: JsonObject & { validators: JsonObject[] };
   validators: readonly ProductionValidator[];
+  /** schemaVersion 2's top-level coinbase, used by validators that set none. */
+  defaultCoinbase?: string;
 }
 
 export interface NewKeysSource {
@@ -60,8 +62,17 @@ export function checkNoDuplicateAttesters(production: ProductionSource, newSourc
   }
 }
 
-/** Refuses a coinbase of the zero address (rewards would burn); a missing coinbase is fine. */
+/**
+ * Refuses a coinbase of the zero address (rewards would burn), a validator's or the file-wide
+ * default of schemaVersion 2; a missing coinbase is fine.
+ */
 export function checkNoZeroCoinbase(production: ProductionSource): void {
+  if (production.defaultCoinbase !== undefined && isZeroHex(production.defaultCoinbase)) {
+    throw new InputError("is the zero address; set the real coinbase or remove the field", {
+      file: production.file,
+      field: "coinbase",
+    });
+  }
   production.validators.forEach((v, index) => {
     if (v.coinbase !== undefined && isZeroHex(v.coinbase)) {
       throw new InputError("is the zero address; set the real coinbase or remove the field", {

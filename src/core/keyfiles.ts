@@ -8,9 +8,17 @@ import type { AttesterPublicKeys } from "./keys.js";
 
 /** Reads and fully checks a private-key file (shape, every key's format and range, duplicates). */
 export async function loadPrivateKeyFile(file: string): Promise<PrivateKeyFile> {
-  const parsed = parseWithSchema(privateKeyFileSchema, await readJsonFile(file), file);
+  const parsed = await readPrivateKeyFile(file);
   checkPrivateKeyValidators(file, parsed.validators);
   return parsed;
+}
+
+/**
+ * Reads a private-key file and checks its shape only: its keys still need
+ * checkPrivateKeyValidators (loadPrivateKeyFile does both).
+ */
+export async function readPrivateKeyFile(file: string): Promise<PrivateKeyFile> {
+  return parseWithSchema(privateKeyFileSchema, await readJsonFile(file), file);
 }
 
 /**

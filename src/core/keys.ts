@@ -46,8 +46,9 @@ function describeShape(value: string): string {
 
 /**
  * Checks every key of a private-key file before anything is derived or written: each attester
- * and publisher key is well-formed and in range, no attester key appears twice, feeRecipient and
- * coinbase have the right shape. Throws at the first problem, naming file, validator and field.
+ * and publisher key is well-formed and in range, no attester key appears twice (as eth or bls
+ * key, of any validator), feeRecipient and coinbase have the right shape. Throws at the first
+ * problem, naming file, validator and field.
  */
 export function checkPrivateKeyValidators(file: string, validators: readonly PrivateKeyValidator[]): void {
   const seen = new Map<string, { index: number; field: string }>();
@@ -60,7 +61,10 @@ export function checkPrivateKeyValidators(file: string, validators: readonly Pri
       const key = validator.attester[kind];
       const problem = privateKeyProblem(key, kind);
       if (problem) fail(field, problem);
-      const normalized = `${kind}:${key.toLowerCase()}`;
+      // One secret per slot: the same value as another attester's eth or bls key (or as this
+      // attester's other key) is refused too, since reusing a secret across curves or validators
+      // ties their safety together.
+      const normalized = key.toLowerCase();
       const earlier = seen.get(normalized);
       if (earlier) {
         fail(field, `is the same private key as validator ${earlier.index}'s ${earlier.field}`);
@@ -101,74 +105,113 @@ const KEYS_PER_TASK = 250;
 type DerivationKind = "eth" | "bls";
 
 /**
- * Derives each attester's public keys (viem for eth, computeBn254G1PublicKeyCompressed for bls),
- * in input order, on worker threads: one per core (at most 4), fewer for small sets, always at
- * least one. The main thread never loads @aztec/foundation, so it stays free for the chain reads
- * that run meanwhile.
+ * Worker threads that derive attester public keys (viem for eth, computeBn254G1PublicKeyCompressed
+ * for bls): one per core (at most 4), fewer for small sets, always at least one. The main thread
+ * never loads @aztec/foundation, so it stays free for the chain reads that run meanwhile.
  *
- * The work is a queue of tasks of KEYS_PER_TASK keys of one kind, which idle workers take in
- * turn. Loading Barretenberg costs each thread about half a second of CPU and its own
- * WebAssembly memory, so only half of the workers (rounded up) derive BLS keys, taking those
- * tasks first; the others derive only eth addresses and never load it. Each worker is
- * terminated when the queue is empty (letting it exit by itself would wait for the logger thread
- * @aztec/foundation starts). Keys must already have passed checkPrivateKeyValidators.
+ * The workers start loading their libraries as soon as the pool exists, so a command can start
+ * it first and check its inputs and the chain while they warm up. Loading Barretenberg costs a
+ * thread about half a second of CPU and its own WebAssembly memory, so only half of the workers
+ * (rounded up) derive BLS keys, taking those tasks first; the others derive only eth addresses
+ * and never load it. The work is a queue of tasks of KEYS_PER_TASK keys of one kind, which idle
+ * workers take in turn.
+ *
+ * Always close() the pool (in a finally): workers are terminated rather than left to exit, which
+ * would wait for the logger thread @aztec/foundation starts.
  */
-export async function deriveAttesterPublicKeys(
-  keys: readonly AttesterPrivateKeys[],
-  onProgress?: (done: number) => void,
-): Promise<AttesterPublicKeys[]> {
-  if (keys.length === 0) return [];
-  const workerCount = Math.max(
-    1,
-    Math.min(4, availableParallelism(), Math.floor(keys.length / KEYS_PER_WORKER_MINIMUM)),
-  );
-  const blsWorkerCount = Math.ceil(workerCount / 2);
-  const starts = Array.from({ length: Math.ceil(keys.length / KEYS_PER_TASK) }, (_, i) => i * KEYS_PER_TASK);
-  const pending: Record<DerivationKind, number[]> = { eth: [...starts], bls: [...starts] };
-  const derived: Record<DerivationKind, Hex[]> = { eth: new Array(keys.length), bls: new Array(keys.length) };
-  let derivedCount = 0;
+export class KeyDerivationPool {
+  private readonly workers: PoolWorker[];
 
-  const workers: Worker[] = [];
-  try {
-    await Promise.all(
-      Array.from({ length: workerCount }, (_, w) => {
-        const kinds: DerivationKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
-        return new Promise<void>((resolve, reject) => {
-          const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url));
-          workers.push(worker);
-          let finished = false;
-          const next = () => {
-            const kind = kinds.find((k) => pending[k].length > 0);
-            if (kind === undefined) {
-              finished = true;
-              resolve();
-              void worker.terminate();
-              return;
-            }
-            const start = pending[kind].shift()!;
-            const chunk = keys.slice(start, start + KEYS_PER_TASK).map((key) => key[kind]);
-            worker.postMessage({ kind, start, keys: chunk });
-          };
-          worker.on("message", (message: { kind: DerivationKind; start: number; derived: Hex[] }) => {
-            message.derived.forEach((value, i) => (derived[message.kind][message.start + i] = value));
-            derivedCount += message.derived.length;
-            onProgress?.(Math.floor(derivedCount / 2));
-            next();
-          });
-          worker.on("error", (error) => {
-            finished = true;
-            reject(error);
-          });
-          worker.on("exit", (code) => {
-            if (!finished) reject(new Error(`key derivation worker exited with code ${code} before its work was done`));
-          });
-          next();
-        });
-      }),
+  constructor(keyCount: number) {
+    const workerCount = Math.max(
+      1,
+      Math.min(4, availableParallelism(), Math.floor(keyCount / KEYS_PER_WORKER_MINIMUM)),
     );
-  } finally {
-    // On success every worker is already stopping; on failure the others must not run on.
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    const blsWorkerCount = Math.ceil(workerCount / 2);
+    this.workers = Array.from({ length: workerCount }, (_, w) => {
+      const kinds: DerivationKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
+      const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url), {
+        workerData: { warmUp: kinds },
+      });
+      const entry: PoolWorker = { worker, kinds };
+      // Listening from the start: a worker that fails before derive() is reported by derive().
+      worker.on("message", (message: DerivedMessage) => entry.onMessage?.(message));
+      worker.on("error", (error) => {
+        entry.failure ??= error;
+        entry.onFailure?.(error);
+      });
+      worker.on("exit", (code) => {
+        const failure = new Error(`key derivation worker exited with code ${code} before its work was done`);
+        entry.failure ??= failure;
+        entry.onFailure?.(failure);
+      });
+      return entry;
+    });
   }
-  return keys.map((_, i) => ({ eth: derived.eth[i]!, bls: derived.bls[i]! }));
+
+  /** Public keys of every attester, in input order. Keys must have passed checkPrivateKeyValidators. */
+  async derive(
+    keys: readonly AttesterPrivateKeys[],
+    onProgress?: (done: number) => void,
+  ): Promise<AttesterPublicKeys[]> {
+    if (keys.length === 0) return [];
+    const starts = Array.from({ length: Math.ceil(keys.length / KEYS_PER_TASK) }, (_, i) => i * KEYS_PER_TASK);
+    const pending: Record<DerivationKind, number[]> = { eth: [...starts], bls: [...starts] };
+    const derived: Record<DerivationKind, Hex[]> = { eth: new Array(keys.length), bls: new Array(keys.length) };
+    let derivedCount = 0;
+    await Promise.all(
+      this.workers.map(
+        (entry) =>
+          new Promise<void>((resolve, reject) => {
+            if (entry.failure) return reject(entry.failure);
+            let finished = false;
+            const next = () => {
+              const kind = entry.kinds.find((k) => pending[k].length > 0);
+              if (kind === undefined) {
+                finished = true;
+                resolve();
+                return;
+              }
+              const start = pending[kind].shift()!;
+              const chunk = keys.slice(start, start + KEYS_PER_TASK).map((key) => key[kind]);
+              entry.worker.postMessage({ kind, start, keys: chunk });
+            };
+            entry.onMessage = (message) => {
+              message.derived.forEach((value, i) => (derived[message.kind][message.start + i] = value));
+              derivedCount += message.derived.length;
+              onProgress?.(Math.floor(derivedCount / 2));
+              next();
+            };
+            entry.onFailure = (error) => {
+              if (finished) return;
+              finished = true;
+              reject(error);
+            };
+            next();
+          }),
+      ),
+    );
+    return keys.map((_, i) => ({ eth: derived.eth[i]!, bls: derived.bls[i]! }));
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.workers) entry.onFailure = undefined;
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  }
+}
+
+interface DerivedMessage {
+  kind: DerivationKind;
+  start: number;
+  derived: Hex[];
+}
+
+interface PoolWorker {
+  worker: Worker;
+  kinds: DerivationKind[];
+  /** Why the worker stopped, once it has. */
+  failure?: Error;
+  /** The running derive()'s handlers. */
+  onMessage?: (message: DerivedMessage) => void;
+  onFailure?: (error: Error) => void;
 }

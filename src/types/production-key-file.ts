@@ -1,6 +1,97 @@
 import { z } from "zod";
 import { bytes32Schema, ethAddressSchema } from "./primitives.js";
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A production validator's attester, whatever form the node's keystore gave it. */
+export interface ProductionAttester {
+  /** The attester's L1 address, as written. */
+  eth: string;
+  /** Its compressed BN254 public key, when the file gives it. */
+  bls?: string;
+}
+
+type Issue = (path: PropertyKey[], message: string) => void;
+
+/**
+ * The address of an eth account as a public key file may hold it: the address itself, or a
+ * remote signer account `{address, remoteSignerUrl, …}`. A private key is refused by name: the
+ * file is deployed, and its signing belongs to the remote signer.
+ */
+function publicEthAccount(value: unknown, path: PropertyKey[], issue: Issue): string | undefined {
+  if (typeof value === "string") {
+    if (ADDRESS.test(value)) return value;
+    issue(
+      path,
+      PRIVATE_KEY.test(value)
+        ? "is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)"
+        : "must be an address: 0x followed by 40 hex digits",
+    );
+    return undefined;
+  }
+  if (isObject(value) && "address" in value) {
+    if (typeof value.address === "string" && ADDRESS.test(value.address)) return value.address;
+    issue([...path, "address"], "must be an address: 0x followed by 40 hex digits");
+    return undefined;
+  }
+  issue(
+    path,
+    value === undefined
+      ? "is missing"
+      : "must be an address (or a remote signer account {address, remoteSignerUrl}); " +
+          "encrypted key files and mnemonics hide the address this tool checks",
+  );
+  return undefined;
+}
+
+/**
+ * The attester of a production validator: `{eth, bls?}` with eth an address (or a remote signer
+ * account) and bls a compressed BN254 public key, or just the address. Several attesters in one
+ * entry are refused: every check here (duplicates, publisher loads, the scraper config) counts
+ * one attester per validator entry.
+ */
+const productionAttesterSchema = z.unknown().transform((value, ctx): ProductionAttester => {
+  let problems = 0;
+  const issue: Issue = (path, message) => {
+    problems++;
+    ctx.addIssue({ code: "custom", path, message });
+  };
+  if (Array.isArray(value)) {
+    issue([], "lists several attesters in one validator entry; give each its own entry");
+    return z.NEVER;
+  }
+  const attester: ProductionAttester = { eth: "" };
+  if (isObject(value) && "eth" in value) {
+    attester.eth = publicEthAccount(value.eth, ["eth"], issue) ?? "";
+    if (value.bls !== undefined) {
+      const bls = bytes32Schema.safeParse(value.bls);
+      if (bls.success) attester.bls = bls.data;
+      else issue(["bls"], "must be a compressed BN254 public key: 0x followed by 64 hex digits");
+    }
+  } else {
+    attester.eth = publicEthAccount(value, [], issue) ?? "";
+  }
+  return problems > 0 ? z.NEVER : attester;
+});
+
+/**
+ * The publisher(s) of a production validator: addresses or remote signer accounts, alone or in a
+ * list. They are replaced in the output, but a private key here still means a wrong file.
+ */
+const productionPublisherSchema = z.unknown().transform((value, ctx) => {
+  let problems = 0;
+  const issue: Issue = (path, message) => {
+    problems++;
+    ctx.addIssue({ code: "custom", path, message });
+  };
+  if (Array.isArray(value)) value.forEach((item, i) => publicEthAccount(item, [i], issue));
+  else publicEthAccount(value, [], issue);
+  return problems > 0 ? z.NEVER : value;
+});
+
 /**
  * The production key file deployed on the node: public keys only, signing delegated to a
  * web3signer (`remoteSigner`). Only the fields this tool reasons about are checked here; every
@@ -8,14 +99,8 @@ import { bytes32Schema, ethAddressSchema } from "./primitives.js";
  * and the finished file is then checked against the node's own keystore schema before writing.
  */
 export const productionValidatorSchema = z.looseObject({
-  attester: z.looseObject(
-    {
-      eth: ethAddressSchema,
-      bls: bytes32Schema.optional(),
-    },
-    { error: "must be an object {eth, bls} of public keys" },
-  ),
-  publisher: z.union([ethAddressSchema, z.array(ethAddressSchema)]).optional(),
+  attester: productionAttesterSchema,
+  publisher: productionPublisherSchema.optional(),
   coinbase: ethAddressSchema.optional(),
   feeRecipient: bytes32Schema.optional(),
 });
@@ -24,6 +109,8 @@ export const productionKeyFileSchema = z.looseObject({
   schemaVersion: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2" }),
   remoteSigner: z.unknown().optional(),
   validators: z.array(productionValidatorSchema, { error: "must be a list" }),
+  // schemaVersion 2: defaults for validators that do not set their own.
+  coinbase: ethAddressSchema.optional(),
 });
 
 export type ProductionKeyFile = z.infer<typeof productionKeyFileSchema>;

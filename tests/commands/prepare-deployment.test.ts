@@ -251,6 +251,61 @@ const refusals: Refusal[] = [
     error: `${PROD}, validator 2, coinbase: is the zero address; set the real coinbase or remove the field`,
   },
 
+  {
+    name: "a schemaVersion 2 file-wide coinbase of the zero address",
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => {
+        f.schemaVersion = 2;
+        f.coinbase = ZERO;
+      }),
+    code: 65,
+    error: `${PROD}, coinbase: is the zero address; set the real coinbase or remove the field`,
+  },
+
+  // Production attesters and publishers must be public keys, one attester per entry.
+  {
+    name: "a private key as a production attester",
+    prepare: (ws) => ws.edit(PROD, (f) => (f.validators[1]!.attester.eth = `0x${"ab".repeat(32)}`)),
+    code: 65,
+    error: `${PROD}, validator 1, attester.eth: is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)`,
+  },
+  {
+    name: "a private key among a production validator's publishers",
+    prepare: (ws) => ws.edit(PROD, (f) => (f.validators[2]!.publisher = [P1, `0x${"cd".repeat(32)}`])),
+    code: 65,
+    error: `${PROD}, validator 2, publisher[1]: is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)`,
+  },
+  {
+    name: "several attesters in one production validator entry",
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => {
+        (f.validators[0] as Json).attester = [f.validators[0]!.attester, f.validators[1]!.attester];
+      }),
+    code: 65,
+    error: `${PROD}, validator 0, attester: lists several attesters in one validator entry; give each its own entry`,
+  },
+  {
+    name: "a production attester given as an encrypted key file (no address to check)",
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => ((f.validators[3]!.attester as Json).eth = { path: "/keys/attester-3.json" })),
+    code: 65,
+    error: `${PROD}, validator 3, attester.eth: must be an address (or a remote signer account {address, remoteSignerUrl}); encrypted key files and mnemonics hide the address this tool checks`,
+  },
+  {
+    name: "a new attester already in production as a remote signer account",
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => {
+        (f.validators[3] as Json).attester = {
+          address: newKeys.validators[4]!.attester.eth.toLowerCase(),
+          remoteSignerUrl: SIGNER,
+        };
+      }),
+    code: 65,
+    error:
+      `duplicate attester: attester.eth ${newKeys.validators[4]!.attester.eth} in ${PROD} validator 3 and ` +
+      `${NEW} validator 4; an attester may be deployed only once`,
+  },
+
   // --high-availability-count.
   ...["0", "2.5", "abc"].map((n): Refusal => ({
     name: `--high-availability-count ${n}`,
@@ -457,6 +512,45 @@ describe("prepare-deployment writes", () => {
     expect(readdirSync(join(ws.data, "aztec-butler"))).toEqual(["testnet-scrape-config.json"]);
     // Re-running merges into the same config: same attesters, same states.
     expect(readJson<Json>(ws.scraperPath).attesters).toEqual(created.attesters);
+  });
+
+  it("accepts production attesters the node accepts in other forms (an address, a remote signer account) and a schemaVersion 2 default coinbase, and tracks them in the scraper config", async () => {
+    const ws = new Workspace();
+    const [v0, v1, v2] = production.validators as [Validator, Validator, Validator];
+    const DEFAULT_COINBASE = freshAddress(0xc0);
+    ws.edit(PROD, (f) => {
+      f.schemaVersion = 2;
+      f.coinbase = DEFAULT_COINBASE;
+      (f.validators[0] as Json).attester = v0.attester.eth;
+      (f.validators[1] as Json).attester = { eth: { address: v1.attester.eth, remoteSignerUrl: SIGNER } };
+      (f.validators[2] as Json).attester = { address: v2.attester.eth, remoteSignerUrl: SIGNER };
+      delete f.validators[2]!.coinbase;
+    });
+    const input = ws.read<KeyFile>(PROD);
+    expectNodeLoads(ws.path(PROD));
+
+    const run = await ws.run(defaultArgs);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const written = ws.read<KeyFile>(`${PROD}.new`);
+    expectNodeLoads(ws.path(`${PROD}.new`));
+    // The production entries are kept as they were but for their publishers.
+    expect(written.validators.slice(0, 4)).toEqual(
+      input.validators.map((v, i) => ({ ...v, publisher: [P1, P2, P3][i % 3] })),
+    );
+    expect(written.coinbase).toBe(DEFAULT_COINBASE);
+    const scraper = readJson<{ attesters: ScraperEntry[] }>(ws.scraperPath);
+    expect(scraper.attesters.slice(0, 4)).toEqual([
+      { address: v0.attester.eth, coinbase: v0.coinbase, publisher: P1 },
+      { address: v1.attester.eth, coinbase: v1.coinbase, publisher: P2 },
+      // No coinbase of its own: the file-wide default applies.
+      { address: v2.attester.eth, coinbase: DEFAULT_COINBASE, publisher: P3 },
+      {
+        address: production.validators[3]!.attester.eth,
+        coinbase: production.validators[3]!.coinbase ?? DEFAULT_COINBASE,
+        publisher: P1,
+      },
+    ]);
   });
 
   it("keeps a schemaVersion 2 file as it was (node-accepted extra fields, key order), appends the new validators, warns about low funding, reads balances in one batch", async () => {

@@ -50,6 +50,8 @@ describe("process-private-keys refuses malformed keys and writes nothing", () =>
     { name: "a bls key of 31 bytes", mutate: (f) => (f.validators[1]!.attester.bls = `0x${"11".repeat(31)}`), field: /attester\.bls/, reason: /64 hex digits/ },
     { name: "the same eth key twice", mutate: (f) => (f.validators[1]!.attester.eth = f.validators[0]!.attester.eth), field: /attester\.eth/, reason: /same private key as validator 0/ },
     { name: "the same bls key twice (different case)", mutate: (f) => (f.validators[1]!.attester.bls = (f.validators[0]!.attester.bls as string).toUpperCase().replace("0X", "0x")), field: /attester\.bls/, reason: /same private key as validator 0/ },
+    { name: "another validator's bls key reused as an eth key", mutate: (f) => (f.validators[1]!.attester.eth = f.validators[0]!.attester.bls), field: /attester\.eth/, reason: /same private key as validator 0's attester\.bls/ },
+    { name: "one validator's eth and bls keys equal", mutate: (f) => (f.validators[1]!.attester.eth = f.validators[1]!.attester.bls), field: /attester\.bls/, reason: /same private key as validator 1's attester\.eth/ },
     { name: "a malformed publisher key", mutate: (f) => (f.validators[1]!.publisher = "0xabc"), field: /publisher/, reason: /64 hex digits/ },
     { name: "a missing bls key", mutate: (f) => delete f.validators[1]!.attester.bls, field: /attester\.bls/, reason: /missing/ },
     { name: "an unknown field", mutate: (f) => (f.validators[1]!.extra = 1), field: /validator 1/, reason: /unknown field "extra"/ },

@@ -84,7 +84,7 @@ const cases: Case[] = [
   { name: "a prepare-deployment --output that is a symlink", args: prepare("--output", "linked.new"), setup: (d) => symlinkSync(join(d, "target.json"), join(d, "linked.new")), code: 73, error: /^error: linked\.new: is a symbolic link; refusing to write through it$/m },
   { name: "a process-private-keys --output that is a symlink, even with --force", args: ["process-private-keys", PRIV, "-o", "linked.json", "--force"], setup: (d) => { writeFileSync(join(d, "target.json"), "{}"); symlinkSync(join(d, "target.json"), join(d, "linked.json")); }, code: 73, error: /^error: linked\.json: is a symbolic link; refusing to write through it$/m },
   // The private-key file where a public-key file belongs.
-  { name: "the private-key file passed as the production file", args: ["prepare-deployment", PRIV, PUBS, "--new-public-keys", NEW], code: 65, error: /^error: new-private-keys\.json, validator 0, attester\.eth: must be an address/m },
+  { name: "the private-key file passed as the production file", args: ["prepare-deployment", PRIV, PUBS, "--new-public-keys", NEW], code: 65, error: /^error: new-private-keys\.json, validator 0, attester\.eth: is a private key, not an address/m },
 ];
 
 describe("the bad-input corpus: one clear line, non-zero exit, nothing written", () => {

@@ -100,6 +100,7 @@ export async function prepareDeployment(
     file: productionFile,
     raw: productionRaw as ProductionSource["raw"],
     validators: productionParsed.validators,
+    defaultCoinbase: productionParsed.coinbase,
   };
   const newKeyFiles = options.newPublicKeys ?? [await findPublicKeysFile(cwd, out.info)];
   const newSources: NewKeysSource[] = [];
@@ -157,7 +158,7 @@ export async function prepareDeployment(
   const deployed: DeployedAttester[] = [
     ...production.validators.map((v, i) => ({
       address: v.attester.eth,
-      coinbase: v.coinbase,
+      coinbase: v.coinbase ?? production.defaultCoinbase,
       publisher: first.assignment[i]!,
       isNew: false,
     })),

@@ -2,8 +2,8 @@ import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient } from "../../core/chain-client.js";
 import { ChainRefusalError } from "../../core/errors.js";
-import { loadPrivateKeyFile, renderPublicKeyFile } from "../../core/keyfiles.js";
-import { deriveAttesterPublicKeys, type AttesterPrivateKeys } from "../../core/keys.js";
+import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/keyfiles.js";
+import { KeyDerivationPool, checkPrivateKeyValidators, type AttesterPrivateKeys } from "../../core/keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/safe-write.js";
 import { storeValidatorSecrets } from "../../core/secret-store.js";
 import {
@@ -45,50 +45,57 @@ Examples:
 export async function processPrivateKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
   const { out, config } = ctx;
 
-  // Load: the whole file, every key checked, before anything else happens.
-  const keyFile = await loadPrivateKeyFile(file);
-  const outputPath = options.output ?? `public-${basename(file)}`;
-  await checkOutputOption(outputPath, file, options.force);
-  const chain = createChainClient(config);
+  // Load: the whole file, every key checked, before anything else happens. The derivation
+  // workers start loading their libraries meanwhile (they only ever see checked keys).
+  const keyFile = await readPrivateKeyFile(file);
+  const derivation = new KeyDerivationPool(keyFile.validators.length);
+  try {
+    checkPrivateKeyValidators(file, keyFile.validators);
+    const outputPath = options.output ?? `public-${basename(file)}`;
+    await checkOutputOption(outputPath, file, options.force);
+    const chain = createChainClient(config);
 
-  // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
-  // worker threads while the provider's queue is read.
-  const registry = await resolveRegistryContext(chain, config);
-  const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
-    eth: v.attester.eth as Hex,
-    bls: v.attester.bls as Hex,
-  }));
-  const [publicKeys, queue] = await Promise.all([
-    deriveAttesterPublicKeys(privateKeys, (done) =>
-      out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
-    ),
-    readProviderQueue(chain, registry),
-  ]);
-  out.progressDone();
-  out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
+    // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
+    // worker threads while the provider's queue is read.
+    const registry = await resolveRegistryContext(chain, config);
+    const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
+      eth: v.attester.eth as Hex,
+      bls: v.attester.bls as Hex,
+    }));
+    const [publicKeys, queue] = await Promise.all([
+      derivation.derive(privateKeys, (done) =>
+        out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
+      ),
+      readProviderQueue(chain, registry),
+    ]);
+    out.progressDone();
+    out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
 
-  // None of the new attesters may already be queued with the provider.
-  const queued = findQueuedAttesters(queue.attesters, publicKeys.map((k) => k.eth));
-  out.info(
-    `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
-      `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
-  );
-  if (queued.length > 0) {
-    throw new ChainRefusalError(
-      `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
-        `${queued.join(", ")}; these keys were registered before, generate new ones`,
-      { file },
+    // None of the new attesters may already be queued with the provider.
+    const queued = findQueuedAttesters(queue.attesters, publicKeys.map((k) => k.eth));
+    out.info(
+      `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
+        `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
     );
-  }
+    if (queued.length > 0) {
+      throw new ChainRefusalError(
+        `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
+          `${queued.join(", ")}; these keys were registered before, generate new ones`,
+        { file },
+      );
+    }
 
-  // Store the secrets (the specification's stand-in prints them), then write the public file.
-  await storeValidatorSecrets(
-    publicKeys.map((pub, index) => ({ index, privateKeys: privateKeys[index]!, publicKeys: pub })),
-    out,
-  );
-  const content = renderPublicKeyFile(
-    keyFile.validators.map((v, i) => ({ publicKeys: publicKeys[i]!, feeRecipient: v.feeRecipient })),
-  );
-  await writeFileAtomically({ path: outputPath, content, overwrite: options.force });
-  out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
+    // Store the secrets (the specification's stand-in prints them), then write the public file.
+    await storeValidatorSecrets(
+      publicKeys.map((pub, index) => ({ index, privateKeys: privateKeys[index]!, publicKeys: pub })),
+      out,
+    );
+    const content = renderPublicKeyFile(
+      keyFile.validators.map((v, i) => ({ publicKeys: publicKeys[i]!, feeRecipient: v.feeRecipient })),
+    );
+    await writeFileAtomically({ path: outputPath, content, overwrite: options.force });
+    out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
+  } finally {
+    await derivation.close();
+  }
 }
