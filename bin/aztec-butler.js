@@ -10,7 +10,10 @@ function newestSourceMtime(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = new URL(entry.name + (entry.isDirectory() ? "/" : ""), dir);
-    newest = Math.max(newest, entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs);
+    newest = Math.max(
+      newest,
+      entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs,
+    );
   }
   return newest;
 }
@@ -18,7 +21,10 @@ function newestSourceMtime(dir) {
 function bundleIsFresh() {
   try {
     const built = statSync(new URL("dist/cli.js", root)).mtimeMs;
-    return built >= newestSourceMtime(new URL("src/", root)) && built >= statSync(new URL("package.json", root)).mtimeMs;
+    return (
+      built >= newestSourceMtime(new URL("src/", root)) &&
+      built >= statSync(new URL("package.json", root)).mtimeMs
+    );
   } catch {
     return false;
   }

@@ -43,5 +43,7 @@ export const providerQueueReaderBytecode =
   "${bytecode}" as const;
 `,
   );
-  console.log(`wrote src/types/provider-queue-reader.ts (${(bytecode.length - 2) / 2} bytes of code, solc ${solcVersion})`);
+  console.log(
+    `wrote src/types/provider-queue-reader.ts (${(bytecode.length - 2) / 2} bytes of code, solc ${solcVersion})`,
+  );
 }

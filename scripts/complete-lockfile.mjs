@@ -10,9 +10,13 @@ const path = new URL("../package-lock.json", import.meta.url);
 const lock = JSON.parse(readFileSync(path, "utf8"));
 const packages = lock.packages;
 const platform = (name) => {
-  const os = ["darwin", "linux", "win32", "freebsd", "android"].find((o) => name.includes(`-${o}-`));
+  const os = ["darwin", "linux", "win32", "freebsd", "android"].find((o) =>
+    name.includes(`-${o}-`),
+  );
   const cpu = ["arm64", "x64", "ia32", "arm"].find((c) => new RegExp(`-${c}(-|$)`).test(name));
-  return os && cpu ? { os, cpu, libc: /-gnu$/.test(name) ? "glibc" : /-musl$/.test(name) ? "musl" : undefined } : undefined;
+  return os && cpu
+    ? { os, cpu, libc: /-gnu$/.test(name) ? "glibc" : /-musl$/.test(name) ? "musl" : undefined }
+    : undefined;
 };
 let added = 0;
 for (const [location, entry] of Object.entries(packages)) {

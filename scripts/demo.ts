@@ -9,7 +9,16 @@
  * config goes to a temp XDG_DATA_HOME).
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
@@ -39,19 +48,31 @@ function heading(text: string) {
   console.log(`\n${paint(1, `== ${text}`)}`);
 }
 
-function cli(args: string[], cwd: string, env: Record<string, string>): { code: number; stdout: string } {
+function cli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): { code: number; stdout: string } {
   console.log(paint(36, `$ aztec-butler ${args.join(" ")}`));
   const run = spawnSync(process.execPath, [join(root, "bin", "aztec-butler.js"), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", ...env },
     encoding: "utf8",
   });
-  const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n");
+  const indent = (text: string) =>
+    text
+      .trimEnd()
+      .split("\n")
+      .map((l) => `  ${l}`)
+      .join("\n");
   // The secret-store stand-in prints private keys; the demo shows that it happened, not the keys.
   // Calldata is shortened for reading; the full text is what the demo parses and sends.
   const stdout = run.stdout
     .replace(/\(private 0x[0-9a-fA-F]{64}\)/g, "(private 0x…)")
-    .replace(/"0x([0-9a-fA-F]{120,})"/g, (_, hex: string) => `"0x${hex.slice(0, 40)}…" (${hex.length / 2} bytes)`);
+    .replace(
+      /"0x([0-9a-fA-F]{120,})"/g,
+      (_, hex: string) => `"0x${hex.slice(0, 40)}…" (${hex.length / 2} bytes)`,
+    );
   if (stdout.trim()) console.log(indent(stdout));
   if (run.stderr.trim()) console.log(paint(2, indent(run.stderr)));
   return { code: run.status ?? 1, stdout: run.stdout };
@@ -68,7 +89,8 @@ function jsonTree(dir: string): Record<string, unknown> {
 
 function showFiles(label: string, dir: string) {
   console.log(`  ${label}/`);
-  for (const name of readdirSync(dir).sort()) console.log(`    ${name} (${statSync(join(dir, name)).size} bytes)`);
+  for (const name of readdirSync(dir).sort())
+    console.log(`    ${name} (${statSync(join(dir, name)).size} bytes)`);
 }
 
 /** Compares a simulated machine with key-files-and-phases/<phase>/<side>: same files, JSON-equal. */
@@ -91,7 +113,11 @@ function verdict(phase: string, dev: string, node: string, extra: string[] = [])
   compare(phase, "on-testnet-node", node, why);
   const pass = why.length === 0;
   results.push({ phase, pass, why });
-  console.log(pass ? paint(32, `PASS ${phase}: files equal key-files-and-phases/${phase}`) : paint(31, `FAIL ${phase}: ${why.join("; ")}`));
+  console.log(
+    pass
+      ? paint(32, `PASS ${phase}: files equal key-files-and-phases/${phase}`)
+      : paint(31, `FAIL ${phase}: ${why.join("; ")}`),
+  );
 }
 
 const chain = await startTestChain();
@@ -102,7 +128,9 @@ try {
   const { address: gse } = await deployGse(chain);
   const admin = ANVIL_ACCOUNTS[1]!;
   const providerId = await registerProvider(chain, registry, admin);
-  const publishers = JSON.parse(readFileSync(join(phases, "after_phase1", "on-dev-machine", PUBLISHERS), "utf8")) as Hex[];
+  const publishers = JSON.parse(
+    readFileSync(join(phases, "after_phase1", "on-dev-machine", PUBLISHERS), "utf8"),
+  ) as Hex[];
   await fundAccounts(chain, publishers, parseEther("5"));
   console.log(`  anvil ${chain.rpcUrl} (chain ${chain.chainId})`);
   console.log(`  staking registry ${registry}, provider ${providerId} (admin ${admin})`);
@@ -123,18 +151,38 @@ try {
     AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: admin,
     AZTEC_GSE_ADDRESS: gse,
   };
-  console.log(`  workspace ${workspace} (dev machine and node copied from key-files-and-phases/after_phase1)`);
+  console.log(
+    `  workspace ${workspace} (dev machine and node copied from key-files-and-phases/after_phase1)`,
+  );
 
   heading("Phase 2: derive the public keys of the new private keys");
-  const p2 = cli(["process-private-keys", "new-private-keys.json", "-o", "new-public-keys.json"], dev, env);
+  const p2 = cli(
+    ["process-private-keys", "new-private-keys.json", "-o", "new-public-keys.json"],
+    dev,
+    env,
+  );
   verdict("after_phase2", dev, node, p2.code === 0 ? [] : [`exit ${p2.code}`]);
 
   heading("Phase 3: prepare the deployment (then again for two high-availability servers)");
-  const p3 = cli(["prepare-deployment", PROD, PUBLISHERS, "--new-public-keys", "new-public-keys.json"], dev, env);
+  const p3 = cli(
+    ["prepare-deployment", PROD, PUBLISHERS, "--new-public-keys", "new-public-keys.json"],
+    dev,
+    env,
+  );
   const haDir = join(workspace, "high-availability");
   mkdirSync(haDir);
   const ha = cli(
-    ["prepare-deployment", PROD, PUBLISHERS, "--new-public-keys", "new-public-keys.json", "--high-availability-count", "2", "--output", join(haDir, `${PROD}.new`)],
+    [
+      "prepare-deployment",
+      PROD,
+      PUBLISHERS,
+      "--new-public-keys",
+      "new-public-keys.json",
+      "--high-availability-count",
+      "2",
+      "--output",
+      join(haDir, `${PROD}.new`),
+    ],
     dev,
     env,
   );
@@ -142,27 +190,46 @@ try {
   if (ha.code !== 0) haProblems.push(`high availability: exit ${ha.code}`);
   else {
     type KeyFile = { validators: { attester: { eth: string }; publisher: string }[] };
-    const [a, b] = ["A", "B"].map((l) => JSON.parse(readFileSync(join(haDir, `${l}_${PROD}.new`), "utf8")) as KeyFile);
+    const [a, b] = ["A", "B"].map(
+      (l) => JSON.parse(readFileSync(join(haDir, `${l}_${PROD}.new`), "utf8")) as KeyFile,
+    );
     const single = JSON.parse(readFileSync(join(dev, `${PROD}.new`), "utf8")) as KeyFile;
     const attesters = (f: KeyFile) => f.validators.map((v) => v.attester.eth);
-    const shared = a!.validators.map((v) => v.publisher).filter((p) => b!.validators.some((w) => w.publisher === p));
-    if (!isDeepStrictEqual(attesters(a!), attesters(single)) || !isDeepStrictEqual(attesters(b!), attesters(single))) {
+    const shared = a!.validators
+      .map((v) => v.publisher)
+      .filter((p) => b!.validators.some((w) => w.publisher === p));
+    if (
+      !isDeepStrictEqual(attesters(a!), attesters(single)) ||
+      !isDeepStrictEqual(attesters(b!), attesters(single))
+    ) {
       haProblems.push("high availability: files do not hold all validators");
     }
-    if (shared.length > 0) haProblems.push(`high availability: A_ and B_ share publishers ${shared.join(", ")}`);
-    console.log(`  high availability: A_ and B_ each hold ${a!.validators.length} validators and share no publisher`);
+    if (shared.length > 0)
+      haProblems.push(`high availability: A_ and B_ share publishers ${shared.join(", ")}`);
+    console.log(
+      `  high availability: A_ and B_ each hold ${a!.validators.length} validators and share no publisher`,
+    );
   }
   const scraper = join(workspace, "data", "aztec-butler", "testnet-scrape-config.json");
-  const scraperConfig = JSON.parse(readFileSync(scraper, "utf8")) as { attesters: { lastSeenState?: string }[] };
-  console.log(`  scraper config: ${scraperConfig.attesters.length} attesters, ${scraperConfig.attesters.filter((a) => a.lastSeenState === "NEW").length} in state NEW`);
-  verdict("after_phase3", dev, node, [...(p3.code === 0 ? [] : [`exit ${p3.code}`]), ...haProblems]);
+  const scraperConfig = JSON.parse(readFileSync(scraper, "utf8")) as {
+    attesters: { lastSeenState?: string }[];
+  };
+  console.log(
+    `  scraper config: ${scraperConfig.attesters.length} attesters, ${scraperConfig.attesters.filter((a) => a.lastSeenState === "NEW").length} in state NEW`,
+  );
+  verdict("after_phase3", dev, node, [
+    ...(p3.code === 0 ? [] : [`exit ${p3.code}`]),
+    ...haProblems,
+  ]);
 
   heading("Phase 4 (simulated): ship the .new file to the node");
   rmSync(join(dev, PROD));
   rmSync(join(dev, "new-public-keys.json"));
   renameSync(join(dev, `${PROD}.new`), join(dev, PROD));
   cpSync(join(dev, PROD), join(node, PROD));
-  console.log(`  deleted the old ${PROD} and new-public-keys.json, renamed ${PROD}.new into place, copied it to the node`);
+  console.log(
+    `  deleted the old ${PROD} and new-public-keys.json, renamed ${PROD}.new into place, copied it to the node`,
+  );
   verdict("after_phase4", dev, node);
 
   heading("Phase 5: register the new keys with the staking provider");
@@ -170,30 +237,60 @@ try {
   const p5 = cli(["add-keys", "new-private-keys.json", "--output", calldataFile], dev, env);
   const p5Problems: string[] = p5.code === 0 ? [] : [`exit ${p5.code}`];
   if (p5.code === 0) {
-    const out = JSON.parse(p5.stdout) as { contractToCall?: Hex; callData?: Hex; transactions?: { contractToCall: Hex; callData: Hex }[] };
-    const transactions = out.transactions ?? [{ contractToCall: out.contractToCall!, callData: out.callData! }];
+    const out = JSON.parse(p5.stdout) as {
+      contractToCall?: Hex;
+      callData?: Hex;
+      transactions?: { contractToCall: Hex; callData: Hex }[];
+    };
+    const transactions = out.transactions ?? [
+      { contractToCall: out.contractToCall!, callData: out.callData! },
+    ];
     for (const tx of transactions) {
-      const hash = await chain.walletClient.sendTransaction({ account: admin, to: tx.contractToCall, data: tx.callData });
+      const hash = await chain.walletClient.sendTransaction({
+        account: admin,
+        to: tx.contractToCall,
+        data: tx.callData,
+      });
       const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-      console.log(`  sent as the provider admin: ${hash} (${receipt.status}, ${receipt.gasUsed} gas)`);
+      console.log(
+        `  sent as the provider admin: ${hash} (${receipt.status}, ${receipt.gasUsed} gas)`,
+      );
       if (receipt.status !== "success") p5Problems.push(`transaction ${hash} reverted`);
     }
     const [first, last] = await Promise.all(
       (["getFirstIndexInQueue", "getLastIndexInQueue"] as const).map((functionName) =>
-        chain.publicClient.readContract({ address: registry, abi: stakingRegistryAbi, functionName, args: [providerId] }),
+        chain.publicClient.readContract({
+          address: registry,
+          abi: stakingRegistryAbi,
+          functionName,
+          args: [providerId],
+        }),
       ),
     );
     const queued = await Promise.all(
       Array.from({ length: Number(last! - first!) }, (_, i) =>
-        chain.publicClient.readContract({ address: registry, abi: stakingRegistryAbi, functionName: "getValueAtIndexInQueue", args: [providerId, first! + BigInt(i)] }),
+        chain.publicClient.readContract({
+          address: registry,
+          abi: stakingRegistryAbi,
+          functionName: "getValueAtIndexInQueue",
+          args: [providerId, first! + BigInt(i)],
+        }),
       ),
     );
-    const expected = (JSON.parse(readFileSync(join(phases, "after_phase2", "on-dev-machine", "new-public-keys.json"), "utf8")) as {
-      validators: { attester: { eth: string } }[];
-    }).validators.map((v) => v.attester.eth);
+    const expected = (
+      JSON.parse(
+        readFileSync(
+          join(phases, "after_phase2", "on-dev-machine", "new-public-keys.json"),
+          "utf8",
+        ),
+      ) as {
+        validators: { attester: { eth: string } }[];
+      }
+    ).validators.map((v) => v.attester.eth);
     const inQueue = queued.map((k) => k.attester);
     console.log(`  provider ${providerId}'s queue read back: ${inQueue.length} attesters`);
-    if (!isDeepStrictEqual(inQueue, expected)) p5Problems.push("the queue does not hold exactly the new attesters");
+    if (!isDeepStrictEqual(inQueue, expected))
+      p5Problems.push("the queue does not hold exactly the new attesters");
   }
   rmSync(join(dev, "new-private-keys.json"));
   console.log("  deleted new-private-keys.json (the keys are in secret storage and registered)");
@@ -204,5 +301,7 @@ try {
 }
 
 const passed = results.filter((r) => r.pass).length;
-heading(`${passed} of ${results.length} phases passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+heading(
+  `${passed} of ${results.length} phases passed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 process.exitCode = passed === results.length && results.length === 4 ? 0 : 1;

@@ -36,7 +36,10 @@ function checksum(address: string): string {
 }
 
 function ethAddress(privateKey: bigint): string {
-  const uncompressed = secp256k1.getPublicKey(Buffer.from(hex32(privateKey).slice(2), "hex"), false);
+  const uncompressed = secp256k1.getPublicKey(
+    Buffer.from(hex32(privateKey).slice(2), "hex"),
+    false,
+  );
   return checksum(hex(keccak_256(uncompressed.slice(1)).slice(12)));
 }
 
@@ -99,10 +102,15 @@ const publicKeyFile = {
 const withPublishers = (validators: Record<string, unknown>[], pool: string[]) =>
   validators.map((v, i) => {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(v)) out[key] = key === "publisher" ? pool[i % pool.length] : value;
+    for (const [key, value] of Object.entries(v))
+      out[key] = key === "publisher" ? pool[i % pool.length] : value;
     if (!("publisher" in out)) {
       // New validators: attester, publisher, feeRecipient (no coinbase).
-      return { attester: v.attester, publisher: pool[i % pool.length], feeRecipient: v.feeRecipient };
+      return {
+        attester: v.attester,
+        publisher: pool[i % pool.length],
+        feeRecipient: v.feeRecipient,
+      };
     }
     return out;
   });
@@ -124,9 +132,16 @@ type Layout = { dev: Record<string, string>; node: Record<string, string> };
 const P = "prod-testnet-keyfile.json";
 const PUB = "testnet_available_publisher_addresses.json";
 const phases: Record<string, Layout> = {
-  after_phase0: { dev: { [P]: files.production, [PUB]: files.publishers }, node: { [P]: files.production } },
+  after_phase0: {
+    dev: { [P]: files.production, [PUB]: files.publishers },
+    node: { [P]: files.production },
+  },
   after_phase1: {
-    dev: { [P]: files.production, [PUB]: files.publishers, "new-private-keys.json": files.privateKeys },
+    dev: {
+      [P]: files.production,
+      [PUB]: files.publishers,
+      "new-private-keys.json": files.privateKeys,
+    },
     node: { [P]: files.production },
   },
   after_phase2: {
@@ -151,18 +166,29 @@ const phases: Record<string, Layout> = {
   // Phase 4: the old production file and the public keys deleted, `.new` renamed into place
   // locally and shipped to the node.
   after_phase4: {
-    dev: { [P]: files.productionNew, [PUB]: files.publishers, "new-private-keys.json": files.privateKeys },
+    dev: {
+      [P]: files.productionNew,
+      [PUB]: files.publishers,
+      "new-private-keys.json": files.privateKeys,
+    },
     node: { [P]: files.productionNew },
   },
   // Phase 5: keys registered with the provider; the private-key file deleted.
-  after_phase5: { dev: { [P]: files.productionNew, [PUB]: files.publishers }, node: { [P]: files.productionNew } },
+  after_phase5: {
+    dev: { [P]: files.productionNew, [PUB]: files.publishers },
+    node: { [P]: files.productionNew },
+  },
 };
 
 for (const [phase, layout] of Object.entries(phases)) {
   rmSync(join(root, phase), { recursive: true, force: true });
-  for (const [side, content] of [["on-dev-machine", layout.dev], ["on-testnet-node", layout.node]] as const) {
+  for (const [side, content] of [
+    ["on-dev-machine", layout.dev],
+    ["on-testnet-node", layout.node],
+  ] as const) {
     mkdirSync(join(root, phase, side), { recursive: true });
-    for (const [name, text] of Object.entries(content)) writeFileSync(join(root, phase, side, name), text);
+    for (const [name, text] of Object.entries(content))
+      writeFileSync(join(root, phase, side, name), text);
   }
 }
 
@@ -185,7 +211,10 @@ writeFileSync(join(haDir, "publishers.json"), json(haPublishers));
 writeFileSync(join(haDir, "new-public-keys.json"), json(haPublic));
 const groupSize = Math.floor(haPublishers.length / 3);
 ["A", "B", "C"].forEach((letter, g) => {
-  const pool = haPublishers.slice(g * groupSize, g === 2 ? haPublishers.length : (g + 1) * groupSize);
+  const pool = haPublishers.slice(
+    g * groupSize,
+    g === 2 ? haPublishers.length : (g + 1) * groupSize,
+  );
   const file = { ...production, validators: withPublishers([...existing, ...haNewKeys], pool) };
   writeFileSync(join(haDir, `${letter}_${P}.new`), json(file));
 });

@@ -10,10 +10,18 @@ const { version } = packageJson;
 
 export function buildProgram(): Command {
   const program = new Command("aztec-butler")
-    .description("Take new Aztec validator keys to deployed on the node and registered with the staking provider")
+    .description(
+      "Take new Aztec validator keys to deployed on the node and registered with the staking provider",
+    )
     .version(version)
-    .option("--network <name>", "network whose config and scraper state to use (default: $NETWORK, else testnet)")
-    .option("--config <file>", "a dotenv file with configuration (overrides ./.env and the network base file)")
+    .option(
+      "--network <name>",
+      "network whose config and scraper state to use (default: $NETWORK, else testnet)",
+    )
+    .option(
+      "--config <file>",
+      "a dotenv file with configuration (overrides ./.env and the network base file)",
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });

@@ -5,7 +5,9 @@ import { ButlerError, ExitCode } from "../core/errors.js";
  * Wraps a command handler: an operator's mistake or a refusal (ButlerError) prints one line and
  * exits with its code; anything else is a bug and prints its stack (exit 70).
  */
-export function runAction<A extends unknown[]>(handler: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function runAction<A extends unknown[]>(
+  handler: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await handler(...args);

@@ -53,7 +53,11 @@ export function redactUrl(url: string): string {
  * Runs a chain read and turns transport failures into one clear RpcUnavailableError. `what`
  * says what was being read ("reading the provider queue").
  */
-export async function onChain<T>(chain: ChainClient, what: string, read: () => Promise<T>): Promise<T> {
+export async function onChain<T>(
+  chain: ChainClient,
+  what: string,
+  read: () => Promise<T>,
+): Promise<T> {
   try {
     return await read();
   } catch (error) {
@@ -82,9 +86,13 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
   if (http) {
     const status = http.status;
     const cause = describeCause(http);
-    if (status === 429) return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
-    if (status !== undefined) return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
-    return new RpcUnavailableError(`${what}: cannot reach ${at} (${cause}); check ETHEREUM_NODE_URL`);
+    if (status === 429)
+      return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
+    if (status !== undefined)
+      return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
+    return new RpcUnavailableError(
+      `${what}: cannot reach ${at} (${cause}); check ETHEREUM_NODE_URL`,
+    );
   }
   if (error.walk((e) => e instanceof ContractFunctionRevertedError)) {
     return new ChainRefusalError(`${what}: the contract call reverted (${error.shortMessage})`);
@@ -109,7 +117,11 @@ function describeCause(error: HttpRequestError): string {
 }
 
 /** When ETHEREUM_CHAIN_ID is set, the node must be on that chain: nothing happens on the wrong one. */
-export function checkExpectedChainId(chain: ChainClient, config: ButlerConfig, chainId: number): void {
+export function checkExpectedChainId(
+  chain: ChainClient,
+  config: ButlerConfig,
+  chainId: number,
+): void {
   const expected = config.optional("ETHEREUM_CHAIN_ID");
   if (expected !== undefined && chainId !== expected) {
     throw new ConfigError(

@@ -121,7 +121,10 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
   layers.push({ source: "./.env", values: await readDotenv(join(cwd, ".env"), false) });
   if (options.configFile !== undefined) {
     const file = resolve(cwd, options.configFile);
-    layers.push({ source: options.configFile, values: await readDotenv(file, true, options.configFile) });
+    layers.push({
+      source: options.configFile,
+      values: await readDotenv(file, true, options.configFile),
+    });
   }
   layers.push({ source: "the environment", values: env as Record<string, string> });
 

@@ -38,7 +38,10 @@ export interface PlannedKeyFile {
  * Refuses attesters that appear twice, within or across the production file and the new key
  * files: the same eth address (any case) or the same BLS key. Lists every duplicate found.
  */
-export function checkNoDuplicateAttesters(production: ProductionSource, newSources: readonly NewKeysSource[]): void {
+export function checkNoDuplicateAttesters(
+  production: ProductionSource,
+  newSources: readonly NewKeysSource[],
+): void {
   const seen = new Map<string, string>();
   const duplicates: string[] = [];
   const visit = (file: string, index: number, kind: "eth" | "bls", value: string | undefined) => {
@@ -46,7 +49,8 @@ export function checkNoDuplicateAttesters(production: ProductionSource, newSourc
     const key = `${kind}:${value.toLowerCase()}`;
     const here = `${file} validator ${index}`;
     const earlier = seen.get(key);
-    if (earlier !== undefined) duplicates.push(`attester.${kind} ${value} in ${earlier} and ${here}`);
+    if (earlier !== undefined)
+      duplicates.push(`attester.${kind} ${value} in ${earlier} and ${here}`);
     else seen.set(key, here);
   };
   for (const source of [production, ...newSources]) {
@@ -113,7 +117,12 @@ export function planKeyFiles(
         feeRecipient: v.feeRecipient,
       })),
     ];
-    return { prefix, publishers, assignment, content: replaceKeepingOrder(production.raw, "validators", validators) };
+    return {
+      prefix,
+      publishers,
+      assignment,
+      content: replaceKeepingOrder(production.raw, "validators", validators),
+    };
   });
 }
 
@@ -163,5 +172,7 @@ function withPublisher(raw: JsonObject, publisher: string): JsonObject {
 }
 
 function replaceKeepingOrder<T extends JsonObject>(object: T, key: string, value: unknown): T {
-  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, k === key ? value : v])) as T;
+  return Object.fromEntries(
+    Object.entries(object).map(([k, v]) => [k, k === key ? value : v]),
+  ) as T;
 }

@@ -24,7 +24,10 @@ export async function readChainIdAndBalances(
       chain.client.getChainId(),
       ...publishers.map((address) => chain.client.getBalance({ address: getAddress(address) })),
     ]);
-    return { chainId, balances: new Map(publishers.map((p, i) => [p.toLowerCase(), balances[i]!])) };
+    return {
+      chainId,
+      balances: new Map(publishers.map((p, i) => [p.toLowerCase(), balances[i]!])),
+    };
   });
 }
 
@@ -43,7 +46,10 @@ export function assessFunding(
 }
 
 /** Refuses when any publisher has no ETH at all: it could not send a single block. */
-export function checkNoEmptyPublisher(funding: readonly PublisherFunding[], publishersFile: string): void {
+export function checkNoEmptyPublisher(
+  funding: readonly PublisherFunding[],
+  publishersFile: string,
+): void {
   const empty = funding.filter((f) => f.balance === 0n);
   if (empty.length === 0) return;
   throw new ChainRefusalError(

@@ -26,7 +26,8 @@ export async function readJsonFile(file: string): Promise<unknown> {
     const message = String((error as Error).message);
     // "Unexpected end of JSON input" (a file cut after a comma or bracket) carries no position.
     const position =
-      /position (\d+)/.exec(message)?.[1] ?? (/end of JSON input/.test(message) ? text.trimEnd().length : undefined);
+      /position (\d+)/.exec(message)?.[1] ??
+      (/end of JSON input/.test(message) ? text.trimEnd().length : undefined);
     const where = position === undefined ? "" : ` at ${lineAndColumn(text, Number(position))}`;
     throw new InputError(`is not valid JSON${where} (truncated or hand-edited?)`, { file });
   }

@@ -50,7 +50,10 @@ function describeShape(value: string): string {
  * key, of any validator), feeRecipient and coinbase have the right shape. Throws at the first
  * problem, naming file, validator and field.
  */
-export function checkPrivateKeyValidators(file: string, validators: readonly PrivateKeyValidator[]): void {
+export function checkPrivateKeyValidators(
+  file: string,
+  validators: readonly PrivateKeyValidator[],
+): void {
   const seen = new Map<string, { index: number; field: string }>();
   validators.forEach((validator, index) => {
     const fail = (field: string, message: string): never => {
@@ -71,15 +74,21 @@ export function checkPrivateKeyValidators(file: string, validators: readonly Pri
       }
       seen.set(normalized, { index, field });
     }
-    const publishers = Array.isArray(validator.publisher) ? validator.publisher : [validator.publisher];
+    const publishers = Array.isArray(validator.publisher)
+      ? validator.publisher
+      : [validator.publisher];
     publishers.forEach((key, i) => {
       const problem = privateKeyProblem(key, "eth");
-      if (problem) fail(Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher", problem);
+      if (problem)
+        fail(Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher", problem);
     });
     if (!bytes32Schema.safeParse(validator.feeRecipient).success) {
       fail("feeRecipient", "must be an Aztec address: 0x followed by 64 hex digits");
     }
-    if (validator.coinbase !== undefined && !ethAddressSchema.safeParse(validator.coinbase).success) {
+    if (
+      validator.coinbase !== undefined &&
+      !ethAddressSchema.safeParse(validator.coinbase).success
+    ) {
       fail("coinbase", "must be an address: 0x followed by 40 hex digits");
     }
   });
@@ -141,7 +150,9 @@ export class KeyDerivationPool {
         entry.onFailure?.(error);
       });
       worker.on("exit", (code) => {
-        const failure = new Error(`key derivation worker exited with code ${code} before its work was done`);
+        const failure = new Error(
+          `key derivation worker exited with code ${code} before its work was done`,
+        );
         entry.failure ??= failure;
         entry.onFailure?.(failure);
       });
@@ -155,9 +166,15 @@ export class KeyDerivationPool {
     onProgress?: (done: number) => void,
   ): Promise<AttesterPublicKeys[]> {
     if (keys.length === 0) return [];
-    const starts = Array.from({ length: Math.ceil(keys.length / KEYS_PER_TASK) }, (_, i) => i * KEYS_PER_TASK);
+    const starts = Array.from(
+      { length: Math.ceil(keys.length / KEYS_PER_TASK) },
+      (_, i) => i * KEYS_PER_TASK,
+    );
     const pending: Record<DerivationKind, number[]> = { eth: [...starts], bls: [...starts] };
-    const derived: Record<DerivationKind, Hex[]> = { eth: new Array(keys.length), bls: new Array(keys.length) };
+    const derived: Record<DerivationKind, Hex[]> = {
+      eth: new Array(keys.length),
+      bls: new Array(keys.length),
+    };
     let derivedCount = 0;
     await Promise.all(
       this.workers.map(
@@ -177,7 +194,9 @@ export class KeyDerivationPool {
               entry.worker.postMessage({ kind, start, keys: chunk });
             };
             entry.onMessage = (message) => {
-              message.derived.forEach((value, i) => (derived[message.kind][message.start + i] = value));
+              message.derived.forEach(
+                (value, i) => (derived[message.kind][message.start + i] = value),
+              );
               derivedCount += message.derived.length;
               onProgress?.(Math.floor(derivedCount / 2));
               next();

@@ -12,8 +12,12 @@ export type LocateIssue = (path: readonly PropertyKey[]) => ErrorLocation;
  * `where` is the file name to show, or a function placing a problem in the file the operator has
  * to fix (the output file is not written yet; its validators come from several inputs).
  */
-export async function checkNodeAcceptsKeyFile(content: unknown, where: string | LocateIssue): Promise<void> {
-  const locateIssue: LocateIssue = typeof where === "string" ? (path) => locate(where, path) : where;
+export async function checkNodeAcceptsKeyFile(
+  content: unknown,
+  where: string | LocateIssue,
+): Promise<void> {
+  const locateIssue: LocateIssue =
+    typeof where === "string" ? (path) => locate(where, path) : where;
   const [{ keystoreSchema }, { KeystoreManager }] = await Promise.all([
     import("@aztec/node-keystore/schemas"),
     import("@aztec/node-keystore"),
@@ -34,14 +38,19 @@ export async function checkNodeAcceptsKeyFile(content: unknown, where: string | 
     const issue = result.error.issues[0];
     throw new InputError(
       `would be rejected by the node's keystore loader: ${issue?.message ?? "schema mismatch"}` +
-        (issue?.code === "unrecognized_keys" ? " (the node allows no fields it does not know)" : ""),
+        (issue?.code === "unrecognized_keys"
+          ? " (the node allows no fields it does not know)"
+          : ""),
       locateIssue(issue?.path ?? []),
     );
   }
   try {
     new KeystoreManager(result.data);
   } catch (error) {
-    throw new InputError(`would be rejected by the node's KeystoreManager: ${(error as Error).message}`, locateIssue([]));
+    throw new InputError(
+      `would be rejected by the node's KeystoreManager: ${(error as Error).message}`,
+      locateIssue([]),
+    );
   }
 }
 

@@ -22,7 +22,9 @@ export function publisherGroupsOf(file: PublishersFile, fileName: string): Publi
       const where = server === undefined ? `entry ${index}` : `server ${server} entry ${index}`;
       const earlier = seen.get(address.toLowerCase());
       if (earlier !== undefined) {
-        throw new InputError(`publisher ${address} appears twice (${earlier} and ${where})`, { file: fileName });
+        throw new InputError(`publisher ${address} appears twice (${earlier} and ${where})`, {
+          file: fileName,
+        });
       }
       seen.set(address.toLowerCase(), where);
     });
@@ -35,9 +37,13 @@ export function publisherGroupsOf(file: PublishersFile, fileName: string): Publi
  * a publisher: floor(P/count) each, the last group taking the remainder
  * (10 publishers, 3 files → 1–3, 4–6, 7–10).
  */
-export function splitPublishersForHighAvailability(publishers: readonly string[], count: number): string[][] {
+export function splitPublishersForHighAvailability(
+  publishers: readonly string[],
+  count: number,
+): string[][] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`invalid group count ${count}`);
-  if (publishers.length < count) throw new RangeError(`${publishers.length} publishers cannot fill ${count} groups`);
+  if (publishers.length < count)
+    throw new RangeError(`${publishers.length} publishers cannot fill ${count} groups`);
   const size = Math.floor(publishers.length / count);
   return Array.from({ length: count }, (_, g) =>
     publishers.slice(g * size, g === count - 1 ? publishers.length : (g + 1) * size),
@@ -45,13 +51,19 @@ export function splitPublishersForHighAvailability(publishers: readonly string[]
 }
 
 /** Publisher for each of `validatorCount` validators, in order: round-robin over `publishers`. */
-export function assignPublishersRoundRobin(validatorCount: number, publishers: readonly string[]): string[] {
+export function assignPublishersRoundRobin(
+  validatorCount: number,
+  publishers: readonly string[],
+): string[] {
   if (publishers.length === 0) throw new RangeError("no publishers to assign");
   return Array.from({ length: validatorCount }, (_, i) => publishers[i % publishers.length]!);
 }
 
 /** How many attesters each publisher serves (a publisher with none still appears, with 0). */
-export function publisherLoads(publishers: readonly string[], assignment: readonly string[]): Map<string, number> {
+export function publisherLoads(
+  publishers: readonly string[],
+  assignment: readonly string[],
+): Map<string, number> {
   const loads = new Map<string, number>(publishers.map((p) => [p, 0]));
   for (const publisher of assignment) loads.set(publisher, (loads.get(publisher) ?? 0) + 1);
   return loads;

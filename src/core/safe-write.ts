@@ -80,9 +80,15 @@ export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
  * The `--output [--force]` check of commands that read a private-key file: the output is never
  * the input itself (not even with --force), and an existing file only with --force.
  */
-export async function checkOutputOption(output: string, input: string, force: boolean | undefined): Promise<void> {
+export async function checkOutputOption(
+  output: string,
+  input: string,
+  force: boolean | undefined,
+): Promise<void> {
   if (resolve(output) === resolve(input)) {
-    throw new OutputError("is the private-key file itself; choose another --output", { file: output });
+    throw new OutputError("is the private-key file itself; choose another --output", {
+      file: output,
+    });
   }
   await checkWriteTargets([{ path: output, overwrite: force, hint: "pass --force to replace it" }]);
 }

@@ -15,8 +15,13 @@ export interface ValidatorSecrets {
  * specification's stand-in is to print every private key with its public keys, so the operator
  * can move them into their secret store by hand. This is the only place a private key is printed.
  */
-export async function storeValidatorSecrets(secrets: readonly ValidatorSecrets[], out: Output): Promise<void> {
-  out.result(`private and public keys of ${plural(secrets.length, "validator")} (move them into your secret store):`);
+export async function storeValidatorSecrets(
+  secrets: readonly ValidatorSecrets[],
+  out: Output,
+): Promise<void> {
+  out.result(
+    `private and public keys of ${plural(secrets.length, "validator")} (move them into your secret store):`,
+  );
   for (const { index, privateKeys, publicKeys } of secrets) {
     out.result(
       `  validator ${index}: attester.eth ${publicKeys.eth} (private ${privateKeys.eth}), ` +

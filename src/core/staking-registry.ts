@@ -12,7 +12,10 @@ import {
   type Hex,
 } from "viem";
 import { providerQueueReaderBytecode } from "../types/provider-queue-reader.js";
-import { defaultStakingRegistryByChainId, stakingRegistryAbi } from "../types/staking-registry-abi.js";
+import {
+  defaultStakingRegistryByChainId,
+  stakingRegistryAbi,
+} from "../types/staking-registry-abi.js";
 import { checkExpectedChainId, onChain, toChainError, type ChainClient } from "./chain-client.js";
 import type { ButlerConfig } from "./config.js";
 import { ChainRefusalError, ConfigError } from "./errors.js";
@@ -55,7 +58,11 @@ export async function resolveRegistryContext(
     Promise.all([
       client.getCode({ address: registry }),
       client
-        .readContract({ address: registry, abi: stakingRegistryAbi, functionName: "nextProviderIdentifier" })
+        .readContract({
+          address: registry,
+          abi: stakingRegistryAbi,
+          functionName: "nextProviderIdentifier",
+        })
         .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
 
@@ -68,7 +75,9 @@ export async function resolveRegistryContext(
   );
   checkExpectedChainId(chain, config, chainId);
 
-  const registry = configuredRegistry ? getAddress(configuredRegistry) : defaultStakingRegistryByChainId[chainId];
+  const registry = configuredRegistry
+    ? getAddress(configuredRegistry)
+    : defaultStakingRegistryByChainId[chainId];
   if (!registry) {
     throw new ConfigError(
       `STAKING_REGISTRY_ADDRESS is not set and chain ${chainId} has no default registry ` +
@@ -81,7 +90,8 @@ export async function resolveRegistryContext(
 
   // Round 2, only when the registry address came from the chain's default.
   const [code, next] =
-    earlyBasics ?? (await onChain(chain, "reading the staking registry", () => readRegistryBasics(registry)));
+    earlyBasics ??
+    (await onChain(chain, "reading the staking registry", () => readRegistryBasics(registry)));
   if (!code || code === "0x") {
     throw new ConfigError(
       `${registrySource} is ${registry}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
@@ -90,7 +100,13 @@ export async function resolveRegistryContext(
   if (next instanceof Error) throw toChainError(chain, "reading the staking registry", next);
   const nextProviderId = next;
 
-  const provider = await resolveProvider(chain, registry, nextProviderId, configuredId, configuredAdmin);
+  const provider = await resolveProvider(
+    chain,
+    registry,
+    nextProviderId,
+    configuredId,
+    configuredAdmin,
+  );
   return { chainId, registry, ...provider };
 }
 
@@ -104,12 +120,19 @@ async function resolveProvider(
   const { client } = chain;
   const readAdmin = (id: bigint) =>
     client
-      .readContract({ address: registry, abi: stakingRegistryAbi, functionName: "providerConfigurations", args: [id] })
+      .readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "providerConfigurations",
+        args: [id],
+      })
       .then(([admin]) => admin);
 
   if (configuredId !== undefined) {
     const admin =
-      configuredId < nextProviderId ? await onChain(chain, "reading the staking provider", () => readAdmin(configuredId)) : zeroAddress;
+      configuredId < nextProviderId
+        ? await onChain(chain, "reading the staking provider", () => readAdmin(configuredId))
+        : zeroAddress;
     if (admin === zeroAddress) {
       throw new ConfigError(
         `AZTEC_STAKING_PROVIDER_ID ${configuredId} is not a provider in registry ${registry} ` +
@@ -171,11 +194,21 @@ export const QUEUE_ENTRIES_PER_READ = 250;
  * below a read, say) gets one eth_call per entry instead, still batched RPC_BATCH_SIZE per HTTP
  * request: never one awaited request per entry.
  */
-export async function readProviderQueue(chain: ChainClient, context: RegistryContext): Promise<ProviderQueue> {
+export async function readProviderQueue(
+  chain: ChainClient,
+  context: RegistryContext,
+): Promise<ProviderQueue> {
   const { client } = chain;
   const { registry, providerId } = context;
-  const readBound = (functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength") =>
-    client.readContract({ address: registry, abi: stakingRegistryAbi, functionName, args: [providerId] }) as Promise<bigint>;
+  const readBound = (
+    functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength",
+  ) =>
+    client.readContract({
+      address: registry,
+      abi: stakingRegistryAbi,
+      functionName,
+      args: [providerId],
+    }) as Promise<bigint>;
 
   return onChain(chain, `reading provider ${providerId}'s queue`, async () => {
     const [first, last, length] = await Promise.all([
@@ -199,7 +232,10 @@ export async function readProviderQueue(chain: ChainClient, context: RegistryCon
   });
 }
 
-function splitIntoSlices(indices: readonly bigint[], size: number): { first: bigint; count: number }[] {
+function splitIntoSlices(
+  indices: readonly bigint[],
+  size: number,
+): { first: bigint; count: number }[] {
   const slices: { first: bigint; count: number }[] = [];
   for (let i = 0; i < indices.length; i += size) {
     slices.push({ first: indices[i]!, count: Math.min(size, indices.length - i) });
@@ -229,7 +265,12 @@ async function readQueueSlicesDeployless(
             {
               data: concatHex([
                 providerQueueReaderBytecode,
-                encodeAbiParameters(queueReaderConstructorInputs, [registry, providerId, first, BigInt(count)]),
+                encodeAbiParameters(queueReaderConstructorInputs, [
+                  registry,
+                  providerId,
+                  first,
+                  BigInt(count),
+                ]),
               ]),
             },
             "latest",
@@ -290,7 +331,10 @@ async function readQueueEntriesOneCallEach(
     chain.client
       .request({
         method: "eth_call",
-        params: [{ to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex }, "latest"],
+        params: [
+          { to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex },
+          "latest",
+        ],
       })
       .then(
         (answer) => attesterOfKeyStore(answer, registry, providerId, index),
@@ -307,7 +351,12 @@ async function readQueueEntriesOneCallEach(
  */
 const KEY_STORE_ANSWER = /^0x0{24}([0-9a-fA-F]{40})(?:[0-9a-fA-F]{64}){8,}$/;
 
-function attesterOfKeyStore(answer: unknown, registry: Address, providerId: bigint, index: bigint): Address {
+function attesterOfKeyStore(
+  answer: unknown,
+  registry: Address,
+  providerId: bigint,
+  index: bigint,
+): Address {
   const match = typeof answer === "string" ? KEY_STORE_ANSWER.exec(answer) : null;
   if (!match) {
     throw new ChainRefusalError(
@@ -324,11 +373,16 @@ function asRevertRefusal(error: unknown, what: string): ChainRefusalError | unde
   if (!(error instanceof BaseError)) return undefined;
   const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
   if (!rpc || (rpc.code !== 3 && !/revert/i.test(rpc.details))) return undefined;
-  return new ChainRefusalError(`${what}: the contract call reverted (${rpc.details || rpc.shortMessage})`);
+  return new ChainRefusalError(
+    `${what}: the contract call reverted (${rpc.details || rpc.shortMessage})`,
+  );
 }
 
 /** The given attesters that are already in the queue, compared case-insensitively. */
-export function findQueuedAttesters(queue: readonly string[], attesters: readonly string[]): string[] {
+export function findQueuedAttesters(
+  queue: readonly string[],
+  attesters: readonly string[],
+): string[] {
   const queued = new Set(queue.map((a) => a.toLowerCase()));
   return attesters.filter((a) => queued.has(a.toLowerCase()));
 }

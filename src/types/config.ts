@@ -18,7 +18,10 @@ export const configKeys = [
 export type ConfigKey = (typeof configKeys)[number];
 
 const positiveIntegerText = (what: string) =>
-  z.string().regex(/^[1-9][0-9]*$/, `must be a positive whole number (${what})`).transform(Number);
+  z
+    .string()
+    .regex(/^[1-9][0-9]*$/, `must be a positive whole number (${what})`)
+    .transform(Number);
 
 /** Parsers for each key's text; an absent key is `undefined` and gets its default in config.ts. */
 export const configValueSchemas = {
@@ -39,7 +42,10 @@ export const configValueSchemas = {
   AZTEC_GSE_ADDRESS: ethAddressSchema,
   AZTEC_ROLLUP_ADDRESS: ethAddressSchema,
   RPC_TIMEOUT_MS: positiveIntegerText("milliseconds"),
-  RPC_RETRIES: z.string().regex(/^[0-9]+$/, "must be a whole number").transform(Number),
+  RPC_RETRIES: z
+    .string()
+    .regex(/^[0-9]+$/, "must be a whole number")
+    .transform(Number),
   RPC_BATCH_SIZE: positiveIntegerText("JSON-RPC calls per HTTP request"),
 } satisfies Record<ConfigKey, z.ZodType>;
 

@@ -11,11 +11,14 @@ const addressList = z.array(ethAddressSchema, { error: "must be a list of addres
 
 export const serverIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "server ids must be letters, digits, '-' or '_' (they become file name prefixes)");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+    "server ids must be letters, digits, '-' or '_' (they become file name prefixes)",
+  );
 
-export const publishersFileSchema = z.union(
-  [addressList, z.record(serverIdSchema, addressList)],
-  { error: "must be a JSON array of publisher addresses, or an object mapping server ids to such arrays" },
-);
+export const publishersFileSchema = z.union([addressList, z.record(serverIdSchema, addressList)], {
+  error:
+    "must be a JSON array of publisher addresses, or an object mapping server ids to such arrays",
+});
 
 export type PublishersFile = z.infer<typeof publishersFileSchema>;

@@ -16,10 +16,19 @@ import {
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
 
 /** The queue as the registry reports it, entry by entry: the oracle. */
-async function queueOneByOne(chain: TestChain, registry: Address, providerId: bigint): Promise<string[]> {
+async function queueOneByOne(
+  chain: TestChain,
+  registry: Address,
+  providerId: bigint,
+): Promise<string[]> {
   const [first, last] = await Promise.all(
     (["getFirstIndexInQueue", "getLastIndexInQueue"] as const).map((functionName) =>
-      chain.publicClient.readContract({ address: registry, abi: stakingRegistryAbi, functionName, args: [providerId] }),
+      chain.publicClient.readContract({
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName,
+        args: [providerId],
+      }),
     ),
   );
   const entries = [];
@@ -45,14 +54,26 @@ interface QueueSetup {
 }
 
 /** A chain with a provider whose queue got `queued` entries, the first `dripped` of them dripped. */
-async function setUp(options: { queued: number; dripped: number; blockGasLimit?: bigint; chunkSize?: number }): Promise<QueueSetup> {
+async function setUp(options: {
+  queued: number;
+  dripped: number;
+  blockGasLimit?: bigint;
+  chunkSize?: number;
+}): Promise<QueueSetup> {
   const chain = await startTestChain({ blockGasLimit: options.blockGasLimit });
   const { address: registry } = await deployStakingRegistry(chain);
   const admin = ANVIL_ACCOUNTS[1]!;
   const providerId = await registerProvider(chain, registry, admin);
-  await addKeysToProviderQueue(chain, registry, providerId, makeDummyKeyStores(options.queued, 7_000), undefined, {
-    chunkSize: options.chunkSize,
-  });
+  await addKeysToProviderQueue(
+    chain,
+    registry,
+    providerId,
+    makeDummyKeyStores(options.queued, 7_000),
+    undefined,
+    {
+      chunkSize: options.chunkSize,
+    },
+  );
   if (options.dripped > 0) {
     const hash = await chain.walletClient.writeContract({
       address: registry,
@@ -74,7 +95,12 @@ async function setUp(options: { queued: number; dripped: number; blockGasLimit?:
     proxy,
     async read() {
       proxy.resetStats();
-      const queue = await readProviderQueue(client, { chainId: chain.chainId, registry, providerId, providerAdmin: admin });
+      const queue = await readProviderQueue(client, {
+        chainId: chain.chainId,
+        registry,
+        providerId,
+        providerAdmin: admin,
+      });
       return { ...queue, httpRequests: proxy.stats.httpRequests, rpcCalls: proxy.stats.rpcCalls };
     },
   };
@@ -109,7 +135,10 @@ describe("readProviderQueue", () => {
   it("reads an empty queue with the bounds alone", async () => {
     const emptyProvider = await registerProvider(setup.chain, setup.registry, ANVIL_ACCOUNTS[4]!);
     setup.proxy.resetStats();
-    const config = await loadConfig({ env: { ETHEREUM_NODE_URL: setup.proxy.url }, cwd: "/nonexistent" });
+    const config = await loadConfig({
+      env: { ETHEREUM_NODE_URL: setup.proxy.url },
+      cwd: "/nonexistent",
+    });
     const queue = await readProviderQueue(createChainClient(config), {
       chainId: setup.chain.chainId,
       registry: setup.registry,

@@ -271,7 +271,8 @@ const refusals: Refusal[] = [
   },
   {
     name: "a private key among a production validator's publishers",
-    prepare: (ws) => ws.edit(PROD, (f) => (f.validators[2]!.publisher = [P1, `0x${"cd".repeat(32)}`])),
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => (f.validators[2]!.publisher = [P1, `0x${"cd".repeat(32)}`])),
     code: 65,
     error: `${PROD}, validator 2, publisher[1]: is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)`,
   },
@@ -287,7 +288,10 @@ const refusals: Refusal[] = [
   {
     name: "a production attester given as an encrypted key file (no address to check)",
     prepare: (ws) =>
-      ws.edit(PROD, (f) => ((f.validators[3]!.attester as Json).eth = { path: "/keys/attester-3.json" })),
+      ws.edit(
+        PROD,
+        (f) => ((f.validators[3]!.attester as Json).eth = { path: "/keys/attester-3.json" }),
+      ),
     code: 65,
     error: `${PROD}, validator 3, attester.eth: must be an address (or a remote signer account {address, remoteSignerUrl}); encrypted key files and mnemonics hide the address this tool checks`,
   },
@@ -522,7 +526,9 @@ describe("prepare-deployment writes", () => {
       f.schemaVersion = 2;
       f.coinbase = DEFAULT_COINBASE;
       (f.validators[0] as Json).attester = v0.attester.eth;
-      (f.validators[1] as Json).attester = { eth: { address: v1.attester.eth, remoteSignerUrl: SIGNER } };
+      (f.validators[1] as Json).attester = {
+        eth: { address: v1.attester.eth, remoteSignerUrl: SIGNER },
+      };
       (f.validators[2] as Json).attester = { address: v2.attester.eth, remoteSignerUrl: SIGNER };
       delete f.validators[2]!.coinbase;
     });

@@ -1,7 +1,13 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANVIL_ACCOUNTS, addKeysToProviderQueue, getFreePort, makeDummyKeyStores, registerProvider } from "../harness/test-chain.js";
+import {
+  ANVIL_ACCOUNTS,
+  addKeysToProviderQueue,
+  getFreePort,
+  makeDummyKeyStores,
+  registerProvider,
+} from "../harness/test-chain.js";
 import { runCli } from "../helpers/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot } from "../helpers/files.js";
 import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
@@ -15,9 +21,12 @@ interface KeyFile {
   validators: { attester: Record<string, unknown>; publisher: unknown; [k: string]: unknown }[];
   [k: string]: unknown;
 }
-const readKeyFile = (dir: string) => JSON.parse(readFileSync(join(dir, "new-private-keys.json"), "utf8")) as KeyFile;
+const readKeyFile = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, "new-private-keys.json"), "utf8")) as KeyFile;
 const inputPrivateKeys = (file: KeyFile) =>
-  file.validators.flatMap((v) => [v.attester.eth, v.attester.bls, v.publisher].flat()).filter((k) => typeof k === "string") as string[];
+  file.validators
+    .flatMap((v) => [v.attester.eth, v.attester.bls, v.publisher].flat())
+    .filter((k) => typeof k === "string") as string[];
 
 /** No private key of the input, with or without 0x, in any case, appears in `text`. */
 function expectNoPrivateKeyIn(text: string, keys: readonly string[]) {
@@ -37,24 +46,120 @@ afterAll(async () => {
 });
 
 describe("process-private-keys refuses malformed keys and writes nothing", () => {
-  const cases: { name: string; mutate: (f: KeyFile) => void; field: RegExp; reason: RegExp; index?: number }[] = [
-    { name: "an eth key that is too short", mutate: (f) => (f.validators[1]!.attester.eth = "0x1234"), field: /attester\.eth/, reason: /64 hex digits/ },
-    { name: "an eth key with non-hex digits", mutate: (f) => (f.validators[1]!.attester.eth = `0x${"zz".repeat(32)}`), field: /attester\.eth/, reason: /64 hex digits/ },
-    { name: "an eth key without 0x", mutate: (f) => (f.validators[1]!.attester.eth = (f.validators[1]!.attester.eth as string).slice(2) + "00"), field: /attester\.eth/, reason: /64 hex digits/ },
-    { name: "an eth key of zero", mutate: (f) => (f.validators[1]!.attester.eth = `0x${"0".repeat(64)}`), field: /attester\.eth/, reason: /zero/ },
-    { name: "an eth key equal to the secp256k1 order", mutate: (f) => (f.validators[1]!.attester.eth = SECP256K1_N), field: /attester\.eth/, reason: /secp256k1 group order/ },
-    { name: "an eth key above the secp256k1 order", mutate: (f) => (f.validators[1]!.attester.eth = `0x${"f".repeat(64)}`), field: /attester\.eth/, reason: /secp256k1 group order/ },
-    { name: "a bls key equal to the BN254 curve order", mutate: (f) => (f.validators[1]!.attester.bls = BN254_R), field: /attester\.bls/, reason: /BN254 scalar field order/ },
-    { name: "a bls key above the BN254 order that the library would silently reduce", mutate: (f) => (f.validators[1]!.attester.bls = `0x${(BigInt(BN254_R) + 5n).toString(16).padStart(64, "0")}`), field: /attester\.bls/, reason: /BN254 scalar field order/ },
-    { name: "a bls key of zero", mutate: (f) => (f.validators[1]!.attester.bls = `0x${"0".repeat(64)}`), field: /attester\.bls/, reason: /zero/ },
-    { name: "a bls key of 31 bytes", mutate: (f) => (f.validators[1]!.attester.bls = `0x${"11".repeat(31)}`), field: /attester\.bls/, reason: /64 hex digits/ },
-    { name: "the same eth key twice", mutate: (f) => (f.validators[1]!.attester.eth = f.validators[0]!.attester.eth), field: /attester\.eth/, reason: /same private key as validator 0/ },
-    { name: "the same bls key twice (different case)", mutate: (f) => (f.validators[1]!.attester.bls = (f.validators[0]!.attester.bls as string).toUpperCase().replace("0X", "0x")), field: /attester\.bls/, reason: /same private key as validator 0/ },
-    { name: "another validator's bls key reused as an eth key", mutate: (f) => (f.validators[1]!.attester.eth = f.validators[0]!.attester.bls), field: /attester\.eth/, reason: /same private key as validator 0's attester\.bls/ },
-    { name: "one validator's eth and bls keys equal", mutate: (f) => (f.validators[1]!.attester.eth = f.validators[1]!.attester.bls), field: /attester\.bls/, reason: /same private key as validator 1's attester\.eth/ },
-    { name: "a malformed publisher key", mutate: (f) => (f.validators[1]!.publisher = "0xabc"), field: /publisher/, reason: /64 hex digits/ },
-    { name: "a missing bls key", mutate: (f) => delete f.validators[1]!.attester.bls, field: /attester\.bls/, reason: /missing/ },
-    { name: "an unknown field", mutate: (f) => (f.validators[1]!.extra = 1), field: /validator 1/, reason: /unknown field "extra"/ },
+  const cases: {
+    name: string;
+    mutate: (f: KeyFile) => void;
+    field: RegExp;
+    reason: RegExp;
+    index?: number;
+  }[] = [
+    {
+      name: "an eth key that is too short",
+      mutate: (f) => (f.validators[1]!.attester.eth = "0x1234"),
+      field: /attester\.eth/,
+      reason: /64 hex digits/,
+    },
+    {
+      name: "an eth key with non-hex digits",
+      mutate: (f) => (f.validators[1]!.attester.eth = `0x${"zz".repeat(32)}`),
+      field: /attester\.eth/,
+      reason: /64 hex digits/,
+    },
+    {
+      name: "an eth key without 0x",
+      mutate: (f) =>
+        (f.validators[1]!.attester.eth = (f.validators[1]!.attester.eth as string).slice(2) + "00"),
+      field: /attester\.eth/,
+      reason: /64 hex digits/,
+    },
+    {
+      name: "an eth key of zero",
+      mutate: (f) => (f.validators[1]!.attester.eth = `0x${"0".repeat(64)}`),
+      field: /attester\.eth/,
+      reason: /zero/,
+    },
+    {
+      name: "an eth key equal to the secp256k1 order",
+      mutate: (f) => (f.validators[1]!.attester.eth = SECP256K1_N),
+      field: /attester\.eth/,
+      reason: /secp256k1 group order/,
+    },
+    {
+      name: "an eth key above the secp256k1 order",
+      mutate: (f) => (f.validators[1]!.attester.eth = `0x${"f".repeat(64)}`),
+      field: /attester\.eth/,
+      reason: /secp256k1 group order/,
+    },
+    {
+      name: "a bls key equal to the BN254 curve order",
+      mutate: (f) => (f.validators[1]!.attester.bls = BN254_R),
+      field: /attester\.bls/,
+      reason: /BN254 scalar field order/,
+    },
+    {
+      name: "a bls key above the BN254 order that the library would silently reduce",
+      mutate: (f) =>
+        (f.validators[1]!.attester.bls = `0x${(BigInt(BN254_R) + 5n).toString(16).padStart(64, "0")}`),
+      field: /attester\.bls/,
+      reason: /BN254 scalar field order/,
+    },
+    {
+      name: "a bls key of zero",
+      mutate: (f) => (f.validators[1]!.attester.bls = `0x${"0".repeat(64)}`),
+      field: /attester\.bls/,
+      reason: /zero/,
+    },
+    {
+      name: "a bls key of 31 bytes",
+      mutate: (f) => (f.validators[1]!.attester.bls = `0x${"11".repeat(31)}`),
+      field: /attester\.bls/,
+      reason: /64 hex digits/,
+    },
+    {
+      name: "the same eth key twice",
+      mutate: (f) => (f.validators[1]!.attester.eth = f.validators[0]!.attester.eth),
+      field: /attester\.eth/,
+      reason: /same private key as validator 0/,
+    },
+    {
+      name: "the same bls key twice (different case)",
+      mutate: (f) =>
+        (f.validators[1]!.attester.bls = (f.validators[0]!.attester.bls as string)
+          .toUpperCase()
+          .replace("0X", "0x")),
+      field: /attester\.bls/,
+      reason: /same private key as validator 0/,
+    },
+    {
+      name: "another validator's bls key reused as an eth key",
+      mutate: (f) => (f.validators[1]!.attester.eth = f.validators[0]!.attester.bls),
+      field: /attester\.eth/,
+      reason: /same private key as validator 0's attester\.bls/,
+    },
+    {
+      name: "one validator's eth and bls keys equal",
+      mutate: (f) => (f.validators[1]!.attester.eth = f.validators[1]!.attester.bls),
+      field: /attester\.bls/,
+      reason: /same private key as validator 1's attester\.eth/,
+    },
+    {
+      name: "a malformed publisher key",
+      mutate: (f) => (f.validators[1]!.publisher = "0xabc"),
+      field: /publisher/,
+      reason: /64 hex digits/,
+    },
+    {
+      name: "a missing bls key",
+      mutate: (f) => delete f.validators[1]!.attester.bls,
+      field: /attester\.bls/,
+      reason: /missing/,
+    },
+    {
+      name: "an unknown field",
+      mutate: (f) => (f.validators[1]!.extra = 1),
+      field: /validator 1/,
+      reason: /unknown field "extra"/,
+    },
   ];
 
   it.each(cases)("refuses $name", async ({ mutate, field, reason }) => {
@@ -64,7 +169,10 @@ describe("process-private-keys refuses malformed keys and writes nothing", () =>
     mutate(file);
     writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(file, null, 2));
     const before = snapshot(dir);
-    const run = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env: net.env });
+    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: net.env,
+    });
     expect(run.code).toBe(65);
     expect(run.stderr).toMatch(/^error: new-private-keys\.json, validator 1[,:] /);
     expect(run.stderr).toMatch(field);
@@ -126,7 +234,11 @@ describe("process-private-keys against the chain", () => {
       env: { ...net.env, ETHEREUM_NODE_URL: `http://127.0.0.1:${port}/v2/secret-api-key` },
     });
     expect(run.code).toBe(69);
-    expect(run.stderr).toMatch(new RegExp(`^error: checking the chain: cannot reach Ethereum node http://127\\.0\\.0\\.1:${port}/… \\(connection refused\\)`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: checking the chain: cannot reach Ethereum node http://127\\.0\\.0\\.1:${port}/… \\(connection refused\\)`,
+      ),
+    );
     expect(run.stderr).not.toContain("secret-api-key");
     expect(run.ms).toBeLessThan(10_000);
     expect(snapshot(dir)).toEqual(before);
@@ -135,7 +247,10 @@ describe("process-private-keys against the chain", () => {
   it("writes public-<file> by default, never overwrites it without --force, and no written file holds a private key", async () => {
     const dir = copyToTemp(phase1);
     const keys = inputPrivateKeys(readKeyFile(dir));
-    const first = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env: net.env });
+    const first = await runCli(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: net.env,
+    });
     expect(first.code).toBe(0);
     const written = readFileSync(join(dir, "public-new-private-keys.json"), "utf8");
     expect(written).toBe(readFileSync(join(phase2, "new-public-keys.json"), "utf8"));
@@ -146,14 +261,20 @@ describe("process-private-keys against the chain", () => {
     for (const key of keys.slice(0, 2)) expect(first.stdout).toContain(key);
 
     const before = snapshot(dir);
-    const again = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env: net.env });
+    const again = await runCli(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: net.env,
+    });
     expect(again.code).toBe(73);
     expect(again.stderr).toBe(
       "error: public-new-private-keys.json: already exists; refusing to overwrite it (pass --force to replace it)\n",
     );
     expect(snapshot(dir)).toEqual(before);
 
-    const forced = await runCli(["process-private-keys", "new-private-keys.json", "--force"], { cwd: dir, env: net.env });
+    const forced = await runCli(["process-private-keys", "new-private-keys.json", "--force"], {
+      cwd: dir,
+      env: net.env,
+    });
     expect(forced.code).toBe(0);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
@@ -161,7 +282,10 @@ describe("process-private-keys against the chain", () => {
   it("refuses an --output that is the private-key file itself", async () => {
     const dir = copyToTemp(phase1);
     const before = snapshot(dir);
-    const run = await runCli(["process-private-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"], { cwd: dir, env: net.env });
+    const run = await runCli(
+      ["process-private-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"],
+      { cwd: dir, env: net.env },
+    );
     expect(run.code).toBe(73);
     expect(run.stderr).toMatch(/is the private-key file itself/);
     expect(snapshot(dir)).toEqual(before);

@@ -18,7 +18,14 @@ const PROD = "prod-testnet-keyfile.json";
 const PUBS = "testnet_available_publisher_addresses.json";
 const NEW = "new-public-keys.json";
 const PRIV = "new-private-keys.json";
-const prepare = (...extra: string[]) => ["prepare-deployment", PROD, PUBS, "--new-public-keys", NEW, ...extra];
+const prepare = (...extra: string[]) => [
+  "prepare-deployment",
+  PROD,
+  PUBS,
+  "--new-public-keys",
+  NEW,
+  ...extra,
+];
 
 let net: RegistryChain;
 beforeAll(async () => {
@@ -47,44 +54,202 @@ const editJson = (file: string, change: (json: Record<string, unknown>) => void)
     change(json);
     return JSON.stringify(json, null, 2);
   });
-const firstValidator = (json: Record<string, unknown>) => (json.validators as Record<string, unknown>[])[0]!;
+const firstValidator = (json: Record<string, unknown>) =>
+  (json.validators as Record<string, unknown>[])[0]!;
 
 const cases: Case[] = [
   // Truncated JSON, for each input of each command.
-  { name: "a truncated private-key file (process-private-keys)", args: ["process-private-keys", PRIV], setup: edit(PRIV, (t) => t.slice(0, 120)), code: 65, error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/ },
-  { name: "a truncated private-key file (add-keys)", args: ["add-keys", PRIV], setup: edit(PRIV, (t) => t.slice(0, 120)), code: 65, error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/ },
-  { name: "a truncated production file", args: prepare(), setup: edit(PROD, (t) => t.slice(0, 200)), code: 65, error: /^error: prod-testnet-keyfile\.json: is not valid JSON/ },
-  { name: "a truncated publishers file", args: prepare(), setup: edit(PUBS, (t) => t.slice(0, 20)), code: 65, error: /^error: testnet_available_publisher_addresses\.json: is not valid JSON/ },
-  { name: "a truncated public-keys file", args: prepare(), setup: edit(NEW, (t) => t.slice(0, 300)), code: 65, error: /^error: new-public-keys\.json: is not valid JSON/ },
+  {
+    name: "a truncated private-key file (process-private-keys)",
+    args: ["process-private-keys", PRIV],
+    setup: edit(PRIV, (t) => t.slice(0, 120)),
+    code: 65,
+    error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/,
+  },
+  {
+    name: "a truncated private-key file (add-keys)",
+    args: ["add-keys", PRIV],
+    setup: edit(PRIV, (t) => t.slice(0, 120)),
+    code: 65,
+    error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/,
+  },
+  {
+    name: "a truncated production file",
+    args: prepare(),
+    setup: edit(PROD, (t) => t.slice(0, 200)),
+    code: 65,
+    error: /^error: prod-testnet-keyfile\.json: is not valid JSON/,
+  },
+  {
+    name: "a truncated publishers file",
+    args: prepare(),
+    setup: edit(PUBS, (t) => t.slice(0, 20)),
+    code: 65,
+    error: /^error: testnet_available_publisher_addresses\.json: is not valid JSON/,
+  },
+  {
+    name: "a truncated public-keys file",
+    args: prepare(),
+    setup: edit(NEW, (t) => t.slice(0, 300)),
+    code: 65,
+    error: /^error: new-public-keys\.json: is not valid JSON/,
+  },
   // Wrong schemaVersion.
-  { name: "a production file of schemaVersion 3", args: prepare(), setup: editJson(PROD, (j) => (j.schemaVersion = 3)), code: 65, error: /^error: prod-testnet-keyfile\.json, schemaVersion: must be 1 or 2$/m },
-  { name: "a public-keys file of schemaVersion 2", args: prepare(), setup: editJson(NEW, (j) => (j.schemaVersion = 2)), code: 65, error: /^error: new-public-keys\.json, schemaVersion: must be 1$/m },
+  {
+    name: "a production file of schemaVersion 3",
+    args: prepare(),
+    setup: editJson(PROD, (j) => (j.schemaVersion = 3)),
+    code: 65,
+    error: /^error: prod-testnet-keyfile\.json, schemaVersion: must be 1 or 2$/m,
+  },
+  {
+    name: "a public-keys file of schemaVersion 2",
+    args: prepare(),
+    setup: editJson(NEW, (j) => (j.schemaVersion = 2)),
+    code: 65,
+    error: /^error: new-public-keys\.json, schemaVersion: must be 1$/m,
+  },
   // Missing and extra fields.
-  { name: "a public-keys validator without feeRecipient", args: prepare(), setup: editJson(NEW, (j) => delete firstValidator(j).feeRecipient), code: 65, error: /^error: new-public-keys\.json, validator 0, feeRecipient: is missing$/m },
-  { name: "a public-keys validator with an extra field", args: prepare(), setup: editJson(NEW, (j) => (firstValidator(j).coinbase = "0x0000000000000000000000000000000000000001")), code: 65, error: /^error: new-public-keys\.json, validator 0: unknown field "coinbase"$/m },
-  { name: "a production validator without attester", args: prepare(), setup: editJson(PROD, (j) => delete firstValidator(j).attester), code: 65, error: /^error: prod-testnet-keyfile\.json, validator 0, attester: is missing$/m },
-  { name: "a production file without validators", args: prepare(), setup: editJson(PROD, (j) => delete j.validators), code: 65, error: /^error: prod-testnet-keyfile\.json, validators: is missing$/m },
-  { name: "a private-key file with an extra top-level field", args: ["process-private-keys", PRIV], setup: editJson(PRIV, (j) => (j.note = "x")), code: 65, error: /^error: new-private-keys\.json: unknown field "note"$/m },
+  {
+    name: "a public-keys validator without feeRecipient",
+    args: prepare(),
+    setup: editJson(NEW, (j) => delete firstValidator(j).feeRecipient),
+    code: 65,
+    error: /^error: new-public-keys\.json, validator 0, feeRecipient: is missing$/m,
+  },
+  {
+    name: "a public-keys validator with an extra field",
+    args: prepare(),
+    setup: editJson(
+      NEW,
+      (j) => (firstValidator(j).coinbase = "0x0000000000000000000000000000000000000001"),
+    ),
+    code: 65,
+    error: /^error: new-public-keys\.json, validator 0: unknown field "coinbase"$/m,
+  },
+  {
+    name: "a production validator without attester",
+    args: prepare(),
+    setup: editJson(PROD, (j) => delete firstValidator(j).attester),
+    code: 65,
+    error: /^error: prod-testnet-keyfile\.json, validator 0, attester: is missing$/m,
+  },
+  {
+    name: "a production file without validators",
+    args: prepare(),
+    setup: editJson(PROD, (j) => delete j.validators),
+    code: 65,
+    error: /^error: prod-testnet-keyfile\.json, validators: is missing$/m,
+  },
+  {
+    name: "a private-key file with an extra top-level field",
+    args: ["process-private-keys", PRIV],
+    setup: editJson(PRIV, (j) => (j.note = "x")),
+    code: 65,
+    error: /^error: new-private-keys\.json: unknown field "note"$/m,
+  },
   // Publishers file neither an array nor an object of arrays.
-  { name: "a publishers file that is a string", args: prepare(), setup: (d) => writeFileSync(join(d, PUBS), '"0xfd962667101b9E429A7DA2164203F83C0D99EbdB"'), code: 65, error: /^error: testnet_available_publisher_addresses\.json: must be a JSON array of publisher addresses, or an object mapping server ids to such arrays$/m },
-  { name: "a publishers file that is a number", args: prepare(), setup: (d) => writeFileSync(join(d, PUBS), "42"), code: 65, error: /^error: testnet_available_publisher_addresses\.json: must be a JSON array/m },
+  {
+    name: "a publishers file that is a string",
+    args: prepare(),
+    setup: (d) => writeFileSync(join(d, PUBS), '"0xfd962667101b9E429A7DA2164203F83C0D99EbdB"'),
+    code: 65,
+    error:
+      /^error: testnet_available_publisher_addresses\.json: must be a JSON array of publisher addresses, or an object mapping server ids to such arrays$/m,
+  },
+  {
+    name: "a publishers file that is a number",
+    args: prepare(),
+    setup: (d) => writeFileSync(join(d, PUBS), "42"),
+    code: 65,
+    error: /^error: testnet_available_publisher_addresses\.json: must be a JSON array/m,
+  },
   // --high-availability-count values.
-  { name: "--high-availability-count -1", args: prepare("--high-availability-count", "-1"), code: 64, error: /^error: --high-availability-count must be a positive whole number, got "-1"$/m },
-  { name: "--high-availability-count 1.5", args: prepare("--high-availability-count", "1.5"), code: 64, error: /^error: --high-availability-count must be a positive whole number, got "1\.5"$/m },
-  { name: "--high-availability-count 0", args: prepare("--high-availability-count", "0"), code: 64, error: /got "0"$/m },
-  { name: "--high-availability-count abc", args: prepare("--high-availability-count", "abc"), code: 64, error: /got "abc"$/m },
-  { name: "--high-availability-count larger than the publisher count", args: prepare("--high-availability-count", "4"), code: 65, error: /^error: testnet_available_publisher_addresses\.json: has 3 publishers, fewer than --high-availability-count 4/m },
+  {
+    name: "--high-availability-count -1",
+    args: prepare("--high-availability-count", "-1"),
+    code: 64,
+    error: /^error: --high-availability-count must be a positive whole number, got "-1"$/m,
+  },
+  {
+    name: "--high-availability-count 1.5",
+    args: prepare("--high-availability-count", "1.5"),
+    code: 64,
+    error: /^error: --high-availability-count must be a positive whole number, got "1\.5"$/m,
+  },
+  {
+    name: "--high-availability-count 0",
+    args: prepare("--high-availability-count", "0"),
+    code: 64,
+    error: /got "0"$/m,
+  },
+  {
+    name: "--high-availability-count abc",
+    args: prepare("--high-availability-count", "abc"),
+    code: 64,
+    error: /got "abc"$/m,
+  },
+  {
+    name: "--high-availability-count larger than the publisher count",
+    args: prepare("--high-availability-count", "4"),
+    code: 65,
+    error:
+      /^error: testnet_available_publisher_addresses\.json: has 3 publishers, fewer than --high-availability-count 4/m,
+  },
   // Unreadable inputs.
-  { name: "an input that is a directory", args: ["process-private-keys", "a-directory"], setup: (d) => mkdirSync(join(d, "a-directory")), code: 65, error: /^error: a-directory: is a directory, expected a JSON file$/m },
-  { name: "a production file that is a directory", args: ["prepare-deployment", "a-directory", PUBS, "--new-public-keys", NEW], setup: (d) => mkdirSync(join(d, "a-directory")), code: 65, error: /^error: a-directory: is a directory/m },
-  { name: "an input that does not exist", args: ["add-keys", "missing.json"], code: 66, error: /^error: missing\.json: does not exist$/m },
+  {
+    name: "an input that is a directory",
+    args: ["process-private-keys", "a-directory"],
+    setup: (d) => mkdirSync(join(d, "a-directory")),
+    code: 65,
+    error: /^error: a-directory: is a directory, expected a JSON file$/m,
+  },
+  {
+    name: "a production file that is a directory",
+    args: ["prepare-deployment", "a-directory", PUBS, "--new-public-keys", NEW],
+    setup: (d) => mkdirSync(join(d, "a-directory")),
+    code: 65,
+    error: /^error: a-directory: is a directory/m,
+  },
+  {
+    name: "an input that does not exist",
+    args: ["add-keys", "missing.json"],
+    code: 66,
+    error: /^error: missing\.json: does not exist$/m,
+  },
   // /proc/self/mem opens but fails to read (EIO), even for root: an input that cannot be read.
-  { name: "an input that cannot be read", args: ["process-private-keys", "/proc/self/mem"], code: 66, error: /^error: \/proc\/self\/mem: cannot be read \(EIO\)$/m },
+  {
+    name: "an input that cannot be read",
+    args: ["process-private-keys", "/proc/self/mem"],
+    code: 66,
+    error: /^error: \/proc\/self\/mem: cannot be read \(EIO\)$/m,
+  },
   // Output through a symlink.
-  { name: "a prepare-deployment --output that is a symlink", args: prepare("--output", "linked.new"), setup: (d) => symlinkSync(join(d, "target.json"), join(d, "linked.new")), code: 73, error: /^error: linked\.new: is a symbolic link; refusing to write through it$/m },
-  { name: "a process-private-keys --output that is a symlink, even with --force", args: ["process-private-keys", PRIV, "-o", "linked.json", "--force"], setup: (d) => { writeFileSync(join(d, "target.json"), "{}"); symlinkSync(join(d, "target.json"), join(d, "linked.json")); }, code: 73, error: /^error: linked\.json: is a symbolic link; refusing to write through it$/m },
+  {
+    name: "a prepare-deployment --output that is a symlink",
+    args: prepare("--output", "linked.new"),
+    setup: (d) => symlinkSync(join(d, "target.json"), join(d, "linked.new")),
+    code: 73,
+    error: /^error: linked\.new: is a symbolic link; refusing to write through it$/m,
+  },
+  {
+    name: "a process-private-keys --output that is a symlink, even with --force",
+    args: ["process-private-keys", PRIV, "-o", "linked.json", "--force"],
+    setup: (d) => {
+      writeFileSync(join(d, "target.json"), "{}");
+      symlinkSync(join(d, "target.json"), join(d, "linked.json"));
+    },
+    code: 73,
+    error: /^error: linked\.json: is a symbolic link; refusing to write through it$/m,
+  },
   // The private-key file where a public-key file belongs.
-  { name: "the private-key file passed as the production file", args: ["prepare-deployment", PRIV, PUBS, "--new-public-keys", NEW], code: 65, error: /^error: new-private-keys\.json, validator 0, attester\.eth: is a private key, not an address/m },
+  {
+    name: "the private-key file passed as the production file",
+    args: ["prepare-deployment", PRIV, PUBS, "--new-public-keys", NEW],
+    code: 65,
+    error:
+      /^error: new-private-keys\.json, validator 0, attester\.eth: is a private key, not an address/m,
+  },
 ];
 
 describe("the bad-input corpus: one clear line, non-zero exit, nothing written", () => {
@@ -101,7 +266,8 @@ describe("the bad-input corpus: one clear line, non-zero exit, nothing written",
     expect(run.stdout).toBe("");
     // No private key of the input file may appear in an error.
     const privateKeys = readFileSync(join(phase2, PRIV), "utf8").match(/0x[0-9a-f]{64}/g) ?? [];
-    for (const key of privateKeys) if (!/^0x0+$/.test(key)) expect(run.stderr).not.toContain(key.slice(2));
+    for (const key of privateKeys)
+      if (!/^0x0+$/.test(key)) expect(run.stderr).not.toContain(key.slice(2));
     expect({ dir: snapshot(dir), data: snapshot(data) }).toEqual(before);
   });
 });
@@ -110,10 +276,16 @@ describe("a UTF-8 byte order mark at the start of an input is accepted and ignor
   it("prepare-deployment with BOMs in every input writes the same file as without", async () => {
     const dir = copyToTemp(phase2);
     for (const file of [PROD, PUBS, NEW]) edit(file, (t) => `\uFEFF${t}`)(dir);
-    const run = await runCli(prepare(), { cwd: dir, env: { ...net.env, XDG_DATA_HOME: tempDir() } });
+    const run = await runCli(prepare(), {
+      cwd: dir,
+      env: { ...net.env, XDG_DATA_HOME: tempDir() },
+    });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    const expected = readFileSync(join(ownPhasesDir, "after_phase3", "on-dev-machine", `${PROD}.new`), "utf8");
+    const expected = readFileSync(
+      join(ownPhasesDir, "after_phase3", "on-dev-machine", `${PROD}.new`),
+      "utf8",
+    );
     expect(readFileSync(join(dir, `${PROD}.new`), "utf8")).toBe(expected);
   });
 

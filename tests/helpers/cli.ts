@@ -37,7 +37,11 @@ export async function runCli(
   }
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: options.cwd, env, stdio: "pipe" });
+    const child = spawn(process.execPath, [cliEntry, ...args], {
+      cwd: options.cwd,
+      env,
+      stdio: "pipe",
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -5,13 +5,21 @@ import { join, relative } from "node:path";
 import { projectRoot } from "./cli.js";
 
 /** The specification's reference phases, beside the project (absent in a user's clone). */
-export const sharedReferenceDir = join(projectRoot, "..", "shared", "reference", "key-files-and-phases");
+export const sharedReferenceDir = join(
+  projectRoot,
+  "..",
+  "shared",
+  "reference",
+  "key-files-and-phases",
+);
 export const ownPhasesDir = join(projectRoot, "key-files-and-phases");
 
 export function sharedReferenceAvailable(): boolean {
   const available = existsSync(sharedReferenceDir);
   if (!available) {
-    console.log(`skipping reference-phase tests: ${sharedReferenceDir} is absent (only CI and developers have ../shared)`);
+    console.log(
+      `skipping reference-phase tests: ${sharedReferenceDir} is absent (only CI and developers have ../shared)`,
+    );
   }
   return available;
 }
@@ -36,7 +44,8 @@ export function snapshot(dir: string): Record<string, string> {
       const info = lstatSync(path);
       if (info.isDirectory()) walk(path);
       else if (info.isSymbolicLink()) result[relative(dir, path)] = `symlink`;
-      else result[relative(dir, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
+      else
+        result[relative(dir, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
     }
   };
   if (existsSync(dir)) walk(dir);

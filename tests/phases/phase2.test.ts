@@ -2,7 +2,13 @@ import { join } from "node:path";
 import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, readJsonTree, sharedReferenceAvailable, sharedReferenceDir } from "../helpers/files.js";
+import {
+  copyToTemp,
+  ownPhasesDir,
+  readJsonTree,
+  sharedReferenceAvailable,
+  sharedReferenceDir,
+} from "../helpers/files.js";
 import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
 
 let net: RegistryChain;
@@ -15,13 +21,18 @@ afterAll(async () => {
 
 async function reproducePhase2(phasesDir: string) {
   const dir = copyToTemp(join(phasesDir, "after_phase1", "on-dev-machine"));
-  const run = await runCli(["process-private-keys", "new-private-keys.json", "-o", "new-public-keys.json"], {
-    cwd: dir,
-    env: net.env,
-  });
+  const run = await runCli(
+    ["process-private-keys", "new-private-keys.json", "-o", "new-public-keys.json"],
+    {
+      cwd: dir,
+      env: net.env,
+    },
+  );
   expect(run.stderr).not.toMatch(/error/i);
   expect(run.code).toBe(0);
-  expect(readJsonTree(dir)).toEqual(readJsonTree(join(phasesDir, "after_phase2", "on-dev-machine")));
+  expect(readJsonTree(dir)).toEqual(
+    readJsonTree(join(phasesDir, "after_phase2", "on-dev-machine")),
+  );
   // The node's own loader accepts what was written.
   expect(() => loadKeystoreFile(join(dir, "new-public-keys.json"))).not.toThrow();
   return run;

@@ -6,7 +6,14 @@ import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../harness/test-chain.js";
 import { runCli } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, readJsonTree, sharedReferenceAvailable, sharedReferenceDir, tempDir } from "../helpers/files.js";
+import {
+  copyToTemp,
+  ownPhasesDir,
+  readJsonTree,
+  sharedReferenceAvailable,
+  sharedReferenceDir,
+  tempDir,
+} from "../helpers/files.js";
 import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
 
 let net: RegistryChain;
@@ -30,26 +37,38 @@ async function reproducePhase3(phasesDir: string) {
   const publishers = JSON.parse(readFileSync(join(dir, PUBLISHERS), "utf8")) as string[];
   await fundAccounts(net.chain, publishers, parseEther("10"));
   const data = tempDir();
-  const run = await runCli(["prepare-deployment", PROD, PUBLISHERS, "--new-public-keys", "new-public-keys.json"], {
-    cwd: dir,
-    env: { ...net.env, XDG_DATA_HOME: data },
-  });
+  const run = await runCli(
+    ["prepare-deployment", PROD, PUBLISHERS, "--new-public-keys", "new-public-keys.json"],
+    {
+      cwd: dir,
+      env: { ...net.env, XDG_DATA_HOME: data },
+    },
+  );
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
-  expect(readJsonTree(dir)).toEqual(readJsonTree(join(phasesDir, "after_phase3", "on-dev-machine")));
+  expect(readJsonTree(dir)).toEqual(
+    readJsonTree(join(phasesDir, "after_phase3", "on-dev-machine")),
+  );
   expectNodeLoads(join(dir, `${PROD}.new`));
   return { dir, data, run };
 }
 
 describe("phase 3: prepare-deployment", () => {
-  it.runIf(sharedReferenceAvailable())("reproduces the specification's after_phase3 from its after_phase2", async () => {
-    await reproducePhase3(sharedReferenceDir);
-  });
+  it.runIf(sharedReferenceAvailable())(
+    "reproduces the specification's after_phase3 from its after_phase2",
+    async () => {
+      await reproducePhase3(sharedReferenceDir);
+    },
+  );
 
   it("reproduces the project's own after_phase3 and creates the scraper config with the new keys in state NEW", async () => {
     const { data, run } = await reproducePhase3(ownPhasesDir);
-    expect(run.stdout).toMatch(/wrote prod-testnet-keyfile\.json\.new \(10 validators: 4 existing \+ 6 new, 3 publishers\)/);
-    const scraper = JSON.parse(readFileSync(join(data, "aztec-butler", "testnet-scrape-config.json"), "utf8"));
+    expect(run.stdout).toMatch(
+      /wrote prod-testnet-keyfile\.json\.new \(10 validators: 4 existing \+ 6 new, 3 publishers\)/,
+    );
+    const scraper = JSON.parse(
+      readFileSync(join(data, "aztec-butler", "testnet-scrape-config.json"), "utf8"),
+    );
     const expected = JSON.parse(
       readFileSync(join(ownPhasesDir, "after_phase3", "on-dev-machine", `${PROD}.new`), "utf8"),
     ) as { validators: { attester: { eth: string }; publisher: string; coinbase?: string }[] };
@@ -77,7 +96,15 @@ describe("phase 3: prepare-deployment", () => {
     const publishers = JSON.parse(readFileSync(join(dir, "publishers.json"), "utf8")) as string[];
     await fundAccounts(net.chain, publishers, parseEther("10"));
     const run = await runCli(
-      ["prepare-deployment", PROD, "publishers.json", "--new-public-keys", "new-public-keys.json", "--high-availability-count", "3"],
+      [
+        "prepare-deployment",
+        PROD,
+        "publishers.json",
+        "--new-public-keys",
+        "new-public-keys.json",
+        "--high-availability-count",
+        "3",
+      ],
       { cwd: dir, env: { ...net.env, XDG_DATA_HOME: tempDir() } },
     );
     expect(run.stderr).toBe("");
@@ -90,7 +117,11 @@ describe("phase 3: prepare-deployment", () => {
       expect(produced[name], name).toEqual(expected[name]);
       expectNodeLoads(join(dir, name));
     }
-    expect(run.stdout).toMatch(/wrote A_prod-testnet-keyfile\.json\.new \(15 validators: 4 existing \+ 11 new, 3 publishers\)/);
-    expect(run.stdout).toMatch(/wrote C_prod-testnet-keyfile\.json\.new \(15 validators: 4 existing \+ 11 new, 4 publishers\)/);
+    expect(run.stdout).toMatch(
+      /wrote A_prod-testnet-keyfile\.json\.new \(15 validators: 4 existing \+ 11 new, 3 publishers\)/,
+    );
+    expect(run.stdout).toMatch(
+      /wrote C_prod-testnet-keyfile\.json\.new \(15 validators: 4 existing \+ 11 new, 4 publishers\)/,
+    );
   });
 });

@@ -21,7 +21,10 @@ describe("KeyDerivationPool", () => {
     }
     const expected = [];
     for (const key of keys) {
-      expected.push({ eth: privateKeyToAddress(key.eth), bls: await computeBn254G1PublicKeyCompressed(key.bls) });
+      expected.push({
+        eth: privateKeyToAddress(key.eth),
+        bls: await computeBn254G1PublicKeyCompressed(key.bls),
+      });
     }
     expect(derived).toEqual(expected);
     expect(progress.at(-1)).toBe(600);

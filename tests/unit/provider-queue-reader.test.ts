@@ -13,7 +13,9 @@ describe("ProviderQueueReader", () => {
     // Walk the code (skipping PUSH data) up to the CBOR metadata solc may append; PUSH0 is 0x5f.
     const code = Buffer.from(providerQueueReaderBytecode.slice(2), "hex");
     const cborLength = code.readUInt16BE(code.length - 2);
-    const hasMetadata = cborLength + 2 < code.length && [0xa1, 0xa2, 0xa3].includes(code[code.length - cborLength - 2]!);
+    const hasMetadata =
+      cborLength + 2 < code.length &&
+      [0xa1, 0xa2, 0xa3].includes(code[code.length - cborLength - 2]!);
     const metadataLength = hasMetadata ? cborLength + 2 : 0;
     const opcodes: number[] = [];
     for (let pc = 0; pc < code.length - metadataLength; pc++) {

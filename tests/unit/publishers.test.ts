@@ -7,7 +7,8 @@ import {
   splitPublishersForHighAvailability,
 } from "../../src/core/publishers.js";
 
-const address = (prefix: string, i: number) => `0x${prefix}${i.toString(16).padStart(40 - prefix.length, "0")}`;
+const address = (prefix: string, i: number) =>
+  `0x${prefix}${i.toString(16).padStart(40 - prefix.length, "0")}`;
 const bls = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
 
 /** A small deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
@@ -47,7 +48,9 @@ describe("assignPublishersRoundRobin", () => {
 describe("publisherGroupsOf", () => {
   it("refuses the same address twice regardless of case, within a list and across servers", () => {
     const a = address("ab", 1);
-    expect(() => publisherGroupsOf([a, a.toUpperCase().replace("0X", "0x")], "p.json")).toThrow(/appears twice \(entry 0 and entry 1\)/);
+    expect(() => publisherGroupsOf([a, a.toUpperCase().replace("0X", "0x")], "p.json")).toThrow(
+      /appears twice \(entry 0 and entry 1\)/,
+    );
     expect(() => publisherGroupsOf({ s1: [a], s2: [address("cd", 2), a] }, "p.json")).toThrow(
       /appears twice \(server s1 entry 0 and server s2 entry 1\)/,
     );
@@ -78,16 +81,31 @@ describe("planKeyFiles, property: over random validator, publisher and HA counts
         feeRecipient: bls(0),
       }));
       const publishers = Array.from({ length: publisherCount }, (_, i) => address("b", i));
-      const files = planKeyFiles(production, [{ file: "new.json", validators: added }], [{ publishers }], ha, "p.json");
+      const files = planKeyFiles(
+        production,
+        [{ file: "new.json", validators: added }],
+        [{ publishers }],
+        ha,
+        "p.json",
+      );
       const context = `seed ${seed}: ${existingCount}+${newCount} validators, ${publisherCount} publishers, ha ${ha}`;
 
       expect(files.length, context).toBe(ha ?? 1);
       const expectedAttesters = [...existing, ...added].map((v) => v.attester.eth);
       const owner = new Map<string, number>();
       files.forEach((file, f) => {
-        const validators = file.content.validators as { attester: { eth: string }; publisher: string }[];
-        expect(validators.map((v) => v.attester.eth), context).toEqual(expectedAttesters);
-        expect(validators.map((v) => v.publisher), context).toEqual(file.assignment);
+        const validators = file.content.validators as {
+          attester: { eth: string };
+          publisher: string;
+        }[];
+        expect(
+          validators.map((v) => v.attester.eth),
+          context,
+        ).toEqual(expectedAttesters);
+        expect(
+          validators.map((v) => v.publisher),
+          context,
+        ).toEqual(file.assignment);
         for (const p of file.publishers) {
           expect(owner.has(p), `${context}: publisher in two files`).toBe(false);
           owner.set(p, f);

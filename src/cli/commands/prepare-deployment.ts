@@ -21,7 +21,12 @@ import { loadPublicKeyFile } from "../../core/keyfiles.js";
 import { checkNodeAcceptsKeyFile } from "../../core/node-keystore-check.js";
 import { consoleOutput, count, plural } from "../../core/output.js";
 import { publisherGroupsOf, publisherLoads } from "../../core/publishers.js";
-import { checkWriteTargets, firstFreeSuffix, toJsonText, writeFilesAtomically } from "../../core/safe-write.js";
+import {
+  checkWriteTargets,
+  firstFreeSuffix,
+  toJsonText,
+  writeFilesAtomically,
+} from "../../core/safe-write.js";
 import {
   loadScraperConfig,
   mergeScraperAttesters,
@@ -60,7 +65,10 @@ export function prepareDeploymentCommand(): Command {
         "write n files A_…, B_…, that share no publisher (each holds all validators)",
       ).argParser(parseHighAvailabilityCount),
     )
-    .option("-o, --output <file>", "where to write (default: <production-file>.new in the CWD, .new2 … if taken)")
+    .option(
+      "-o, --output <file>",
+      "where to write (default: <production-file>.new in the CWD, .new2 … if taken)",
+    )
     .addHelpText(
       "after",
       `
@@ -70,18 +78,32 @@ Examples:
   $ aztec-butler prepare-deployment prod.json publishers.json --high-availability-count 3`,
     )
     .action(
-      runAction(async (productionFile: string, publishersFile: string, options: Options, command: Command) =>
-        prepareDeployment(productionFile, publishersFile, options, await contextFor(command, consoleOutput())),
+      runAction(
+        async (
+          productionFile: string,
+          publishersFile: string,
+          options: Options,
+          command: Command,
+        ) =>
+          prepareDeployment(
+            productionFile,
+            publishersFile,
+            options,
+            await contextFor(command, consoleOutput()),
+          ),
       ),
     );
 }
 
 function parseHighAvailabilityCount(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value.trim())) {
-    throw new UsageError(`--high-availability-count must be a positive whole number, got "${value}"`);
+    throw new UsageError(
+      `--high-availability-count must be a positive whole number, got "${value}"`,
+    );
   }
   const n = Number(value);
-  if (n > 26) throw new UsageError(`--high-availability-count is at most 26 (files A_ to Z_), got ${n}`);
+  if (n > 26)
+    throw new UsageError(`--high-availability-count is at most 26 (files A_ to Z_), got ${n}`);
   return n;
 }
 
@@ -104,7 +126,8 @@ export async function prepareDeployment(
   };
   const newKeyFiles = options.newPublicKeys ?? [await findPublicKeysFile(cwd, out.info)];
   const newSources: NewKeysSource[] = [];
-  for (const file of newKeyFiles) newSources.push({ file, validators: (await loadPublicKeyFile(file)).validators });
+  for (const file of newKeyFiles)
+    newSources.push({ file, validators: (await loadPublicKeyFile(file)).validators });
   const groups = publisherGroupsOf(
     parseWithSchema(publishersFileSchema, await readJsonFile(publishersFile), publishersFile),
     publishersFile,
@@ -113,13 +136,26 @@ export async function prepareDeployment(
   checkNoZeroCoinbase(production);
 
   // Plan: which validators, which publisher each gets, which files.
-  const plans = planKeyFiles(production, newSources, groups, options.highAvailabilityCount, publishersFile);
-  const outputs = await outputPaths(productionFile, options.output, plans.map((p) => p.prefix), cwd);
+  const plans = planKeyFiles(
+    production,
+    newSources,
+    groups,
+    options.highAvailabilityCount,
+    publishersFile,
+  );
+  const outputs = await outputPaths(
+    productionFile,
+    options.output,
+    plans.map((p) => p.prefix),
+    cwd,
+  );
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
   await checkWriteTargets(files.map((f) => ({ path: f.path })));
   // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
   for (const file of files) {
-    await checkNodeAcceptsKeyFile(file.content, (path) => locateInInputs(path, production, newSources));
+    await checkNodeAcceptsKeyFile(file.content, (path) =>
+      locateInInputs(path, production, newSources),
+    );
   }
   const scraperPath = scraperConfigPath(config.network);
   const existingScraperConfig = await loadScraperConfig(scraperPath);
@@ -164,7 +200,11 @@ export async function prepareDeployment(
     })),
     ...newSources
       .flatMap((s) => s.validators)
-      .map((v, i) => ({ address: v.attester.eth, publisher: first.assignment[existingCount + i]!, isNew: true })),
+      .map((v, i) => ({
+        address: v.attester.eth,
+        publisher: first.assignment[existingCount + i]!,
+        isNew: true,
+      })),
   ];
   const scraperConfig = scraperConfigSchema.parse({
     ...scraperBase,
@@ -208,7 +248,8 @@ function locateInInputs(
   if (path[0] === "validators" && typeof path[1] === "number") {
     let index = path[1] - production.validators.length;
     for (const source of index >= 0 ? newSources : []) {
-      if (index < source.validators.length) return locate(source.file, ["validators", index, ...path.slice(2)]);
+      if (index < source.validators.length)
+        return locate(source.file, ["validators", index, ...path.slice(2)]);
       index -= source.validators.length;
     }
   }

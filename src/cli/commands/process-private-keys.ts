@@ -3,7 +3,11 @@ import { basename } from "node:path";
 import { createChainClient } from "../../core/chain-client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/keyfiles.js";
-import { KeyDerivationPool, checkPrivateKeyValidators, type AttesterPrivateKeys } from "../../core/keys.js";
+import {
+  KeyDerivationPool,
+  checkPrivateKeyValidators,
+  type AttesterPrivateKeys,
+} from "../../core/keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/safe-write.js";
 import { storeValidatorSecrets } from "../../core/secret-store.js";
 import {
@@ -27,7 +31,10 @@ export function processPrivateKeysCommand(): Command {
       "derive the public keys of a new private-key file, check none is queued, write public-<file>",
     )
     .argument("<private-key-file>", "the file `aztec validator-keys new` wrote")
-    .option("-o, --output <file>", "where to write the public keys (default: public-<file> in the CWD)")
+    .option(
+      "-o, --output <file>",
+      "where to write the public keys (default: public-<file> in the CWD)",
+    )
     .option("--force", "overwrite the output file if it exists", false)
     .addHelpText(
       "after",
@@ -37,12 +44,18 @@ Examples:
   $ aztec-butler process-private-keys new-private-keys.json -o new-public-keys.json
   $ aztec-butler --network mainnet process-private-keys keys.json --force`,
     )
-    .action(runAction(async (file: string, options: Options, command: Command) =>
-      processPrivateKeys(file, options, await contextFor(command, consoleOutput())),
-    ));
+    .action(
+      runAction(async (file: string, options: Options, command: Command) =>
+        processPrivateKeys(file, options, await contextFor(command, consoleOutput())),
+      ),
+    );
 }
 
-export async function processPrivateKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
+export async function processPrivateKeys(
+  file: string,
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
   const { out, config } = ctx;
 
   // Load: the whole file, every key checked, before anything else happens. The derivation
@@ -72,7 +85,10 @@ export async function processPrivateKeys(file: string, options: Options, ctx: Co
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
 
     // None of the new attesters may already be queued with the provider.
-    const queued = findQueuedAttesters(queue.attesters, publicKeys.map((k) => k.eth));
+    const queued = findQueuedAttesters(
+      queue.attesters,
+      publicKeys.map((k) => k.eth),
+    );
     out.info(
       `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
         `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
@@ -87,11 +103,18 @@ export async function processPrivateKeys(file: string, options: Options, ctx: Co
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
     await storeValidatorSecrets(
-      publicKeys.map((pub, index) => ({ index, privateKeys: privateKeys[index]!, publicKeys: pub })),
+      publicKeys.map((pub, index) => ({
+        index,
+        privateKeys: privateKeys[index]!,
+        publicKeys: pub,
+      })),
       out,
     );
     const content = renderPublicKeyFile(
-      keyFile.validators.map((v, i) => ({ publicKeys: publicKeys[i]!, feeRecipient: v.feeRecipient })),
+      keyFile.validators.map((v, i) => ({
+        publicKeys: publicKeys[i]!,
+        feeRecipient: v.feeRecipient,
+      })),
     );
     await writeFileAtomically({ path: outputPath, content, overwrite: options.force });
     out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
