@@ -280,15 +280,37 @@ describe("add-keys against the real GSE", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("splits more than --max-keys-per-tx keys (default 100) into ordered transactions", async () => {
+  it("puts 250 keys in one call by default, warning that it needs more gas than a block allows, and splits them with --max-keys-per-tx 100 into ordered transactions", async () => {
     const dir = tempDir();
     const keyFile = generatedKeyFile(250, "split");
     writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
-    const { providerId, admin, env } = await freshProvider();
-    const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+
+    // By default: the specification's single {contractToCall, callData}, and a warning.
+    const single = await freshProvider();
+    const whole = await runCli(["add-keys", "new-private-keys.json"], {
       cwd: dir,
-      env,
+      env: single.env,
     });
+    expect(whole.code).toBe(0);
+    const wholeJson = parseStdout(whole) as { contractToCall: Address; callData: Hex };
+    expect(Object.keys(wholeJson)).toEqual(["contractToCall", "callData"]);
+    expect(whole.stderr).toMatch(
+      /250 validators from new-private-keys\.json in 1 addKeysToProvider call /,
+    );
+    expect(whole.stderr).toMatch(
+      /^warning: a transaction of 250 keys needs about 50,500,000 gas, more than a 30,000,000 block gas limit allows; split it with --max-keys-per-tx \(e\.g\. 100\)$/m,
+    );
+    // anvil's blocks here take a billion gas, so even this one is mined.
+    await sendAs(single.admin, wholeJson);
+    expect((await readQueue(single.providerId)).map((k) => k.attester)).toEqual(
+      keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex)),
+    );
+
+    const { providerId, admin, env } = await freshProvider();
+    const run = await runCli(
+      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "100"],
+      { cwd: dir, env },
+    );
     expect(run.stderr).not.toMatch(/^error/m);
     expect(run.code).toBe(0);
     console.log(`add-keys, 250 validators, 3 transactions: ${run.ms} ms`);

@@ -23,12 +23,11 @@ import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
 import { runAction } from "../run.js";
 
-export const DEFAULT_MAX_KEYS_PER_TX = 100;
-
 interface Options {
   output?: string;
   force?: boolean;
-  maxKeysPerTx: number;
+  /** Unset: every key in one call, the specification's output. */
+  maxKeysPerTx?: number;
 }
 
 export function addKeysCommand(): Command {
@@ -44,9 +43,9 @@ export function addKeysCommand(): Command {
     .option("--force", "overwrite the output file if it exists", false)
     .option(
       "--max-keys-per-tx <n>",
-      `keys per addKeysToProvider transaction (each key costs about ${GAS_PER_KEY_STORE / 1000}k gas)`,
+      `split into calls of at most n keys (each key costs about ${GAS_PER_KEY_STORE / 1000}k gas; ` +
+        "default: one call, with a warning when it needs more gas than a block allows)",
       parsePositiveInteger,
-      DEFAULT_MAX_KEYS_PER_TX,
     )
     .addHelpText(
       "after",
@@ -56,9 +55,9 @@ possession (the GSE's registration digest signed with the BLS key). The GSE is A
 else the getGSE() of AZTEC_ROLLUP_ADDRESS. Refuses if any attester is already in the provider's
 queue. The provider admin (usually a multisig) sends the call; no private key is printed.
 
-stdout is JSON only. Up to --max-keys-per-tx keys, one transaction:
+stdout is JSON only. One transaction (the default):
   { "contractToCall": "0x<registry>", "callData": "0x…" }
-More keys, several transactions, to be sent in this order:
+With --max-keys-per-tx and more keys than that, several transactions, to be sent in this order:
   { "transactions": [ { "contractToCall": "0x…", "callData": "0x…" }, … ] }
 (jq '.transactions // [.] | .[]' lists the transactions in both cases.) The attesters and a
 summary go to stderr. --output writes the same JSON plus "attesters" (per transaction when there
@@ -139,7 +138,7 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
     registry.registry,
     registry.providerId,
     keyStores,
-    options.maxKeysPerTx,
+    options.maxKeysPerTx ?? Math.max(1, keyStores.length),
   );
 
   // Write (only now that every check passed), then report.
@@ -208,7 +207,7 @@ function reportTransactions(
   if (largest * GAS_PER_KEY_STORE > TYPICAL_BLOCK_GAS_LIMIT) {
     out.warn(
       `a transaction of ${plural(largest, "key")} needs about ${count(largest * GAS_PER_KEY_STORE)} gas, more than ` +
-        `a ${count(TYPICAL_BLOCK_GAS_LIMIT)} block gas limit allows; lower --max-keys-per-tx`,
+        `a ${count(TYPICAL_BLOCK_GAS_LIMIT)} block gas limit allows; split it with --max-keys-per-tx (e.g. 100)`,
     );
   }
 }
