@@ -352,7 +352,7 @@ describe("add-keys against the real GSE", () => {
     expect(small.stderr).toMatch(
       /--max-keys-per-tx <n>' argument '0' is invalid\. must be a positive whole number/,
     );
-  });
+  }, 180_000); // two 250-key runs: about 10 s alone, far more beside other chain tests
 
   it("finds the GSE through the rollup's getGSE() when only AZTEC_ROLLUP_ADDRESS is set", async () => {
     const dir = copyToTemp(phase1);
