@@ -6,14 +6,18 @@ import {
   createPublicClient,
   http,
   type PublicClient,
+  type Transport,
 } from "viem";
 import type { ButlerConfig } from "./config.js";
 import { ChainRefusalError, ConfigError, RpcUnavailableError } from "./errors.js";
 
 /**
  * The one L1 client every command shares: JSON-RPC batching (calls made together go out as one
- * HTTP request of up to RPC_BATCH_SIZE calls), a per-request timeout, and retries with
- * exponential backoff on 429, 5xx and timeouts (viem's http transport retry policy).
+ * HTTP request of up to RPC_BATCH_SIZE calls), and for each request a deadline of RPC_TIMEOUT_MS
+ * within which failures that pass (HTTP 429 and 5xx, a refused or reset connection, a node that
+ * says it is over its limits) are retried with exponential backoff, up to RPC_RETRIES times.
+ * A node that does not answer at all fails the request when the deadline is reached, not once
+ * per retry: RPC_TIMEOUT_MS is how long the operator waits for a node that hangs.
  */
 export interface ChainClient {
   readonly client: PublicClient;
@@ -24,18 +28,80 @@ export interface ChainClient {
   readonly timeoutMs: number;
 }
 
+/** First retry after this long; each next one waits twice as long. */
+const RETRY_BASE_DELAY_MS = 250;
+
 export function createChainClient(config: ButlerConfig): ChainClient {
   const url = config.require("ETHEREUM_NODE_URL", "the L1 JSON-RPC endpoint");
   const { timeoutMs, retries, batchSize } = config.rpcOptions;
   const client = createPublicClient({
-    transport: http(url, {
-      batch: { batchSize, wait: 0 },
-      timeout: timeoutMs,
-      retryCount: retries,
-      retryDelay: 250,
-    }),
+    transport: retryingWithin(
+      http(url, { batch: { batchSize, wait: 0 }, timeout: timeoutMs, retryCount: 0 }),
+      { retries, withinMs: timeoutMs },
+    ),
   });
   return { client, shownUrl: redactUrl(url), batchSize, timeoutMs };
+}
+
+/**
+ * `transport` with retries of transient failures (see isTransient), each request's attempts and
+ * waits all within `withinMs` of its first attempt. Calls that failed together are retried
+ * together, in one batch (see sharedDelay).
+ */
+export function retryingWithin(
+  transport: Transport,
+  { retries, withinMs }: { retries: number; withinMs: number },
+): Transport {
+  return (params) => {
+    const inner = transport({ ...params, retryCount: 0 });
+    const request: typeof inner.request = async (args, options) => {
+      const started = Date.now();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await inner.request(args, { ...options, retryCount: 0 });
+        } catch (error) {
+          const delay = RETRY_BASE_DELAY_MS * 2 ** attempt;
+          const late = Date.now() - started + delay >= withinMs;
+          if (attempt >= retries || late || !isTransient(error)) throw error;
+          await sharedDelay(delay);
+        }
+      }
+    };
+    return { ...inner, request };
+  };
+}
+
+const pendingDelays = new Map<number, Promise<void>>();
+
+/**
+ * A wait of `ms` shared by every call that starts one while it runs: the calls of a batch that
+ * failed together resume together, so their retries go out as one batch again (one HTTP request
+ * to a rate-limited node, not one per call).
+ */
+function sharedDelay(ms: number): Promise<void> {
+  let delay = pendingDelays.get(ms);
+  if (!delay) {
+    delay = new Promise<void>((resolve) => setTimeout(resolve, ms)).finally(() =>
+      pendingDelays.delete(ms),
+    );
+    pendingDelays.set(ms, delay);
+  }
+  return delay;
+}
+
+/** HTTP statuses of a node or gateway that is busy or restarting. */
+const TRANSIENT_HTTP_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/** JSON-RPC "limit exceeded" (EIP-1474), what some providers answer instead of HTTP 429. */
+const LIMIT_EXCEEDED = -32005;
+
+/** A failure that may pass if the same request is sent again shortly. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
+  // No status: the connection failed (refused, reset) or the answer was not JSON.
+  if (http) return http.status === undefined || TRANSIENT_HTTP_STATUSES.has(http.status);
+  if (error.walk((e) => e instanceof TimeoutError)) return true;
+  return (error as { code?: unknown }).code === LIMIT_EXCEEDED;
 }
 
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */

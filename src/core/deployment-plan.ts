@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { InputError } from "./errors.js";
 import {
   assignPublishersRoundRobin,
@@ -107,6 +108,7 @@ export function planKeyFiles(
   const existing = production.raw.validators;
   const added = newSources.flatMap((source) => source.validators);
   const total = existing.length + added.length;
+  const signer = remoteSignerForNewValidators(production);
   return shares.map(({ prefix, publishers }) => {
     const assignment = assignPublishersRoundRobin(total, publishers);
     const validators = [
@@ -115,6 +117,7 @@ export function planKeyFiles(
         attester: { eth: v.attester.eth, bls: v.attester.bls },
         publisher: assignment[existing.length + i]!,
         feeRecipient: v.feeRecipient,
+        ...(signer === undefined ? {} : { remoteSigner: signer }),
       })),
     ];
     return {
@@ -124,6 +127,21 @@ export function planKeyFiles(
       content: replaceKeepingOrder(production.raw, "validators", validators),
     };
   });
+}
+
+/**
+ * The remoteSigner a new validator needs in its own entry: none when the file has a top-level
+ * one (the specification's layout, which every validator inherits); otherwise the one every
+ * production validator sets alike, so the new keys sign where the old ones do. When they differ
+ * (or some have none) there is no safe choice: the new validators get none, and the node check
+ * refuses the file, naming the first of them.
+ */
+function remoteSignerForNewValidators(production: ProductionSource): unknown {
+  if (production.raw.remoteSigner !== undefined) return undefined;
+  const signers = production.raw.validators.map((v) => v.remoteSigner);
+  const [first] = signers;
+  if (first === undefined) return undefined;
+  return signers.every((s) => isDeepStrictEqual(s, first)) ? first : undefined;
 }
 
 function publisherShares(

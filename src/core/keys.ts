@@ -2,7 +2,13 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { InputError } from "./errors.js";
 import type { PrivateKeyValidator } from "../types/private-key-file.js";
-import { bytes32Schema, ethAddressSchema, type Hex } from "../types/primitives.js";
+import {
+  ADDRESS_MESSAGES,
+  BN254_FR_MODULUS,
+  addressProblem,
+  aztecAddressProblem,
+  type Hex,
+} from "../types/primitives.js";
 
 /** secp256k1 group order n: an eth private key must be in [1, n). */
 export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -10,8 +16,7 @@ export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03
  * BN254 scalar field order r: a BLS private key must be in [1, r). computeBn254G1PublicKeyCompressed
  * silently reduces modulo r, so a key ≥ r would yield the public key of a *different* secret.
  */
-export const BN254_SCALAR_ORDER =
-  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const BN254_SCALAR_ORDER = BN254_FR_MODULUS;
 
 const PRIVATE_KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 
@@ -82,15 +87,11 @@ export function checkPrivateKeyValidators(
       if (problem)
         fail(Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher", problem);
     });
-    if (!bytes32Schema.safeParse(validator.feeRecipient).success) {
-      fail("feeRecipient", "must be an Aztec address: 0x followed by 64 hex digits");
-    }
-    if (
-      validator.coinbase !== undefined &&
-      !ethAddressSchema.safeParse(validator.coinbase).success
-    ) {
-      fail("coinbase", "must be an address: 0x followed by 40 hex digits");
-    }
+    const feeRecipientProblem = aztecAddressProblem(validator.feeRecipient);
+    if (feeRecipientProblem) fail("feeRecipient", feeRecipientProblem);
+    const coinbaseProblem =
+      validator.coinbase === undefined ? undefined : addressProblem(validator.coinbase);
+    if (coinbaseProblem) fail("coinbase", ADDRESS_MESSAGES[coinbaseProblem]);
   });
 }
 

@@ -69,8 +69,12 @@ export function publisherLoads(
   return loads;
 }
 
-/** File-name prefixes for high-availability files: A_, B_, … Z_. */
+/** File-name prefixes for high-availability files: A_, B_, … Z_, then AA_, AB_, … (as spreadsheet columns). */
 export function highAvailabilityPrefix(index: number): string {
-  if (index < 0 || index >= 26) throw new RangeError("at most 26 high-availability files");
-  return `${String.fromCharCode(65 + index)}_`;
+  if (!Number.isInteger(index) || index < 0) throw new RangeError(`invalid file index ${index}`);
+  let letters = "";
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) {
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  }
+  return `${letters}_`;
 }

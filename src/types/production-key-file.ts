@@ -1,7 +1,12 @@
 import { z } from "zod";
-import { bytes32Schema, ethAddressSchema } from "./primitives.js";
+import {
+  ADDRESS_MESSAGES,
+  addressProblem,
+  aztecAddressSchema,
+  bytes32Schema,
+  ethAddressSchema,
+} from "./primitives.js";
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -23,18 +28,20 @@ type Issue = (path: PropertyKey[], message: string) => void;
  */
 function publicEthAccount(value: unknown, path: PropertyKey[], issue: Issue): string | undefined {
   if (typeof value === "string") {
-    if (ADDRESS.test(value)) return value;
+    const problem = addressProblem(value);
+    if (problem === undefined) return value;
     issue(
       path,
       PRIVATE_KEY.test(value)
         ? "is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)"
-        : "must be an address: 0x followed by 40 hex digits",
+        : ADDRESS_MESSAGES[problem],
     );
     return undefined;
   }
   if (isObject(value) && "address" in value) {
-    if (typeof value.address === "string" && ADDRESS.test(value.address)) return value.address;
-    issue([...path, "address"], "must be an address: 0x followed by 40 hex digits");
+    const problem = typeof value.address === "string" ? addressProblem(value.address) : "shape";
+    if (problem === undefined) return value.address as string;
+    issue([...path, "address"], ADDRESS_MESSAGES[problem]);
     return undefined;
   }
   issue(
@@ -102,7 +109,7 @@ export const productionValidatorSchema = z.looseObject({
   attester: productionAttesterSchema,
   publisher: productionPublisherSchema.optional(),
   coinbase: ethAddressSchema.optional(),
-  feeRecipient: bytes32Schema.optional(),
+  feeRecipient: aztecAddressSchema.optional(),
 });
 
 export const productionKeyFileSchema = z.looseObject({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bytes32Schema, ethAddressSchema } from "./primitives.js";
+import { aztecAddressSchema, bytes32Schema, ethAddressSchema } from "./primitives.js";
 
 /**
  * The file `process-private-keys` writes and `prepare-deployment` reads: the new validators'
@@ -11,7 +11,7 @@ export const publicKeyValidatorSchema = z.strictObject({
     eth: ethAddressSchema,
     bls: bytes32Schema,
   }),
-  feeRecipient: bytes32Schema,
+  feeRecipient: aztecAddressSchema,
 });
 
 export const publicKeyFileSchema = z.strictObject({

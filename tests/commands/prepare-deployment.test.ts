@@ -65,6 +65,15 @@ function expectNodeLoads(path: string) {
   expect(() => new KeystoreManager(keystore)).not.toThrow();
 }
 
+/** …and the node finds a signer for every validator's attester and publisher. */
+function expectNodeSigns(path: string) {
+  const manager = new KeystoreManager(loadKeystoreFile(path));
+  for (let i = 0; i < manager.getValidatorCount(); i++) {
+    expect(manager.createAttesterSigners(i)).toHaveLength(1);
+    expect(manager.createPublisherSigners(i)).toHaveLength(1);
+  }
+}
+
 let net: RegistryChain;
 beforeAll(async () => {
   net = await startRegistryChain();
@@ -121,6 +130,17 @@ function scraperConfig(attesters: object[], extra: Json = {}): Json {
 
 const defaultArgs = [PROD, PUBS, "--new-public-keys", NEW];
 
+/** A checksummed address with its first letter's case flipped: still hex, no longer its checksum. */
+function flipFirstLetterCase(address: string): string {
+  const i = address.slice(2).search(/[a-fA-F]/) + 2;
+  const c = address[i]!;
+  return (
+    address.slice(0, i) +
+    (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) +
+    address.slice(i + 1)
+  );
+}
+
 interface Refusal {
   name: string;
   prepare?: (ws: Workspace) => void | Promise<void>;
@@ -166,6 +186,24 @@ const refusals: Refusal[] = [
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
     error: "pubs.json, [1]: must be an address: 0x followed by 40 hex digits",
+  },
+  {
+    name: "a publishers file with a mistyped checksummed address (one letter's case flipped)",
+    prepare: (ws) => ws.write("pubs.json", [P1, flipFirstLetterCase(P2), P3]),
+    args: [PROD, "pubs.json", "--new-public-keys", NEW],
+    code: 65,
+    error:
+      "pubs.json, [1]: has mixed-case letters that are not its EIP-55 checksum (a typo?); write it checksummed or all lowercase",
+  },
+  {
+    name: "a new attester address with a wrong checksum",
+    prepare: (ws) =>
+      ws.edit(
+        NEW,
+        (f) => (f.validators[3]!.attester.eth = flipFirstLetterCase(f.validators[3]!.attester.eth)),
+      ),
+    code: 65,
+    error: `${NEW}, validator 3, attester.eth: has mixed-case letters that are not its EIP-55 checksum (a typo?); write it checksummed or all lowercase`,
   },
   {
     name: "a publishers file listing an address twice (different case)",
@@ -346,10 +384,35 @@ const refusals: Refusal[] = [
     error: `${PROD}: would be rejected by the node's keystore loader: Unrecognized key(s) in object: 'comment' (the node allows no fields it does not know)`,
   },
   {
-    name: "a new feeRecipient beyond the field modulus, which makes the node's parser throw",
+    name: "a new feeRecipient beyond the BN254 field modulus (not an Aztec address)",
     prepare: (ws) => ws.edit(NEW, (f) => (f.validators[2]!.feeRecipient = `0x${"f".repeat(64)}`)),
     code: 65,
-    error: `${NEW}, validator 2: would be rejected by the node's keystore loader: Value 0x${"f".repeat(64)} is greater or equal to field modulus.`,
+    error: `${NEW}, validator 2, feeRecipient: is not an Aztec address: it is not below the BN254 field modulus, so the node would reject it`,
+  },
+  {
+    name: "a schemaVersion 2 file-wide feeRecipient beyond the field modulus, which makes the node's parser throw",
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => {
+        f.schemaVersion = 2;
+        f.feeRecipient = `0x${"f".repeat(64)}`;
+      }),
+    code: 65,
+    error: `${PROD}: would be rejected by the node's keystore loader: Value 0x${"f".repeat(64)} is greater or equal to field modulus.`,
+  },
+  {
+    name: "new validators that would have no signer (no top-level remoteSigner; the production validators use different ones)",
+    prepare: (ws) =>
+      ws.edit(PROD, (f) => {
+        delete f.remoteSigner;
+        f.validators.forEach(
+          (v, i) => (v.remoteSigner = `https://signer-${i % 2}.butler-fixture.example:9000`),
+        );
+      }),
+    code: 65,
+    error: new RegExp(
+      `^error: ${NEW}, validator 0: would have no signer on the node: No remote signer configuration found for address ${newKeys.validators[0]!.attester.eth}; give the production file a top-level remoteSigner, which every validator uses$`,
+      "im",
+    ),
   },
 
   // Outputs are never overwritten.
@@ -557,6 +620,31 @@ describe("prepare-deployment writes", () => {
         publisher: P1,
       },
     ]);
+  });
+
+  it("gives the new validators the remoteSigner every production validator sets alike, when the file has none of its own", async () => {
+    const ws = new Workspace();
+    const signer = { remoteSignerUrl: SIGNER, certPath: "/etc/web3signer/client.p12" };
+    ws.edit(PROD, (f) => {
+      delete f.remoteSigner;
+      for (const v of f.validators) v.remoteSigner = signer;
+    });
+    expectNodeSigns(ws.path(PROD));
+
+    const run = await ws.run(defaultArgs);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const written = ws.read<KeyFile>(`${PROD}.new`);
+    expect(written.remoteSigner).toBeUndefined();
+    expect(written.validators.slice(4)).toEqual(
+      newKeys.validators.map((v, i) => ({
+        attester: v.attester,
+        publisher: [P2, P3, P1][i % 3],
+        feeRecipient: v.feeRecipient,
+        remoteSigner: signer,
+      })),
+    );
+    expectNodeSigns(ws.path(`${PROD}.new`));
   });
 
   it("keeps a schemaVersion 2 file as it was (node-accepted extra fields, key order), appends the new validators, warns about low funding, reads balances in one batch", async () => {

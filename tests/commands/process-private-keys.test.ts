@@ -143,6 +143,12 @@ describe("process-private-keys refuses malformed keys and writes nothing", () =>
       reason: /same private key as validator 1's attester\.eth/,
     },
     {
+      name: "a feeRecipient beyond the BN254 field modulus (the node would reject it)",
+      mutate: (f) => (f.validators[1]!.feeRecipient = `0x${"f".repeat(64)}`),
+      field: /feeRecipient/,
+      reason: /not below the BN254 field modulus/,
+    },
+    {
       name: "a malformed publisher key",
       mutate: (f) => (f.validators[1]!.publisher = "0xabc"),
       field: /publisher/,

@@ -384,12 +384,23 @@ describe("typed values and defaults", () => {
     const config = await load({
       ETHEREUM_CHAIN_ID: "11155111",
       AZTEC_STAKING_PROVIDER_ID: "0",
-      STAKING_REGISTRY_ADDRESS: "0xABCDEF0123456789abcdef0123456789ABCDEF01",
+      STAKING_REGISTRY_ADDRESS: "0xABCDEF0123456789ABCDEF0123456789ABCDEF01",
+      AZTEC_GSE_ADDRESS: "0xc3860c45e5F0b1eF3000dbF93149756f16928ADB",
     });
     expect(config.optional("ETHEREUM_CHAIN_ID")).toBe(11155111);
     expect(config.optional("AZTEC_STAKING_PROVIDER_ID")).toBe(0n);
     expect(config.optional("STAKING_REGISTRY_ADDRESS")).toBe(
-      "0xABCDEF0123456789abcdef0123456789ABCDEF01",
+      "0xABCDEF0123456789ABCDEF0123456789ABCDEF01",
+    );
+    expect(config.optional("AZTEC_GSE_ADDRESS")).toBe("0xc3860c45e5F0b1eF3000dbF93149756f16928ADB");
+  });
+
+  it("refuses a mixed-case address whose checksum is wrong (a typo), naming the key", async () => {
+    const config = await load({
+      STAKING_REGISTRY_ADDRESS: "0xC3860c45e5F0b1eF3000dbF93149756f16928ADB",
+    });
+    expect(() => config.optional("STAKING_REGISTRY_ADDRESS")).toThrow(
+      "STAKING_REGISTRY_ADDRESS (from the environment) has mixed-case letters that are not its EIP-55 checksum (a typo?); write it checksummed or all lowercase",
     );
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { planKeyFiles, type ProductionSource } from "../../src/core/deployment-plan.js";
 import {
   assignPublishersRoundRobin,
+  highAvailabilityPrefix,
   publisherGroupsOf,
   publisherLoads,
   splitPublishersForHighAvailability,
@@ -117,5 +118,26 @@ describe("planKeyFiles, property: over random validator, publisher and HA counts
       // Every publisher is used by some file (none silently dropped).
       expect(owner.size, context).toBe(publisherCount);
     }
+  });
+});
+
+describe("highAvailabilityPrefix", () => {
+  it("names files A_ … Z_, then AA_, AB_ … as spreadsheet columns, so any count gets distinct names", () => {
+    const cases: [number, string][] = [
+      [0, "A_"],
+      [1, "B_"],
+      [25, "Z_"],
+      [26, "AA_"],
+      [27, "AB_"],
+      [51, "AZ_"],
+      [52, "BA_"],
+      [701, "ZZ_"],
+      [702, "AAA_"],
+    ];
+    for (const [index, prefix] of cases)
+      expect(highAvailabilityPrefix(index), String(index)).toBe(prefix);
+    const names = new Set(Array.from({ length: 2_000 }, (_, i) => highAvailabilityPrefix(i)));
+    expect(names.size).toBe(2_000);
+    expect(() => highAvailabilityPrefix(-1)).toThrow(RangeError);
   });
 });

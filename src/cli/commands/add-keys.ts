@@ -36,10 +36,7 @@ export function addKeysCommand(): Command {
       "print the staking registry call that adds a private-key file's validators to the provider's queue",
     )
     .argument("<private-key-file>", "the file `aztec validator-keys new` wrote")
-    .option(
-      "-o, --output <file>",
-      "also write the calldata JSON, with chainId, providerId and attesters, to <file>",
-    )
+    .option("-o, --output <file>", "also write the calldata JSON (what stdout gets) to <file>")
     .option("--force", "overwrite the output file if it exists", false)
     .option(
       "--max-keys-per-tx <n>",
@@ -60,8 +57,7 @@ stdout is JSON only. One transaction (the default):
 With --max-keys-per-tx and more keys than that, several transactions, to be sent in this order:
   { "transactions": [ { "contractToCall": "0x…", "callData": "0x…" }, … ] }
 (jq '.transactions // [.] | .[]' lists the transactions in both cases.) The attesters and a
-summary go to stderr. --output writes the same JSON plus "attesters" (per transaction when there
-are several), "chainId" and "providerId" (a decimal string).
+summary go to stderr. --output writes the same JSON to a file, atomically.
 
 Examples:
   $ aztec-butler add-keys new-private-keys.json > calldata.json
@@ -145,7 +141,7 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   if (options.output !== undefined) {
     await writeFileAtomically({
       path: options.output,
-      content: toJsonText(outputFileJson(transactions, registry)),
+      content: toJsonText(calldataJson(transactions)),
       overwrite: options.force,
     });
   }
@@ -168,19 +164,6 @@ export function calldataJson(transactions: readonly AddKeysTransaction[]): unkno
   return transactions.length === 1
     ? bare(transactions[0]!)
     : { transactions: transactions.map(bare) };
-}
-
-/** --output: the stdout JSON plus the attesters (per transaction), the chain and the provider. */
-export function outputFileJson(
-  transactions: readonly AddKeysTransaction[],
-  registry: RegistryContext,
-): unknown {
-  const context = { chainId: registry.chainId, providerId: registry.providerId.toString() };
-  if (transactions.length === 1) {
-    const [{ contractToCall, callData, attesters }] = transactions as [AddKeysTransaction];
-    return { contractToCall, callData, ...context, attesters };
-  }
-  return { transactions, ...context };
 }
 
 function reportTransactions(

@@ -102,8 +102,9 @@ function parseHighAvailabilityCount(value: string): number {
     );
   }
   const n = Number(value);
-  if (n > 26)
-    throw new UsageError(`--high-availability-count is at most 26 (files A_ to Z_), got ${n}`);
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(`--high-availability-count is far too large, got "${value}"`);
+  }
   return n;
 }
 
@@ -202,6 +203,8 @@ export async function prepareDeployment(
       .flatMap((s) => s.validators)
       .map((v, i) => ({
         address: v.attester.eth,
+        // No coinbase of their own yet: schemaVersion 2's file-wide one, if any, is theirs.
+        coinbase: production.defaultCoinbase,
         publisher: first.assignment[existingCount + i]!,
         isNew: true,
       })),
