@@ -14,6 +14,9 @@ export interface ValidatorSecrets {
  * named by its address) and verify they read back, instead of printing them. Until then the
  * specification's stand-in is to print every private key with its public keys, so the operator
  * can move them into their secret store by hand. This is the only place a private key is printed.
+ *
+ * The publisher keys `aztec validator-keys new` also generates are left out: the flow never uses
+ * them (prepare-deployment assigns the funded publishers whose keys web3signer already holds).
  */
 export async function storeValidatorSecrets(
   secrets: readonly ValidatorSecrets[],
