@@ -622,6 +622,25 @@ describe("prepare-deployment writes", () => {
     ]);
   });
 
+  it("without a staking provider configured and no scraper config yet, writes the key file and says the scraper config was not created", async () => {
+    const ws = new Workspace();
+    const run = await ws.run(defaultArgs, { AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: "" });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      `wrote ${PROD}.new (10 validators: 4 existing + 6 new, 3 publishers)\n`,
+    );
+    expect(run.stderr).toBe(
+      `warning: scraper config ${ws.scraperPath} not created: creating it needs the staking provider, ` +
+        "and neither AZTEC_STAKING_PROVIDER_ID nor AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is set. The key " +
+        "files are complete; to record the new attesters as NEW, set one and run prepare-deployment " +
+        "again (it writes the same key file under the next free name)\n",
+    );
+    expect(readFileSync(ws.path(`${PROD}.new`), "utf8")).toBe(
+      readFileSync(join(phase3, `${PROD}.new`), "utf8"),
+    );
+    expect(snapshot(ws.data)).toEqual({});
+  });
+
   it("gives the new validators the remoteSigner every production validator sets alike, when the file has none of its own", async () => {
     const ws = new Workspace();
     const signer = { remoteSignerUrl: SIGNER, certPath: "/etc/web3signer/client.p12" };

@@ -177,17 +177,22 @@ export async function prepareDeployment(
   );
   checkNoEmptyPublisher(funding, publishersFile);
   for (const warning of lowFundingWarnings(funding)) out.warn(warning);
-  const scraperBase =
-    existingScraperConfig ??
-    (await (async (): Promise<ScraperConfig> => {
-      const registry = await resolveRegistryContext(chain, config);
-      return newScraperConfig({
-        network: config.network,
-        l1ChainId: chainId,
-        stakingProviderId: registry.providerId,
-        stakingProviderAdmin: registry.providerAdmin,
-      });
-    })());
+  // The scraper config: merged into, or created from the configuration and the chain. Creating
+  // it needs the staking provider; without one configured, the key files (this command's
+  // product) are still written, and the operator is told the config was not.
+  const providerConfigured =
+    config.optional("AZTEC_STAKING_PROVIDER_ID") !== undefined ||
+    config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS") !== undefined;
+  let scraperBase: ScraperConfig | undefined = existingScraperConfig;
+  if (!scraperBase && providerConfigured) {
+    const registry = await resolveRegistryContext(chain, config);
+    scraperBase = newScraperConfig({
+      network: config.network,
+      l1ChainId: chainId,
+      stakingProviderId: registry.providerId,
+      stakingProviderAdmin: registry.providerAdmin,
+    });
+  }
 
   // The scraper config gets every validator of the first file, the new ones in state NEW.
   const first = files[0]!;
@@ -209,30 +214,50 @@ export async function prepareDeployment(
         isNew: true,
       })),
   ];
-  const scraperConfig = scraperConfigSchema.parse({
-    ...scraperBase,
-    attesters: mergeScraperAttesters(scraperBase.attesters, deployed),
-    lastUpdated: new Date().toISOString(),
-  });
+  const scraperConfig =
+    scraperBase &&
+    scraperConfigSchema.parse({
+      ...scraperBase,
+      attesters: mergeScraperAttesters(scraperBase.attesters, deployed),
+      lastUpdated: new Date().toISOString(),
+    });
 
   // Write: all key files and the scraper config, atomically, only now that every check passed.
   await writeFilesAtomically([
     ...files.map((f) => ({ path: f.path, content: toJsonText(f.content) })),
-    { path: scraperPath, content: toJsonText(scraperConfig), overwrite: true, createParent: true },
+    ...(scraperConfig
+      ? [
+          {
+            path: scraperPath,
+            content: toJsonText(scraperConfig),
+            overwrite: true,
+            createParent: true,
+          },
+        ]
+      : []),
   ]);
 
   const newCount = deployed.length - existingCount;
-  // New keys already listed with a state of their own keep it, so count what the config says.
-  const newAddresses = new Set(deployed.filter((d) => d.isNew).map((d) => d.address.toLowerCase()));
-  const inStateNew = scraperConfig.attesters.filter(
-    (a) => newAddresses.has(a.address.toLowerCase()) && a.lastSeenState === "NEW",
-  ).length;
   for (const f of files) {
     out.result(
       `wrote ${f.path} (${plural(deployed.length, "validator")}: ${count(existingCount)} existing + ` +
         `${count(newCount)} new, ${plural(f.publishers.length, "publisher")})`,
     );
   }
+  if (!scraperConfig) {
+    out.warn(
+      `scraper config ${scraperPath} not created: creating it needs the staking provider, and neither ` +
+        "AZTEC_STAKING_PROVIDER_ID nor AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is set. The key files are " +
+        "complete; to record the new attesters as NEW, set one and run prepare-deployment again (it " +
+        "writes the same key file under the next free name)",
+    );
+    return;
+  }
+  // New keys already listed with a state of their own keep it, so count what the config says.
+  const newAddresses = new Set(deployed.filter((d) => d.isNew).map((d) => d.address.toLowerCase()));
+  const inStateNew = scraperConfig.attesters.filter(
+    (a) => newAddresses.has(a.address.toLowerCase()) && a.lastSeenState === "NEW",
+  ).length;
   out.result(
     `updated scraper config ${scraperPath} (${plural(scraperConfig.attesters.length, "attester")}, ` +
       `${count(inStateNew)} in state NEW)`,
