@@ -14,7 +14,11 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 rmSync(`${root}dist`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: "src/cli/main.ts", "derive-keys-worker": "src/core/derive-keys-worker.js" },
+  entryPoints: {
+    cli: "src/cli/main.ts",
+    "derive-keys-worker": "src/core/derive-keys-worker.js",
+    "node-keystore-check-worker": "src/core/node-keystore-check-worker.js",
+  },
   outdir: "dist",
   bundle: true,
   platform: "node",

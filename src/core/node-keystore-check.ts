@@ -1,120 +1,58 @@
+import { Worker } from "node:worker_threads";
 import { InputError, type ErrorLocation } from "./errors.js";
-import { locate } from "./json-file.js";
 
 /** Where a problem at a path of the checked content is to be fixed (the file, validator and field shown). */
 export type LocateIssue = (path: readonly PropertyKey[]) => ErrorLocation;
 
+interface Problem {
+  message: string;
+  path: PropertyKey[];
+}
+
+type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
+
 /**
- * Refuses to write a key file the node would reject: the content is checked with Aztec's own
+ * Refuses to write key files the node would reject: each content is checked with Aztec's own
  * keystore schema (@aztec/node-keystore, the node's loader) and its KeystoreManager (duplicate
- * attesters, a signer for every attester and publisher). Loaded lazily: the package pulls in
- * much of Aztec's stdlib.
+ * attesters, a signer for every attester and publisher).
  *
- * `where` is the file name to show, or a function placing a problem in the file the operator has
- * to fix (the output file is not written yet; its validators come from several inputs).
+ * The check runs on a worker thread (node-keystore-check-worker.js), started as soon as this
+ * exists so that it loads the node's code while the command reads its inputs. Always close() it.
  */
-export async function checkNodeAcceptsKeyFile(
-  content: unknown,
-  where: string | LocateIssue,
-): Promise<void> {
-  const locateIssue: LocateIssue =
-    typeof where === "string" ? (path) => locate(where, path) : where;
-  const [{ keystoreSchema }, { KeystoreManager }] = await Promise.all([
-    import("@aztec/node-keystore/schemas"),
-    import("@aztec/node-keystore"),
-  ]);
-  const parse = (value: unknown) => keystoreSchema.safeParse(value);
-  let result: ReturnType<typeof parse>;
-  try {
-    result = parse(content);
-  } catch (error) {
-    // Some of the node's parsers throw instead of reporting an issue: AztecAddress.fromString on a
-    // feeRecipient at or above the BN254 field modulus. The node's loader fails on it all the same.
-    throw new InputError(
-      `would be rejected by the node's keystore loader: ${(error as Error).message}`,
-      locateIssue(validatorThatThrows(content, parse)),
+export class NodeKeystoreCheck {
+  private readonly worker = new Worker(new URL("./node-keystore-check-worker.js", import.meta.url));
+  private failure: Error | undefined;
+
+  constructor() {
+    // Until check() listens, a failing worker must not crash the process; check() reports it.
+    this.worker.on("error", (error) => (this.failure ??= error));
+    this.worker.on(
+      "exit",
+      (code) => (this.failure ??= new Error(`node keystore check worker exited (${code})`)),
     );
   }
-  if (!result.success) {
-    const issue = deepestIssue(result.error.issues);
-    throw new InputError(
-      `would be rejected by the node's keystore loader: ${issue?.message ?? "schema mismatch"}` +
-        (issue?.code === "unrecognized_keys"
-          ? " (the node allows no fields it does not know)"
-          : ""),
-      locateIssue(issue?.path ?? []),
-    );
-  }
-  let manager: InstanceType<typeof KeystoreManager>;
-  try {
-    manager = new KeystoreManager(result.data);
-  } catch (error) {
-    throw new InputError(
-      `would be rejected by the node's KeystoreManager: ${(error as Error).message}`,
-      locateIssue([]),
-    );
-  }
-  // The node creates every validator's attester and publisher signers when it starts; a
-  // validator with no remoteSigner to sign through (none of its own, none for the file) fails
-  // there. For addresses and remote signer accounts this touches neither the network nor files.
-  for (let index = 0; index < manager.getValidatorCount(); index++) {
-    try {
-      manager.createAttesterSigners(index);
-      manager.createPublisherSigners(index);
-    } catch (error) {
-      const message = (error as Error).message;
-      const hint = /no remote signer/i.test(message)
-        ? "; give the production file a top-level remoteSigner, which every validator uses"
-        : "";
-      throw new InputError(
-        `would have no signer on the node: ${message}${hint}`,
-        locateIssue(["validators", index]),
-      );
-    }
-  }
-}
 
-interface NodeSchemaIssue {
-  code?: string;
-  message?: string;
-  path?: PropertyKey[];
-  unionErrors?: { issues: NodeSchemaIssue[] }[];
-}
-
-/**
- * The issue to show: for a union that matched no branch (the node's schema is unions within
- * unions), the issue of any branch that reached deepest into the content, which is where the
- * value went wrong; otherwise the first issue.
- */
-function deepestIssue(issues: readonly NodeSchemaIssue[]): NodeSchemaIssue | undefined {
-  let best: NodeSchemaIssue | undefined;
-  const visit = (issue: NodeSchemaIssue) => {
-    if (issue.code === "invalid_union" && issue.unionErrors?.length) {
-      for (const branch of issue.unionErrors) branch.issues.forEach(visit);
-      return;
-    }
-    if (!best || (issue.path?.length ?? 0) > (best.path?.length ?? 0)) best = issue;
-  };
-  const first = issues[0];
-  if (first) visit(first);
-  return best;
-}
-
-/** The top level, when parsing throws without any validator; else the first validator that makes it throw. */
-function validatorThatThrows(content: unknown, parse: (value: unknown) => unknown): PropertyKey[] {
-  const validators = (content as { validators?: unknown } | null)?.validators;
-  if (!Array.isArray(validators)) return [];
-  try {
-    parse({ ...(content as object), validators: [] });
-  } catch {
-    return [];
+  /**
+   * Throws an InputError for the first content the node would reject, placed by `locate` in the
+   * input the operator has to fix (the output files are not written yet).
+   */
+  async check(files: readonly { content: unknown; locate: LocateIssue }[]): Promise<void> {
+    const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.worker.once("message", resolve);
+      this.worker.once("error", reject);
+      this.worker.once("exit", () => reject(this.failure));
+      this.worker.postMessage({ contents: files.map((f) => f.content) });
+    });
+    if ("failure" in answer) throw new Error(`node keystore check failed: ${answer.failure}`);
+    answer.problems.forEach((problem, i) => {
+      if (problem) throw new InputError(problem.message, files[i]!.locate(problem.path));
+    });
   }
-  for (let index = 0; index < validators.length; index++) {
-    try {
-      parse({ ...(content as object), validators: [validators[index]] });
-    } catch {
-      return ["validators", index];
-    }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners();
+    this.worker.on("error", () => undefined);
+    await this.worker.terminate();
   }
-  return [];
 }

@@ -18,7 +18,7 @@ import {
 } from "../../core/funding.js";
 import { locate, parseWithSchema, readJsonFile } from "../../core/json-file.js";
 import { loadPublicKeyFile } from "../../core/keyfiles.js";
-import { checkNodeAcceptsKeyFile } from "../../core/node-keystore-check.js";
+import { NodeKeystoreCheck } from "../../core/node-keystore-check.js";
 import { consoleOutput, count, plural } from "../../core/output.js";
 import { publisherGroupsOf, publisherLoads } from "../../core/publishers.js";
 import {
@@ -114,6 +114,22 @@ export async function prepareDeployment(
   options: Options,
   ctx: CommandContext,
 ): Promise<void> {
+  // The node's own keystore check loads on a worker thread while the inputs are read.
+  const nodeCheck = new NodeKeystoreCheck();
+  try {
+    await prepareDeploymentWith(nodeCheck, productionFile, publishersFile, options, ctx);
+  } finally {
+    await nodeCheck.close();
+  }
+}
+
+async function prepareDeploymentWith(
+  nodeCheck: NodeKeystoreCheck,
+  productionFile: string,
+  publishersFile: string,
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
   const { out, config, cwd } = ctx;
 
   // Load and check every input.
@@ -153,11 +169,12 @@ export async function prepareDeployment(
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
   await checkWriteTargets(files.map((f) => ({ path: f.path })));
   // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
-  for (const file of files) {
-    await checkNodeAcceptsKeyFile(file.content, (path) =>
-      locateInInputs(path, production, newSources),
-    );
-  }
+  await nodeCheck.check(
+    files.map((file) => ({
+      content: file.content,
+      locate: (path) => locateInInputs(path, production, newSources),
+    })),
+  );
   const scraperPath = scraperConfigPath(config.network);
   const existingScraperConfig = await loadScraperConfig(scraperPath);
 
