@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
+import { StdoutError } from "../core/errors.js";
+import { flushStream, watchStdout } from "../core/output.js";
 import { reportError } from "./run.js";
 
 import packageJson from "../../package.json" with { type: "json" };
@@ -33,10 +35,24 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  const stdoutFailure = watchStdout();
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) return;
-    process.exitCode = reportError(error);
+    if (!(error instanceof CommanderError && error.exitCode === 0)) {
+      process.exitCode = reportError(error);
+    }
+  }
+  // The result may not have reached stdout: say so, once, rather than crash on the stream error.
+  await flushStream(process.stdout).catch(() => undefined);
+  const failure = stdoutFailure();
+  if (failure && !process.exitCode) {
+    const code = (failure as NodeJS.ErrnoException).code ?? failure.message;
+    process.exitCode = reportError(
+      new StdoutError(
+        `cannot write to standard output (${code}); what the command printed is incomplete ` +
+          "(the files it wrote are complete)",
+      ),
+    );
   }
 }

@@ -108,7 +108,7 @@ export function planKeyFiles(
   const existing = production.raw.validators;
   const added = newSources.flatMap((source) => source.validators);
   const total = existing.length + added.length;
-  const signer = remoteSignerForNewValidators(production);
+  const signer = added.length > 0 ? remoteSignerForNewValidators(production) : undefined;
   return shares.map(({ prefix, publishers }) => {
     const assignment = assignPublishersRoundRobin(total, publishers);
     const validators = [
@@ -132,16 +132,20 @@ export function planKeyFiles(
 /**
  * The remoteSigner a new validator needs in its own entry: none when the file has a top-level
  * one (the specification's layout, which every validator inherits); otherwise the one every
- * production validator sets alike, so the new keys sign where the old ones do. When they differ
- * (or some have none) there is no safe choice: the new validators get none, and the node check
- * refuses the file, naming the first of them.
+ * production validator sets alike, so the new keys sign where the old ones do. When they set
+ * different ones there is no safe choice, and the production file is refused. (When none sets
+ * one, nothing signs for the existing validators either; the node check refuses that file.)
  */
 function remoteSignerForNewValidators(production: ProductionSource): unknown {
   if (production.raw.remoteSigner !== undefined) return undefined;
   const signers = production.raw.validators.map((v) => v.remoteSigner);
   const [first] = signers;
-  if (first === undefined) return undefined;
-  return signers.every((s) => isDeepStrictEqual(s, first)) ? first : undefined;
+  if (signers.every((s) => isDeepStrictEqual(s, first))) return first;
+  throw new InputError(
+    "is not set, and the validators set different remoteSigners, so none can be given to the new " +
+      "validators (the node would find no signer for them); set a top-level remoteSigner",
+    { file: production.file, field: "remoteSigner" },
+  );
 }
 
 function publisherShares(

@@ -12,6 +12,7 @@ export const ExitCode = {
   unavailable: 69,
   internal: 70,
   cannotCreate: 73,
+  ioError: 74,
   config: 78,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -72,6 +73,11 @@ export class RpcUnavailableError extends ButlerError {
 /** Configuration missing or malformed (names the key and where it was read). */
 export class ConfigError extends ButlerError {
   readonly exitCode = ExitCode.config;
+}
+
+/** Standard output cannot be written (a closed pipe, a full disk). */
+export class StdoutError extends ButlerError {
+  readonly exitCode = ExitCode.ioError;
 }
 
 /** An output cannot be written (exists, symlink, permission, rename failure). */

@@ -10,10 +10,12 @@ export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
     const info = await stat(file);
-    if (info.isDirectory()) throw new InputError("is a directory, expected a JSON file", { file });
+    if (info.isDirectory()) {
+      throw new InputMissingError("is a directory, expected a JSON file", { file });
+    }
     text = await readFile(file, "utf8");
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof InputMissingError) throw error;
     throw new InputMissingError(describeReadError(error), { file });
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -67,15 +69,34 @@ export function parseWithSchema<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new InputError(issueMessage(issue), locate(file, issue.path));
+  throw new InputError(issueMessage(issue, value), locate(file, issue.path));
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
+function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {
   if (issue.code === "unrecognized_keys") {
     return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
+  if (issue.code === "invalid_type" && !isPresent(root, issue.path)) return "is missing";
+  if (issue.code === "invalid_type" && issue.path.length === 0) {
+    return `must be a JSON ${issue.expected === "array" ? "list" : "object"}, not ${jsonKind(root)}`;
+  }
   return issue.message;
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** Whether the JSON value has something at `path` (the last key present, even if null). */
+function isPresent(root: unknown, path: readonly PropertyKey[]): boolean {
+  let current = root;
+  for (const key of path) {
+    if (typeof current !== "object" || current === null || !(key in current)) return false;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current !== undefined;
 }
 
 /** Turns a zod path like ["validators", 3, "attester", "bls"] into {index: 3, field: "attester.bls"}. */

@@ -10,6 +10,11 @@ export interface Output {
   progress(line: string): void;
   /** Ends the progress line, if any. */
   progressDone(): void;
+  /**
+   * Resolves once everything written to stdout so far has been handed to the system; rejects
+   * with the reason when stdout cannot be written (a closed pipe, a full disk).
+   */
+  flush(): Promise<void>;
 }
 
 export function consoleOutput(
@@ -41,7 +46,34 @@ export function consoleOutput(
       progressShown = true;
     },
     progressDone: clearProgress,
+    flush: () => flushStream(stdout),
   };
+}
+
+/** See Output.flush. The stream's error, if it has failed before, is remembered by watchStdout. */
+export function flushStream(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = stdoutFailures.get(stream);
+    if (failed) return reject(failed);
+    stream.write("", (error) => {
+      const failure = error ?? stdoutFailures.get(stream);
+      if (failure) reject(failure);
+      else resolve();
+    });
+  });
+}
+
+const stdoutFailures = new WeakMap<NodeJS.WriteStream, Error>();
+
+/**
+ * Keeps a failing stdout (`| head` closing the pipe, `> /dev/full`) from crashing the process:
+ * the first error is remembered, for flush() and for main() to report as one line.
+ */
+export function watchStdout(stream: NodeJS.WriteStream = process.stdout): () => Error | undefined {
+  stream.on("error", (error: Error) => {
+    if (!stdoutFailures.has(stream)) stdoutFailures.set(stream, error);
+  });
+  return () => stdoutFailures.get(stream);
 }
 
 /** 12345 → "12,345": counts are read by people. */

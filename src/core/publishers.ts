@@ -1,4 +1,5 @@
 import { InputError } from "./errors.js";
+import { isZeroHex } from "../types/primitives.js";
 import type { PublishersFile } from "../types/publishers-file.js";
 
 /** One output file's share of the publishers: `server` becomes the file-name prefix, if any. */
@@ -8,8 +9,8 @@ export interface PublisherGroup {
 }
 
 /**
- * Checks a parsed publishers file: no address twice (compared case-insensitively), within a
- * list or across servers. Returns the groups in file order (one unnamed group for a plain list).
+ * Checks a parsed publishers file: no zero address, no address twice (compared
+ * case-insensitively), within a list or across servers. Returns the groups in file order (one unnamed group for a plain list).
  */
 export function publisherGroupsOf(file: PublishersFile, fileName: string): PublisherGroup[] {
   const groups: PublisherGroup[] = Array.isArray(file)
@@ -20,6 +21,12 @@ export function publisherGroupsOf(file: PublishersFile, fileName: string): Publi
   for (const { server, publishers } of groups) {
     publishers.forEach((address, index) => {
       const where = server === undefined ? `entry ${index}` : `server ${server} entry ${index}`;
+      if (isZeroHex(address)) {
+        throw new InputError(
+          `${where} is the zero address, which nobody can sign for; list the publishers' addresses`,
+          { file: fileName },
+        );
+      }
       const earlier = seen.get(address.toLowerCase());
       if (earlier !== undefined) {
         throw new InputError(`publisher ${address} appears twice (${earlier} and ${where})`, {

@@ -1,4 +1,5 @@
 import type { AttesterPrivateKeys, AttesterPublicKeys } from "./keys.js";
+import { StdoutError } from "./errors.js";
 import { plural, type Output } from "./output.js";
 
 export interface ValidatorSecrets {
@@ -29,6 +30,17 @@ export async function storeValidatorSecrets(
     out.result(
       `  validator ${index}: attester.eth ${publicKeys.eth} (private ${privateKeys.eth}), ` +
         `attester.bls ${publicKeys.bls} (private ${privateKeys.bls})`,
+    );
+  }
+  // Stored means printed in full: a closed pipe or a full disk must stop the command before the
+  // public-keys file suggests the keys are safe.
+  try {
+    await out.flush();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new StdoutError(
+      `cannot print the private keys to standard output (${code}), which stands in for secret ` +
+        "storage; nothing was written",
     );
   }
 }

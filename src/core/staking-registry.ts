@@ -136,7 +136,7 @@ async function resolveProvider(
     if (admin === zeroAddress) {
       throw new ConfigError(
         `AZTEC_STAKING_PROVIDER_ID ${configuredId} is not a provider in registry ${registry} ` +
-          `(${nextProviderId} provider ids assigned)`,
+          `(its nextProviderIdentifier() is ${nextProviderId})`,
       );
     }
     if (configuredAdmin !== undefined && getAddress(configuredAdmin) !== getAddress(admin)) {

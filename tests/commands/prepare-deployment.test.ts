@@ -400,7 +400,7 @@ const refusals: Refusal[] = [
     error: `${PROD}: would be rejected by the node's keystore loader: Value 0x${"f".repeat(64)} is greater or equal to field modulus.`,
   },
   {
-    name: "new validators that would have no signer (no top-level remoteSigner; the production validators use different ones)",
+    name: "production validators that set different remoteSigners and no top-level one (nothing to give the new validators)",
     prepare: (ws) =>
       ws.edit(PROD, (f) => {
         delete f.remoteSigner;
@@ -409,8 +409,14 @@ const refusals: Refusal[] = [
         );
       }),
     code: 65,
+    error: `${PROD}, remoteSigner: is not set, and the validators set different remoteSigners, so none can be given to the new validators (the node would find no signer for them); set a top-level remoteSigner`,
+  },
+  {
+    name: "a production file with no remoteSigner anywhere (nothing signs for any validator)",
+    prepare: (ws) => ws.edit(PROD, (f) => delete f.remoteSigner),
+    code: 65,
     error: new RegExp(
-      `^error: ${NEW}, validator 0: would have no signer on the node: No remote signer configuration found for address ${newKeys.validators[0]!.attester.eth}; give the production file a top-level remoteSigner, which every validator uses$`,
+      `^error: ${PROD}, validator 0: would have no signer on the node: No remote signer configuration found for address ${production.validators[0]!.attester.eth}; give the production file a top-level remoteSigner, which every validator uses$`,
       "im",
     ),
   },

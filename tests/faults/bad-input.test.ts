@@ -196,19 +196,53 @@ const cases: Case[] = [
     error:
       /^error: testnet_available_publisher_addresses\.json: has 3 publishers, fewer than --high-availability-count 4/m,
   },
+  // Values of the wrong type are named as such, not as missing.
+  {
+    name: "a private-key file that is a JSON list",
+    args: ["process-private-keys", PRIV],
+    setup: (d) => writeFileSync(join(d, PRIV), "[]\n"),
+    code: 65,
+    error: /^error: new-private-keys\.json: must be a JSON object, not a list$/m,
+  },
+  {
+    name: "a private key that is a number",
+    args: ["process-private-keys", PRIV],
+    setup: editJson(
+      PRIV,
+      (j) => ((firstValidator(j).attester as Record<string, unknown>).eth = 12345),
+    ),
+    code: 65,
+    error:
+      /^error: new-private-keys\.json, validator 0, attester\.eth: must be a private key string$/m,
+  },
+  {
+    name: "validators that are a string",
+    args: prepare(),
+    setup: editJson(PROD, (j) => (j.validators = "x")),
+    code: 65,
+    error: /^error: prod-testnet-keyfile\.json, validators: must be a list$/m,
+  },
+  {
+    name: "the zero address as a publisher",
+    args: prepare(),
+    setup: (d) => writeFileSync(join(d, PUBS), JSON.stringify([`0x${"0".repeat(40)}`])),
+    code: 65,
+    error:
+      /^error: testnet_available_publisher_addresses\.json: entry 0 is the zero address, which nobody can sign for; list the publishers' addresses$/m,
+  },
   // Unreadable inputs.
   {
     name: "an input that is a directory",
     args: ["process-private-keys", "a-directory"],
     setup: (d) => mkdirSync(join(d, "a-directory")),
-    code: 65,
+    code: 66,
     error: /^error: a-directory: is a directory, expected a JSON file$/m,
   },
   {
     name: "a production file that is a directory",
     args: ["prepare-deployment", "a-directory", PUBS, "--new-public-keys", NEW],
     setup: (d) => mkdirSync(join(d, "a-directory")),
-    code: 65,
+    code: 66,
     error: /^error: a-directory: is a directory/m,
   },
   {

@@ -15,11 +15,16 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { getAddress } from "viem";
+import { getAddress, parseEther } from "viem";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ANVIL_ACCOUNTS, ANVIL_CHAIN_ID, getFreePort } from "../harness/test-chain.js";
+import {
+  ANVIL_ACCOUNTS,
+  ANVIL_CHAIN_ID,
+  fundAccounts,
+  getFreePort,
+} from "../harness/test-chain.js";
 import { runCli, type CliResult } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot } from "../helpers/files.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
 import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
 
@@ -277,7 +282,7 @@ describe("a configuration that does not match the chain", () => {
       result,
       78,
       new RegExp(
-        `^error: AZTEC_STAKING_PROVIDER_ID 999 is not a provider in registry ${escape(getAddress(net.registry))} \\(\\d+ provider ids assigned\\)\n$`,
+        `^error: AZTEC_STAKING_PROVIDER_ID 999 is not a provider in registry ${escape(getAddress(net.registry))} \\(its nextProviderIdentifier\\(\\) is \\d+\\)\n$`,
       ),
     );
   });
@@ -374,5 +379,69 @@ describe("an output that cannot be written", () => {
     }
     expect(readFileSync(join(dir, "prod-testnet-keyfile.json"), "utf8")).toBe(target);
     expect(readdirSync(dir)).not.toContain("does-not-exist.json");
+  });
+});
+
+describe("a standard output that cannot be written", () => {
+  it("process-private-keys with stdout on a full disk: exit 74, the keys count as not stored, nothing written", async () => {
+    const dir = copyToTemp(phase1);
+    const before = snapshot(dir);
+    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: { ...net.env, ETHEREUM_NODE_URL: proxy.url },
+      stdoutTo: "/dev/full",
+    });
+    expect(run.code).toBe(74);
+    expect(run.stderr).toMatch(
+      /^error: cannot print the private keys to standard output \(ENOSPC\), which stands in for secret storage; nothing was written$/m,
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("process-private-keys piped into a reader that goes away: exit 74 and one line naming EPIPE, no stack", async () => {
+    // Whether the keys were still in the pipe's buffer when the reader left (the public-keys file
+    // is then written) or not (nothing is) depends on timing; the operator is told either way.
+    const dir = copyToTemp(phase1);
+    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: { ...net.env, ETHEREUM_NODE_URL: proxy.url },
+      closeStdoutEarly: true,
+    });
+    expect(run.code).toBe(74);
+    expect(run.stderr.split("\n").filter((line) => line.startsWith("error: "))).toEqual([
+      expect.stringMatching(
+        /^error: cannot (print the private keys to|write to) standard output \(EPIPE\)/,
+      ),
+    ]);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("prepare-deployment with stdout on a full disk: the files are written, and exit 74 says only the report is incomplete", async () => {
+    const dir = copyToTemp(join(ownPhasesDir, "after_phase2", "on-dev-machine"));
+    const publishers = JSON.parse(
+      readFileSync(join(dir, "testnet_available_publisher_addresses.json"), "utf8"),
+    ) as string[];
+    await fundAccounts(net.chain, publishers as `0x${string}`[], parseEther("10"));
+    const run = await runCli(
+      [
+        "prepare-deployment",
+        "prod-testnet-keyfile.json",
+        "testnet_available_publisher_addresses.json",
+        "--new-public-keys",
+        "new-public-keys.json",
+      ],
+      { cwd: dir, env: { ...net.env, XDG_DATA_HOME: tempDir() }, stdoutTo: "/dev/full" },
+    );
+    expect(run.code).toBe(74);
+    expect(run.stderr).toBe(
+      "error: cannot write to standard output (ENOSPC); what the command printed is incomplete (the files it wrote are complete)\n",
+    );
+    expect(readFileSync(join(dir, "prod-testnet-keyfile.json.new"), "utf8")).toBe(
+      readFileSync(
+        join(ownPhasesDir, "after_phase3", "on-dev-machine", "prod-testnet-keyfile.json.new"),
+        "utf8",
+      ),
+    );
   });
 });

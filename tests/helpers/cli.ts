@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,15 @@ export interface CliResult {
  */
 export async function runCli(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+  options: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    /** Where the CLI's stdout goes instead of a pipe: a file path (e.g. /dev/full). */
+    stdoutTo?: string;
+    /** Close the stdout pipe as soon as the CLI writes anything (`| head -c 0`). */
+    closeStdoutEarly?: boolean;
+  },
 ): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), "butler-home-"));
   const env: Record<string, string> = {
@@ -37,15 +45,20 @@ export async function runCli(
   }
   const started = Date.now();
   return new Promise((resolve, reject) => {
+    const stdoutFd = options.stdoutTo === undefined ? undefined : openSync(options.stdoutTo, "w");
     const child = spawn(process.execPath, [cliEntry, ...args], {
       cwd: options.cwd,
       env,
-      stdio: "pipe",
+      stdio: ["pipe", stdoutFd ?? "pipe", "pipe"],
     });
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => {
+      if (options.closeStdoutEarly) child.stdout?.destroy();
+      else stdout += d.toString();
+    });
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code) => {

@@ -43,11 +43,12 @@ describe("readJsonFile", () => {
     }
   });
 
-  it("refuses a directory as bad input", async () => {
+  it("refuses a directory as an unreadable input (exit 66)", async () => {
     const dir = tempDir("butler-json-");
     mkdirSync(join(dir, "keys.json"));
     const error = await readError(join(dir, "keys.json"));
-    expect(error).toBeInstanceOf(InputError);
+    expect(error).toBeInstanceOf(InputMissingError);
+    expect((error as InputMissingError).exitCode).toBe(66);
     expect(error.message).toBe(`${join(dir, "keys.json")}: is a directory, expected a JSON file`);
   });
 

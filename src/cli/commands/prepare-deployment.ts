@@ -258,7 +258,7 @@ async function prepareDeploymentWith(
   for (const f of files) {
     out.result(
       `wrote ${f.path} (${plural(deployed.length, "validator")}: ${count(existingCount)} existing + ` +
-        `${count(newCount)} new, ${plural(f.publishers.length, "publisher")})`,
+        `${count(newCount)} new, ${publishersUsed(f)})`,
     );
   }
   if (!scraperConfig) {
@@ -270,15 +270,24 @@ async function prepareDeploymentWith(
     );
     return;
   }
-  // New keys already listed with a state of their own keep it, so count what the config says.
-  const newAddresses = new Set(deployed.filter((d) => d.isNew).map((d) => d.address.toLowerCase()));
-  const inStateNew = scraperConfig.attesters.filter(
-    (a) => newAddresses.has(a.address.toLowerCase()) && a.lastSeenState === "NEW",
-  ).length;
+  // What the config now says: earlier runs' attesters may still be NEW, this run's may not be
+  // (one already listed keeps its state).
+  const inStateNew = scraperConfig.attesters.filter((a) => a.lastSeenState === "NEW").length;
   out.result(
     `updated scraper config ${scraperPath} (${plural(scraperConfig.attesters.length, "attester")}, ` +
       `${count(inStateNew)} in state NEW)`,
   );
+}
+
+/** "3 publishers", or "4 of 28 publishers" when some of the file's publishers serve no validator. */
+function publishersUsed(file: {
+  publishers: readonly string[];
+  assignment: readonly string[];
+}): string {
+  const used = new Set(file.assignment).size;
+  return used === file.publishers.length
+    ? plural(used, "publisher")
+    : `${count(used)} of ${plural(file.publishers.length, "publisher")}`;
 }
 
 /**
