@@ -104,6 +104,16 @@ function isTransient(error: unknown): boolean {
   return (error as { code?: unknown }).code === LIMIT_EXCEEDED;
 }
 
+/**
+ * The node could not be asked or did not answer (HTTP failure, timeout), as opposed to answering
+ * with a JSON-RPC error. Anything that is not a viem error counts as such: it is not the node's
+ * answer either.
+ */
+export function isTransportFailure(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return true;
+  return Boolean(error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError));
+}
+
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
 export function redactUrl(url: string): string {
   try {

@@ -1,14 +1,7 @@
-import {
-  BaseError,
-  HttpRequestError,
-  TimeoutError,
-  getAddress,
-  zeroAddress,
-  type Address,
-} from "viem";
+import { getAddress, zeroAddress, type Address } from "viem";
 import { gseAbi, rollupAbi } from "../types/gse-abi.js";
 import type { ConfigKey } from "../types/config.js";
-import { onChain, toChainError, type ChainClient } from "./chain-client.js";
+import { isTransportFailure, onChain, toChainError, type ChainClient } from "./chain-client.js";
 import type { ButlerConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { isG1Point, type G1Point } from "./registration.js";
@@ -142,10 +135,4 @@ export async function readRegistrationDigests(
 
 function settled(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/** The node could not be asked (as opposed to: the contract answered something unusable). */
-function isTransportFailure(error: Error): boolean {
-  if (!(error instanceof BaseError)) return true;
-  return Boolean(error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError));
 }

@@ -1,8 +1,6 @@
 import {
   BaseError,
-  HttpRequestError,
   RpcRequestError,
-  TimeoutError,
   concatHex,
   encodeAbiParameters,
   encodeFunctionData,
@@ -16,7 +14,13 @@ import {
   defaultStakingRegistryByChainId,
   stakingRegistryAbi,
 } from "../types/staking-registry-abi.js";
-import { checkExpectedChainId, onChain, toChainError, type ChainClient } from "./chain-client.js";
+import {
+  checkExpectedChainId,
+  isTransportFailure,
+  onChain,
+  toChainError,
+  type ChainClient,
+} from "./chain-client.js";
 import type { ButlerConfig } from "./config.js";
 import { ChainRefusalError, ConfigError } from "./errors.js";
 
@@ -222,29 +226,33 @@ export async function readProviderQueue(
           `${providerId}; this tool does not understand that registry`,
       );
     }
-    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
-    if (indices.length === 0) return { attesters: [], calls: 3 };
-    const slices = splitIntoSlices(indices, QUEUE_ENTRIES_PER_READ);
+    if (length === 0n) return { attesters: [], calls: 3 };
+    const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
     const deployless = await readQueueSlicesDeployless(chain, context, slices);
     if (deployless) return { attesters: deployless, calls: 3 + slices.length };
+    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
     const attesters = await readQueueEntriesOneCallEach(chain, context, indices);
     return { attesters, calls: 3 + slices.length + indices.length };
   });
 }
 
-function splitIntoSlices(
-  indices: readonly bigint[],
-  size: number,
-): { first: bigint; count: number }[] {
+/** Consecutive slices of at most `size` entries covering `count` entries from index `first`. */
+function slicesOf(first: bigint, count: number, size: number): { first: bigint; count: number }[] {
   const slices: { first: bigint; count: number }[] = [];
-  for (let i = 0; i < indices.length; i += size) {
-    slices.push({ first: indices[i]!, count: Math.min(size, indices.length - i) });
+  for (let done = 0; done < count; done += size) {
+    slices.push({ first: first + BigInt(done), count: Math.min(size, count - done) });
   }
   return slices;
 }
 
-/** One word per entry, the attester left-padded to 32 bytes. */
-const ATTESTER_WORD = /^0{24}([0-9a-fA-F]{40})$/;
+/**
+ * The attester as registries return it: an address left-padded to a 32-byte word (the first word
+ * of a KeyStore, and each word of ProviderQueueReader's answer). Lowercase, not checksummed: a
+ * keccak per entry is a measurable share of a 10,000-entry read.
+ */
+const ATTESTER_WORD = "0{24}([0-9a-fA-F]{40})";
+const attesterOf = (match: RegExpExecArray): Address => `0x${match[1]!.toLowerCase()}`;
+const QUEUE_READER_WORD = new RegExp(`^${ATTESTER_WORD}$`);
 
 /**
  * Every slice through ProviderQueueReader, all calls together. Undefined when the node refused
@@ -287,9 +295,9 @@ async function readQueueSlicesDeployless(
     const words = typeof answer === "string" ? answer.slice(2) : "";
     if (words.length !== slices[i]!.count * 64) return undefined;
     for (let at = 0; at < words.length; at += 64) {
-      const match = ATTESTER_WORD.exec(words.slice(at, at + 64));
+      const match = QUEUE_READER_WORD.exec(words.slice(at, at + 64));
       if (!match) return undefined;
-      attesters.push(`0x${match[1]!.toLowerCase()}`);
+      attesters.push(attesterOf(match));
     }
   }
   return attesters;
@@ -304,9 +312,10 @@ const queueReaderConstructorInputs = [
 
 /** The node answered with a JSON-RPC error (it refused or the call reverted), as opposed to not answering. */
 function isRpcRefusal(error: unknown): boolean {
-  if (!(error instanceof BaseError)) return false;
-  if (error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError)) return false;
-  return Boolean(error.walk((e) => e instanceof RpcRequestError));
+  return (
+    !isTransportFailure(error) &&
+    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
+  );
 }
 
 /**
@@ -347,9 +356,9 @@ async function readQueueEntriesOneCallEach(
 
 /**
  * KeyStore is a static tuple of 9 words (attester, G1, G2, proof of possession); word 0 holds the
- * attester, zero-padded. Trailing words are tolerated, as viem's decoder would.
+ * attester. Trailing words are tolerated, as viem's decoder would.
  */
-const KEY_STORE_ANSWER = /^0x0{24}([0-9a-fA-F]{40})(?:[0-9a-fA-F]{64}){8,}$/;
+const KEY_STORE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8,}$`);
 
 function attesterOfKeyStore(
   answer: unknown,
@@ -364,8 +373,7 @@ function attesterOfKeyStore(
         "not a KeyStore; this tool does not understand that registry",
     );
   }
-  // Lowercase, not checksummed: a keccak per entry is a measurable share of a 10,000-entry read.
-  return `0x${match[1]!.toLowerCase()}`;
+  return attesterOf(match);
 }
 
 /** A reverted eth_call (JSON-RPC error 3, or a message saying so) as the refusal readContract would give. */
