@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { createPublicClient, getAddress, http, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 
-import { stakingRegistryAbi } from "../src/types/staking-registry-abi.js";
+import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
 
 export interface Measured<T> {
   wallMs: number;
@@ -92,9 +92,9 @@ export async function toolChainReads(env: Record<string, string>) {
   const [{ loadConfig }, { createChainClient }, { readProviderQueue }, { readChainIdAndBalances }] =
     await Promise.all([
       import("../src/core/config.js"),
-      import("../src/core/chain-client.js"),
-      import("../src/core/staking-registry.js"),
-      import("../src/core/funding.js"),
+      import("../src/core/chain/client.js"),
+      import("../src/core/chain/staking-registry.js"),
+      import("../src/core/chain/funding.js"),
     ]);
   const config = await loadConfig({ env, cwd: env.HOME });
   const chain = createChainClient(config);

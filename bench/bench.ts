@@ -17,8 +17,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { toFunctionSelector, type AbiFunction, type Address, type Hex } from "viem";
 
-import { providerQueueReaderBytecode } from "../src/types/provider-queue-reader.js";
-import { stakingRegistryAbi } from "../src/types/staking-registry-abi.js";
+import { providerQueueReaderBytecode } from "../src/core/chain/provider-queue-reader-code.js";
+import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
@@ -28,8 +28,8 @@ import {
   setBalances,
   startTestChain,
   type TestChain,
-} from "../tests/harness/test-chain.js";
-import { startRpcProxy, type RpcCall, type RpcProxy } from "../tests/helpers/rpc-proxy.js";
+} from "../tests/support/test-chain.js";
+import { startRpcProxy, type RpcCall, type RpcProxy } from "../tests/support/rpc-proxy.js";
 import {
   baselineBalances,
   baselineDerive,
@@ -578,7 +578,7 @@ async function main(): Promise<number> {
       progressNote: progress.note,
       baselineDerivation: KEY_COUNTS.map((n) => ({ keys: n, wallMs: baseDerive.get(n)! })),
       baselineQueueMs: baseQueue.result.wallMs,
-      // The rule in src/core/keys.ts: one worker per 256 keys, at most one per core and 4.
+      // The rule in src/core/keys/private-keys.ts: one worker per 256 keys, at most one per core and 4.
       workersNote: KEY_COUNTS.map((n) => {
         const workers = Math.max(1, Math.min(4, availableParallelism(), Math.floor(n / 256)));
         return `${workers} worker thread${workers === 1 ? "" : "s"} for ${fmtInt(n)} keys`;

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg, release, totalmem } from "node:os";
 
-import { ANVIL_BIN } from "../tests/harness/test-chain.js";
+import { ANVIL_BIN } from "../tests/support/test-chain.js";
 
 export interface Machine {
   cpus: number;

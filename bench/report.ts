@@ -189,7 +189,7 @@ was measured in that one run; run it again to refresh this file.
 
 A local anvil with the test staking registry; provider 1 (admin: anvil account 1) has a queue of
 10,000 entries (filled in ${fmtMs(r.queueFillMs)}). Every JSON-RPC request goes through a counting
-HTTP proxy on loopback (\`tests/helpers/rpc-proxy.ts\`), which counts HTTP requests and the JSON-RPC
+HTTP proxy on loopback (\`tests/support/rpc-proxy.ts\`), which counts HTTP requests and the JSON-RPC
 calls inside them and tells apart the requests of the queue check (a call to one of the queue
 functions, or a deployless read: an \`eth_call\` of \`contracts/ProviderQueueReader.sol\`'s creation
 code, which reads 250 entries with \`getValueAtIndexInQueue\` inside the node) and of the funding

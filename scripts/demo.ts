@@ -31,8 +31,8 @@ import {
   fundAccounts,
   registerProvider,
   startTestChain,
-} from "../tests/harness/test-chain.js";
-import { stakingRegistryAbi } from "../src/types/staking-registry-abi.js";
+} from "../tests/support/test-chain.js";
+import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const phases = join(root, "key-files-and-phases");

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig, type ButlerConfig } from "../core/config.js";
-import type { Output } from "../core/output.js";
+import type { Output } from "./output.js";
 
 /** What every command handler gets: the resolved configuration and where to print. */
 export interface CommandContext {

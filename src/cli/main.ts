@@ -3,7 +3,7 @@ import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { StdoutError } from "../core/errors.js";
-import { flushStream, watchStdout } from "../core/output.js";
+import { flushStream, watchStdout } from "./output.js";
 import { reportError } from "./run.js";
 
 import packageJson from "../../package.json" with { type: "json" };

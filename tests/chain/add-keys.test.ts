@@ -13,16 +13,16 @@ import {
 } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
+import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
   compileTestContract,
   deployGse,
   registerProvider,
-} from "../harness/test-chain.js";
-import { runCli, type CliResult } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+} from "../support/test-chain.js";
+import { runCli, type CliResult } from "../support/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const phase1 = join(ownPhasesDir, "after_phase1", "on-dev-machine");
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");

@@ -4,7 +4,7 @@ import { bn254 } from "@noble/curves/bn254.js";
 import type { Abi, AbiFunction, AbiParameter, Address, PublicClient } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
+import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
   addKeysToProviderQueue,
   compileTestContract,
@@ -18,7 +18,7 @@ import {
   startTestChain,
   type TestChain,
   type TestKeyStore,
-} from "../harness/test-chain.js";
+} from "../support/test-chain.js";
 
 const BN254_P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n;
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Address } from "viem";
-import { createChainClient } from "../../src/core/chain-client.js";
+import { createChainClient } from "../../src/core/chain/client.js";
 import { loadConfig } from "../../src/core/config.js";
-import { QUEUE_ENTRIES_PER_READ, readProviderQueue } from "../../src/core/staking-registry.js";
-import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
+import { QUEUE_ENTRIES_PER_READ, readProviderQueue } from "../../src/core/chain/staking-registry.js";
+import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
@@ -12,8 +12,8 @@ import {
   registerProvider,
   startTestChain,
   type TestChain,
-} from "../harness/test-chain.js";
-import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
+} from "../support/test-chain.js";
+import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 
 /** The queue as the registry reports it, entry by entry: the oracle. */
 async function queueOneByOne(

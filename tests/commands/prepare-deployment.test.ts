@@ -14,10 +14,10 @@ import { KeystoreManager } from "@aztec/node-keystore";
 import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { getAddress, parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fundAccounts, setBalances } from "../harness/test-chain.js";
-import { runCli, type CliResult } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+import { fundAccounts, setBalances } from "../support/test-chain.js";
+import { runCli, type CliResult } from "../support/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const phase3 = join(ownPhasesDir, "after_phase3", "on-dev-machine");

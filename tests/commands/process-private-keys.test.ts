@@ -7,10 +7,10 @@ import {
   getFreePort,
   makeDummyKeyStores,
   registerProvider,
-} from "../harness/test-chain.js";
-import { runCli } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot } from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+} from "../support/test-chain.js";
+import { runCli } from "../support/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot } from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const SECP256K1_N = "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 const BN254_R = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";

@@ -8,10 +8,10 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fundAccounts } from "../harness/test-chain.js";
-import { runCli } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+import { fundAccounts } from "../support/test-chain.js";
+import { runCli } from "../support/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const PROD = "prod-testnet-keyfile.json";

@@ -22,11 +22,11 @@ import {
   ANVIL_CHAIN_ID,
   fundAccounts,
   getFreePort,
-} from "../harness/test-chain.js";
-import { runCli, type CliResult } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
-import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy.js";
+} from "../support/test-chain.js";
+import { runCli, type CliResult } from "../support/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
+import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 
 const phase1 = join(ownPhasesDir, "after_phase1", "on-dev-machine");
 const expectedPublicKeys = readFileSync(

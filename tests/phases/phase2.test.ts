@@ -1,15 +1,15 @@
 import { join } from "node:path";
 import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { runCli } from "../support/cli.js";
 import {
   copyToTemp,
   ownPhasesDir,
   readJsonTree,
   sharedReferenceAvailable,
   sharedReferenceDir,
-} from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+} from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 let net: RegistryChain;
 beforeAll(async () => {

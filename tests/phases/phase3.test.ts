@@ -4,8 +4,8 @@ import { KeystoreManager } from "@aztec/node-keystore";
 import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fundAccounts } from "../harness/test-chain.js";
-import { runCli } from "../helpers/cli.js";
+import { fundAccounts } from "../support/test-chain.js";
+import { runCli } from "../support/cli.js";
 import {
   copyToTemp,
   ownPhasesDir,
@@ -13,8 +13,8 @@ import {
   sharedReferenceAvailable,
   sharedReferenceDir,
   tempDir,
-} from "../helpers/files.js";
-import { startRegistryChain, type RegistryChain } from "../helpers/registry-chain.js";
+} from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 let net: RegistryChain;
 beforeAll(async () => {

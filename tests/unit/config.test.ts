@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULTS, loadConfig, type ButlerConfig } from "../../src/core/config.js";
 import { ConfigError, ExitCode } from "../../src/core/errors.js";
 import { configKeys, type ConfigKey } from "../../src/types/config.js";
-import { runCli } from "../helpers/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../helpers/files.js";
+import { runCli } from "../support/cli.js";
+import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 
 // butlerPaths() (env-paths) reads XDG_CONFIG_HOME from this process: each test gets its own.
 let xdg: string;

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, InputError, InputMissingError } from "../../src/core/errors.js";
-import { locate, readJsonFile } from "../../src/core/json-file.js";
-import { tempDir } from "../helpers/files.js";
+import { locate, readJsonFile } from "../../src/core/files/json-file.js";
+import { tempDir } from "../support/files.js";
 
 /** A fake 32-byte private key: it must never be echoed in a message. */
 const FAKE_KEY = `0x${"5ec2e7".repeat(10)}abcd`;

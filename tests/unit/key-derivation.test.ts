@@ -1,7 +1,7 @@
 import { computeBn254G1PublicKeyCompressed } from "@aztec/foundation/crypto/bn254";
 import { privateKeyToAddress } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { KeyDerivationPool, type AttesterPrivateKeys } from "../../src/core/keys.js";
+import { KeyDerivationPool, type AttesterPrivateKeys } from "../../src/core/keys/private-keys.js";
 import { randomBlsPrivateKey, randomEthPrivateKey } from "../../bench/keygen.js";
 
 describe("KeyDerivationPool", () => {

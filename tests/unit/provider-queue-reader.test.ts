@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { providerQueueReaderBytecode } from "../../src/types/provider-queue-reader.js";
+import { providerQueueReaderBytecode } from "../../src/core/chain/provider-queue-reader-code.js";
 // @ts-expect-error: a plain .mjs script without type declarations
 import { compileQueueReader } from "../../scripts/compile-queue-reader.mjs";
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { planKeyFiles, type ProductionSource } from "../../src/core/deployment-plan.js";
+import { planKeyFiles, type ProductionSource } from "../../src/core/plan/deployment-plan.js";
 import {
   assignPublishersRoundRobin,
   highAvailabilityPrefix,
   publisherGroupsOf,
   publisherLoads,
   splitPublishersForHighAvailability,
-} from "../../src/core/publishers.js";
+} from "../../src/core/plan/publishers.js";
 
 const address = (prefix: string, i: number) =>
   `0x${prefix}${i.toString(16).padStart(40 - prefix.length, "0")}`;

@@ -6,7 +6,7 @@ import { RollupAbi } from "@aztec/l1-artifacts/RollupAbi";
 import { bn254 } from "@noble/curves/bn254.js";
 import { decodeFunctionData, getAddress } from "viem";
 import { describe, expect, it } from "vitest";
-import { BN254_SCALAR_ORDER } from "../../src/core/keys.js";
+import { BN254_SCALAR_ORDER } from "../../src/core/keys/private-keys.js";
 import {
   blsPublicKeysOf,
   buildKeyStores,
@@ -18,10 +18,10 @@ import {
   type G1Point,
   type G2Point,
   type KeyStore,
-} from "../../src/core/registration.js";
-import { gseAbi, rollupAbi } from "../../src/types/gse-abi.js";
-import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
-import { ownPhasesDir } from "../helpers/files.js";
+} from "../../src/core/keys/registration.js";
+import { gseAbi, rollupAbi } from "../../src/types/abi/gse.js";
+import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
+import { ownPhasesDir } from "../support/files.js";
 
 const FIELD_MODULUS =
   21888242871839275222246405745257275088696311157297823662689037894645226208583n;

@@ -7,8 +7,8 @@ import {
   toJsonText,
   writeFileAtomically,
   writeFilesAtomically,
-} from "../../src/core/safe-write.js";
-import { snapshot, tempDir } from "../helpers/files.js";
+} from "../../src/core/files/safe-write.js";
+import { snapshot, tempDir } from "../support/files.js";
 
 async function writeError(run: Promise<void>): Promise<OutputError> {
   const error = await run.then(

@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
-import { createChainClient } from "../../core/chain-client.js";
+import { createChainClient } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
-import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/gse.js";
-import { loadPrivateKeyFile } from "../../core/keyfiles.js";
-import { consoleOutput, count, plural } from "../../core/output.js";
+import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/chain/gse.js";
+import { loadPrivateKeyFile } from "../../core/files/key-files.js";
+import { consoleOutput, count, plural } from "../output.js";
 import {
   GAS_PER_KEY_STORE,
   TYPICAL_BLOCK_GAS_LIMIT,
@@ -11,14 +11,14 @@ import {
   encodeAddKeysTransactions,
   registrationKeysOf,
   type AddKeysTransaction,
-} from "../../core/registration.js";
-import { checkOutputOption, toJsonText, writeFileAtomically } from "../../core/safe-write.js";
+} from "../../core/keys/registration.js";
+import { checkOutputOption, toJsonText, writeFileAtomically } from "../../core/files/safe-write.js";
 import {
   findQueuedAttesters,
   readProviderQueue,
   resolveRegistryContext,
   type RegistryContext,
-} from "../../core/staking-registry.js";
+} from "../../core/chain/staking-registry.js";
 import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
 import { runAction } from "../run.js";

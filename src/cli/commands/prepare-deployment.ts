@@ -1,40 +1,40 @@
 import { Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { checkExpectedChainId, createChainClient } from "../../core/chain-client.js";
+import { checkExpectedChainId, createChainClient } from "../../core/chain/client.js";
 import {
   checkNoDuplicateAttesters,
   checkNoZeroCoinbase,
   planKeyFiles,
   type NewKeysSource,
   type ProductionSource,
-} from "../../core/deployment-plan.js";
+} from "../../core/plan/deployment-plan.js";
 import { ConfigError, UsageError, type ErrorLocation } from "../../core/errors.js";
 import {
   assessFunding,
   checkNoEmptyPublisher,
   lowFundingWarnings,
   readChainIdAndBalances,
-} from "../../core/funding.js";
-import { locate, parseWithSchema, readJsonFile } from "../../core/json-file.js";
-import { loadPublicKeyFile } from "../../core/keyfiles.js";
-import { NodeKeystoreCheck } from "../../core/node-keystore-check.js";
-import { consoleOutput, count, plural } from "../../core/output.js";
-import { publisherGroupsOf, publisherLoads } from "../../core/publishers.js";
+} from "../../core/chain/funding.js";
+import { locate, parseWithSchema, readJsonFile } from "../../core/files/json-file.js";
+import { loadPublicKeyFile } from "../../core/files/key-files.js";
+import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
+import { consoleOutput, count, plural } from "../output.js";
+import { publisherGroupsOf, publisherLoads } from "../../core/plan/publishers.js";
 import {
   checkWriteTargets,
   firstFreeSuffix,
   toJsonText,
   writeFilesAtomically,
-} from "../../core/safe-write.js";
+} from "../../core/files/safe-write.js";
 import {
   loadScraperConfig,
   mergeScraperAttesters,
   newScraperConfig,
   scraperConfigPath,
   type DeployedAttester,
-} from "../../core/scraper-config.js";
-import { resolveRegistryContext } from "../../core/staking-registry.js";
+} from "../../core/files/scraper-config.js";
+import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
 import { productionKeyFileSchema } from "../../types/production-key-file.js";
 import { publishersFileSchema } from "../../types/publishers-file.js";
 import { scraperConfigSchema, type ScraperConfig } from "../../types/scraper-config.js";

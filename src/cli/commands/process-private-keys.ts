@@ -1,23 +1,23 @@
 import { Command } from "commander";
 import { basename } from "node:path";
-import { createChainClient } from "../../core/chain-client.js";
+import { createChainClient } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
-import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/keyfiles.js";
+import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/files/key-files.js";
 import {
   KeyDerivationPool,
   checkPrivateKeyValidators,
   type AttesterPrivateKeys,
-} from "../../core/keys.js";
-import { checkOutputOption, writeFileAtomically } from "../../core/safe-write.js";
-import { storeValidatorSecrets } from "../../core/secret-store.js";
+} from "../../core/keys/private-keys.js";
+import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
+import { storeValidatorSecrets } from "../../core/keys/secret-store.js";
 import {
   findQueuedAttesters,
   readProviderQueue,
   resolveRegistryContext,
-} from "../../core/staking-registry.js";
+} from "../../core/chain/staking-registry.js";
 import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
-import { consoleOutput, count, plural } from "../../core/output.js";
+import { consoleOutput, count, plural } from "../output.js";
 import { runAction } from "../run.js";
 
 interface Options {

@@ -8,8 +8,8 @@ import {
   type PublicClient,
   type Transport,
 } from "viem";
-import type { ButlerConfig } from "./config.js";
-import { ChainRefusalError, ConfigError, RpcUnavailableError } from "./errors.js";
+import type { ButlerConfig } from "../config.js";
+import { ChainRefusalError, ConfigError, RpcUnavailableError } from "../errors.js";
 
 /**
  * The one L1 client every command shares: JSON-RPC batching (calls made together go out as one

@@ -1,6 +1,6 @@
-import { InputError } from "./errors.js";
-import { isZeroHex } from "../types/primitives.js";
-import type { PublishersFile } from "../types/publishers-file.js";
+import { InputError } from "../errors.js";
+import { isZeroHex } from "../../types/primitives.js";
+import type { PublishersFile } from "../../types/publishers-file.js";
 
 /** One output file's share of the publishers: `server` becomes the file-name prefix, if any. */
 export interface PublisherGroup {

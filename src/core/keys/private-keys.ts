@@ -1,14 +1,14 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { InputError } from "./errors.js";
-import type { PrivateKeyValidator } from "../types/private-key-file.js";
+import { InputError } from "../errors.js";
+import type { PrivateKeyValidator } from "../../types/private-key-file.js";
 import {
   ADDRESS_MESSAGES,
   BN254_FR_MODULUS,
   addressProblem,
   aztecAddressProblem,
   type Hex,
-} from "../types/primitives.js";
+} from "../../types/primitives.js";
 
 /** secp256k1 group order n: an eth private key must be in [1, n). */
 export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;

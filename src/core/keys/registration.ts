@@ -12,8 +12,8 @@
 import { bn254 } from "@noble/curves/bn254.js";
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import { stakingRegistryAbi } from "../types/staking-registry-abi.js";
-import { BN254_SCALAR_ORDER } from "./keys.js";
+import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
+import { BN254_SCALAR_ORDER } from "./private-keys.js";
 
 export interface G1Point {
   x: bigint;

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { InputError, type ErrorLocation } from "./errors.js";
+import { InputError, type ErrorLocation } from "../errors.js";
 
 /** Where a problem at a path of the checked content is to be fixed (the file, validator and field shown). */
 export type LocateIssue = (path: readonly PropertyKey[]) => ErrorLocation;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { OutputError } from "./errors.js";
+import { OutputError } from "../errors.js";
 
 export interface PlannedWrite {
   /** Where the file goes. */

@@ -4,7 +4,7 @@ import {
   registerProvider,
   startTestChain,
   type TestChain,
-} from "../harness/test-chain.js";
+} from "./test-chain.js";
 
 export interface RegistryChain {
   chain: TestChain;

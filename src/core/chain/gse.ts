@@ -1,10 +1,10 @@
 import { getAddress, zeroAddress, type Address } from "viem";
-import { gseAbi, rollupAbi } from "../types/gse-abi.js";
-import type { ConfigKey } from "../types/config.js";
-import { isTransportFailure, onChain, toChainError, type ChainClient } from "./chain-client.js";
-import type { ButlerConfig } from "./config.js";
-import { ConfigError } from "./errors.js";
-import { isG1Point, type G1Point } from "./registration.js";
+import { gseAbi, rollupAbi } from "../../types/abi/gse.js";
+import type { ConfigKey } from "../../types/config.js";
+import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+import type { ButlerConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { isG1Point, type G1Point } from "../keys/registration.js";
 
 /** Where the GSE address comes from: configured directly, or asked of the rollup. */
 export interface GseSource {

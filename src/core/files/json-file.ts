@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import type { z } from "zod";
-import { InputError, InputMissingError, type ErrorLocation } from "./errors.js";
+import { InputError, InputMissingError, type ErrorLocation } from "../errors.js";
 
 /**
  * Reads an operator's JSON input. Every failure names the file and says what is wrong in one

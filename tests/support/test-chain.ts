@@ -33,7 +33,7 @@ import {
   type WalletClient,
 } from "viem";
 
-import { stakingRegistryAbi } from "../../src/types/staking-registry-abi.js";
+import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 
 // ---------------------------------------------------------------------------------------------
 // Paths and well-known anvil constants

@@ -9,20 +9,20 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { providerQueueReaderBytecode } from "../types/provider-queue-reader.js";
+import { providerQueueReaderBytecode } from "./provider-queue-reader-code.js";
 import {
   defaultStakingRegistryByChainId,
   stakingRegistryAbi,
-} from "../types/staking-registry-abi.js";
+} from "../../types/abi/staking-registry.js";
 import {
   checkExpectedChainId,
   isTransportFailure,
   onChain,
   toChainError,
   type ChainClient,
-} from "./chain-client.js";
-import type { ButlerConfig } from "./config.js";
-import { ChainRefusalError, ConfigError } from "./errors.js";
+} from "./client.js";
+import type { ButlerConfig } from "../config.js";
+import { ChainRefusalError, ConfigError } from "../errors.js";
 
 /** The L1 context every chain-touching command establishes first. */
 export interface RegistryContext {

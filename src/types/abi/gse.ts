@@ -4,7 +4,7 @@
  * the CLI carries these fragments itself.
  */
 
-import { g1PointAbi as g1Point } from "./bn254-abi.js";
+import { g1PointAbi as g1Point } from "./bn254.js";
 
 /** GSE (governance staking escrow): the BN254 point a validator's BLS key signs to register. */
 export const gseAbi = [

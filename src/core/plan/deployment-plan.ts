@@ -1,14 +1,14 @@
 import { isDeepStrictEqual } from "node:util";
-import { InputError } from "./errors.js";
+import { InputError } from "../errors.js";
 import {
   assignPublishersRoundRobin,
   highAvailabilityPrefix,
   splitPublishersForHighAvailability,
   type PublisherGroup,
 } from "./publishers.js";
-import { isZeroHex } from "../types/primitives.js";
-import type { ProductionValidator } from "../types/production-key-file.js";
-import type { PublicKeyValidator } from "../types/public-key-file.js";
+import { isZeroHex } from "../../types/primitives.js";
+import type { ProductionValidator } from "../../types/production-key-file.js";
+import type { PublicKeyValidator } from "../../types/public-key-file.js";
 
 type JsonObject = Record<string, unknown>;
 

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { access } from "node:fs/promises";
-import { butlerPaths } from "./config.js";
+import { butlerPaths } from "../config.js";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
-import { ZERO_ADDRESS, isZeroHex } from "../types/primitives.js";
+import { ZERO_ADDRESS, isZeroHex } from "../../types/primitives.js";
 import {
   scraperConfigSchema,
   type ScraperAttester,
   type ScraperConfig,
-} from "../types/scraper-config.js";
+} from "../../types/scraper-config.js";
 
 /** `<data dir>/<network>-scrape-config.json` (honours XDG_DATA_HOME). */
 export function scraperConfigPath(network: string): string {

@@ -1,6 +1,6 @@
-import type { AttesterPrivateKeys, AttesterPublicKeys } from "./keys.js";
-import { StdoutError } from "./errors.js";
-import { plural, type Output } from "./output.js";
+import type { AttesterPrivateKeys, AttesterPublicKeys } from "./private-keys.js";
+import { StdoutError } from "../errors.js";
+import { plural, type Output } from "../../cli/output.js";
 
 export interface ValidatorSecrets {
   index: number;

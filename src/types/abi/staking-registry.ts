@@ -6,7 +6,7 @@
  * `getProviderQueueLength(id)` equals their difference.
  */
 
-import { g1PointAbi as g1Point, g2PointAbi as g2Point } from "./bn254-abi.js";
+import { g1PointAbi as g1Point, g2PointAbi as g2Point } from "./bn254.js";
 
 const keyStoreComponents = [
   { name: "attester", type: "address", internalType: "address" },

@@ -1,6 +1,6 @@
 import { formatEther, getAddress } from "viem";
-import { onChain, type ChainClient } from "./chain-client.js";
-import { ChainRefusalError } from "./errors.js";
+import { onChain, type ChainClient } from "./client.js";
+import { ChainRefusalError } from "../errors.js";
 
 export interface PublisherFunding {
   publisher: string;

@@ -1,10 +1,10 @@
 import { readJsonFile, parseWithSchema } from "./json-file.js";
-import { InputError } from "./errors.js";
-import { checkPrivateKeyValidators } from "./keys.js";
-import { privateKeyFileSchema, type PrivateKeyFile } from "../types/private-key-file.js";
-import { publicKeyFileSchema, type PublicKeyFile } from "../types/public-key-file.js";
+import { InputError } from "../errors.js";
+import { checkPrivateKeyValidators } from "../keys/private-keys.js";
+import { privateKeyFileSchema, type PrivateKeyFile } from "../../types/private-key-file.js";
+import { publicKeyFileSchema, type PublicKeyFile } from "../../types/public-key-file.js";
 import { toJsonText } from "./safe-write.js";
-import type { AttesterPublicKeys } from "./keys.js";
+import type { AttesterPublicKeys } from "../keys/private-keys.js";
 
 /** Reads and fully checks a private-key file (shape, every key's format and range, duplicates). */
 export async function loadPrivateKeyFile(file: string): Promise<PrivateKeyFile> {
