@@ -13,7 +13,11 @@ const platform = (name) => {
   const os = ["darwin", "linux", "win32", "freebsd", "android"].find((o) =>
     name.includes(`-${o}-`),
   );
-  const cpu = ["arm64", "x64", "ia32", "arm"].find((c) => new RegExp(`-${c}(-|$)`).test(name));
+  // Foundry's packages say amd64 where npm's cpu field says x64.
+  const cpuName = ["arm64", "x64", "amd64", "ia32", "arm"].find((c) =>
+    new RegExp(`-${c}(-|$)`).test(name),
+  );
+  const cpu = cpuName === "amd64" ? "x64" : cpuName;
   return os && cpu
     ? { os, cpu, libc: /-gnu$/.test(name) ? "glibc" : /-musl$/.test(name) ? "musl" : undefined }
     : undefined;
