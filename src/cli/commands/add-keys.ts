@@ -22,12 +22,15 @@ import {
 import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
 import { runAction } from "../run.js";
+import { passwordFileOption } from "../keystore-options.js";
+import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 
 interface Options {
   output?: string;
   force?: boolean;
   /** Unset: every key in one call, the specification's output. */
   maxKeysPerTx?: number;
+  passwordFile?: string;
 }
 
 export function addKeysCommand(): Command {
@@ -44,6 +47,7 @@ export function addKeysCommand(): Command {
         "default: one call, with a warning when it needs more gas than a block allows)",
       parsePositiveInteger,
     )
+    .addOption(passwordFileOption())
     .addHelpText(
       "after",
       `
@@ -82,7 +86,7 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const { out, config } = ctx;
 
   // Load: every key checked (same rules and messages as process-private-keys), output target free.
-  const keyFile = await loadPrivateKeyFile(file);
+  const keyFile = await loadPrivateKeyFile(file, { passwords: keystorePasswords(options), out });
   if (options.output !== undefined) await checkOutputOption(options.output, file, options.force);
   const gseSource = configuredGseSource(config);
   const chain = createChainClient(config);

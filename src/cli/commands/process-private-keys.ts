@@ -2,7 +2,13 @@ import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
-import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/files/key-files.js";
+import {
+  decryptPrivateKeyFile,
+  keystoreProgress,
+  readPrivateKeyFile,
+  renderPublicKeyFile,
+} from "../../core/files/key-files.js";
+import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 import {
   KeyDerivationPool,
   checkPrivateKeyValidators,
@@ -19,10 +25,12 @@ import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
 import { consoleOutput, count, plural } from "../output.js";
 import { runAction } from "../run.js";
+import { passwordFileOption } from "../keystore-options.js";
 
 interface Options {
   output?: string;
   force?: boolean;
+  passwordFile?: string;
 }
 
 export function processPrivateKeysCommand(): Command {
@@ -36,6 +44,7 @@ export function processPrivateKeysCommand(): Command {
       "where to write the public keys (default: public-<file> in the CWD)",
     )
     .option("--force", "overwrite the output file if it exists", false)
+    .addOption(passwordFileOption())
     .addHelpText(
       "after",
       `
@@ -60,9 +69,14 @@ export async function processPrivateKeys(
 
   // Load: the whole file, every key checked, before anything else happens. The derivation
   // workers start loading their libraries meanwhile (they only ever see checked keys).
-  const keyFile = await readPrivateKeyFile(file);
-  const derivation = new KeyDerivationPool(keyFile.validators.length);
+  const input = await readPrivateKeyFile(file);
+  const derivation = new KeyDerivationPool(input.validators.length);
   try {
+    const keyFile = await decryptPrivateKeyFile(file, input, {
+      pool: derivation,
+      passwords: keystorePasswords({ passwordFile: options.passwordFile }),
+      onProgress: keystoreProgress(out),
+    });
     checkPrivateKeyValidators(file, keyFile.validators);
     const outputPath = options.output ?? `public-${basename(file)}`;
     await checkOutputOption(outputPath, file, options.force);

@@ -1,24 +1,79 @@
 import { readJsonFile, parseWithSchema } from "./json-file.js";
 import { InputError } from "../errors.js";
-import { checkPrivateKeyValidators } from "../keys/private-keys.js";
-import { privateKeyFileSchema, type PrivateKeyFile } from "../../types/private-key-file.js";
+import { KeyDerivationPool, checkPrivateKeyValidators } from "../keys/private-keys.js";
+import {
+  decryptKeyFileKeystores,
+  hasKeystoreSlots,
+  type KeystoreReading,
+} from "../keys/key-file-keystores.js";
+import { keystorePasswords, type KeystorePasswords } from "../keys/keystore-passwords.js";
+import {
+  privateKeyInputFileSchema,
+  type PrivateKeyFile,
+  type PrivateKeyInputFile,
+} from "../../types/private-key-file.js";
 import { publicKeyFileSchema, type PublicKeyFile } from "../../types/public-key-file.js";
 import { toJsonText } from "./safe-write.js";
 import type { AttesterPublicKeys } from "../keys/private-keys.js";
+import type { Output } from "../../cli/output.js";
+import { count } from "../../cli/output.js";
 
-/** Reads and fully checks a private-key file (shape, every key's format and range, duplicates). */
-export async function loadPrivateKeyFile(file: string): Promise<PrivateKeyFile> {
-  const parsed = await readPrivateKeyFile(file);
+/**
+ * Reads and fully checks a private-key file (shape, encrypted keystores decrypted and matched
+ * against their declared keys, every key's format and range, duplicates).
+ */
+export async function loadPrivateKeyFile(
+  file: string,
+  keystores: { passwords?: KeystorePasswords; out?: Output } = {},
+): Promise<PrivateKeyFile> {
+  const input = await readPrivateKeyFile(file);
+  let parsed: PrivateKeyFile;
+  if (!hasKeystoreSlots(input)) {
+    parsed = input as PrivateKeyFile;
+  } else {
+    const pool = new KeyDerivationPool(input.validators.length);
+    try {
+      parsed = await decryptPrivateKeyFile(file, input, {
+        pool,
+        passwords: keystores.passwords ?? keystorePasswords(),
+        onProgress: keystores.out && keystoreProgress(keystores.out),
+      });
+    } finally {
+      await pool.close();
+    }
+  }
   checkPrivateKeyValidators(file, parsed.validators);
   return parsed;
 }
 
 /**
- * Reads a private-key file and checks its shape only: its keys still need
- * checkPrivateKeyValidators (loadPrivateKeyFile does both).
+ * Reads a private-key file and checks its shape only: any key may still be an encrypted keystore
+ * (decryptPrivateKeyFile), and its keys still need checkPrivateKeyValidators (loadPrivateKeyFile
+ * does all three).
  */
-export async function readPrivateKeyFile(file: string): Promise<PrivateKeyFile> {
-  return parseWithSchema(privateKeyFileSchema, await readJsonFile(file), file);
+export async function readPrivateKeyFile(file: string): Promise<PrivateKeyInputFile> {
+  return parseWithSchema(privateKeyInputFileSchema, await readJsonFile(file), file);
+}
+
+/**
+ * The file with every attester key in the clear (see decryptKeyFileKeystores); a file without
+ * keystores is returned as it is, at no cost.
+ */
+export async function decryptPrivateKeyFile(
+  file: string,
+  input: PrivateKeyInputFile,
+  reading: KeystoreReading,
+): Promise<PrivateKeyFile> {
+  if (!hasKeystoreSlots(input)) return input as PrivateKeyFile;
+  return decryptKeyFileKeystores(file, input, reading);
+}
+
+/** A progress line for keystore decryption (shown on a terminal only). */
+export function keystoreProgress(out: Output): (done: number, total: number) => void {
+  return (done, total) => {
+    if (done < total) out.progress(`decrypting keystores: ${count(done)}/${count(total)}`);
+    else out.progressDone();
+  };
 }
 
 /**

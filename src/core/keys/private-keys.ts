@@ -83,6 +83,8 @@ export function checkPrivateKeyValidators(
       ? validator.publisher
       : [validator.publisher];
     publishers.forEach((key, i) => {
+      // A publisher keystore was checked for shape when read (its key is never used).
+      if (typeof key !== "string") return;
       const problem = privateKeyProblem(key, "eth");
       if (problem)
         fail(Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher", problem);
@@ -113,6 +115,9 @@ const KEYS_PER_WORKER_MINIMUM = 256;
 const KEYS_PER_TASK = 250;
 
 type DerivationKind = "eth" | "bls";
+type KeystoreTaskKind = "bls-keystore-decrypt" | "bls-keystore-create";
+/** pbkdf2 (c=262144) costs about 50 ms: a few per task keep every worker busy to the end. */
+const KEYSTORES_PER_TASK = 4;
 
 /**
  * Worker threads that derive attester public keys (viem for eth, computeBn254G1PublicKeyCompressed
@@ -196,7 +201,8 @@ export class KeyDerivationPool {
             };
             entry.onMessage = (message) => {
               message.derived.forEach(
-                (value, i) => (derived[message.kind][message.start + i] = value),
+                (value, i) =>
+                  (derived[message.kind as DerivationKind][message.start + i] = value as Hex),
               );
               derivedCount += message.derived.length;
               onProgress?.(Math.floor(derivedCount / 2));
@@ -214,6 +220,82 @@ export class KeyDerivationPool {
     return keys.map((_, i) => ({ eth: derived.eth[i]!, bls: derived.bls[i]! }));
   }
 
+  /**
+   * Decrypts EIP-2335 BN254 keystores on the workers that load Barretenberg, and derives each
+   * key's public key (to check against the keystore's `pubkey`). Results in input order; a
+   * keystore that fails to decrypt gives `{error}`.
+   */
+  decryptBlsKeystores(
+    items: readonly { keystore: unknown; password: string }[],
+    onProgress?: (done: number) => void,
+  ): Promise<({ key: Hex; pubkey: Hex } | { error: string })[]> {
+    return this.runOnBlsWorkers("bls-keystore-decrypt", items, onProgress);
+  }
+
+  /** EIP-2335 BN254 keystores (Aztec's format) of the given BLS keys, in input order. */
+  createBlsKeystores(
+    items: readonly { key: Hex; pubkey: Hex; password: string }[],
+    onProgress?: (done: number) => void,
+  ): Promise<unknown[]> {
+    return this.runOnBlsWorkers("bls-keystore-create", items, onProgress);
+  }
+
+  /**
+   * Runs one pbkdf2-bound task kind over `items`, KEYSTORES_PER_TASK at a time, on the workers
+   * that derive BLS keys. Not concurrently with derive() (they share the workers' handlers).
+   */
+  private async runOnBlsWorkers<I, R>(
+    kind: KeystoreTaskKind,
+    items: readonly I[],
+    onProgress?: (done: number) => void,
+  ): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    const pending = Array.from(
+      { length: Math.ceil(items.length / KEYSTORES_PER_TASK) },
+      (_, i) => i * KEYSTORES_PER_TASK,
+    );
+    let done = 0;
+    await Promise.all(
+      this.workers
+        .filter((entry) => entry.kinds.includes("bls"))
+        .map(
+          (entry) =>
+            new Promise<void>((resolve, reject) => {
+              if (entry.failure) return reject(entry.failure);
+              let finished = false;
+              const next = () => {
+                const start = pending.shift();
+                if (start === undefined) {
+                  finished = true;
+                  resolve();
+                  return;
+                }
+                entry.worker.postMessage({
+                  kind,
+                  start,
+                  keys: items.slice(start, start + KEYSTORES_PER_TASK),
+                });
+              };
+              entry.onMessage = (message) => {
+                message.derived.forEach(
+                  (value, i) => (results[message.start + i] = value as unknown as R),
+                );
+                done += message.derived.length;
+                onProgress?.(done);
+                next();
+              };
+              entry.onFailure = (error) => {
+                if (finished) return;
+                finished = true;
+                reject(error);
+              };
+              next();
+            }),
+        ),
+    );
+    return results;
+  }
+
   async close(): Promise<void> {
     for (const entry of this.workers) entry.onFailure = undefined;
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
@@ -221,9 +303,9 @@ export class KeyDerivationPool {
 }
 
 interface DerivedMessage {
-  kind: DerivationKind;
+  kind: DerivationKind | KeystoreTaskKind;
   start: number;
-  derived: Hex[];
+  derived: (Hex | object)[];
 }
 
 interface PoolWorker {
