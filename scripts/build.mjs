@@ -24,7 +24,8 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["@aztec/*"],
+  // Secret Manager's client (google-gax) loads its .proto files from its own directory at run time.
+  external: ["@aztec/*", "@google-cloud/*", "google-gax"],
   // Bundled CommonJS modules (dotenv) call require() for Node's built-ins.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',

@@ -1,4 +1,9 @@
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
+import {
+  SECRET_STORE_FORMS,
+  parseSecretStoreSpec,
+  type SecretStoreSpec,
+} from "../core/keys/secret-store.js";
 import { KEYSTORE_PASSWORD_ENV } from "../core/keys/keystore-passwords.js";
 
 /** `--password-file <file>`: the password of encrypted keystores (see keystorePasswords). */
@@ -9,3 +14,18 @@ export function passwordFileOption(): Option {
       `else ${KEYSTORE_PASSWORD_ENV}, else asked on a terminal`,
   );
 }
+
+/** `--secret-store <store>`: where process-private-keys puts the private keys. */
+export function secretStoreOption(): Option {
+  return new Option(
+    "--secret-store <store>",
+    `where the new attesters' private keys go: ${SECRET_STORE_FORMS} (default: print)`,
+  ).argParser((text: string) => {
+    try {
+      return parseSecretStoreSpec(text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message.replace(/^--secret-store \S+: /, ""));
+    }
+  });
+}
+export type { SecretStoreSpec };

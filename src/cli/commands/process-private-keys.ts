@@ -15,7 +15,7 @@ import {
   type AttesterPrivateKeys,
 } from "../../core/keys/private-keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
-import { storeValidatorSecrets } from "../../core/keys/secret-store.js";
+import { openSecretStore, storeValidatorSecrets } from "../../core/keys/secret-store.js";
 import {
   findQueuedAttesters,
   readProviderQueue,
@@ -25,12 +25,17 @@ import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
 import { consoleOutput, count, plural } from "../output.js";
 import { runAction } from "../run.js";
-import { passwordFileOption } from "../keystore-options.js";
+import {
+  passwordFileOption,
+  secretStoreOption,
+  type SecretStoreSpec,
+} from "../keystore-options.js";
 
 interface Options {
   output?: string;
   force?: boolean;
   passwordFile?: string;
+  secretStore?: SecretStoreSpec;
 }
 
 export function processPrivateKeysCommand(): Command {
@@ -44,6 +49,7 @@ export function processPrivateKeysCommand(): Command {
       "where to write the public keys (default: public-<file> in the CWD)",
     )
     .option("--force", "overwrite the output file if it exists", false)
+    .addOption(secretStoreOption())
     .addOption(passwordFileOption())
     .addHelpText(
       "after",
@@ -51,7 +57,16 @@ export function processPrivateKeysCommand(): Command {
 Examples:
   $ aztec-butler process-private-keys new-private-keys.json
   $ aztec-butler process-private-keys new-private-keys.json -o new-public-keys.json
-  $ aztec-butler --network mainnet process-private-keys keys.json --force`,
+  $ aztec-butler --network mainnet process-private-keys keys.json --force
+  $ aztec-butler process-private-keys new-private-keys.json --secret-store keystore-dir:./validator-keys \
+      --password-file ./keystore-password.txt
+  $ aztec-butler --network mainnet process-private-keys keys.json --secret-store gcp:my-gcp-project
+
+Secret stores (--secret-store): print (default) prints every attester's private keys, the only
+output that ever holds them; keystore-dir:<dir> writes encrypted keystores (eth v3 + web3signer
+YAML in <dir>/eth, BLS EIP-2335 in <dir>/bls, password in <dir>/keystore-password.txt, 0600);
+gcp:<project-id> writes one Secret Manager secret per key (Application Default Credentials).
+Every stored key is read back and verified before the public file is written.`,
     )
     .action(
       runAction(async (file: string, options: Options, command: Command) =>
@@ -72,14 +87,20 @@ export async function processPrivateKeys(
   const input = await readPrivateKeyFile(file);
   const derivation = new KeyDerivationPool(input.validators.length);
   try {
+    const passwords = keystorePasswords({ passwordFile: options.passwordFile });
     const keyFile = await decryptPrivateKeyFile(file, input, {
       pool: derivation,
-      passwords: keystorePasswords({ passwordFile: options.passwordFile }),
+      passwords,
       onProgress: keystoreProgress(out),
     });
     checkPrivateKeyValidators(file, keyFile.validators);
     const outputPath = options.output ?? `public-${basename(file)}`;
     await checkOutputOption(outputPath, file, options.force);
+    const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, {
+      config,
+      passwords,
+      pool: derivation,
+    });
     const chain = createChainClient(config);
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
@@ -123,6 +144,7 @@ export async function processPrivateKeys(
         publicKeys: pub,
       })),
       out,
+      secretStore,
     );
     const content = renderPublicKeyFile(
       keyFile.validators.map((v, i) => ({

@@ -14,6 +14,8 @@ export interface PlannedWrite {
   hint?: string;
   /** Create the parent directory if missing (per-user data files on first use). */
   createParent?: boolean;
+  /** The new file's permissions (default 0644, less the umask); 0600 for secrets. */
+  mode?: number;
 }
 
 /** JSON as every file this tool writes it: 2-space indent and a final newline. */
@@ -135,10 +137,10 @@ async function checkTarget({
     });
 }
 
-async function stageTempFile({ path, content, createParent }: PlannedWrite): Promise<string> {
+async function stageTempFile({ path, content, createParent, mode }: PlannedWrite): Promise<string> {
   if (createParent) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", 0o644);
+  const handle = await open(temp, "wx", mode ?? 0o644);
   try {
     await handle.writeFile(content, "utf8");
     await handle.sync();

@@ -1,6 +1,9 @@
-import type { AttesterPrivateKeys, AttesterPublicKeys } from "./private-keys.js";
-import { StdoutError } from "../errors.js";
-import { plural, type Output } from "../../cli/output.js";
+import type { AttesterPrivateKeys, AttesterPublicKeys, KeyDerivationPool } from "./private-keys.js";
+import type { KeystorePasswords } from "./keystore-passwords.js";
+import type { ButlerConfig } from "../config.js";
+import { UsageError } from "../errors.js";
+import type { Output } from "../../cli/output.js";
+import { printSecrets } from "./secret-stores/print.js";
 
 export interface ValidatorSecrets {
   index: number;
@@ -9,38 +12,72 @@ export interface ValidatorSecrets {
 }
 
 /**
- * Hands the new validators' private keys to secret storage.
- *
- * TODO(GCP): store each validator's private keys in GCP Secret Manager (one secret per attester,
- * named by its address) and verify they read back, instead of printing them. Until then the
- * specification's stand-in is to print every private key with its public keys, so the operator
- * can move them into their secret store by hand. This is the only place a private key is printed.
- *
- * The publisher keys `aztec validator-keys new` also generates are left out: the flow never uses
- * them (prepare-deployment assigns the funded publishers whose keys web3signer already holds).
+ * Where process-private-keys puts the new attesters' private keys before it writes the public
+ * file. `store` either stores and verifies every secret (read back, compared or re-derived) or
+ * throws, leaving the store as it was or with only complete, verified entries, so that the public
+ * file is written only when every key is safe. The publisher keys `aztec validator-keys new` also
+ * generates are left out: the flow never uses them.
  */
+export interface SecretStore {
+  /** What and where, for messages: "keystore directory ./keys". */
+  readonly description: string;
+  store(secrets: readonly ValidatorSecrets[], out: Output): Promise<void>;
+}
+
+export type SecretStoreSpec =
+  { kind: "print" } | { kind: "keystore-dir"; dir: string } | { kind: "gcp"; project: string };
+
+export interface SecretStoreContext {
+  config: ButlerConfig;
+  passwords: KeystorePasswords;
+  /** BLS keystores are made and checked on the derivation workers (pbkdf2 is synchronous). */
+  pool: KeyDerivationPool;
+}
+
+export const SECRET_STORE_FORMS = "print, keystore-dir:<dir> or gcp:<project-id>";
+
+/** `print`, `keystore-dir:<dir>`, `gcp:<project-id>`. */
+export function parseSecretStoreSpec(text: string): SecretStoreSpec {
+  if (text === "print") return { kind: "print" };
+  const [kind, ...rest] = text.split(":");
+  const value = rest.join(":");
+  if (kind === "keystore-dir" && value !== "") return { kind, dir: value };
+  // Google's rule for project ids: 6-30 lowercase letters, digits and hyphens, from a letter.
+  if (kind === "gcp" && /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(value))
+    return { kind, project: value };
+  if (kind === "gcp") {
+    throw new UsageError(`--secret-store gcp:${value}: not a Google Cloud project id`);
+  }
+  throw new UsageError(`--secret-store ${text}: must be ${SECRET_STORE_FORMS}`);
+}
+
+/**
+ * Opens the store before any work is done: a missing password, an unusable directory or a
+ * missing client library fail first. The GCP client is loaded only here, only for `gcp:`.
+ */
+export async function openSecretStore(
+  spec: SecretStoreSpec,
+  context: SecretStoreContext,
+): Promise<SecretStore> {
+  switch (spec.kind) {
+    case "print":
+      return { description: "standard output", store: printSecrets };
+    case "keystore-dir": {
+      const { openKeystoreDirStore } = await import("./secret-stores/keystore-dir.js");
+      return openKeystoreDirStore(spec.dir, context);
+    }
+    case "gcp": {
+      const { openGcpSecretStore } = await import("./secret-stores/gcp.js");
+      return openGcpSecretStore(spec.project, context);
+    }
+  }
+}
+
+/** Hands the secrets to `store` (default: printed, the specification's stand-in). */
 export async function storeValidatorSecrets(
   secrets: readonly ValidatorSecrets[],
   out: Output,
+  store?: SecretStore,
 ): Promise<void> {
-  out.result(
-    `private and public keys of ${plural(secrets.length, "validator")} (move them into your secret store):`,
-  );
-  for (const { index, privateKeys, publicKeys } of secrets) {
-    out.result(
-      `  validator ${index}: attester.eth ${publicKeys.eth} (private ${privateKeys.eth}), ` +
-        `attester.bls ${publicKeys.bls} (private ${privateKeys.bls})`,
-    );
-  }
-  // Stored means printed in full: a closed pipe or a full disk must stop the command before the
-  // public-keys file suggests the keys are safe.
-  try {
-    await out.flush();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new StdoutError(
-      `cannot print the private keys to standard output (${code}), which stands in for secret ` +
-        "storage; nothing was written",
-    );
-  }
+  await (store?.store ?? printSecrets)(secrets, out);
 }

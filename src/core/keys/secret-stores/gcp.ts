@@ -1,0 +1,287 @@
+import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
+import { ButlerError, ExitCode, OutputError } from "../../errors.js";
+import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
+import { count, plural } from "../../../cli/output.js";
+
+/**
+ * Points the client at a Secret Manager emulator (`host:port`, plaintext gRPC) instead of Google;
+ * the tests' local server, never for production.
+ */
+export const GCP_ENDPOINT_ENV = "GCP_SECRET_MANAGER_ENDPOINT";
+
+/** Secret Manager cannot be reached, or refuses the credentials (exit 69). */
+export class SecretStoreUnavailableError extends ButlerError {
+  readonly exitCode = ExitCode.unavailable;
+}
+
+/** How many Secret Manager calls are in flight at once. */
+const CONCURRENT_CALLS = 16;
+
+/** `web3signer-<network>-<eth|bls>-<attester address>`: the names web3signer's GCP config uses. */
+export function gcpSecretId(network: string, kind: "eth" | "bls", attester: string): string {
+  return `web3signer-${network}-${kind}-${attester.toLowerCase()}`;
+}
+
+interface Entry {
+  secret: ValidatorSecrets;
+  kind: "eth" | "bls";
+  id: string;
+  name: string;
+  value: string;
+}
+
+/**
+ * `--secret-store gcp:<project-id>`: one Secret Manager secret per key (Application Default
+ * Credentials, through the official client, loaded only for this store). Created idempotently:
+ * a secret already holding the same value is kept; one holding another value is refused (naming
+ * it) before anything is written. Every secret is then read back and compared; a version this
+ * run added that reads back wrong is destroyed again.
+ */
+export async function openGcpSecretStore(
+  project: string,
+  { config }: SecretStoreContext,
+): Promise<SecretStore> {
+  const endpoint = process.env[GCP_ENDPOINT_ENV];
+  const timeout = config.rpcOptions.timeoutMs;
+  const client = await createClient(endpoint);
+  const where = endpoint
+    ? `the Secret Manager emulator at ${endpoint}`
+    : "Google Cloud Secret Manager";
+  const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    try {
+      return await request();
+    } catch (error) {
+      throw describeFailure(error, what, where, project);
+    }
+  };
+
+  return {
+    description: `GCP Secret Manager (project ${project})`,
+    async store(secrets, out) {
+      const network = config.network;
+      const entries: Entry[] = secrets.flatMap((secret) =>
+        (["eth", "bls"] as const).map((kind) => {
+          const id = gcpSecretId(network, kind, secret.publicKeys.eth);
+          return {
+            secret,
+            kind,
+            id,
+            name: `projects/${project}/secrets/${id}`,
+            value: secret.privateKeys[kind].toLowerCase(),
+          };
+        }),
+      );
+      const labelsOf = (e: Entry) => ({
+        "managed-by": "aztec-butler",
+        network: network.toLowerCase(),
+        "key-kind": e.kind,
+        attester: e.secret.publicKeys.eth.toLowerCase(),
+      });
+      const options = { timeout, retry: null } as never;
+
+      // 1. What is there already: every secret's latest value (or none). A different value
+      //    anywhere stops everything before anything is written.
+      let done = 0;
+      const existing = await inBatches(entries, async (e) => {
+        const value = await readLatest(e, call, client, options);
+        out.progress(`checking secrets: ${count(++done)}/${count(entries.length)}`);
+        return value;
+      });
+      entries.forEach((e, i) => {
+        const value = existing[i]!;
+        if (value.state === "value" && value.value !== e.value) {
+          throw new OutputError(
+            `secret ${e.name} already holds a different value than validator ${e.secret.index}'s ` +
+              `${e.kind} key (${e.secret.publicKeys.eth}); refusing to add a version to it; nothing was written`,
+            { index: e.secret.index, field: `attester.${e.kind}` },
+          );
+        }
+        if (value.state === "unusable") {
+          throw new OutputError(
+            `secret ${e.name}'s latest version is disabled or destroyed; enable it or delete the ` +
+              "secret, then run again; nothing was written",
+            { index: e.secret.index, field: `attester.${e.kind}` },
+          );
+        }
+      });
+
+      // 2. Create the missing secrets and add their value.
+      const added: string[] = [];
+      done = 0;
+      const missing = entries.filter((_, i) => existing[i]!.state !== "value");
+      await inBatches(missing, async (e, i) => {
+        if (existing[entries.indexOf(e)]!.state === "absent") {
+          await call(`create secret ${e.name}`, () =>
+            client
+              .createSecret(
+                {
+                  parent: `projects/${project}`,
+                  secretId: e.id,
+                  secret: { replication: { automatic: {} }, labels: labelsOf(e) },
+                },
+                options,
+              )
+              .catch((error: { code?: number }) => {
+                if (error.code !== GRPC_ALREADY_EXISTS) throw error;
+              }),
+          );
+        }
+        const [version] = await call(`add a version to ${e.name}`, () =>
+          client.addSecretVersion(
+            { parent: e.name, payload: { data: Buffer.from(e.value, "utf8") } },
+            options,
+          ),
+        );
+        if (version.name) added.push(version.name);
+        out.progress(`storing secrets: ${count(++done)}/${count(missing.length)}`);
+        void i;
+      });
+
+      // 3. Read every secret back and compare.
+      done = 0;
+      const readBack = await inBatches(entries, async (e) => {
+        const value = await readLatest(e, call, client, options);
+        out.progress(`verifying secrets: ${count(++done)}/${count(entries.length)}`);
+        return value;
+      });
+      out.progressDone();
+      const wrong = entries.find((e, i) => {
+        const value = readBack[i]!;
+        return value.state !== "value" || value.value !== e.value;
+      });
+      if (wrong) {
+        await Promise.all(
+          added.map((name) =>
+            client.destroySecretVersion({ name }, options).catch(() => undefined),
+          ),
+        );
+        throw new OutputError(
+          `secret ${wrong.name} reads back a different value than validator ${wrong.secret.index}'s ` +
+            `${wrong.kind} key; the ${plural(added.length, "version")} added now were destroyed; the public-keys file was not written`,
+          { index: wrong.secret.index, field: `attester.${wrong.kind}` },
+        );
+      }
+      const kept = entries.length - missing.length;
+      out.info(
+        `stored ${plural(secrets.length, "validator")}' keys in GCP Secret Manager project ${project} ` +
+          `(${plural(entries.length, "secret")}: ${count(missing.length)} added, ${count(kept)} already there with the same value; ` +
+          `every one read back and compared)`,
+      );
+    },
+  };
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_NOT_FOUND = 5;
+const GRPC_ALREADY_EXISTS = 6;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_FAILED_PRECONDITION = 9;
+const GRPC_UNAVAILABLE = 14;
+const GRPC_UNAUTHENTICATED = 16;
+
+type Latest =
+  | { state: "absent" }
+  | { state: "empty" }
+  | { state: "unusable" }
+  | { state: "value"; value: string };
+
+async function readLatest(
+  e: Entry,
+  call: <T>(what: string, request: () => Promise<T>) => Promise<T>,
+  client: SecretManagerServiceClient,
+  options: never,
+): Promise<Latest> {
+  const result = await call(`read ${e.name}`, () =>
+    client.accessSecretVersion({ name: `${e.name}/versions/latest` }, options).then(
+      ([response]) => ({
+        state: "value" as const,
+        value: Buffer.from(response.payload?.data ?? "").toString("utf8"),
+      }),
+      (error: { code?: number }) => {
+        if (error.code === GRPC_FAILED_PRECONDITION) return { state: "unusable" as const };
+        if (error.code !== GRPC_NOT_FOUND) throw error;
+        return undefined;
+      },
+    ),
+  );
+  if (result) return result;
+  // No latest version: is there a secret at all?
+  return call(`read ${e.name}`, () =>
+    client.getSecret({ name: e.name }, options).then(
+      () => ({ state: "empty" as const }),
+      (error: { code?: number }) => {
+        if (error.code !== GRPC_NOT_FOUND) throw error;
+        return { state: "absent" as const };
+      },
+    ),
+  );
+}
+
+async function createClient(endpoint: string | undefined): Promise<SecretManagerServiceClient> {
+  let secretManager: typeof import("@google-cloud/secret-manager");
+  try {
+    secretManager = await import("@google-cloud/secret-manager");
+  } catch (error) {
+    throw new SecretStoreUnavailableError(
+      `cannot load @google-cloud/secret-manager (${(error as Error).message}); reinstall aztec-butler`,
+    );
+  }
+  if (endpoint === undefined) return new secretManager.SecretManagerServiceClient();
+  const match = /^([^:/]+|\[[^\]]+\]):(\d+)$/.exec(endpoint);
+  if (!match) {
+    throw new SecretStoreUnavailableError(
+      `${GCP_ENDPOINT_ENV} must be host:port (got ${endpoint})`,
+    );
+  }
+  // The emulator speaks plaintext gRPC: the client's own grpc-js (through google-gax) makes the
+  // insecure credentials, and no Application Default Credentials are looked up.
+  const { grpc } = await import("google-gax");
+  return new secretManager.SecretManagerServiceClient({
+    apiEndpoint: match[1],
+    port: Number(match[2]),
+    sslCreds: grpc.credentials.createInsecure(),
+  });
+}
+
+function describeFailure(error: unknown, what: string, where: string, project: string): Error {
+  const code = (error as { code?: number }).code;
+  const detail = String(
+    (error as { details?: string }).details ?? (error as Error).message ?? error,
+  );
+  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
+    return new SecretStoreUnavailableError(
+      `cannot ${what}: ${where} cannot be reached (${detail}); the public-keys file was not written`,
+    );
+  }
+  if (
+    code === GRPC_UNAUTHENTICATED ||
+    code === GRPC_PERMISSION_DENIED ||
+    /credentials/i.test(detail)
+  ) {
+    return new SecretStoreUnavailableError(
+      `cannot ${what}: ${where} refuses the credentials (${detail}); run \`gcloud auth application-default login\` ` +
+        `or set GOOGLE_APPLICATION_CREDENTIALS, with access to project ${project}; the public-keys file was not written`,
+    );
+  }
+  return new OutputError(
+    `cannot ${what} in ${where} (${detail}); the public-keys file was not written`,
+  );
+}
+
+/** Runs `task` over `items`, CONCURRENT_CALLS at a time; results in input order. */
+async function inBatches<T, R>(
+  items: readonly T[],
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENT_CALLS, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await task(items[i]!, i);
+      }
+    }),
+  );
+  return results;
+}

@@ -1,0 +1,315 @@
+import { lstat, mkdir, readFile, unlink, chmod } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { privateKeyToAddress } from "viem/accounts";
+import { OutputError } from "../../errors.js";
+import { writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
+import { decryptEthKeystore, encryptEthKeystore } from "../eth-keystore.js";
+import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
+import { blsKeystoreSchema, ethKeystoreSchema } from "../../../types/keystore.js";
+import type { Hex } from "../../../types/primitives.js";
+import { count, plural, type Output } from "../../../cli/output.js";
+
+/** The password of every keystore in the directory, written once (web3signer reads it too). */
+export const PASSWORD_FILE = "keystore-password.txt";
+
+/**
+ * `--secret-store keystore-dir:<dir>`: for every attester
+ *
+ *   <dir>/eth/<address>.json   its eth key, Web3 Secret Storage v3 (scrypt n=131072, r=8, p=1,
+ *                              `address` set), as `aztec validator-keys new` writes them
+ *   <dir>/eth/<address>.yaml   web3signer's key configuration for it (`--key-store-path <dir>/eth`)
+ *   <dir>/bls/<address>.json   its BLS key, EIP-2335 in Aztec's BN254 format (`pubkey` = the
+ *                              compressed G1 key), named by the attester it belongs to
+ *
+ * all encrypted with the password in <dir>/keystore-password.txt (written once). Directories
+ * 0700, files 0600, nothing ever overwritten: a file already there is kept only if it holds the
+ * same key (decrypted and compared). After writing, every keystore is read back, decrypted and
+ * its public key re-derived; on any failure the files this run wrote are removed again.
+ */
+export async function openKeystoreDirStore(
+  dirOption: string,
+  { passwords, pool }: SecretStoreContext,
+): Promise<SecretStore> {
+  const dir = resolve(dirOption);
+  const description = `keystore directory ${dirOption}`;
+  const info = await lstat(dir).catch(() => undefined);
+  if (info && (info.isSymbolicLink() || !info.isDirectory())) {
+    throw new OutputError(
+      `${info.isSymbolicLink() ? "is a symlink" : "is not a directory"}; ` +
+        "the keystore directory must be a real directory",
+      { file: dirOption },
+    );
+  }
+  const passwordPath = join(dir, PASSWORD_FILE);
+  const existingPassword = await readFile(passwordPath, "utf8").catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw new OutputError(`cannot be read (${error.code ?? "error"})`, {
+        file: join(dirOption, PASSWORD_FILE),
+      });
+    },
+  );
+  // The directory's own password wins: its existing keystores were made with it.
+  const password =
+    existingPassword ?? (await passwords.forNewKeystores(`the keystores in ${dirOption}`));
+
+  return {
+    description,
+    async store(secrets, out) {
+      const plan = await planFiles(dir, dirOption, secrets, password, pool, out);
+      const written: string[] = [];
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await mkdir(join(dir, "eth"), { recursive: true, mode: 0o700 });
+        await mkdir(join(dir, "bls"), { recursive: true, mode: 0o700 });
+        if (existingPassword === undefined) {
+          await writeFilesAtomically([{ path: passwordPath, content: password, mode: 0o600 }]);
+          written.push(passwordPath);
+        }
+        // One validator's files at a time: an interruption leaves whole entries (re-running
+        // verifies and keeps them, and completes the rest).
+        for (const entry of plan) {
+          const writes = entry.writes;
+          if (writes.length === 0) continue;
+          await writeFilesAtomically(writes);
+          written.push(...writes.map((w) => w.path));
+        }
+        for (const path of written) await chmod(path, 0o600);
+        await verifyReadBack(dir, secrets, pool, out);
+      } catch (error) {
+        await Promise.all(written.map((path) => unlink(path).catch(() => undefined)));
+        throw error;
+      }
+      const kept = plan.filter((p) => p.writes.length === 0).length;
+      out.info(
+        `stored ${plural(secrets.length, "validator")}' keys in ${dirOption} ` +
+          `(${count(secrets.length - kept)} new, ${count(kept)} already there and verified; ` +
+          `eth/ for web3signer --key-store-path, bls/, ${PASSWORD_FILE}); every keystore read back and verified`,
+      );
+    },
+  };
+}
+
+export function keystorePaths(dir: string, address: Hex) {
+  return {
+    eth: join(dir, "eth", `${address}.json`),
+    yaml: join(dir, "eth", `${address}.yaml`),
+    bls: join(dir, "bls", `${address}.json`),
+  };
+}
+
+/** web3signer's key configuration for a v3 keystore (absolute paths: web3signer's CWD differs). */
+export function web3signerKeyConfig(keystoreFile: string, passwordFile: string): string {
+  return [
+    `type: "file-keystore"`,
+    `keyType: "SECP256K1"`,
+    `keystoreFile: ${JSON.stringify(keystoreFile)}`,
+    `keystorePasswordFile: ${JSON.stringify(passwordFile)}`,
+    "",
+  ].join("\n");
+}
+
+interface PlannedEntry {
+  writes: PlannedWrite[];
+}
+
+/**
+ * What to write for each validator: files already there must hold the same key (decrypted and
+ * compared) or the same configuration, else the whole store is refused before anything is written.
+ */
+async function planFiles(
+  dir: string,
+  dirOption: string,
+  secrets: readonly ValidatorSecrets[],
+  password: string,
+  pool: SecretStoreContext["pool"],
+  out: Output,
+): Promise<PlannedEntry[]> {
+  const passwordPath = join(dir, PASSWORD_FILE);
+  const shown = (path: string) => join(dirOption, path.slice(dir.length + 1));
+  const existingBls: { index: number; path: string; keystore: unknown }[] = [];
+  const entries = await Promise.all(
+    secrets.map(async (secret, i) => {
+      const paths = keystorePaths(dir, secret.publicKeys.eth);
+      const present = {
+        eth: await existing(paths.eth, shown),
+        yaml: await existing(paths.yaml, shown),
+        bls: await existing(paths.bls, shown),
+      };
+      if (present.eth !== undefined) {
+        const keystore = parseOr(ethKeystoreSchema, present.eth, shown(paths.eth));
+        const key = await decryptEthKeystore(keystore, password).catch(() => undefined);
+        if (key?.toLowerCase() !== secret.privateKeys.eth.toLowerCase()) {
+          throw new OutputError(
+            `already exists and does not hold this attester's key (or not under the password in ` +
+              `${shown(passwordPath)}); refusing to overwrite it`,
+            { file: shown(paths.eth), index: secret.index, field: "attester.eth" },
+          );
+        }
+      }
+      const yaml = web3signerKeyConfig(paths.eth, passwordPath);
+      if (present.yaml !== undefined && present.yaml !== yaml) {
+        throw new OutputError(
+          "already exists with a different configuration; refusing to overwrite it",
+          {
+            file: shown(paths.yaml),
+            index: secret.index,
+          },
+        );
+      }
+      if (present.bls !== undefined) {
+        existingBls.push({
+          index: i,
+          path: paths.bls,
+          keystore: parseOr(blsKeystoreSchema, present.bls, shown(paths.bls)),
+        });
+      }
+      return { secret, paths, present, yaml };
+    }),
+  );
+  if (existingBls.length > 0) {
+    const results = await pool.decryptBlsKeystores(
+      existingBls.map(({ keystore }) => ({ keystore, password })),
+    );
+    results.forEach((result, j) => {
+      const { index, path } = existingBls[j]!;
+      const secret = secrets[index]!;
+      if ("error" in result || result.key.toLowerCase() !== secret.privateKeys.bls.toLowerCase()) {
+        throw new OutputError(
+          `already exists and does not hold this attester's BLS key (or not under the password in ` +
+            `${shown(passwordPath)}); refusing to overwrite it`,
+          { file: shown(path), index: secret.index, field: "attester.bls" },
+        );
+      }
+    });
+  }
+
+  // Encrypt what is missing: eth on libuv's threadpool, BLS on the workers, at the same time.
+  const missingEth = entries.filter((e) => e.present.eth === undefined);
+  const missingBls = entries.filter((e) => e.present.bls === undefined);
+  const total = missingEth.length + missingBls.length;
+  let done = 0;
+  const tick = () => out.progress(`encrypting keystores: ${count(++done)}/${count(total)}`);
+  const [ethKeystores, blsKeystores] = await Promise.all([
+    Promise.all(
+      missingEth.map((e) =>
+        encryptEthKeystore(e.secret.privateKeys.eth, password).then((k) => (tick(), k)),
+      ),
+    ),
+    missingBls.length === 0
+      ? []
+      : pool.createBlsKeystores(
+          missingBls.map((e) => ({
+            key: e.secret.privateKeys.bls,
+            pubkey: e.secret.publicKeys.bls,
+            password,
+          })),
+          () => tick(),
+        ),
+  ]);
+  out.progressDone();
+  const ethOf = new Map(missingEth.map((e, i) => [e, ethKeystores[i]!]));
+  const blsOf = new Map(missingBls.map((e, i) => [e, blsKeystores[i]!]));
+  return entries.map((e) => {
+    const writes: PlannedWrite[] = [];
+    const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+    if (ethOf.has(e)) writes.push({ path: e.paths.eth, content: json(ethOf.get(e)), mode: 0o600 });
+    if (blsOf.has(e)) writes.push({ path: e.paths.bls, content: json(blsOf.get(e)), mode: 0o600 });
+    if (e.present.yaml === undefined)
+      writes.push({ path: e.paths.yaml, content: e.yaml, mode: 0o600 });
+    return { writes };
+  });
+}
+
+/** Reads everything back from disk, decrypts it and re-derives the public keys. */
+async function verifyReadBack(
+  dir: string,
+  secrets: readonly ValidatorSecrets[],
+  pool: SecretStoreContext["pool"],
+  out: Output,
+): Promise<void> {
+  const password = await readFile(join(dir, PASSWORD_FILE), "utf8");
+  const total = secrets.length * 2;
+  let done = 0;
+  const tick = () => out.progress(`verifying keystores: ${count(++done)}/${count(total)}`);
+  const fail = (secret: ValidatorSecrets, path: string, what: string) =>
+    new OutputError(`read back, ${what}; the keystores written now were removed`, {
+      file: path,
+      index: secret.index,
+    });
+  const blsKeystores = await Promise.all(
+    secrets.map(
+      async (s) =>
+        JSON.parse(await readFile(keystorePaths(dir, s.publicKeys.eth).bls, "utf8")) as unknown,
+    ),
+  );
+  const [, blsResults] = await Promise.all([
+    Promise.all(
+      secrets.map(async (secret) => {
+        const paths = keystorePaths(dir, secret.publicKeys.eth);
+        const parsed = ethKeystoreSchema.safeParse(JSON.parse(await readFile(paths.eth, "utf8")));
+        if (!parsed.success) throw fail(secret, paths.eth, "is not a v3 keystore");
+        const key = await decryptEthKeystore(parsed.data, password).catch(() => undefined);
+        tick();
+        if (key === undefined || privateKeyToAddress(key) !== secret.publicKeys.eth) {
+          throw fail(secret, paths.eth, `does not decrypt to the key of ${secret.publicKeys.eth}`);
+        }
+        if (parsed.data.address?.toLowerCase() !== secret.publicKeys.eth.slice(2).toLowerCase()) {
+          throw fail(secret, paths.eth, "declares another address");
+        }
+        const yaml = await readFile(paths.yaml, "utf8");
+        if (yaml !== web3signerKeyConfig(paths.eth, join(dir, PASSWORD_FILE))) {
+          throw fail(secret, paths.yaml, "is not the expected web3signer key configuration");
+        }
+      }),
+    ),
+    pool.decryptBlsKeystores(
+      blsKeystores.map((keystore) => ({ keystore, password })),
+      () => tick(),
+    ),
+  ]);
+  blsResults.forEach((result, i) => {
+    const secret = secrets[i]!;
+    const path = keystorePaths(dir, secret.publicKeys.eth).bls;
+    const declared = (blsKeystores[i] as { pubkey?: string }).pubkey?.toLowerCase();
+    if (
+      "error" in result ||
+      result.pubkey.toLowerCase() !== secret.publicKeys.bls.toLowerCase() ||
+      declared !== secret.publicKeys.bls.toLowerCase()
+    ) {
+      throw fail(secret, path, `does not decrypt to the BLS key ${secret.publicKeys.bls}`);
+    }
+  });
+  out.progressDone();
+}
+
+async function existing(path: string, shown: (p: string) => string): Promise<string | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined) return undefined;
+  if (info.isSymbolicLink() || !info.isFile()) {
+    throw new OutputError("exists and is not a regular file; refusing to use it", {
+      file: shown(path),
+    });
+  }
+  return readFile(path, "utf8");
+}
+
+function parseOr<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  text: string,
+  shown: string,
+): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new OutputError("already exists and is not a keystore; refusing to overwrite it", {
+      file: shown,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,254 @@
+import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot, runCli } from "../support/cli.js";
+import { snapshot, tempDir } from "../support/files.js";
+import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
+
+/** Aztec's own keys in the clear (tests/fixtures/aztec-encrypted, 3 validators). */
+const fixture = join(projectRoot, "tests", "fixtures", "aztec-encrypted");
+const STORE_PASSWORD = "store password for the test";
+const raw = JSON.parse(readFileSync(join(fixture, "raw-private-keys.json"), "utf8")) as {
+  validators: { attester: { eth: string; bls: string }; publisher: string; feeRecipient: string }[];
+};
+
+let net: RegistryChain;
+beforeAll(async () => {
+  net = await startRegistryChain();
+});
+afterAll(async () => {
+  await net?.stop();
+});
+
+function workDir(): string {
+  const dir = tempDir("butler-store-");
+  cpSync(join(fixture, "raw-private-keys.json"), join(dir, "new-private-keys.json"));
+  writeFileSync(join(dir, "pw.txt"), `${STORE_PASSWORD}\n`);
+  return dir;
+}
+const storeArgs = (extra: string[] = []) => [
+  "process-private-keys",
+  "new-private-keys.json",
+  "--secret-store",
+  "keystore-dir:keys",
+  "--password-file",
+  "pw.txt",
+  ...extra,
+];
+const mode = (path: string) => statSync(path).mode & 0o777;
+function expectNoSecretIn(text: string) {
+  expect(text).not.toContain(STORE_PASSWORD);
+  for (const v of raw.validators) {
+    for (const key of [v.attester.eth, v.attester.bls]) expect(text).not.toContain(key.slice(2));
+  }
+}
+
+describe("--secret-store keystore-dir:<dir>", () => {
+  it("writes encrypted keystores and web3signer configs (0700/0600) that Aztec's node and ethers load, then the public file", async () => {
+    const dir = workDir();
+    const run = await runCli(storeArgs(), { cwd: dir, env: net.env });
+    expect(run.code, run.stderr).toBe(0);
+    expectNoSecretIn(run.stdout + run.stderr);
+    expect(run.stderr).toMatch(/stored 3 validators' keys in keys .*read back and verified/);
+
+    // The same public file as the print store writes.
+    const printed = await runCli(
+      ["process-private-keys", "new-private-keys.json", "-o", "p.json"],
+      {
+        cwd: dir,
+        env: net.env,
+      },
+    );
+    expect(printed.code, printed.stderr).toBe(0);
+    const publicFile = JSON.parse(
+      readFileSync(join(dir, "public-new-private-keys.json"), "utf8"),
+    ) as {
+      validators: { attester: { eth: string; bls: string } }[];
+    };
+    expect(publicFile).toEqual(JSON.parse(readFileSync(join(dir, "p.json"), "utf8")));
+    const addresses = publicFile.validators.map((v) => v.attester.eth);
+
+    const keys = join(dir, "keys");
+    expect(mode(keys)).toBe(0o700);
+    expect(mode(join(keys, "eth"))).toBe(0o700);
+    expect(mode(join(keys, "bls"))).toBe(0o700);
+    expect(readdirSync(keys).sort()).toEqual(["bls", "eth", "keystore-password.txt"]);
+    expect(readFileSync(join(keys, "keystore-password.txt"), "utf8")).toBe(STORE_PASSWORD);
+    expect(readdirSync(join(keys, "eth")).sort()).toEqual(
+      addresses.flatMap((a) => [`${a}.json`, `${a}.yaml`]).sort(),
+    );
+    expect(readdirSync(join(keys, "bls")).sort()).toEqual(addresses.map((a) => `${a}.json`).sort());
+    for (const sub of ["eth", "bls"]) {
+      for (const name of readdirSync(join(keys, sub)))
+        expect(mode(join(keys, sub, name))).toBe(0o600);
+    }
+    expect(mode(join(keys, "keystore-password.txt"))).toBe(0o600);
+
+    const { decryptBn254Keystore } = await import("@aztec/foundation/crypto/bls/bn254_keystore");
+    const { computeBn254G1PublicKeyCompressed } = await import("@aztec/foundation/crypto/bn254");
+    for (const [i, address] of addresses.entries()) {
+      // eth: v3 with Aztec's parameters and its address; ethers (the node's decrypter) opens it.
+      const ethPath = join(keys, "eth", `${address}.json`);
+      const v3 = JSON.parse(readFileSync(ethPath, "utf8"));
+      expect(v3).toMatchObject({
+        version: 3,
+        address: address.slice(2).toLowerCase(),
+        crypto: {
+          cipher: "aes-128-ctr",
+          kdf: "scrypt",
+          kdfparams: { n: 131072, r: 8, p: 1, dklen: 32 },
+        },
+      });
+      const wallet = await Wallet.fromEncryptedJson(readFileSync(ethPath, "utf8"), STORE_PASSWORD);
+      expect(wallet.privateKey).toBe(raw.validators[i]!.attester.eth);
+      // bls: Aztec's BN254 keystore, pubkey the compressed G1 key; Aztec's own decrypter opens it.
+      const blsPath = join(keys, "bls", `${address}.json`);
+      const bls = JSON.parse(readFileSync(blsPath, "utf8"));
+      expect(bls.pubkey).toBe(publicFile.validators[i]!.attester.bls);
+      expect(bls.crypto.kdf).toMatchObject({
+        function: "pbkdf2",
+        params: { c: 262144, prf: "hmac-sha256" },
+      });
+      expect(decryptBn254Keystore(blsPath, STORE_PASSWORD)).toBe(raw.validators[i]!.attester.bls);
+      expect(
+        await computeBn254G1PublicKeyCompressed(decryptBn254Keystore(blsPath, STORE_PASSWORD)),
+      ).toBe(bls.pubkey);
+      // web3signer's key configuration, field by field.
+      const yaml = readFileSync(join(keys, "eth", `${address}.yaml`), "utf8");
+      const fields = Object.fromEntries(
+        yaml
+          .trim()
+          .split("\n")
+          .map((line) => {
+            const [, key, value] = /^(\w+): (.*)$/.exec(line)!;
+            return [key!, JSON.parse(value!) as string];
+          }),
+      );
+      expect(fields).toEqual({
+        type: "file-keystore",
+        keyType: "SECP256K1",
+        keystoreFile: ethPath,
+        keystorePasswordFile: join(keys, "keystore-password.txt"),
+      });
+    }
+
+    // Aztec's node: a key file whose attesters point at these keystores loads in its
+    // KeystoreManager, which decrypts the eth keystores to the same attester addresses.
+    const nodeFile = {
+      schemaVersion: 1,
+      validators: addresses.map((address, i) => ({
+        attester: {
+          eth: { path: join(keys, "eth", `${address}.json`), password: STORE_PASSWORD },
+          bls: { path: join(keys, "bls", `${address}.json`), password: STORE_PASSWORD },
+        },
+        feeRecipient: raw.validators[i]!.feeRecipient,
+      })),
+    };
+    const { KeystoreManager, keystoreSchema } = await import("@aztec/node-keystore");
+    const manager = new KeystoreManager(keystoreSchema.parse(nodeFile));
+    await manager.validateSigners();
+    expect(manager.getValidatorCount()).toBe(3);
+    for (const [i, address] of addresses.entries()) {
+      const signers = manager.createAttesterSigners(i);
+      expect(
+        signers.map((s: { address: { toString(): string } }) => s.address.toString().toLowerCase()),
+      ).toEqual([address.toLowerCase()]);
+      // The BLS keystore the node is pointed at decrypts (Aztec's own code) to the same key.
+      const slot = manager.getValidator(i).attester as { bls: { path: string; password: string } };
+      expect(
+        await computeBn254G1PublicKeyCompressed(
+          decryptBn254Keystore(slot.bls.path, slot.bls.password),
+        ),
+      ).toBe(publicFile.validators[i]!.attester.bls);
+    }
+  });
+
+  it("a re-run verifies and keeps what is there, byte for byte, and writes the public file again", async () => {
+    const dir = workDir();
+    expect((await runCli(storeArgs(), { cwd: dir, env: net.env })).code).toBe(0);
+    const before = snapshot(join(dir, "keys"));
+    // No --password-file: the directory's own password file is used.
+    const again = await runCli(
+      [
+        "process-private-keys",
+        "new-private-keys.json",
+        "--secret-store",
+        "keystore-dir:keys",
+        "-o",
+        "again.json",
+      ],
+      { cwd: dir, env: net.env },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/0 new, 3 already there and verified/);
+    expect(snapshot(join(dir, "keys"))).toEqual(before);
+    expect(readFileSync(join(dir, "again.json"), "utf8")).toBe(
+      readFileSync(join(dir, "public-new-private-keys.json"), "utf8"),
+    );
+  });
+
+  it("completes a store another run left incomplete (missing entries are added, present ones kept)", async () => {
+    const dir = workDir();
+    expect((await runCli(storeArgs(), { cwd: dir, env: net.env })).code).toBe(0);
+    const addresses = readdirSync(join(dir, "keys", "bls")).map((n) => n.replace(/\.json$/, ""));
+    const { unlinkSync } = await import("node:fs");
+    unlinkSync(join(dir, "keys", "bls", `${addresses[1]}.json`));
+    unlinkSync(join(dir, "keys", "eth", `${addresses[2]}.yaml`));
+    unlinkSync(join(dir, "public-new-private-keys.json"));
+    const run = await runCli(storeArgs(), { cwd: dir, env: net.env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/2 new, 1 already there/);
+    expect(readdirSync(join(dir, "keys", "bls"))).toHaveLength(3);
+    expect(readdirSync(join(dir, "keys", "eth"))).toHaveLength(6);
+  });
+
+  it("refuses a keystore of another key under an attester's name: exit 73, nothing written, no public file", async () => {
+    const dir = workDir();
+    expect((await runCli(storeArgs(["-o", "first.json"]), { cwd: dir, env: net.env })).code).toBe(
+      0,
+    );
+    // validator 0's eth keystore file now holds validator 1's key.
+    const eth = join(dir, "keys", "eth");
+    const names = readdirSync(eth).filter((n) => n.endsWith(".json"));
+    const address0 = JSON.parse(readFileSync(join(dir, "first.json"), "utf8")).validators[0]
+      .attester.eth;
+    const other = names.find((n) => n !== `${address0}.json`)!;
+    writeFileSync(join(eth, `${address0}.json`), readFileSync(join(eth, other)));
+    const before = snapshot(dir);
+    const run = await runCli(storeArgs(), { cwd: dir, env: net.env });
+    expect(run.code, run.stderr).toBe(73);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `keys/eth/${address0}\\.json, validator 0, attester\\.eth: already exists and does not hold this attester's key`,
+      ),
+    );
+    expectNoSecretIn(run.stdout + run.stderr);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("refuses without a password (no file, no variable, no terminal): exit 78, nothing written", async () => {
+    const dir = workDir();
+    const before = snapshot(dir);
+    const run = await runCli(
+      ["process-private-keys", "new-private-keys.json", "--secret-store", "keystore-dir:keys"],
+      { cwd: dir, env: net.env },
+    );
+    expect(run.code, run.stderr).toBe(78);
+    expect(run.stderr).toMatch(/needs a password: give --password-file/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("refuses an unknown store: exit 64", async () => {
+    const dir = workDir();
+    const run = await runCli(
+      ["process-private-keys", "new-private-keys.json", "--secret-store", "vault:x"],
+      {
+        cwd: dir,
+        env: net.env,
+      },
+    );
+    expect(run.code).toBe(64);
+    expect(run.stderr).toMatch(/print, keystore-dir:<dir> or gcp:<project-id>/);
+  });
+});
