@@ -240,6 +240,8 @@ async function createClient(endpoint: string | undefined): Promise<SecretManager
     apiEndpoint: match[1],
     port: Number(match[2]),
     sslCreds: grpc.credentials.createInsecure(),
+    // Known universe: otherwise the auth library asks the GCE metadata server for it.
+    clientOptions: { universeDomain: "googleapis.com" },
   });
 }
 
@@ -247,7 +249,10 @@ function describeFailure(error: unknown, what: string, where: string, project: s
   const code = (error as { code?: number }).code;
   const detail = String(
     (error as { details?: string }).details ?? (error as Error).message ?? error,
-  );
+  )
+    .replace(/\s*Resolution note:\s*$/, "")
+    .replace(/\s+/g, " ")
+    .trim();
   if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
     return new SecretStoreUnavailableError(
       `cannot ${what}: ${where} cannot be reached (${detail}); the public-keys file was not written`,
