@@ -1,0 +1,275 @@
+/**
+ * Benchmark module: process-private-keys on 100 encrypted validators in the layout and formats
+ * `aztec validator-keys new --password … --encrypted-keystore-dir …` writes (every key
+ * `{path, password}`; eth keys — attesters and publishers — as Web3 Secret Storage v3 with
+ * scrypt n=131072, r=8, p=1; BLS keys as EIP-2335 BN254 keystores from Aztec's own
+ * createBn254Keystore, pbkdf2 c=262144).
+ *
+ * Target: wall time ≤ 1.1 × 100 × (scrypt + pbkdf2) / cores, with scrypt's and pbkdf2's cost
+ * measured here, on one core, before the runs; and progress shown on a terminal.
+ * Publisher keystores are read but not decrypted (the flow never uses their keys), so the ideal
+ * counts one scrypt and one pbkdf2 per validator.
+ *
+ * The encrypted files take about a minute of CPU to make, so they are cached under
+ * node_modules/.cache/aztec-butler-bench/ (outside git), with the same keys in the clear beside
+ * them: the public file from the encrypted file must equal the one from the raw file.
+ *
+ * Hooked into bench/bench.ts (benchEncryptedKeyFiles); `node --import tsx bench/encrypted-keys.ts`
+ * runs it alone on a chain of its own.
+ */
+import { spawn } from "node:child_process";
+import { pbkdf2Sync, scryptSync } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { ETH_KEYSTORE_SCRYPT, encryptEthKeystore } from "../src/core/keys/eth-keystore.js";
+import { makePrivateKeyFile } from "./keygen.js";
+import { fmtMs, median, type TargetRow } from "./report.js";
+import { CLI_ENTRY, PROJECT_ROOT, ensureFreshBundle, isolatedEnv, runCli } from "./run-cli.js";
+
+export const ENCRYPTED_VALIDATORS = 100;
+const PASSWORD = "bench keystore password";
+const CACHE = join(
+  PROJECT_ROOT,
+  "node_modules",
+  ".cache",
+  "aztec-butler-bench",
+  `encrypted-${ENCRYPTED_VALIDATORS}`,
+);
+
+export interface EncryptedBenchResult {
+  targets: TargetRow[];
+  lines: string[];
+}
+
+/** One scrypt (Aztec's parameters) and one pbkdf2 (EIP-2335's), each on one core, in ms. */
+export function measureKdfCosts(): { scryptMs: number; pbkdf2Ms: number } {
+  const time = (work: () => void, runs: number) =>
+    median(
+      Array.from({ length: runs }, () => {
+        const start = performance.now();
+        work();
+        return performance.now() - start;
+      }),
+    );
+  const { n, r, p, dklen } = ETH_KEYSTORE_SCRYPT;
+  const scryptMs = time(
+    () =>
+      scryptSync("password", Buffer.alloc(32, 1), dklen, { N: n, r, p, maxmem: 256 * 1024 * 1024 }),
+    3,
+  );
+  const pbkdf2Ms = time(
+    () => pbkdf2Sync("password", Buffer.alloc(32, 1), 262_144, 32, "sha256"),
+    5,
+  );
+  return { scryptMs, pbkdf2Ms };
+}
+
+/** The cached encrypted key file (made on first use) and its raw twin. */
+async function encryptedKeyFiles(
+  log: (line: string) => void,
+): Promise<{ encrypted: string; raw: string }> {
+  const encrypted = join(CACHE, "new-private-keys.json");
+  const raw = join(CACHE, "raw-private-keys.json");
+  if (existsSync(encrypted) && existsSync(raw)) return { encrypted, raw };
+  log(`making ${ENCRYPTED_VALIDATORS} encrypted validators in Aztec's format (cached in ${CACHE})`);
+  const staging = `${CACHE}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, "keystores"), { recursive: true });
+  const { createBn254Keystore } = await import("@aztec/foundation/crypto/bls/bn254_keystore");
+  const { computeBn254G1PublicKeyCompressed } = await import("@aztec/foundation/crypto/bn254");
+  const content = makePrivateKeyFile(ENCRYPTED_VALIDATORS);
+  const write = (name: string, keystore: unknown) => {
+    writeFileSync(join(staging, "keystores", name), JSON.stringify(keystore, null, 2));
+    return { path: `keystores/${name}`, password: PASSWORD };
+  };
+  const validators = await Promise.all(
+    content.validators.map(async (v, i) => {
+      const [attesterKeystore, publisherKeystore] = await Promise.all([
+        encryptEthKeystore(v.attester.eth, PASSWORD),
+        encryptEthKeystore(v.publisher, PASSWORD),
+      ]);
+      const pubkey = await computeBn254G1PublicKeyCompressed(v.attester.bls);
+      return {
+        attester: {
+          eth: write(
+            `keystore-eth-attester_${i + 1}_${v.attester.eth.slice(2, 10)}.json`,
+            attesterKeystore,
+          ),
+          bls: write(
+            `keystore-${i + 1}_${pubkey.slice(2, 18)}.json`,
+            createBn254Keystore(PASSWORD, v.attester.bls, pubkey, `m/12381/3600/${i}/0/0`),
+          ),
+        },
+        publisher: write(
+          `keystore-eth-publisher_${i + 1}_${v.publisher.slice(2, 10)}.json`,
+          publisherKeystore,
+        ),
+        feeRecipient: v.feeRecipient,
+        coinbase: v.coinbase,
+      };
+    }),
+  );
+  writeFileSync(
+    join(staging, "new-private-keys.json"),
+    JSON.stringify({ schemaVersion: 1, validators }, null, 2),
+  );
+  writeFileSync(join(staging, "raw-private-keys.json"), JSON.stringify(content, null, 2));
+  rmSync(CACHE, { recursive: true, force: true });
+  renameSync(staging, CACHE);
+  return { encrypted, raw };
+}
+
+/** process-private-keys with stderr on a pseudo-terminal (util-linux `script`): its progress. */
+async function terminalOutput(
+  file: string,
+  output: string,
+  cwd: string,
+  env: Record<string, string>,
+) {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI_ENTRY, "process-private-keys", file, "-o", output]
+    .map(quote)
+    .join(" ");
+  const child = spawn("script", ["-qec", `${command} >/dev/null`, "/dev/null"], {
+    cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let terminal = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (terminal += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (terminal += d));
+  const code = await new Promise<number | null>((resolve) => {
+    child.once("error", () => resolve(null));
+    child.once("close", resolve);
+  });
+  return { code, terminal };
+}
+
+export async function benchEncryptedKeyFiles(options: {
+  tmp: string;
+  /** The chain configuration (ETHEREUM_NODE_URL, registry, provider). */
+  config: Record<string, string>;
+  log: (line: string) => void;
+  repeats: number;
+}): Promise<EncryptedBenchResult> {
+  const { tmp, config, log, repeats } = options;
+  const files = await encryptedKeyFiles(log);
+  const cores = availableParallelism();
+  const { scryptMs, pbkdf2Ms } = measureKdfCosts();
+  const idealMs = (ENCRYPTED_VALIDATORS * (scryptMs + pbkdf2Ms)) / cores;
+  const limitMs = idealMs * 1.1;
+  log(
+    `kdf cost on one core: scrypt (n=131072, r=8) ${fmtMs(scryptMs)}, pbkdf2 (c=262144) ${fmtMs(pbkdf2Ms)}; ` +
+      `ideal for ${ENCRYPTED_VALIDATORS} validators on ${cores} cores ${fmtMs(idealMs)}, target ≤ ${fmtMs(limitMs)}`,
+  );
+  if (ensureFreshBundle()) log("src/ changed: rebuilt dist/");
+
+  const rawDir = join(tmp, "encrypted-raw");
+  mkdirSync(rawDir, { recursive: true });
+  const rawOut = join(rawDir, "public.json");
+  const rawRun = await runCli(["process-private-keys", files.raw, "-o", rawOut], {
+    cwd: rawDir,
+    env: isolatedEnv(tmp, config),
+  });
+  if (rawRun.code !== 0)
+    throw new Error(`process-private-keys (raw) exited ${rawRun.code}:\n${rawRun.stderr}`);
+
+  const walls: number[] = [];
+  let rss = 0;
+  let same = true;
+  for (let i = 0; i < repeats; i++) {
+    const cwd = join(tmp, `encrypted-${i}`);
+    mkdirSync(cwd, { recursive: true });
+    const output = join(cwd, "public.json");
+    const run = await runCli(["process-private-keys", files.encrypted, "-o", output], {
+      cwd,
+      env: isolatedEnv(tmp, config),
+    });
+    if (run.code !== 0)
+      throw new Error(`process-private-keys (encrypted) exited ${run.code}:\n${run.stderr}`);
+    same &&= readFileSync(output, "utf8") === readFileSync(rawOut, "utf8");
+    walls.push(run.wallMs);
+    rss = Math.max(rss, run.peakRssKb);
+    log(
+      `process-private-keys, ${ENCRYPTED_VALIDATORS} encrypted validators, run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${Math.round(run.peakRssKb / 1024)} MiB`,
+    );
+  }
+  const wallMs = median(walls);
+
+  const ttyDir = join(tmp, "encrypted-tty");
+  mkdirSync(ttyDir, { recursive: true });
+  const tty = await terminalOutput(
+    files.encrypted,
+    join(ttyDir, "public.json"),
+    ttyDir,
+    isolatedEnv(tmp, config),
+  );
+  const updates = (tty.terminal.match(/decrypting keystores: \d+\/\d+/g) ?? []).length;
+  log(`on a pseudo-terminal: ${updates} progress updates (exit ${tty.code})`);
+
+  const lines = [
+    `encrypted validators: scrypt ${fmtMs(scryptMs)} + pbkdf2 ${fmtMs(pbkdf2Ms)} per validator on one core; ` +
+      `${ENCRYPTED_VALIDATORS} on ${cores} cores: ideal ${fmtMs(idealMs)}, measured median ${fmtMs(wallMs)} ` +
+      `(runs ${walls.map((w) => fmtMs(w)).join(", ")}; ${(wallMs / idealMs).toFixed(2)}× the ideal), peak RSS ${Math.round(rss / 1024)} MiB`,
+  ];
+  return {
+    lines,
+    targets: [
+      {
+        target: `process-private-keys, ${ENCRYPTED_VALIDATORS} encrypted validators (Aztec's format) ≤ 1.1 × ${ENCRYPTED_VALIDATORS} × (scrypt + pbkdf2) / ${cores} cores = ${fmtMs(limitMs)} (median of ${repeats})`,
+        measured: `${fmtMs(wallMs)} (${(wallMs / idealMs).toFixed(2)}× the ideal ${fmtMs(idealMs)}; scrypt ${fmtMs(scryptMs)}, pbkdf2 ${fmtMs(pbkdf2Ms)} measured here)`,
+        met: wallMs <= limitMs,
+      },
+      {
+        target: "encrypted key file gives the same public-key file as the same keys in the clear",
+        measured: same ? "identical in every run" : "DIFFERENT",
+        met: same,
+      },
+      {
+        target: "progress while decrypting keystores on a terminal",
+        measured:
+          tty.code === 0
+            ? `${updates} updates on a pseudo-terminal`
+            : `not checked (script exited ${tty.code})`,
+        met: tty.code !== 0 || updates > 0,
+      },
+    ],
+  };
+}
+
+/** Alone: a chain of its own, an empty queue. */
+async function runAlone(): Promise<number> {
+  const { startRegistryChain } = await import("../tests/support/registry-chain.js");
+  const net = await startRegistryChain();
+  const tmp = mkdtempSync(join(tmpdir(), "butler-bench-enc-"));
+  try {
+    const result = await benchEncryptedKeyFiles({
+      tmp,
+      config: net.env,
+      log: (line) => process.stderr.write(`bench: ${line}\n`),
+      repeats: Math.max(1, Number(process.env.BENCH_REPEATS ?? 3)),
+    });
+    for (const line of result.lines) process.stdout.write(`${line}\n`);
+    for (const t of result.targets)
+      process.stdout.write(`${t.met ? "met   " : "MISSED"} ${t.target}: ${t.measured}\n`);
+    return result.targets.every((t) => t.met) ? 0 : 1;
+  } finally {
+    await net.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runAlone().then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(
+        `bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}
