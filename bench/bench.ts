@@ -38,6 +38,7 @@ import {
   toolChainReads,
 } from "./baselines.js";
 import { makeDeploymentInputs, makePrivateKeyFile } from "./keygen.js";
+import { benchEncryptedKeyFiles } from "./encrypted-keys.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import {
   fmtInt,
@@ -563,6 +564,11 @@ async function main(): Promise<number> {
         met: progress.pipedClean && (!progress.checked || progress.ttyUpdates > 0),
       },
     ];
+
+    // 100 encrypted validators in Aztec's format (bench/encrypted-keys.ts).
+    const encrypted = await benchEncryptedKeyFiles({ tmp, config, log, repeats: REPEATS });
+    encrypted.lines.forEach((line) => log(line));
+    targets.push(...encrypted.targets);
 
     const report = {
       startedAt,
