@@ -20,7 +20,11 @@ export const keystoreReferenceSchema = z.strictObject({
 });
 
 const keySlot = z.union([privateKeySlot, keystoreReferenceSchema], {
-  error: "must be a private key or {path, password} of an encrypted keystore",
+  // An object is meant as a keystore reference; anything else as a key.
+  error: (issue) =>
+    typeof issue.input === "object" && issue.input !== null && !Array.isArray(issue.input)
+      ? "must be {path, password?} of an encrypted keystore (path a string, password a string)"
+      : "must be a private key string",
 });
 
 export const privateKeyInputValidatorSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, unlink, chmod } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { privateKeyToAddress } from "viem/accounts";
 import { OutputError } from "../../errors.js";
@@ -40,6 +40,8 @@ export async function openKeystoreDirStore(
       { file: dirOption },
     );
   }
+  const shownDir = (path: string) =>
+    path === dir ? dirOption : join(dirOption, path.slice(dir.length + 1));
   const passwordPath = join(dir, PASSWORD_FILE);
   const existingPassword = await readFile(passwordPath, "utf8").catch(
     (error: NodeJS.ErrnoException) => {
@@ -62,6 +64,15 @@ export async function openKeystoreDirStore(
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await mkdir(join(dir, "eth"), { recursive: true, mode: 0o700 });
         await mkdir(join(dir, "bls"), { recursive: true, mode: 0o700 });
+        for (const path of [dir, join(dir, "eth"), join(dir, "bls")]) {
+          const loose = (await stat(path)).mode & 0o077;
+          if (loose !== 0) {
+            out.warn(
+              `${shownDir(path)} can be read or entered by other users (mode ` +
+                `${((await stat(path)).mode & 0o777).toString(8)}); run chmod 700 on it`,
+            );
+          }
+        }
         if (existingPassword === undefined) {
           await writeFilesAtomically([{ path: passwordPath, content: password, mode: 0o600 }]);
           written.push(passwordPath);
