@@ -76,7 +76,12 @@ function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {
   if (issue.code === "unrecognized_keys") {
     return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   }
-  if (issue.code === "invalid_type" && !isPresent(root, issue.path)) return "is missing";
+  if (
+    (issue.code === "invalid_type" || issue.code === "invalid_union") &&
+    !isPresent(root, issue.path)
+  ) {
+    return "is missing";
+  }
   if (issue.code === "invalid_type" && issue.path.length === 0) {
     return `must be a JSON ${issue.expected === "array" ? "list" : "object"}, not ${jsonKind(root)}`;
   }
