@@ -34,8 +34,11 @@ const rawKeys = (dir: string) =>
   JSON.parse(readFileSync(join(dir, "raw-private-keys.json"), "utf8")) as {
     validators: { attester: { eth: string; bls: string }; publisher: string }[];
   };
-const editKeystore = (dir: string, path: string, edit: (json: Record<string, any>) => void) => {
-  const json = JSON.parse(readFileSync(join(dir, path), "utf8")) as Record<string, any>;
+/** A keystore's JSON, edited freely by the corruption cases. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseJson = Record<string, any>;
+const editKeystore = (dir: string, path: string, edit: (json: LooseJson) => void) => {
+  const json = JSON.parse(readFileSync(join(dir, path), "utf8")) as LooseJson;
   edit(json);
   writeFileSync(join(dir, path), JSON.stringify(json));
 };

@@ -66,6 +66,7 @@ summary go to stderr. --output writes the same JSON to a file, atomically.
 Examples:
   $ aztec-butler add-keys new-private-keys.json > calldata.json
   $ aztec-butler add-keys new-private-keys.json -o calldata.json
+  $ aztec-butler add-keys encrypted-keys.json --password-file ./keystore-password.txt > calldata.json
   $ AZTEC_ROLLUP_ADDRESS=0x… aztec-butler --network mainnet add-keys keys.json --max-keys-per-tx 50`,
     )
     .action(
