@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
+  aztecOf,
   compileTestContract,
-  deployGse,
   registerProvider,
 } from "../support/test-chain.js";
 import { runCli, type CliResult } from "../support/cli.js";
@@ -105,18 +105,8 @@ async function deploy(file: string, name: string, args: unknown[] = []): Promise
 beforeAll(async () => {
   net = await startRegistryChain();
   registry = getAddress(net.registry);
-  gse = getAddress((await deployGse(net.chain)).address);
-  rollup = await deploy("TestRollup.sol", "TestRollup", [gse]);
-  brokenGse = await deploy("TestRollup.sol", "BrokenGse");
-  // Make the first dev account a "rollup" of the GSE, so the tests can ask the GSE's deposit to
-  // verify proofs of possession.
-  const hash = await net.chain.walletClient.writeContract({
-    address: gse,
-    abi: GSEAbi,
-    functionName: "addRollup",
-    args: [ANVIL_ACCOUNTS[0]],
-  });
-  await net.chain.publicClient.waitForTransactionReceipt({ hash });
+  ({ gse, rollup } = aztecOf(net.chain));
+  brokenGse = await deploy("BrokenGse.sol", "BrokenGse");
 });
 afterAll(async () => {
   await net?.stop();
@@ -203,9 +193,9 @@ async function expectValidProofOfPossession(store: QueuedKeyStore): Promise<void
 }
 
 /**
- * The GSE's own check: deposit() verifies the proof of possession first, then pulls the stake.
- * A valid proof gets past the check and fails at the token transfer (the test GSE's asset has no
- * code); an invalid one reverts with GSE__InvalidProofOfPossession.
+ * The GSE's own check, asked as the real rollup (its only caller): deposit() verifies the proof of
+ * possession first, then pulls the stake. A valid proof gets past the check and fails at the token
+ * transfer (the rollup approved nothing); an invalid one reverts with GSE__InvalidProofOfPossession.
  */
 async function gseDepositRevertReason(store: QueuedKeyStore): Promise<string> {
   try {
@@ -221,7 +211,7 @@ async function gseDepositRevertReason(store: QueuedKeyStore): Promise<string> {
         store.proofOfPossession,
         false,
       ],
-      account: ANVIL_ACCOUNTS[0],
+      account: rollup,
     });
     return "no revert";
   } catch (error) {
@@ -265,7 +255,7 @@ describe("add-keys against the real GSE", () => {
     for (const [i, store] of queue.entries()) {
       expect(compress(store.publicKeyG1)).toBe(expected.validators[i]!.attester.bls);
       await expectValidProofOfPossession(store);
-      expect(await gseDepositRevertReason(store)).toBe("SafeERC20FailedOperation");
+      expect(await gseDepositRevertReason(store)).toBe("ERC20InsufficientAllowance");
     }
     // The GSE check tells a wrong proof apart.
     const forged = { ...queue[0]!, proofOfPossession: queue[1]!.proofOfPossession };
@@ -288,7 +278,7 @@ describe("add-keys against the real GSE", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("puts 250 keys in one call by default, warning that it needs more gas than a block allows, and splits them with --max-keys-per-tx 100 into ordered transactions", async () => {
+  it("puts 250 keys in one call by default, which EIP-7825 refuses to mine, and splits them with --max-keys-per-tx 60 into ordered transactions", async () => {
     const dir = tempDir();
     const keyFile = generatedKeyFile(250, "split");
     writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
@@ -308,32 +298,37 @@ describe("add-keys against the real GSE", () => {
     expect(whole.stderr).toMatch(
       /^warning: a transaction of 250 keys needs about 50,500,000 gas, more than a 30,000,000 block gas limit allows; split it with --max-keys-per-tx \(e\.g\. 100\)$/m,
     );
-    // anvil's blocks here take a billion gas, so even this one is mined.
-    await sendAs(single.admin, wholeJson);
-    expect((await readQueue(single.providerId)).map((k) => k.attester)).toEqual(
-      keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex)),
-    );
+    // Over EIP-7825's 2^24 cap per transaction: the chain refuses it.
+    await expect(
+      net.chain.walletClient.sendTransaction({
+        account: single.admin,
+        to: wholeJson.contractToCall,
+        data: wholeJson.callData,
+        gas: 60_000_000n,
+      }),
+    ).rejects.toThrow(/gas/);
+    expect(await readQueue(single.providerId)).toEqual([]);
 
     const { providerId, admin, env } = await freshProvider();
     const run = await runCli(
-      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "100"],
+      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "60"],
       { cwd: dir, env },
     );
     expect(run.stderr).not.toMatch(/^error/m);
     expect(run.code).toBe(0);
-    console.log(`add-keys, 250 validators, 3 transactions: ${run.ms} ms`);
+    console.log(`add-keys, 250 validators, 5 transactions: ${run.ms} ms`);
 
     const attesters = keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex));
     const json = parseStdout(run) as { transactions: { contractToCall: Address; callData: Hex }[] };
     expect(Object.keys(json)).toEqual(["transactions"]);
-    expect(json.transactions).toHaveLength(3);
+    expect(json.transactions).toHaveLength(5);
     for (const tx of json.transactions)
       expect(Object.keys(tx)).toEqual(["contractToCall", "callData"]);
     expect(run.stderr).toMatch(
-      /250 validators from new-private-keys\.json in 3 addKeysToProvider calls/,
+      /250 validators from new-private-keys\.json in 5 addKeysToProvider calls/,
     );
-    expect(run.stderr).toMatch(/transaction 1 of 3: 100 attesters\n/);
-    expect(run.stderr).toMatch(/transaction 3 of 3: 50 attesters\n/);
+    expect(run.stderr).toMatch(/transaction 1 of 5: 60 attesters\n/);
+    expect(run.stderr).toMatch(/transaction 5 of 5: 10 attesters\n/);
 
     // --output holds exactly what stdout got.
     expect(JSON.parse(readFileSync(join(dir, "calldata.json"), "utf8"))).toEqual(json);
@@ -344,7 +339,7 @@ describe("add-keys against the real GSE", () => {
           attester: Address;
         }[],
     );
-    expect(slices.map((keys) => keys.length)).toEqual([100, 100, 50]);
+    expect(slices.map((keys) => keys.length)).toEqual([60, 60, 60, 60, 10]);
     expect(slices.flat().map((k) => k.attester)).toEqual(attesters);
 
     for (const tx of json.transactions) await sendAs(admin, tx);
