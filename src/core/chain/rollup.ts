@@ -7,7 +7,7 @@ import { getAddress, zeroAddress, type Address } from "viem";
 import { ATTESTER_STATUS_NAMES, aztecRegistryAbi, aztecRollupAbi } from "../../types/abi/rollup.js";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import type { ButlerConfig } from "../config.js";
-import { ConfigError } from "../errors.js";
+import { ChainRefusalError, ConfigError } from "../errors.js";
 import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
 
 /** Aztec's rollup and GSE as a command uses them, with how each was found (for messages). */
@@ -294,4 +294,22 @@ export async function findRollupKnownAttesters(
     known: rollupKnownAttesters(attesters, queue.attesters, views),
     calls: queue.calls + views.length,
   };
+}
+
+/**
+ * Refuses keys the rollup already knows (a re-run, or keys used elsewhere): their attesters,
+ * each with where the rollup has it. Nothing may be written or printed after this.
+ */
+export function refuseRollupKnownAttesters(
+  known: readonly RollupKnownAttester[],
+  rollup: Address,
+  file: string,
+): void {
+  if (known.length === 0) return;
+  const n = known.length;
+  throw new ChainRefusalError(
+    `${n} attester${n === 1 ? "" : "s"} already known to Aztec's rollup ${rollup}: ` +
+      `${known.map(describeRollupKnown).join(", ")}; these keys were registered before, generate new ones`,
+    { file },
+  );
 }
