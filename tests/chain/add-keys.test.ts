@@ -8,6 +8,7 @@ import {
   getAddress,
   keccak256,
   toHex,
+  zeroAddress,
   type Address,
   type Hex,
 } from "viem";
@@ -18,11 +19,14 @@ import {
   ATTESTER_STATUS,
   flushEntryQueue,
   readAttesterViews,
+  rejectAttesterInRegistry,
   stakeWithProvider,
+  validKeyStores,
 } from "../support/aztec-l1.js";
 import {
   ANVIL_ACCOUNTS,
   EIP_7825_TX_GAS_LIMIT,
+  addKeysToProviderQueue,
   aztecOf,
   compileTestContract,
   registerProvider,
@@ -649,4 +653,100 @@ describe("add-keys refuses malformed keys exactly as process-private-keys does",
       expect(snapshot(dir)).toEqual(before);
     },
   );
+});
+
+describe("keys the rollup already knows, and estimates that revert: refused, nothing printed or written", () => {
+  /** A key file of three validators: a new one, one in the rollup's entry queue, one validating. */
+  let dir: string;
+  let entryQueued: Address;
+  let validating: Address;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    const keyFile = generatedKeyFile(3, "rollup-known");
+    writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
+    const keys = keyFile.validators.map((v) => ({
+      eth: v.attester.eth as Hex,
+      bls: v.attester.bls as Hex,
+    }));
+    const [, toQueue, toValidate] = await validKeyStores(net.chain, keys);
+    validating = toValidate!.attester;
+    entryQueued = toQueue!.attester;
+    // Registered and staked elsewhere (another provider): first one to validating, then one
+    // left in the rollup's entry queue.
+    const other = await registerProvider(net.chain, registry, ANVIL_ACCOUNTS[6]!);
+    await addKeysToProviderQueue(net.chain, registry, other, [toValidate!]);
+    await stakeWithProvider(net.chain, { providerId: other, count: 1 });
+    await flushEntryQueue(net.chain);
+    await addKeysToProviderQueue(net.chain, registry, other, [toQueue!]);
+    await stakeWithProvider(net.chain, { providerId: other, count: 1 });
+    const [v, q] = await readAttesterViews(net.chain, [validating, entryQueued]);
+    expect([v!.status, q!.status]).toEqual([ATTESTER_STATUS.VALIDATING, ATTESTER_STATUS.NONE]);
+  });
+
+  const refusal = (stderr: string) => {
+    expect(stderr).toMatch(
+      new RegExp(
+        `^error: new-private-keys\\.json: 2 attesters already known to Aztec's rollup ${rollup}: `,
+        "m",
+      ),
+    );
+    expect(stderr).toMatch(
+      new RegExp(`${entryQueued} \\(in the rollup's entry queue at position \\d+\\)`),
+    );
+    expect(stderr).toContain(`${validating} (VALIDATING in the rollup)`);
+  };
+
+  it("add-keys refuses an attester in the rollup's entry queue and one validating (exit 65), writing nothing", async () => {
+    const { env } = await freshProvider();
+    const before = snapshot(dir);
+    const run = await runCli(
+      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--safe-tx-builder", "safe"],
+      { cwd: dir, env },
+    );
+    expect(run.code).toBe(65);
+    expect(run.stdout).toBe("");
+    refusal(run.stderr);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("process-private-keys refuses them too (exit 65), writing nothing and printing no key", async () => {
+    const { env } = await freshProvider();
+    const before = snapshot(dir);
+    const run = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env });
+    expect(run.code).toBe(65);
+    expect(run.stdout).toBe("");
+    refusal(run.stderr);
+    expectNoPrivateKeyIn(run.stderr, inputPrivateKeys(readKeyFile(dir)));
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("an estimate that reverts (the registry rejects one attester): refused with the decoded reason, nothing on stdout", async () => {
+    const keysDir = tempDir();
+    const keyFile = generatedKeyFile(5, "reverting-estimate");
+    writeFileSync(join(keysDir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
+    const rejected = privateKeyToAddress(keyFile.validators[3]!.attester.eth as Hex);
+    const { env } = await freshProvider();
+    await rejectAttesterInRegistry(net.chain, rejected, registry);
+    try {
+      const before = snapshot(keysDir);
+      const run = await runCli(
+        ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--safe-tx-builder", "safe"],
+        { cwd: keysDir, env },
+      );
+      expect(run.code).toBe(65);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^error: new-private-keys\\.json: the registry ${registry} would revert addKeysToProvider sent by ` +
+            `provider \\d+'s admin ${ANVIL_ACCOUNTS[4]} for validator 3 \\(attester ${rejected}\\): ` +
+            "TestStakingRegistry: attester rejected by the test hook; nothing printed\\n$",
+          "m",
+        ),
+      );
+      expect(snapshot(keysDir)).toEqual(before);
+    } finally {
+      await rejectAttesterInRegistry(net.chain, zeroAddress, registry);
+    }
+  });
 });
