@@ -2,6 +2,7 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   HttpRequestError,
+  RpcRequestError,
   TimeoutError,
   createPublicClient,
   http,
@@ -10,6 +11,9 @@ import {
 } from "viem";
 import type { ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError, RpcUnavailableError } from "../errors.js";
+import { MalformedAnswerError, MalformedBatchError, verifiedFetch } from "./verified-fetch.js";
+
+export { MalformedAnswerError, MalformedBatchError } from "./verified-fetch.js";
 
 /**
  * The one L1 client every command shares: JSON-RPC batching (calls made together go out as one
@@ -36,7 +40,12 @@ export function createChainClient(config: ButlerConfig): ChainClient {
   const { timeoutMs, retries, batchSize } = config.rpcOptions;
   const client = createPublicClient({
     transport: retryingWithin(
-      http(url, { batch: { batchSize, wait: 0 }, timeout: timeoutMs, retryCount: 0 }),
+      http(url, {
+        batch: { batchSize, wait: 0 },
+        timeout: timeoutMs,
+        retryCount: 0,
+        fetchFn: verifiedFetch,
+      }),
       { retries, withinMs: timeoutMs },
     ),
   });
@@ -60,7 +69,9 @@ export function retryingWithin(
         try {
           return await inner.request(args, { ...options, retryCount: 0 });
         } catch (error) {
-          const delay = RETRY_BASE_DELAY_MS * 2 ** attempt;
+          // A node that says when to come back (Retry-After) is waited for, if that is within
+          // the deadline; otherwise exponential backoff.
+          const delay = Math.max(RETRY_BASE_DELAY_MS * 2 ** attempt, retryAfterMs(error) ?? 0);
           const late = Date.now() - started + delay >= withinMs;
           if (attempt >= retries || late || !isTransient(error)) throw error;
           await sharedDelay(delay);
@@ -97,11 +108,40 @@ const LIMIT_EXCEEDED = -32005;
 /** A failure that may pass if the same request is sent again shortly. */
 function isTransient(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false;
+  // A batch answer with missing, repeated, extra or swapped ids: a proxy or load balancer
+  // mixing answers up, which may not happen again. A value that does not decode is the node's
+  // answer, and will be the same next time.
+  if (error.walk((e) => e instanceof MalformedBatchError)) return true;
+  if (error.walk((e) => e instanceof MalformedAnswerError)) return false;
+  // HTTP 429 whose body is a JSON-RPC error object: viem reports it as an RpcRequestError
+  // carrying the HTTP status.
+  const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
+  if (rpc?.status !== undefined && TRANSIENT_HTTP_STATUSES.has(rpc.status)) return true;
   const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
   // No status: the connection failed (refused, reset) or the answer was not JSON.
   if (http) return http.status === undefined || TRANSIENT_HTTP_STATUSES.has(http.status);
   if (error.walk((e) => e instanceof TimeoutError)) return true;
   return (error as { code?: unknown }).code === LIMIT_EXCEEDED;
+}
+
+/** Retry-After of a failed HTTP answer (seconds or an HTTP date), in milliseconds. */
+function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const failed = error.walk(
+    (e) =>
+      (e instanceof HttpRequestError || e instanceof RpcRequestError) && e.headers !== undefined,
+  ) as HttpRequestError | RpcRequestError | null;
+  const value = failed?.headers?.get("retry-after")?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** HTTP status of a failed request that the node answered with a JSON-RPC error body (429, 503). */
+function rpcHttpStatus(error: BaseError): number | undefined {
+  const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
+  return rpc?.status;
 }
 
 /**
@@ -111,7 +151,16 @@ function isTransient(error: unknown): boolean {
  */
 export function isTransportFailure(error: unknown): boolean {
   if (!(error instanceof BaseError)) return true;
-  return Boolean(error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError));
+  if (rpcHttpStatus(error) !== undefined) return true;
+  return Boolean(
+    error.walk(
+      (e) =>
+        e instanceof HttpRequestError ||
+        e instanceof TimeoutError ||
+        e instanceof MalformedBatchError ||
+        e instanceof MalformedAnswerError,
+    ),
+  );
 }
 
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
@@ -146,6 +195,22 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
   if (error instanceof ConfigError) return error;
   if (!(error instanceof BaseError)) return error as Error;
   const at = `Ethereum node ${chain.shownUrl}`;
+  const batch = error.walk((e) => e instanceof MalformedBatchError) as MalformedBatchError | null;
+  if (batch) {
+    return new RpcUnavailableError(
+      `${what}: ${at} answered a malformed batch (${batch.problem}), also when asked again; ` +
+        "a proxy or load balancer in front of it mixing answers up?",
+    );
+  }
+  const answer = error.walk(
+    (e) => e instanceof MalformedAnswerError,
+  ) as MalformedAnswerError | null;
+  if (answer) return new RpcUnavailableError(`${what}: ${at} ${answer.problem}`);
+  const status = rpcHttpStatus(error);
+  if (status === 429)
+    return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
+  if (status !== undefined)
+    return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
   const timeout = error.walk((e) => e instanceof TimeoutError);
   if (timeout) {
     return new RpcUnavailableError(
