@@ -194,6 +194,26 @@ const cases: Case[] = [
     code: 65,
     error: /^error: new-private-keys\.json: unknown field "0xe9ef…"$/m,
   },
+  // A remoteSigner no web3signer can be reached at (the node's loader accepts these).
+  {
+    name: 'a top-level remoteSigner without a scheme ("signer:8080")',
+    args: prepare(),
+    setup: editJson(PROD, (j) => (j.remoteSigner = "signer:8080")),
+    code: 65,
+    error:
+      /^error: prod-testnet-keyfile\.json, remoteSigner: must be an http or https URL with a host, the web3signer's address \(did you mean "http:\/\/signer:8080"\?\)$/m,
+  },
+  {
+    name: "a validator's remoteSigner {remoteSignerUrl} of scheme ftp",
+    args: prepare(),
+    setup: editJson(
+      PROD,
+      (j) => (firstValidator(j).remoteSigner = { remoteSignerUrl: "ftp://signer:21" }),
+    ),
+    code: 65,
+    error:
+      /^error: prod-testnet-keyfile\.json, validator 0, remoteSigner\.remoteSignerUrl: must be an http or https URL with a host, the web3signer's address$/m,
+  },
   // Inputs that are not regular files.
   {
     name: "a production file that is a named pipe without a writer (no hang)",
