@@ -45,13 +45,13 @@ export async function readJsonFile(file: string): Promise<unknown> {
  * (which would block until a writer comes), a device (/dev/zero never ends) or a huge file is
  * refused at once. Exported for the other input readers (.env files).
  */
-export async function readInputFile(file: string): Promise<string> {
+export async function readInputFile(file: string, expected = "a JSON file"): Promise<string> {
   try {
-    checkRegularFile(await stat(file), file);
+    checkRegularFile(await stat(file), file, expected);
     // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait.
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      checkRegularFile(await handle.stat(), file);
+      checkRegularFile(await handle.stat(), file, expected);
       // Read to the end rather than trust the size (files under /proc say 0), never past the cap.
       const chunks: Buffer[] = [];
       let total = 0;
@@ -73,9 +73,9 @@ export async function readInputFile(file: string): Promise<string> {
   }
 }
 
-function checkRegularFile(info: import("node:fs").Stats, file: string): void {
+function checkRegularFile(info: import("node:fs").Stats, file: string, expected: string): void {
   if (info.isDirectory()) {
-    throw new InputMissingError("is a directory, expected a JSON file", { file });
+    throw new InputMissingError(`is a directory, expected ${expected}`, { file });
   }
   if (!info.isFile()) {
     const kind = info.isFIFO()
