@@ -63,6 +63,7 @@ export async function writeFilesAtomically(
       }
       placed.push(write.path);
       await fsyncDirectory(dirname(write.path));
+      killForCrashTest(placed.length);
     }
   } catch (error) {
     await hooks.onFailure?.().catch(() => undefined);
@@ -83,6 +84,16 @@ export async function writeFilesAtomically(
     throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
       file: current,
     });
+  }
+}
+
+/**
+ * Tests only: AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING=<n> kills this process with SIGKILL once
+ * `n` files of a write are in place, the one point of a write that timing alone rarely hits.
+ */
+function killForCrashTest(placed: number): void {
+  if (process.env.AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING === String(placed)) {
+    process.kill(process.pid, "SIGKILL");
   }
 }
 
