@@ -12,7 +12,12 @@ import { fundAccounts } from "../support/test-chain.js";
 import { runCli, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
-import { startRpcProxy, type BatchFault, type RpcProxy } from "../support/rpc-proxy.js";
+import {
+  startRpcProxy,
+  type BatchFault,
+  type RpcCall,
+  type RpcProxy,
+} from "../support/rpc-proxy.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const PUBLISHERS = "testnet_available_publisher_addresses.json";
@@ -196,7 +201,8 @@ describe("rate limiting as providers send it", () => {
     proxy.setMode({ kind: "rate-limit", first: 1, retryAfterSeconds: 30 });
     const { run } = await prepareDeployment({ RPC_TIMEOUT_MS: "3000" });
     expect(run.code).toBe(69);
-    expect(run.ms).toBeLessThan(3000);
+    // Not retried: the one request was the rate-limited one (no wait that would outlast the deadline).
+    expect(proxy.stats).toMatchObject({ httpRequests: 1, rateLimited: 1 });
     expect(run.stderr).toMatch(/keeps rate-limiting \(HTTP 429\)/);
   });
 });
@@ -213,3 +219,39 @@ async function setBalanceZero(address: `0x${string}`): Promise<void> {
     }),
   });
 }
+
+describe("reads that must agree are made at one block", () => {
+  it("process-private-keys and prepare-deployment read the block number once and pass it to every read", async () => {
+    const seen: RpcCall[] = [];
+    const recording = await startRpcProxy(net.chain.rpcUrl, {
+      onRequest: (calls) => seen.push(...calls),
+    });
+    try {
+      await fundAccounts(net.chain, [P2], parseEther("10"));
+      const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
+      const env = {
+        ...net.env,
+        ETHEREUM_NODE_URL: recording.url,
+        XDG_DATA_HOME: tempDir("butler-data-"),
+      };
+      for (const args of [
+        ["process-private-keys", "new-private-keys.json"],
+        ["prepare-deployment", "prod-testnet-keyfile.json", PUBLISHERS],
+      ]) {
+        seen.length = 0;
+        const run = await runCli(args, { cwd: dir, env });
+        expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
+        expect(seen.filter((c) => c.method === "eth_blockNumber")).toHaveLength(1);
+        const tags = seen
+          .filter((c) => ["eth_call", "eth_getBalance", "eth_getCode"].includes(String(c.method)))
+          .map((c) => (c.params as unknown[])[1]);
+        expect(tags.length).toBeGreaterThan(2);
+        expect(new Set(tags).size).toBe(1);
+        expect(tags[0]).toMatch(/^0x[0-9a-f]+$/);
+      }
+    } finally {
+      await setBalanceZero(P2);
+      await recording.stop();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { createChainClient } from "../../core/chain/client.js";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/chain/gse.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
@@ -88,8 +88,10 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const chain = createChainClient(config);
 
   // The chain context first (wrong chain, registry, provider or GSE fail before any work).
-  const registry = await resolveRegistryContext(chain, config);
-  const gse = await resolveGse(chain, gseSource, registry.chainId);
+  // Every read at one block, so that no two of them see different states.
+  const atBlock = await readBlockNumber(chain);
+  const registry = await resolveRegistryContext(chain, config, atBlock);
+  const gse = await resolveGse(chain, gseSource, registry.chainId, atBlock);
 
   // Plan: each validator's attester address and BLS public keys.
   const validators = keyFile.validators.map((v, i) => {
@@ -103,12 +105,13 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
 
   // Check the chain: the provider's queue and every registration digest, batched together.
   const [queue, digests] = await inOrder(
-    readProviderQueue(chain, registry),
+    readProviderQueue(chain, registry, atBlock),
     readRegistrationDigests(
       chain,
       gse,
       registry.chainId,
       validators.map((v) => v.keys.bls.g1),
+      atBlock,
     ),
   );
   out.info(

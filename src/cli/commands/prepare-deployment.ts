@@ -1,7 +1,11 @@
 import { Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { checkExpectedChainId, createChainClient } from "../../core/chain/client.js";
+import {
+  checkExpectedChainId,
+  createChainClient,
+  readBlockNumber,
+} from "../../core/chain/client.js";
 import {
   checkNoDuplicateAttesters,
   checkNoZeroCoinbase,
@@ -177,7 +181,9 @@ async function prepareDeploymentWith(
   // Check the chain: the chain id and every publisher's balance in one batched round.
   const chain = createChainClient(config);
   const allPublishers = files.flatMap((f) => f.publishers);
-  const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers);
+  // Every read at one block, so that no two of them see different states.
+  const atBlock = await readBlockNumber(chain);
+  const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers, atBlock);
   checkExpectedChainId(chain, config, chainId);
   if (existingScraperConfig && existingScraperConfig.l1ChainId !== chainId) {
     throw wrongChainScraperConfig(scraperPath, existingScraperConfig.l1ChainId, chainId);
@@ -195,7 +201,7 @@ async function prepareDeploymentWith(
     config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS") !== undefined;
   let scraperBase: ScraperConfig | undefined = existingScraperConfig;
   if (!scraperBase && providerConfigured) {
-    const registry = await resolveRegistryContext(chain, config);
+    const registry = await resolveRegistryContext(chain, config, atBlock);
     scraperBase = newScraperConfig({
       network: config.network,
       l1ChainId: chainId,

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { basename } from "node:path";
-import { createChainClient } from "../../core/chain/client.js";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/files/key-files.js";
 import {
@@ -70,7 +70,9 @@ export async function processPrivateKeys(
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
     // worker threads while the provider's queue is read.
-    const registry = await resolveRegistryContext(chain, config);
+    // Every read at one block, so that no two of them see different states.
+    const atBlock = await readBlockNumber(chain);
+    const registry = await resolveRegistryContext(chain, config, atBlock);
     const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
       eth: v.attester.eth as Hex,
       bls: v.attester.bls as Hex,
@@ -79,7 +81,7 @@ export async function processPrivateKeys(
       derivation.derive(privateKeys, (done) =>
         out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
       ),
-      readProviderQueue(chain, registry),
+      readProviderQueue(chain, registry, atBlock),
     ]);
     out.progressDone();
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);

@@ -257,6 +257,19 @@ function describeCause(error: HttpRequestError): string {
   return error.shortMessage.includes("fetch failed") ? "request failed" : error.shortMessage;
 }
 
+/**
+ * The block every read of a command is made at: read once, first, so that a new block (or a
+ * reorg) between two reads cannot give the command a mix of two states.
+ */
+export async function readBlockNumber(chain: ChainClient): Promise<bigint> {
+  return onChain(chain, "checking the chain", () => chain.client.getBlockNumber({ cacheTime: 0 }));
+}
+
+/** The JSON-RPC block parameter of a read at `blockNumber` (the latest block without one). */
+export function blockTag(blockNumber: bigint | undefined): `0x${string}` | "latest" {
+  return blockNumber === undefined ? "latest" : `0x${blockNumber.toString(16)}`;
+}
+
 /** When ETHEREUM_CHAIN_ID is set, the node must be on that chain: nothing happens on the wrong one. */
 export function checkExpectedChainId(
   chain: ChainClient,

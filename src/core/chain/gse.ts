@@ -50,15 +50,17 @@ export async function resolveGse(
   chain: ChainClient,
   source: GseSource,
   chainId: number,
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<Gse> {
   if (source.key === "AZTEC_GSE_ADDRESS")
     return { address: source.address, described: source.described };
   const rollup = source.address;
   const [code, gse] = await onChain(chain, "asking the rollup for its GSE", () =>
     Promise.all([
-      chain.client.getCode({ address: rollup }),
+      chain.client.getCode({ address: rollup, blockNumber }),
       chain.client
-        .readContract({ address: rollup, abi: rollupAbi, functionName: "getGSE" })
+        .readContract({ address: rollup, abi: rollupAbi, functionName: "getGSE", blockNumber })
         .catch((error: unknown) => settled(error)),
     ]),
   );
@@ -92,11 +94,13 @@ export async function readRegistrationDigests(
   gse: Gse,
   chainId: number,
   publicKeys: readonly G1Point[],
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<G1Point[]> {
   const what = "reading registration digests from the GSE";
   const [code, ...results] = await onChain(chain, what, () =>
     Promise.all([
-      chain.client.getCode({ address: gse.address }),
+      chain.client.getCode({ address: gse.address, blockNumber }),
       ...publicKeys.map((publicKey) =>
         chain.client
           .readContract({
@@ -104,6 +108,7 @@ export async function readRegistrationDigests(
             abi: gseAbi,
             functionName: "getRegistrationDigest",
             args: [{ x: publicKey.x, y: publicKey.y }],
+            blockNumber,
           })
           .catch((error: unknown) => settled(error)),
       ),

@@ -15,6 +15,7 @@ import {
   stakingRegistryAbi,
 } from "../../types/abi/staking-registry.js";
 import {
+  blockTag,
   checkExpectedChainId,
   isTransportFailure,
   onChain,
@@ -44,6 +45,8 @@ export interface RegistryContext {
 export async function resolveRegistryContext(
   chain: ChainClient,
   config: ButlerConfig,
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<RegistryContext> {
   const { client } = chain;
   const configuredRegistry = config.optional("STAKING_REGISTRY_ADDRESS");
@@ -60,12 +63,13 @@ export async function resolveRegistryContext(
   // code, so it is settled separately and only re-raised once the code check has spoken.
   const readRegistryBasics = (registry: Address) =>
     Promise.all([
-      client.getCode({ address: registry }),
+      client.getCode({ address: registry, blockNumber }),
       client
         .readContract({
           address: registry,
           abi: stakingRegistryAbi,
           functionName: "nextProviderIdentifier",
+          blockNumber,
         })
         .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
@@ -110,6 +114,7 @@ export async function resolveRegistryContext(
     nextProviderId,
     configuredId,
     configuredAdmin,
+    blockNumber,
   );
   return { chainId, registry, ...provider };
 }
@@ -120,6 +125,7 @@ async function resolveProvider(
   nextProviderId: bigint,
   configuredId: bigint | undefined,
   configuredAdmin: string | undefined,
+  blockNumber: bigint | undefined,
 ): Promise<{ providerId: bigint; providerAdmin: Address }> {
   const { client } = chain;
   const readAdmin = (id: bigint) =>
@@ -129,6 +135,7 @@ async function resolveProvider(
         abi: stakingRegistryAbi,
         functionName: "providerConfigurations",
         args: [id],
+        blockNumber,
       })
       .then(([admin]) => admin);
 
@@ -201,6 +208,8 @@ export const QUEUE_ENTRIES_PER_READ = 250;
 export async function readProviderQueue(
   chain: ChainClient,
   context: RegistryContext,
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<ProviderQueue> {
   const { client } = chain;
   const { registry, providerId } = context;
@@ -212,6 +221,7 @@ export async function readProviderQueue(
       abi: stakingRegistryAbi,
       functionName,
       args: [providerId],
+      blockNumber,
     }) as Promise<bigint>;
 
   return onChain(chain, `reading provider ${providerId}'s queue`, async () => {
@@ -228,10 +238,10 @@ export async function readProviderQueue(
     }
     if (length === 0n) return { attesters: [], calls: 3 };
     const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
-    const deployless = await readQueueSlicesDeployless(chain, context, slices);
+    const deployless = await readQueueSlicesDeployless(chain, context, slices, blockNumber);
     if (deployless) return { attesters: deployless, calls: 3 + slices.length };
     const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
-    const attesters = await readQueueEntriesOneCallEach(chain, context, indices);
+    const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockNumber);
     return { attesters, calls: 3 + slices.length + indices.length };
   });
 }
@@ -263,6 +273,7 @@ async function readQueueSlicesDeployless(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
   slices: readonly { first: bigint; count: number }[],
+  blockNumber: bigint | undefined,
 ): Promise<Address[] | undefined> {
   const answers = await Promise.all(
     slices.map(({ first, count }) =>
@@ -281,7 +292,7 @@ async function readQueueSlicesDeployless(
                 ]),
               ]),
             },
-            "latest",
+            blockTag(blockNumber),
           ],
         })
         .catch((error: unknown) => {
@@ -329,6 +340,7 @@ async function readQueueEntriesOneCallEach(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
   indices: readonly bigint[],
+  blockNumber: bigint | undefined,
 ): Promise<Address[]> {
   // selector + providerId (the first 4 + 32 bytes), then the index as the second word.
   const prefix = encodeFunctionData({
@@ -342,7 +354,7 @@ async function readQueueEntriesOneCallEach(
         method: "eth_call",
         params: [
           { to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex },
-          "latest",
+          blockTag(blockNumber),
         ],
       })
       .then(
