@@ -171,6 +171,23 @@ describe("values that do not decode", () => {
   });
 });
 
+describe("return data of the wrong length", () => {
+  it("a uint256 read answered with 64 bytes: exit 69 naming the function (viem alone would ignore the extra word)", async () => {
+    const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
+    const before = snapshot(dir);
+    proxy.setMode({ kind: "result", method: "eth_call", result: `0x${"00".repeat(63)}07` });
+    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: { ...net.env, ETHEREUM_NODE_URL: proxy.url },
+    });
+    expect(run.code).toBe(69);
+    expect(run.stderr).toMatch(
+      /^error: reading the staking registry: Ethereum node \S+ answered eth_call of nextProviderIdentifier with 64 bytes of return data, not the 32 it returns\n$/,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
 describe("rate limiting as providers send it", () => {
   it("HTTP 429 with a JSON-RPC error body is retried like any 429", async () => {
     await fundAccounts(net.chain, [P2], parseEther("10"));

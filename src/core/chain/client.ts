@@ -1,6 +1,12 @@
 import {
   BaseError,
   ContractFunctionRevertedError,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getContractError,
+  type Abi,
+  type AbiParameter,
+  type Address,
   HttpRequestError,
   RpcRequestError,
   TimeoutError,
@@ -193,8 +199,12 @@ export async function onChain<T>(
 export function toChainError(chain: ChainClient, what: string, error: unknown): Error {
   if (error instanceof RpcUnavailableError || error instanceof ChainRefusalError) return error;
   if (error instanceof ConfigError) return error;
-  if (!(error instanceof BaseError)) return error as Error;
   const at = `Ethereum node ${chain.shownUrl}`;
+  // Raised by this tool's checks, bare (readContractExactly) or as the cause of a viem error.
+  if (error instanceof MalformedAnswerError) {
+    return new RpcUnavailableError(`${what}: ${at} ${error.problem}`);
+  }
+  if (!(error instanceof BaseError)) return error as Error;
   const batch = error.walk((e) => e instanceof MalformedBatchError) as MalformedBatchError | null;
   if (batch) {
     return new RpcUnavailableError(
@@ -255,6 +265,70 @@ function describeCause(error: HttpRequestError): string {
     cause = cause.cause;
   }
   return error.shortMessage.includes("fetch failed") ? "request failed" : error.shortMessage;
+}
+
+/**
+ * viem's readContract, but the return data must have exactly the length the function's outputs
+ * take when they are all static (viem's decoder ignores extra bytes, so a node or proxy that
+ * answers another call's data would pass): otherwise a MalformedAnswerError naming the function.
+ */
+export async function readContractExactly<T>(
+  chain: ChainClient,
+  parameters: {
+    address: Address;
+    abi: Abi;
+    functionName: string;
+    args?: readonly unknown[];
+    blockNumber?: bigint;
+  },
+): Promise<T> {
+  const { address, abi, functionName, args, blockNumber } = parameters;
+  const calldata = encodeFunctionData({ abi, functionName, args } as never);
+  let data: `0x${string}` | undefined;
+  try {
+    ({ data } = await chain.client.call({ to: address, data: calldata, blockNumber }));
+  } catch (error) {
+    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+  }
+  const item = abi.find((entry) => entry.type === "function" && entry.name === functionName) as
+    { outputs?: readonly AbiParameter[] } | undefined;
+  const expected = staticSize(item?.outputs ?? []);
+  const bytes = data === undefined ? 0 : (data.length - 2) / 2;
+  if (bytes > 0 && expected !== undefined && bytes !== expected) {
+    throw new MalformedAnswerError(
+      `answered eth_call of ${functionName} with ${bytes} bytes of return data, not the ${expected} it returns`,
+    );
+  }
+  try {
+    return decodeFunctionResult({ abi, functionName, args, data: data ?? "0x" } as never) as T;
+  } catch (error) {
+    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+  }
+}
+
+/** Bytes an ABI encoding of these parameters takes when all are static; undefined otherwise. */
+function staticSize(parameters: readonly AbiParameter[]): number | undefined {
+  let total = 0;
+  for (const parameter of parameters) {
+    const size = staticSizeOf(parameter.type, parameter);
+    if (size === undefined) return undefined;
+    total += size;
+  }
+  return total;
+}
+
+function staticSizeOf(type: string, parameter: AbiParameter): number | undefined {
+  const array = /^(.*)\[(\d*)\]$/.exec(type);
+  if (array) {
+    if (array[2] === "") return undefined;
+    const inner = staticSizeOf(array[1]!, parameter);
+    return inner === undefined ? undefined : inner * Number(array[2]);
+  }
+  if (type === "tuple") {
+    return staticSize((parameter as { components?: readonly AbiParameter[] }).components ?? []);
+  }
+  if (/^(u?int\d*|address|bool|bytes([1-9]|[12]\d|3[0-2]))$/.test(type)) return 32;
+  return undefined;
 }
 
 /**

@@ -1,7 +1,13 @@
 import { getAddress, zeroAddress, type Address } from "viem";
 import { gseAbi, rollupAbi } from "../../types/abi/gse.js";
 import type { ConfigKey } from "../../types/config.js";
-import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+import {
+  isTransportFailure,
+  onChain,
+  readContractExactly,
+  toChainError,
+  type ChainClient,
+} from "./client.js";
 import type { ButlerConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { isG1Point, type G1Point } from "../keys/registration.js";
@@ -59,9 +65,12 @@ export async function resolveGse(
   const [code, gse] = await onChain(chain, "asking the rollup for its GSE", () =>
     Promise.all([
       chain.client.getCode({ address: rollup, blockNumber }),
-      chain.client
-        .readContract({ address: rollup, abi: rollupAbi, functionName: "getGSE", blockNumber })
-        .catch((error: unknown) => settled(error)),
+      readContractExactly<Address>(chain, {
+        address: rollup,
+        abi: rollupAbi,
+        functionName: "getGSE",
+        blockNumber,
+      }).catch((error: unknown) => settled(error)),
     ]),
   );
   if (!code || code === "0x") {
@@ -102,15 +111,13 @@ export async function readRegistrationDigests(
     Promise.all([
       chain.client.getCode({ address: gse.address, blockNumber }),
       ...publicKeys.map((publicKey) =>
-        chain.client
-          .readContract({
-            address: gse.address,
-            abi: gseAbi,
-            functionName: "getRegistrationDigest",
-            args: [{ x: publicKey.x, y: publicKey.y }],
-            blockNumber,
-          })
-          .catch((error: unknown) => settled(error)),
+        readContractExactly<G1Point>(chain, {
+          address: gse.address,
+          abi: gseAbi,
+          functionName: "getRegistrationDigest",
+          args: [{ x: publicKey.x, y: publicKey.y }],
+          blockNumber,
+        }).catch((error: unknown) => settled(error)),
       ),
     ]),
   );

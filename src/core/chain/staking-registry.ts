@@ -16,6 +16,7 @@ import {
 } from "../../types/abi/staking-registry.js";
 import {
   blockTag,
+  readContractExactly,
   checkExpectedChainId,
   isTransportFailure,
   onChain,
@@ -64,14 +65,12 @@ export async function resolveRegistryContext(
   const readRegistryBasics = (registry: Address) =>
     Promise.all([
       client.getCode({ address: registry, blockNumber }),
-      client
-        .readContract({
-          address: registry,
-          abi: stakingRegistryAbi,
-          functionName: "nextProviderIdentifier",
-          blockNumber,
-        })
-        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      readContractExactly<bigint>(chain, {
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "nextProviderIdentifier",
+        blockNumber,
+      }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
 
   // Round 1: the chain id, plus the registry basics when the registry address is configured.
@@ -127,17 +126,14 @@ async function resolveProvider(
   configuredAdmin: string | undefined,
   blockNumber: bigint | undefined,
 ): Promise<{ providerId: bigint; providerAdmin: Address }> {
-  const { client } = chain;
   const readAdmin = (id: bigint) =>
-    client
-      .readContract({
-        address: registry,
-        abi: stakingRegistryAbi,
-        functionName: "providerConfigurations",
-        args: [id],
-        blockNumber,
-      })
-      .then(([admin]) => admin);
+    readContractExactly<readonly [Address, ...unknown[]]>(chain, {
+      address: registry,
+      abi: stakingRegistryAbi,
+      functionName: "providerConfigurations",
+      args: [id],
+      blockNumber,
+    }).then(([admin]) => admin);
 
   if (configuredId !== undefined) {
     const admin =
@@ -211,18 +207,17 @@ export async function readProviderQueue(
   /** The command's pinned block (readBlockNumber); the latest without one. */
   blockNumber?: bigint,
 ): Promise<ProviderQueue> {
-  const { client } = chain;
   const { registry, providerId } = context;
   const readBound = (
     functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength",
   ) =>
-    client.readContract({
+    readContractExactly<bigint>(chain, {
       address: registry,
       abi: stakingRegistryAbi,
       functionName,
       args: [providerId],
       blockNumber,
-    }) as Promise<bigint>;
+    });
 
   return onChain(chain, `reading provider ${providerId}'s queue`, async () => {
     const [first, last, length] = await Promise.all([
