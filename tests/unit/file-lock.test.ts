@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { withFileLock } from "../../src/core/files/file-lock.js";
@@ -80,6 +80,17 @@ describe("temp files", () => {
       writeFileSync(join(dir, name), "x");
     expect(await removeDeadProcessesTempFiles(dir)).toEqual([dead]);
     expect(readdirSync(dir).sort()).toEqual([live, ".notes.tmp", "out.json.new"].sort());
+  });
+
+  it("removes pid-less temp files of earlier versions only once they are older than any write", async () => {
+    const dir = tempDir("butler-temp-");
+    const old = ".prod.json.new.0123456789ab.tmp";
+    const recent = ".prod.json.new.ba9876543210.tmp";
+    for (const name of [old, recent]) writeFileSync(join(dir, name), "x");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(join(dir, old), hourAgo, hourAgo);
+    expect(await removeDeadProcessesTempFiles(dir)).toEqual([old]);
+    expect(readdirSync(dir)).toEqual([recent]);
   });
 
   it("a write removes the leftovers of dead processes in its directory", async () => {

@@ -129,19 +129,31 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Temp files of versions before the pid was in the name: `.<name>.<12 hex>.tmp`. */
+const PIDLESS_TEMP_FILE = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
+/** No write takes this long: a pid-less temp file older than this is a leftover. */
+const PIDLESS_TEMP_MAX_AGE_MS = 10 * 60_000;
+
 /** Removes this tool's temp files in `directory` whose process is gone. Returns their names. */
 export async function removeDeadProcessesTempFiles(directory: string): Promise<string[]> {
   const names = await readdir(directory).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
     const match = TEMP_FILE.exec(name);
-    if (!match || isProcessAlive(Number(match[2]))) continue;
+    if (match ? isProcessAlive(Number(match[2])) : !(await isOldPidlessTemp(directory, name)))
+      continue;
     await unlink(join(directory, name)).then(
       () => removed.push(name),
       () => undefined,
     );
   }
   return removed;
+}
+
+async function isOldPidlessTemp(directory: string, name: string): Promise<boolean> {
+  if (!PIDLESS_TEMP_FILE.test(name)) return false;
+  const info = await lstat(join(directory, name)).catch(() => undefined);
+  return Boolean(info?.isFile() && Date.now() - info.mtimeMs > PIDLESS_TEMP_MAX_AGE_MS);
 }
 
 export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
