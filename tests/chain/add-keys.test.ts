@@ -34,6 +34,7 @@ import {
 import { runCli, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
+import { startRpcProxy } from "../support/rpc-proxy.js";
 
 const phase1 = join(ownPhasesDir, "after_phase1", "on-dev-machine");
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
@@ -747,6 +748,34 @@ describe("keys the rollup already knows, and estimates that revert: refused, not
       expect(snapshot(keysDir)).toEqual(before);
     } finally {
       await rejectAttesterInRegistry(net.chain, zeroAddress, registry);
+    }
+  });
+});
+
+describe("add-keys behind a node that mixes up batch answers", () => {
+  it("a repeated answer among the registration digests: exit 69 'malformed batch', no calldata (never the wrong digest signed)", async () => {
+    const { env } = await freshProvider();
+    const proxy = await startRpcProxy(net.chain.rpcUrl);
+    try {
+      proxy.setMode({ kind: "batch-fault", fault: "duplicate" });
+      const dir = copyToTemp(phase1);
+      const before = snapshot(dir);
+      const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+        cwd: dir,
+        env: { ...env, ETHEREUM_NODE_URL: proxy.url },
+      });
+      expect(run.code).toBe(69);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(/answered a malformed batch \(two answers for id \d+\)/);
+      expect(
+        run.stderr
+          .trimEnd()
+          .split("\n")
+          .filter((l) => l.startsWith("error: ")),
+      ).toHaveLength(1);
+      expect(snapshot(dir)).toEqual(before);
+    } finally {
+      await proxy.stop();
     }
   });
 });

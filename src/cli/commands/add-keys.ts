@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { createChainClient } from "../../core/chain/client.js";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import { readRegistrationDigests } from "../../core/chain/gse.js";
 import {
@@ -113,8 +113,12 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const chain = createChainClient(config);
 
   // The chain context first (wrong chain, registry, provider, rollup or GSE fail before any work).
-  const registry = await resolveRegistryContext(chain, config);
-  const l1 = await resolveAztecL1(chain, config, registry.registry, registry.chainId);
+  // Every read at one block, so that no two of them see different states.
+  const atBlock = await readBlockNumber(chain);
+  const registry = await resolveRegistryContext(chain, config, atBlock);
+  const l1 = await resolveAztecL1(chain, config, registry.registry, registry.chainId, {
+    blockNumber: atBlock,
+  });
   const gse = { address: l1.gse, described: l1.gseDescribed };
 
   // Plan: each validator's attester address and BLS public keys.
@@ -131,15 +135,16 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   // batched together.
   const [[queue, digests], rollupKnown] = await inOrder(
     inOrder(
-      readProviderQueue(chain, registry),
+      readProviderQueue(chain, registry, atBlock),
       readRegistrationDigests(
         chain,
         gse,
         registry.chainId,
         validators.map((v) => v.keys.bls.g1),
+        atBlock,
       ),
     ),
-    findRollupKnownAttesters(chain, l1.rollup, attesters),
+    findRollupKnownAttesters(chain, l1.rollup, attesters, { blockNumber: atBlock }),
   );
   out.info(
     `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)}, ` +

@@ -5,7 +5,7 @@ import {
 } from "../../core/chain/rollup.js";
 import { Command } from "commander";
 import { basename } from "node:path";
-import { createChainClient } from "../../core/chain/client.js";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/files/key-files.js";
 import {
@@ -75,7 +75,9 @@ export async function processPrivateKeys(
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
     // worker threads while the provider's queue is read.
-    const registry = await resolveRegistryContext(chain, config);
+    // Every read at one block, so that no two of them see different states.
+    const atBlock = await readBlockNumber(chain);
+    const registry = await resolveRegistryContext(chain, config, atBlock);
     const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
       eth: v.attester.eth as Hex,
       bls: v.attester.bls as Hex,
@@ -84,8 +86,8 @@ export async function processPrivateKeys(
       derivation.derive(privateKeys, (done) =>
         out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
       ),
-      readProviderQueue(chain, registry),
-      resolveAztecL1(chain, config, registry.registry, registry.chainId),
+      readProviderQueue(chain, registry, atBlock),
+      resolveAztecL1(chain, config, registry.registry, registry.chainId, { blockNumber: atBlock }),
     ]);
     out.progressDone();
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
@@ -112,6 +114,7 @@ export async function processPrivateKeys(
       chain,
       l1.rollup,
       publicKeys.map((k) => k.eth),
+      { blockNumber: atBlock },
     );
     refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
 
