@@ -30,6 +30,20 @@ function bundleIsFresh() {
   }
 }
 
+// Anything that escapes the CLI's own error handling is a bug: exit 70 (never Node's 1).
+const fatal = (error) => {
+  try {
+    process.stderr.write(
+      `internal error (a bug in aztec-butler; please report it with this output):\n${error?.stack ?? error}\n`,
+    );
+  } catch {
+    // stderr itself is gone: the code still says what happened.
+  }
+  process.exit(70);
+};
+process.on("uncaughtException", fatal);
+process.on("unhandledRejection", fatal);
+
 let main;
 if (process.env.AZTEC_BUTLER_FROM_SOURCE !== "1" && bundleIsFresh()) {
   ({ main } = await import("../dist/cli.js"));

@@ -26,7 +26,6 @@ import { fileURLToPath } from "node:url";
 import { parseEther, type Hex } from "viem";
 import {
   ANVIL_ACCOUNTS,
-  deployGse,
   deployStakingRegistry,
   fundAccounts,
   registerProvider,
@@ -124,8 +123,8 @@ const chain = await startTestChain();
 const workspace = mkdtempSync(join(tmpdir(), "aztec-butler-demo-"));
 try {
   heading("Setting up a local chain");
+  const { registry: aztecRegistry, rollup, gse } = chain.aztec!;
   const { address: registry } = await deployStakingRegistry(chain);
-  const { address: gse } = await deployGse(chain);
   const admin = ANVIL_ACCOUNTS[1]!;
   const providerId = await registerProvider(chain, registry, admin);
   const publishers = JSON.parse(
@@ -134,7 +133,10 @@ try {
   await fundAccounts(chain, publishers, parseEther("5"));
   console.log(`  anvil ${chain.rpcUrl} (chain ${chain.chainId})`);
   console.log(`  staking registry ${registry}, provider ${providerId} (admin ${admin})`);
-  console.log(`  GSE ${gse} (Aztec's real contract from @aztec/l1-artifacts)`);
+  console.log(
+    `  Aztec's real L1 (deployAztecL1Contracts): Registry ${aztecRegistry}, rollup ${rollup}, GSE ${gse}`,
+  );
+  console.log(`  anvil like mainnet: EIP-7825's 2^24 gas cap per transaction, 60M gas blocks`);
   console.log(`  ${publishers.length} publishers funded with 5 ETH each`);
 
   const dev = join(workspace, "on-dev-machine");

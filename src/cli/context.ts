@@ -14,5 +14,6 @@ export async function contextFor(command: Command, out: Output): Promise<Command
   const globals = command.optsWithGlobals<{ network?: string; config?: string }>();
   const cwd = process.cwd();
   const config = await loadConfig({ network: globals.network, configFile: globals.config, cwd });
+  for (const warning of config.warnings) out.warn(warning);
   return { config, out, cwd };
 }

@@ -2,7 +2,7 @@ import { Command, CommanderError } from "commander";
 import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
-import { StdoutError } from "../core/errors.js";
+import { ExitCode, StdoutError } from "../core/errors.js";
 import { flushStream, watchStdout } from "./output.js";
 import { reportError } from "./run.js";
 
@@ -36,6 +36,8 @@ export function buildProgram(): Command {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const stdoutFailure = watchStdout();
+  // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
+  const stderrFailure = watchStdout(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
@@ -55,4 +57,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       ),
     );
   }
+  // Warnings or the error line may be lost: a run that otherwise succeeded says so by its code
+  // (74); a failed run keeps its own code, which says more than "stderr failed".
+  // (stderr is synchronous for files and pipes: its failures are known by now.)
+  if (stderrFailure() && !process.exitCode) process.exitCode = ExitCode.ioError;
 }

@@ -1,9 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import dotenv from "dotenv";
 import envPaths from "env-paths";
 import { parseEther } from "viem";
 import { ConfigError } from "./errors.js";
+import { readInputFile } from "./files/json-file.js";
 import {
   configKeys,
   configValueSchemas,
@@ -53,6 +53,8 @@ export class ButlerConfig {
     private readonly values: ReadonlyMap<ConfigKey, SourcedValue>,
     /** The files consulted, in precedence order, for the "not set" message. */
     private readonly consulted: readonly string[],
+    /** Lines of the dotenv files that are not KEY=value, by file and line number (never the line). */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   sourceOf(key: ConfigKey): string | undefined {
@@ -117,13 +119,17 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
 
   const baseFile = join(butlerPaths().config, `${network.data}-base.env`);
   const layers: { source: string; values: Record<string, string> }[] = [];
-  layers.push({ source: baseFile, values: await readDotenv(baseFile, false) });
-  layers.push({ source: "./.env", values: await readDotenv(join(cwd, ".env"), false) });
+  const warnings: string[] = [];
+  layers.push({ source: baseFile, values: await readDotenv(baseFile, false, warnings) });
+  layers.push({
+    source: "./.env",
+    values: await readDotenv(join(cwd, ".env"), false, warnings, "./.env"),
+  });
   if (options.configFile !== undefined) {
     const file = resolve(cwd, options.configFile);
     layers.push({
       source: options.configFile,
-      values: await readDotenv(file, true, options.configFile),
+      values: await readDotenv(file, true, warnings, options.configFile),
     });
   }
   layers.push({ source: "the environment", values: env as Record<string, string> });
@@ -136,23 +142,59 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
       if (text !== undefined && text.trim() !== "") values.set(key, { text, source: layer.source });
     }
   }
-  return new ButlerConfig(network.data, values, layers.map((l) => l.source).reverse());
+  return new ButlerConfig(network.data, values, layers.map((l) => l.source).reverse(), warnings);
 }
 
 async function readDotenv(
   file: string,
   mustExist: boolean,
+  warnings: string[],
   shownAs = file,
 ): Promise<Record<string, string>> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readInputFile(file, "a dotenv file");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (!mustExist && code === "ENOENT") return {};
-    throw new ConfigError(
-      `config file ${shownAs} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code})`}`,
+    const missing = /does not exist$/.test((error as Error).message);
+    if (!mustExist && missing) return {};
+    const why = (error as Error).message.replace(/^.*?: /, "");
+    throw new ConfigError(`config file ${shownAs} ${why}`);
+  }
+  for (const line of malformedDotenvLines(text)) {
+    warnings.push(
+      `${shownAs}, line ${line}: not a KEY=value line, ignored (the line is not shown: it may hold a secret)`,
     );
   }
   return dotenv.parse(text);
+}
+
+/** KEY=value, optionally `export `-ed; the key as dotenv reads it. */
+const DOTENV_ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+\s*=/;
+/** A value opening a quote it does not close on its line: dotenv reads on to the closing one. */
+const OPENS_MULTILINE = /^\s*(?:export\s+)?[\w.-]+\s*=\s*(["'`])(?:(?!\1).)*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/;
+
+/**
+ * 1-based numbers of the lines dotenv would skip silently: not blank, not a comment, not
+ * KEY=value (a pasted key on its own line, a missing `=`, binary bytes).
+ */
+export function malformedDotenvLines(text: string): number[] {
+  const lines = text.split(/\r?\n/);
+  const malformed: number[] = [];
+  let closing: string | undefined;
+  lines.forEach((line, i) => {
+    if (closing !== undefined) {
+      if (line.includes(closing)) closing = undefined;
+      return;
+    }
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+    if (!DOTENV_ASSIGNMENT.test(line) || CONTROL_CHARACTERS.test(line)) {
+      malformed.push(i + 1);
+      return;
+    }
+    closing = OPENS_MULTILINE.exec(line)?.[1];
+  });
+  return malformed;
 }

@@ -84,3 +84,6 @@ export class StdoutError extends ButlerError {
 export class OutputError extends ButlerError {
   readonly exitCode = ExitCode.cannotCreate;
 }
+
+/** An output that did not exist when checked appeared before it was written (a concurrent run). */
+export class OutputExistsError extends OutputError {}

@@ -21,6 +21,38 @@ export interface ProductionAttester {
 
 type Issue = (path: PropertyKey[], message: string) => void;
 
+/** host, host:port or an IP with a port: what an operator writes when the scheme is forgotten. */
+const SCHEMELESS_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:\/.*)?$/;
+
+/**
+ * Why a web3signer URL cannot be reached, or undefined when it can be. `signer:8080` passes the
+ * node's loader (it is a URL, of scheme "signer:"), but no HTTP client reaches a signer at it.
+ */
+export function remoteSignerUrlProblem(value: unknown): string | undefined {
+  if (typeof value !== "string") return "must be a URL string";
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "") {
+    return undefined;
+  }
+  const hint = SCHEMELESS_HOST.test(value) ? ` (did you mean "http://${value}"?)` : "";
+  return `must be an http or https URL with a host, the web3signer's address${hint}`;
+}
+
+/** A remoteSigner: a URL, or `{remoteSignerUrl, …}` (certificates and the like pass through). */
+const remoteSignerSchema = z.unknown().superRefine((value, ctx) => {
+  const [path, url] =
+    isObject(value) && "remoteSignerUrl" in value
+      ? [["remoteSignerUrl"], value.remoteSignerUrl]
+      : [[], value];
+  const problem = remoteSignerUrlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", path, message: problem });
+});
+
 /**
  * The address of an eth account as a public key file may hold it: the address itself, or a
  * remote signer account `{address, remoteSignerUrl, …}`. A private key is refused by name: the
@@ -40,6 +72,13 @@ function publicEthAccount(value: unknown, path: PropertyKey[], issue: Issue): st
   }
   if (isObject(value) && "address" in value) {
     const problem = typeof value.address === "string" ? addressProblem(value.address) : "shape";
+    if (problem === undefined && "remoteSignerUrl" in value) {
+      const urlProblem = remoteSignerUrlProblem(value.remoteSignerUrl);
+      if (urlProblem !== undefined) {
+        issue([...path, "remoteSignerUrl"], urlProblem);
+        return undefined;
+      }
+    }
     if (problem === undefined) return value.address as string;
     issue([...path, "address"], ADDRESS_MESSAGES[problem]);
     return undefined;
@@ -110,11 +149,12 @@ export const productionValidatorSchema = z.looseObject({
   publisher: productionPublisherSchema.optional(),
   coinbase: ethAddressSchema.optional(),
   feeRecipient: aztecAddressSchema.optional(),
+  remoteSigner: remoteSignerSchema.optional(),
 });
 
 export const productionKeyFileSchema = z.looseObject({
   schemaVersion: z.union([z.literal(1), z.literal(2)], { error: "must be 1 or 2" }),
-  remoteSigner: z.unknown().optional(),
+  remoteSigner: remoteSignerSchema.optional(),
   validators: z.array(productionValidatorSchema, { error: "must be a list" }),
   // schemaVersion 2: defaults for validators that do not set their own.
   coinbase: ethAddressSchema.optional(),

@@ -2,7 +2,7 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployGse } from "../support/test-chain.js";
+import { aztecOf } from "../support/test-chain.js";
 import { projectRoot, runCli } from "../support/cli.js";
 import { snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
@@ -47,7 +47,7 @@ let net: RegistryChain;
 let gse: string;
 beforeAll(async () => {
   net = await startRegistryChain();
-  gse = getAddress((await deployGse(net.chain)).address);
+  gse = getAddress(aztecOf(net.chain).gse);
 });
 afterAll(async () => {
   await net?.stop();

@@ -5,10 +5,24 @@ import type { Abi, AbiFunction, AbiParameter, Address, PublicClient } from "viem
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
+import { RegistryAbi } from "@aztec/l1-artifacts/RegistryAbi";
+import { RollupAbi } from "@aztec/l1-artifacts/RollupAbi";
+import { parseAbi } from "viem";
+import {
+  ATTESTER_STATUS,
+  flushEntryQueue,
+  generatedValidatorKeys,
+  readAttesterViews,
+  rejectAttesterInRegistry,
+  stakeWithProvider,
+  validKeyStores,
+} from "../support/aztec-l1.js";
 import {
   addKeysToProviderQueue,
+  EIP_7825_TX_GAS_LIMIT,
+  TEST_CHAIN_BLOCK_GAS_LIMIT,
+  aztecOf,
   compileTestContract,
-  deployGse,
   deployStakingRegistry,
   fundAccounts,
   makeDummyKeyStores,
@@ -285,7 +299,7 @@ describe("test chain harness", () => {
     const hashes = await addKeysToProviderQueue(chain, registry, id, keys);
     const ms = performance.now() - t0;
     console.log(`addKeysToProviderQueue: 1000 keys in ${hashes.length} txs, ${ms.toFixed(0)} ms`);
-    expect(hashes).toHaveLength(5);
+    expect(hashes).toHaveLength(Math.ceil(1_000 / 60));
     expect(
       await chain.publicClient.readContract({
         address: registry,
@@ -304,9 +318,9 @@ describe("test chain harness", () => {
     ).toEqual(keys[999]);
   });
 
-  it("deploys the real GSE and computes a registration digest for a real G1 key", async () => {
+  it("has Aztec's real GSE, which computes a registration digest for a real G1 key", async () => {
     const { GSEAbi } = await import("@aztec/l1-artifacts/GSEAbi");
-    const { address: gse } = await deployGse(chain);
+    const { gse } = aztecOf(chain);
     const pk = bn254.G1.Point.BASE.multiply(0xdeadbeefn).toAffine();
     const digest = await chain.publicClient.readContract({
       address: gse,
@@ -332,9 +346,99 @@ describe("test chain harness", () => {
       args: [{ x: other.x, y: other.y }],
     });
     expect(otherDigest).not.toEqual(digest);
+  });
+
+  it("is like mainnet: a 60M block gas limit and EIP-7825's 2^24 cap per transaction", async () => {
+    const block = await chain.publicClient.getBlock();
+    expect(block.gasLimit).toBe(TEST_CHAIN_BLOCK_GAS_LIMIT);
+    const send = (gas: bigint) =>
+      chain.walletClient.sendTransaction({ to: chain.accounts[3]!, value: 1n, gas });
+    await expect(send(EIP_7825_TX_GAS_LIMIT + 1n)).rejects.toThrow(/gas/i);
+    const hash = await send(EIP_7825_TX_GAS_LIMIT);
+    expect((await chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+  });
+
+  it("starts with Aztec's real L1: Registry → canonical rollup → GSE, and the test registry wired to it", async () => {
+    const aztec = aztecOf(chain);
+    const read = <T>(address: Address, abi: Abi, functionName: string, args: unknown[] = []) =>
+      chain.publicClient.readContract({ address, abi, functionName, args }) as Promise<T>;
+    expect(await read<Address>(aztec.registry, RegistryAbi as Abi, "getCanonicalRollup")).toBe(
+      aztec.rollup,
+    );
+    expect(await read<Address>(aztec.rollup, RollupAbi as Abi, "getGSE")).toBe(aztec.gse);
+    const registryAbi = parseAbi([
+      "function ROLLUP_REGISTRY() view returns (address)",
+      "function STAKING_ASSET() view returns (address)",
+      "function PULL_SPLIT_FACTORY() view returns (address)",
+    ]);
+    expect(await read<Address>(aztec.stakingRegistry, registryAbi, "ROLLUP_REGISTRY")).toBe(
+      aztec.registry,
+    );
+    expect(await read<Address>(aztec.stakingRegistry, registryAbi, "STAKING_ASSET")).toBe(
+      aztec.stakingAsset,
+    );
+    expect(await read<Address>(aztec.rollup, RollupAbi as Abi, "getStakingAsset")).toBe(
+      aztec.stakingAsset,
+    );
+  });
+
+  it("stakes queued keys through the test registry into the real rollup: entry queue, flush, VALIDATING, a new split per key", async () => {
+    const aztec = aztecOf(chain);
+    const id = await registerProvider(chain, aztec.stakingRegistry, chain.accounts[6] as Address);
+    const keyStores = await validKeyStores(chain, generatedValidatorKeys(3, "harness-stake"));
+    await addKeysToProviderQueue(chain, aztec.stakingRegistry, id, keyStores);
+    const staked = await stakeWithProvider(chain, { providerId: id, count: 3 });
+    expect(staked.map((s) => s.attester)).toEqual(keyStores.map((k) => k.attester));
+    expect(new Set(staked.map((s) => s.coinbaseSplit)).size).toBe(3);
+    for (const { coinbaseSplit } of staked) {
+      expect(
+        (await chain.publicClient.getCode({ address: coinbaseSplit }))?.length,
+      ).toBeGreaterThan(2);
+    }
+    const queued = await chain.publicClient.readContract({
+      address: aztec.rollup,
+      abi: RollupAbi,
+      functionName: "getEntryQueueLength",
+    });
+    expect(queued).toBe(3n);
+    expect((await readAttesterViews(chain, [keyStores[0]!.attester]))[0]!.status).toBe(
+      ATTESTER_STATUS.NONE,
+    );
+    expect(await flushEntryQueue(chain)).toBeGreaterThan(0);
+    const views = await readAttesterViews(
+      chain,
+      keyStores.map((k) => k.attester),
+    );
+    expect(views.map((v) => v.status)).toEqual([1, 1, 1]);
+    expect(views.map((v) => v.publicKey)).toEqual(keyStores.map((k) => k.publicKeyG1));
     expect(
-      await chain.publicClient.readContract({ address: gse, abi: GSEAbi, functionName: "owner" }),
-    ).toBe(chain.accounts[0]);
+      await chain.publicClient.readContract({
+        address: aztec.stakingRegistry,
+        abi: stakingRegistryAbi,
+        functionName: "getProviderQueueLength",
+        args: [id],
+      }),
+    ).toBe(0n);
+  });
+
+  it("addKeysToProvider is admin-only, and the test hook makes it revert for one chosen attester", async () => {
+    const { address } = await deployStakingRegistry(chain);
+    const admin = chain.accounts[7] as Address;
+    const id = await registerProvider(chain, address, admin);
+    const keys = makeDummyKeyStores(2, 90_000);
+    const { abi } = await compileTestContract(); // with the registry's errors, to decode them
+    const simulate = (account: Address) =>
+      chain.publicClient.simulateContract({
+        address,
+        abi: abi as typeof stakingRegistryAbi,
+        functionName: "addKeysToProvider",
+        args: [id, keys],
+        account,
+      });
+    await expect(simulate(chain.accounts[8] as Address)).rejects.toThrow(/NotProviderAdmin/);
+    await simulate(admin);
+    await rejectAttesterInRegistry(chain, keys[1]!.attester, address);
+    await expect(simulate(admin)).rejects.toThrow(/attester rejected by the test hook/);
   });
 });
 

@@ -4,7 +4,8 @@
  * written. Refusals that other test files already pin (malformed keys, duplicates, funding) are
  * not repeated here.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -147,6 +148,89 @@ const cases: Case[] = [
     setup: editJson(PRIV, (j) => (j.note = "x")),
     code: 65,
     error: /^error: new-private-keys\.json: unknown field "note"$/m,
+  },
+  // Repeated keys: JSON.parse would keep the last one silently.
+  {
+    name: 'a private-key file with "validators" twice (6 validators read as 1)',
+    args: ["process-private-keys", PRIV],
+    setup: edit(PRIV, (t) => {
+      const json = JSON.parse(t) as { validators: unknown[] };
+      const one = JSON.stringify(json.validators.slice(0, 1));
+      return t.replace(/\n}\s*$/, `,\n  "validators": ${one}\n}\n`);
+    }),
+    code: 65,
+    error:
+      /^error: new-private-keys\.json: key "validators" appears twice at line \d+, column 3 \(JSON readers would silently keep only the last one\)$/m,
+  },
+  {
+    name: "a per-server publishers file with a server id twice",
+    args: prepare(),
+    setup: (d) =>
+      writeFileSync(
+        join(d, PUBS),
+        '{"a": ["0xe9B180925b48fa3dE2a7F887E1F32f666be0d003"], "a": ["0x20De8B4171E29Fcf9Cc38e25Df484a81C3A6F946"]}',
+      ),
+    code: 65,
+    error:
+      /^error: testnet_available_publisher_addresses\.json: key "a" appears twice at line 1, column 55/m,
+  },
+  {
+    name: "a production file with remoteSigner twice",
+    args: prepare(),
+    setup: edit(PROD, (t) =>
+      t.replace(
+        '"schemaVersion": 1,',
+        '"schemaVersion": 1,\n  "remoteSigner": "http://other:9000",',
+      ),
+    ),
+    code: 65,
+    error:
+      /^error: prod-testnet-keyfile\.json: key "remoteSigner" appears twice at line 4, column 3/m,
+  },
+  {
+    name: "an unknown field whose name is a private key (never echoed)",
+    args: ["process-private-keys", PRIV],
+    setup: editJson(PRIV, (j) => (j[`0xe9ef${"ab".repeat(30)}`] = 1)),
+    code: 65,
+    error: /^error: new-private-keys\.json: unknown field "0xe9ef…"$/m,
+  },
+  // A remoteSigner no web3signer can be reached at (the node's loader accepts these).
+  {
+    name: 'a top-level remoteSigner without a scheme ("signer:8080")',
+    args: prepare(),
+    setup: editJson(PROD, (j) => (j.remoteSigner = "signer:8080")),
+    code: 65,
+    error:
+      /^error: prod-testnet-keyfile\.json, remoteSigner: must be an http or https URL with a host, the web3signer's address \(did you mean "http:\/\/signer:8080"\?\)$/m,
+  },
+  {
+    name: "a validator's remoteSigner {remoteSignerUrl} of scheme ftp",
+    args: prepare(),
+    setup: editJson(
+      PROD,
+      (j) => (firstValidator(j).remoteSigner = { remoteSignerUrl: "ftp://signer:21" }),
+    ),
+    code: 65,
+    error:
+      /^error: prod-testnet-keyfile\.json, validator 0, remoteSigner\.remoteSignerUrl: must be an http or https URL with a host, the web3signer's address$/m,
+  },
+  // Inputs that are not regular files.
+  {
+    name: "a production file that is a named pipe without a writer (no hang)",
+    args: prepare(),
+    setup: (d) => {
+      unlinkSync(join(d, PROD));
+      execFileSync("mkfifo", [join(d, PROD)]);
+    },
+    code: 66,
+    error:
+      /^error: prod-testnet-keyfile\.json: is a named pipe, not a regular file; refusing to read it$/m,
+  },
+  {
+    name: "a private-key file that is /dev/zero",
+    args: ["process-private-keys", "/dev/zero", "-o", "out.json"],
+    code: 66,
+    error: /^error: \/dev\/zero: is a device, not a regular file; refusing to read it$/m,
   },
   // Publishers file neither an array nor an object of arrays.
   {

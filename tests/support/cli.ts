@@ -27,6 +27,8 @@ export async function runCli(
     timeoutMs?: number;
     /** Where the CLI's stdout goes instead of a pipe: a file path (e.g. /dev/full). */
     stdoutTo?: string;
+    /** Where the CLI's stderr goes instead of a pipe (e.g. /dev/full); `stderr` is then empty. */
+    stderrTo?: string;
     /** Close the stdout pipe as soon as the CLI writes anything (`| head -c 0`). */
     closeStdoutEarly?: boolean;
   },
@@ -46,19 +48,21 @@ export async function runCli(
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const stdoutFd = options.stdoutTo === undefined ? undefined : openSync(options.stdoutTo, "w");
+    const stderrFd = options.stderrTo === undefined ? undefined : openSync(options.stderrTo, "w");
     const child = spawn(process.execPath, [cliEntry, ...args], {
       cwd: options.cwd,
       env,
-      stdio: ["pipe", stdoutFd ?? "pipe", "pipe"],
+      stdio: ["pipe", stdoutFd ?? "pipe", stderrFd ?? "pipe"],
     });
     if (stdoutFd !== undefined) closeSync(stdoutFd);
+    if (stderrFd !== undefined) closeSync(stderrFd);
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (d: Buffer) => {
       if (options.closeStdoutEarly) child.stdout?.destroy();
       else stdout += d.toString();
     });
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code) => {

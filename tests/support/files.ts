@@ -35,7 +35,7 @@ export function copyToTemp(source: string): string {
   return dir;
 }
 
-/** Every file under `dir` (hidden ones too) → sha256 of its bytes; symlinks by their target. */
+/** Every file under `dir` (hidden ones too) → sha256 of its bytes; symlinks and FIFOs by their kind. */
 export function snapshot(dir: string): Record<string, string> {
   const result: Record<string, string> = {};
   const walk = (current: string) => {
@@ -44,6 +44,8 @@ export function snapshot(dir: string): Record<string, string> {
       const info = lstatSync(path);
       if (info.isDirectory()) walk(path);
       else if (info.isSymbolicLink()) result[relative(dir, path)] = `symlink`;
+      // A FIFO would block a read; devices and sockets are not contents either.
+      else if (!info.isFile()) result[relative(dir, path)] = "not a regular file";
       else
         result[relative(dir, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
     }

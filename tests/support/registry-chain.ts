@@ -1,6 +1,6 @@
 import {
   ANVIL_ACCOUNTS,
-  deployStakingRegistry,
+  aztecOf,
   registerProvider,
   startTestChain,
   type TestChain,
@@ -17,13 +17,14 @@ export interface RegistryChain {
 }
 
 /**
- * A test chain with the test staking registry and one provider whose admin is anvil account 1.
- * A decoy provider (admin account 2) is registered first, so lookups by admin are exercised.
+ * A test chain (Aztec's real L1, the test staking registry wired to it) with one provider whose
+ * admin is anvil account 1. A decoy provider (admin account 2) is registered first, so lookups by
+ * admin are exercised.
  */
 export async function startRegistryChain(): Promise<RegistryChain> {
   const chain = await startTestChain();
   try {
-    const { address: registry } = await deployStakingRegistry(chain);
+    const registry = aztecOf(chain).stakingRegistry;
     await registerProvider(chain, registry, ANVIL_ACCOUNTS[2]!);
     const admin = ANVIL_ACCOUNTS[1]!;
     const providerId = await registerProvider(chain, registry, admin);

@@ -16,13 +16,36 @@ export type RpcProxyMode =
   /** Forward every request unchanged (the default). */
   | { kind: "forward" }
   /** Answer HTTP 429 to the first `first` requests received after this mode was set, then forward. */
-  | { kind: "rate-limit"; first: number; retryAfterSeconds?: number }
+  | {
+      kind: "rate-limit";
+      first: number;
+      retryAfterSeconds?: number;
+      /** Answer with a JSON-RPC error object (as Alchemy, Infura do) instead of plain text. */
+      jsonRpcBody?: boolean;
+    }
   /** Answer every request with a body that is not JSON (default `<html>bad gateway</html>`, 200). */
   | { kind: "non-json"; status?: number; body?: string }
   /** Never answer (the connection stays open until the client gives up or the proxy stops). */
   | { kind: "hang" }
   /** Forward, but make every eth_chainId answer say `chainId`. */
-  | { kind: "chain-id"; chainId: number };
+  | { kind: "chain-id"; chainId: number }
+  /**
+   * Forward, but break the first `times` batch answers (default: every one) that hold more than
+   * one answer (or any, with `anySize`): repeat the last answer in place of the one before it
+   * ("duplicate"), drop the last ("missing"), add one for an id never asked ("extra"), rotate the
+   * answers' order keeping their ids ("rotate-order"), or rotate the ids over the answers
+   * ("rotate-ids").
+   */
+  | {
+      kind: "batch-fault";
+      fault: BatchFault;
+      times?: number;
+      anySize?: boolean;
+    }
+  /** Forward, but replace the result of every call of `method` (first `times` only, if given). */
+  | { kind: "result"; method: string; result: unknown; times?: number };
+
+export type BatchFault = "duplicate" | "missing" | "extra" | "rotate-order" | "rotate-ids";
 
 export interface RpcProxyStats {
   /** HTTP requests received (any method, any body). */
@@ -33,6 +56,8 @@ export interface RpcProxyStats {
   methods: Record<string, number>;
   /** Requests answered with HTTP 429 by the rate-limit mode. */
   rateLimited: number;
+  /** Answers changed by the batch-fault and result modes. */
+  tampered: number;
 }
 
 export interface RpcProxy {
@@ -70,7 +95,14 @@ export async function startRpcProxy(
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let mode: RpcProxyMode = options.mode ?? { kind: "forward" };
   let rateLimitLeft = mode.kind === "rate-limit" ? mode.first : 0;
-  const stats: RpcProxyStats = { httpRequests: 0, rpcCalls: 0, methods: {}, rateLimited: 0 };
+  let tamperLeft = tamperBudget(mode);
+  const stats: RpcProxyStats = {
+    httpRequests: 0,
+    rpcCalls: 0,
+    methods: {},
+    rateLimited: 0,
+    tampered: 0,
+  };
   const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
 
@@ -127,14 +159,21 @@ export async function startRpcProxy(
         if (rateLimitLeft > 0) {
           rateLimitLeft--;
           stats.rateLimited++;
+          const text = current.jsonRpcBody
+            ? JSON.stringify({
+                jsonrpc: "2.0",
+                id: null,
+                error: { code: 429, message: "Too Many Requests" },
+              })
+            : "Too Many Requests";
           const headers: http.OutgoingHttpHeaders = {
-            "content-type": "text/plain",
-            "content-length": Buffer.byteLength("Too Many Requests"),
+            "content-type": current.jsonRpcBody ? "application/json" : "text/plain",
+            "content-length": Buffer.byteLength(text),
           };
           if (current.retryAfterSeconds !== undefined)
             headers["retry-after"] = String(current.retryAfterSeconds);
           res.writeHead(429, headers);
-          res.end("Too Many Requests");
+          res.end(text);
           return;
         }
         forward(req, res, body, undefined);
@@ -144,9 +183,34 @@ export async function startRpcProxy(
           req,
           res,
           body,
-          calls.some((c) => c.method === "eth_chainId") ? current.chainId : undefined,
+          calls.some((c) => c.method === "eth_chainId")
+            ? (answer) => rewriteChainId(answer, body, current.chainId)
+            : undefined,
         );
         return;
+      case "batch-fault": {
+        const eligible = Array.isArray(parsedBody(body)) && (current.anySize || calls.length > 1);
+        if (!eligible || tamperLeft <= 0) {
+          forward(req, res, body, undefined);
+          return;
+        }
+        tamperLeft--;
+        stats.tampered++;
+        forward(req, res, body, (answer) => breakBatch(answer, current.fault));
+        return;
+      }
+      case "result": {
+        if (tamperLeft <= 0 || !calls.some((c) => c.method === current.method)) {
+          forward(req, res, body, undefined);
+          return;
+        }
+        tamperLeft--;
+        stats.tampered++;
+        forward(req, res, body, (answer) =>
+          rewriteResults(answer, body, current.method, current.result),
+        );
+        return;
+      }
       case "forward":
         forward(req, res, body, undefined);
         return;
@@ -157,7 +221,7 @@ export async function startRpcProxy(
     req: IncomingMessage,
     res: ServerResponse,
     body: Buffer,
-    chainId: number | undefined,
+    rewrite: ((answer: string) => string) | undefined,
   ): void {
     const upstreamReq = http.request(
       {
@@ -172,7 +236,7 @@ export async function startRpcProxy(
         },
       },
       (upstreamRes) => {
-        if (chainId === undefined) {
+        if (rewrite === undefined) {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           upstreamRes.pipe(res);
           return;
@@ -180,7 +244,7 @@ export async function startRpcProxy(
         const parts: Buffer[] = [];
         upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
         upstreamRes.on("end", () => {
-          const text = rewriteChainId(Buffer.concat(parts).toString("utf8"), body, chainId);
+          const text = rewrite(Buffer.concat(parts).toString("utf8"));
           const headers = {
             ...upstreamRes.headers,
             "content-length": String(Buffer.byteLength(text)),
@@ -215,12 +279,14 @@ export async function startRpcProxy(
     setMode(next) {
       mode = next;
       rateLimitLeft = next.kind === "rate-limit" ? next.first : 0;
+      tamperLeft = tamperBudget(next);
     },
     resetStats() {
       stats.httpRequests = 0;
       stats.rpcCalls = 0;
       stats.methods = {};
       stats.rateLimited = 0;
+      stats.tampered = 0;
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
@@ -233,6 +299,81 @@ export async function startRpcProxy(
       return stopped;
     },
   };
+}
+
+function tamperBudget(mode: RpcProxyMode): number {
+  if (mode.kind !== "batch-fault" && mode.kind !== "result") return 0;
+  return mode.times ?? Number.POSITIVE_INFINITY;
+}
+
+function parsedBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A batch answer broken the way `fault` says (see the batch-fault mode). */
+export function breakBatch(answer: string, fault: BatchFault): string {
+  let items: { id?: unknown }[];
+  try {
+    items = JSON.parse(answer) as { id?: unknown }[];
+  } catch {
+    return answer;
+  }
+  if (!Array.isArray(items) || items.length === 0) return answer;
+  const n = items.length;
+  switch (fault) {
+    case "duplicate":
+      // The last answer's copy (same id) where the one before it was, as the issue's proxy did.
+      items =
+        n === 1
+          ? [items[0]!, { ...items[0]! }]
+          : [...items.slice(0, n - 2), items[n - 1]!, { ...items[n - 1]! }];
+      break;
+    case "missing":
+      items = items.slice(0, n - 1);
+      break;
+    case "extra":
+      items = [...items, { jsonrpc: "2.0", id: 987654321, result: "0x1" } as { id?: unknown }];
+      break;
+    case "rotate-order":
+      items = [...items.slice(1), items[0]!];
+      break;
+    case "rotate-ids": {
+      const ids = items.map((item) => item.id);
+      items = items.map((item, i) => ({ ...item, id: ids[(i + 1) % n] }));
+      break;
+    }
+  }
+  return JSON.stringify(items);
+}
+
+/** Replaces the result of every call of `method` (matched by id) in a JSON-RPC answer. */
+function rewriteResults(answer: string, request: Buffer, method: string, result: unknown): string {
+  let requests: unknown;
+  let parsed: unknown;
+  try {
+    requests = JSON.parse(request.toString("utf8"));
+    parsed = JSON.parse(answer);
+  } catch {
+    return answer;
+  }
+  const ids = new Set(
+    (Array.isArray(requests) ? requests : [requests])
+      .filter(
+        (c): c is RpcCall =>
+          typeof c === "object" && c !== null && (c as RpcCall).method === method,
+      )
+      .map((c) => JSON.stringify(c.id)),
+  );
+  const fix = (item: unknown) => {
+    if (typeof item === "object" && item !== null && ids.has(JSON.stringify((item as RpcCall).id)))
+      (item as { result: unknown }).result = result;
+    return item;
+  };
+  return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
 }
 
 /** Replaces the result of every eth_chainId call (matched by id) in a JSON-RPC answer. */

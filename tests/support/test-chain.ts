@@ -1,7 +1,8 @@
 /**
- * Test-chain harness: a throwaway anvil node plus helpers to deploy the test staking registry and
- * Aztec's real GSE, fund accounts and fill provider queues. Used by the chain tests, the demo script
- * and the benchmark.
+ * Test-chain harness: a throwaway anvil node like mainnet (EIP-7825's 2^24 gas cap per
+ * transaction, a 60M block gas limit) that starts with Aztec's real L1 and the test staking
+ * registry already deployed (tests/support/aztec-l1.ts), plus helpers to fund accounts and fill
+ * provider queues. Used by the chain tests, the demo script and the benchmark.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -34,6 +35,7 @@ import {
 } from "viem";
 
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
+import { aztecL1Snapshot, type AztecL1Deployment } from "./aztec-l1.js";
 
 // ---------------------------------------------------------------------------------------------
 // Paths and well-known anvil constants
@@ -52,8 +54,12 @@ export const CONTRACT_CACHE_DIR = path.join(
 
 export const ANVIL_CHAIN_ID = 31337;
 const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
-/** Block gas limit for the test chain: large enough for 200-keystore addKeysToProvider txs. */
-export const TEST_CHAIN_BLOCK_GAS_LIMIT = 1_000_000_000n;
+/** Block gas limit for the test chain: mainnet's (60M since late 2025). */
+export const TEST_CHAIN_BLOCK_GAS_LIMIT = 60_000_000n;
+/** EIP-7825 (Osaka): at most 2^24 gas per transaction, whatever the block gas limit. */
+export const EIP_7825_TX_GAS_LIMIT = 16_777_216n;
+/** Seconds between blocks on a chain with Aztec's L1, as its deploy sets (Ethereum's slot). */
+export const AZTEC_L1_BLOCK_INTERVAL_SECONDS = 12;
 
 /** Anvil's dev accounts for the default mnemonic, in order. */
 export const ANVIL_ACCOUNTS = [
@@ -103,6 +109,8 @@ export interface TestChain {
   privateKeys: readonly Hex[];
   /** anvil's OS process id */
   pid: number;
+  /** Aztec's real L1 and the test staking registry on this chain (absent with aztecL1: false). */
+  aztec?: AztecL1Deployment;
   /** Kills anvil; idempotent; resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -117,6 +125,11 @@ export interface StartTestChainOptions {
    * TEST_CHAIN_BLOCK_GAS_LIMIT; lower it to play a node whose eth_call gas cap is tight.
    */
   blockGasLimit?: bigint;
+  /**
+   * Start from the cached deployment of Aztec's real L1 and the test staking registry
+   * (tests/support/aztec-l1.ts). Default true; false gives an empty chain.
+   */
+  aztecL1?: boolean;
 }
 
 const liveAnvils = new Set<ChildProcess>();
@@ -233,6 +246,8 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
     "--gas-limit",
     (opts.blockGasLimit ?? TEST_CHAIN_BLOCK_GAS_LIMIT).toString(),
     "--no-request-size-limit",
+    // EIP-7825, as on mainnet and Sepolia: anvil enforces the 2^24 cap only when asked.
+    "--enable-tx-gas-limit",
   ];
   if (opts.blockTime !== undefined) args.push("--block-time", String(opts.blockTime));
 
@@ -357,6 +372,37 @@ export async function startTestChain(opts: StartTestChainOptions = {}): Promise<
     pollingInterval: 50,
   });
 
+  let aztec: AztecL1Deployment | undefined;
+  if (opts.aztecL1 !== false) {
+    try {
+      const snapshot = await aztecL1Snapshot();
+      // The deploy left anvil on 12 s blocks, ahead of the wall clock; a loaded state forgets
+      // that and would mine blocks back in time (the rollup's epoch maths underflows): set it again.
+      const [, latest] = (await rpcBatch({ rpcUrl }, [
+        { method: "anvil_loadState", params: [snapshot.state] },
+        { method: "eth_getBlockByNumber", params: ["latest", false] },
+      ])) as [unknown, { timestamp: Hex }];
+      // Never before the wall clock either: anvil refuses a timestamp behind its own time.
+      const interval = BigInt(AZTEC_L1_BLOCK_INTERVAL_SECONDS);
+      const afterLatest = BigInt(latest.timestamp) + interval;
+      const afterNow = BigInt(Math.floor(Date.now() / 1000)) + interval;
+      const next = afterLatest > afterNow ? afterLatest : afterNow;
+      await rpcBatch({ rpcUrl }, [
+        { method: "evm_setNextBlockTimestamp", params: [numberToHex(next)] },
+        { method: "anvil_setBlockTimestampInterval", params: [AZTEC_L1_BLOCK_INTERVAL_SECONDS] },
+        // The loaded state brings the deploy chain's block gas limit with it.
+        {
+          method: "anvil_setBlockGasLimit",
+          params: [numberToHex(opts.blockGasLimit ?? TEST_CHAIN_BLOCK_GAS_LIMIT)],
+        },
+      ]);
+      aztec = snapshot.deployment;
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+
   return {
     rpcUrl,
     chainId: ANVIL_CHAIN_ID,
@@ -366,8 +412,16 @@ export async function startTestChain(opts: StartTestChainOptions = {}): Promise<
     accounts: ANVIL_ACCOUNTS,
     privateKeys: ANVIL_PRIVATE_KEYS,
     pid: child.pid ?? -1,
+    aztec,
     stop,
   };
+}
+
+/** The chain's Aztec L1 deployment; throws for a chain started with aztecL1: false. */
+export function aztecOf(chain: Pick<TestChain, "aztec">): AztecL1Deployment {
+  if (chain.aztec === undefined)
+    throw new Error("this test chain has no Aztec L1 (aztecL1: false)");
+  return chain.aztec;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -563,10 +617,19 @@ async function deployBytecode(
   return receipt.contractAddress;
 }
 
-/** Compiles (cached) and deploys TestStakingRegistry from the first dev account. */
+/**
+ * Compiles (cached) and deploys a fresh TestStakingRegistry from the first dev account, wired to
+ * the chain's Aztec L1 (staking asset, no split factory, Aztec's Registry). Every chain already has
+ * one (chain.aztec.stakingRegistry); this is for tests that need another.
+ */
 export async function deployStakingRegistry(chain: TestChain): Promise<{ address: Address }> {
+  const { stakingAsset, registry } = aztecOf(chain);
   const artifact = await compileTestContract();
-  const address = await deployBytecode(chain, artifact.abi, artifact.bytecode);
+  const address = await deployBytecode(chain, artifact.abi, artifact.bytecode, [
+    stakingAsset,
+    "0x0000000000000000000000000000000000000000",
+    registry,
+  ]);
   return { address };
 }
 
@@ -593,7 +656,7 @@ export interface TestKeyStore {
 }
 
 const registryEventsAbi = parseAbi([
-  "event ProviderRegistered(uint256 indexed providerIdentifier, address indexed providerAdmin, uint16 providerTakeRate)",
+  "event ProviderRegistered(uint256 indexed providerIdentifier, address indexed providerAdmin, uint16 indexed providerTakeRate)",
 ]);
 
 type RegistryRef = Address | { address: Address };
@@ -638,12 +701,12 @@ const GAS_PER_KEYSTORE = 240_000n;
 const GAS_BASE = 100_000n;
 
 export interface AddKeysOptions {
-  /** Keystores per transaction. Default 200. */
+  /** Keystores per transaction. Default 60 (about 14.5M gas: under EIP-7825's 2^24 cap). */
   chunkSize?: number;
 }
 
 /**
- * Appends keyStores to the provider's queue via addKeysToProvider, in chunks (default 200 per tx),
+ * Appends keyStores to the provider's queue via addKeysToProvider, in chunks (default 60 per tx),
  * sent from `from` (default: the provider's admin as stored in the registry). If the sender is not
  * one of anvil's dev accounts it is impersonated (and topped up with ETH if it has none).
  * Transactions are sent back to back (order preserved) and only then are receipts checked.
@@ -659,7 +722,7 @@ export async function addKeysToProviderQueue(
 ): Promise<Hash[]> {
   if (keyStores.length === 0) return [];
   const address = registryAddress(registry);
-  const chunkSize = options.chunkSize ?? 200;
+  const chunkSize = options.chunkSize ?? 60;
   if (!(chunkSize > 0)) throw new Error(`chunkSize must be positive, got ${chunkSize}`);
 
   let sender: Address;
@@ -752,50 +815,4 @@ export function makeDummyKeyStores(count: number, offset = 0): TestKeyStore[] {
     });
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// GSE (Aztec's governance staking escrow) from @aztec/l1-artifacts
-// ---------------------------------------------------------------------------------------------
-
-/** A placeholder asset address: GSE's constructor only stores it (immutable ASSET). */
-export const GSE_PLACEHOLDER_ASSET: Address = "0x00000000000000000000000000000000000a55e7";
-
-export interface DeployGseOptions {
-  owner?: Address;
-  /** ERC20 the GSE escrows. Default: GSE_PLACEHOLDER_ASSET (nothing is deployed there). */
-  asset?: Address;
-  activationThreshold?: bigint;
-  ejectionThreshold?: bigint;
-}
-
-/**
- * Deploys Aztec's real GSE. Its bytecode has no unlinked libraries: the BN254 wrapper it uses for
- * getRegistrationDigest is created by GSE's own constructor (`new`), so a single deployment
- * suffices. The constructor only requires a non-zero owner (OpenZeppelin Ownable).
- */
-export async function deployGse(
-  chain: TestChain,
-  opts: DeployGseOptions = {},
-): Promise<{ address: Address; asset: Address }> {
-  const [{ GSEAbi }, { GSEBytecode, GSELinkReferences }] = await Promise.all([
-    import("@aztec/l1-artifacts/GSEAbi"),
-    import("@aztec/l1-artifacts/GSEBytecode"),
-  ]);
-  const placeholders = GSEBytecode.match(/__\$[0-9a-fA-F]{34}\$__/g);
-  if (placeholders || Object.keys(GSELinkReferences as object).length > 0) {
-    throw new Error(
-      `GSE bytecode has unlinked libraries (${[...new Set(placeholders ?? [])].join(", ")}); ` +
-        `linking is not implemented in the test harness`,
-    );
-  }
-  const owner = opts.owner ?? (chain.accounts[0] as Address);
-  const asset = opts.asset ?? GSE_PLACEHOLDER_ASSET;
-  const address = await deployBytecode(chain, GSEAbi as Abi, GSEBytecode, [
-    owner,
-    asset,
-    opts.activationThreshold ?? 200_000n * 10n ** 18n,
-    opts.ejectionThreshold ?? 100_000n * 10n ** 18n,
-  ]);
-  return { address, asset };
 }

@@ -316,7 +316,7 @@ describe("loadConfig files and unset keys", () => {
     ).toBe("config file missing.env does not exist");
     mkdirSync(join(cwd, "dir.env"));
     expect((await configError(loadConfig({ configFile: "dir.env", cwd, env: {} }))).message).toBe(
-      "config file dir.env cannot be read (EISDIR)",
+      "config file dir.env is a directory, expected a dotenv file",
     );
   });
 
@@ -463,5 +463,53 @@ describe("empty values", () => {
     const config = await loadConfig({ cwd, env: { MIN_ETH_PER_ATTESTER: "" } });
     expect(config.optional("MIN_ETH_PER_ATTESTER")).toBe("0.5");
     expect(config.sourceOf("MIN_ETH_PER_ATTESTER")).toBe("./.env");
+  });
+});
+
+describe("dotenv lines that are not KEY=value", () => {
+  const SECRET = "5ec2e7".repeat(10) + "abcd";
+  it("are warned about by file and line number, never echoed; the good lines still count", async () => {
+    writeFileSync(
+      join(cwd, ".env"),
+      [
+        "# a comment",
+        "",
+        "ETHEREUM_NODE_URL=http://127.0.0.1:8545",
+        SECRET,
+        "RPC_RETRIES 3",
+        'MULTI="first',
+        "second line of a quoted value",
+        'end"',
+        "export RPC_TIMEOUT_MS=5000",
+        `RPC_BATCH_SIZE=10\u0000${SECRET}`,
+      ].join("\n"),
+    );
+    const config = await loadConfig({ cwd, env: {} });
+    expect(config.warnings).toEqual(
+      [4, 5, 10].map(
+        (line) =>
+          `./.env, line ${line}: not a KEY=value line, ignored (the line is not shown: it may hold a secret)`,
+      ),
+    );
+    expect(config.warnings.join("\n")).not.toContain(SECRET.slice(0, 12));
+    expect(config.require("ETHEREUM_NODE_URL")).toBe("http://127.0.0.1:8545");
+    expect(config.optional("RPC_TIMEOUT_MS")).toBe(5000);
+  });
+
+  it("the CLI prints the warning on stderr and goes on", async () => {
+    const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
+    writeFileSync(join(dir, "ops.env"), `${SECRET}\nETHEREUM_NODE_URL=not-a-url\n`);
+    const run = await runCli(
+      ["--config", "ops.env", "process-private-keys", "new-private-keys.json"],
+      {
+        cwd: dir,
+        env: { AZTEC_STAKING_PROVIDER_ID: "1" },
+      },
+    );
+    expect(run.code).toBe(78);
+    expect(run.stderr).toBe(
+      "warning: ops.env, line 1: not a KEY=value line, ignored (the line is not shown: it may hold a secret)\n" +
+        "error: ETHEREUM_NODE_URL (from ops.env) must be a URL, e.g. http://localhost:8545\n",
+    );
   });
 });

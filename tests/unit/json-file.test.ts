@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, InputError, InputMissingError } from "../../src/core/errors.js";
-import { locate, readJsonFile } from "../../src/core/files/json-file.js";
+import { locate, readJsonFile, shownName } from "../../src/core/files/json-file.js";
 import { tempDir } from "../support/files.js";
 
 /** A fake 32-byte private key: it must never be echoed in a message. */
@@ -126,5 +127,71 @@ describe("locate", () => {
     expect(error.message).toBe(
       "keys.json, validator 1, attester.eth: must be 0x followed by 64 hex digits",
     );
+  });
+});
+
+describe("readJsonFile: strict input", () => {
+  it("refuses a repeated top-level key, naming the file, the key and where", async () => {
+    const file = fileWith("dup.json", '{\n  "validators": [1, 2, 3],\n  "validators": [4]\n}\n');
+    const error = await readError(file);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe(
+      `${file}: key "validators" appears twice at line 3, column 3 (JSON readers would silently keep only the last one)`,
+    );
+  });
+
+  it("refuses a key repeated inside a validator, naming the validator", async () => {
+    const file = fileWith(
+      "dup.json",
+      '{"validators": [{"a": 1}, {"remoteSigner": "http://a", "x": {"y": 1, "y": 2}, "remoteSigner": "http://b"}]}',
+    );
+    const error = await readError(file);
+    expect(error.message).toMatch(/validator 1, x: key "y" appears twice at line 1, column 70/);
+  });
+
+  it("accepts the same key in different objects, and keys inside strings with escapes", async () => {
+    const text = '{"a": {"k": 1}, "b": {"k": "\\"k\\": 2, {"}, "c": [{"k": 1}, {"k": 2}]}';
+    const file = fileWith("ok.json", text);
+    expect(await readJsonFile(file)).toEqual(JSON.parse(text));
+  });
+
+  it("never shows a repeated key that may be a private key", async () => {
+    const file = fileWith("dup.json", `{"${FAKE_KEY}": 1, "${FAKE_KEY}": 2}`);
+    const error = await readError(file);
+    expect(error.message).not.toContain(FAKE_KEY.slice(6));
+    expect(error.message).toContain(`key "0x5ec2…" appears twice`);
+  });
+
+  it("refuses a named pipe at once (exit 66), without waiting for a writer", async () => {
+    const dir = tempDir("butler-json-");
+    const fifo = join(dir, "keys.json");
+    execFileSync("mkfifo", [fifo]);
+    const error = await readError(fifo);
+    expect(error).toBeInstanceOf(InputMissingError);
+    expect(error.message).toBe(`${fifo}: is a named pipe, not a regular file; refusing to read it`);
+  });
+
+  it("refuses /dev/zero at once (exit 66) without reading it", async () => {
+    const error = await readError("/dev/zero");
+    expect(error).toBeInstanceOf(InputMissingError);
+    expect((error as InputMissingError).exitCode).toBe(ExitCode.noInput);
+    expect(error.message).toBe("/dev/zero: is a device, not a regular file; refusing to read it");
+  });
+
+  it("refuses a file larger than 256 MiB (sparse), without reading it", async () => {
+    const file = fileWith("big.json", "");
+    truncateSync(file, 256 * 1024 * 1024 + 1);
+    const error = await readError(file);
+    expect(error).toBeInstanceOf(InputMissingError);
+    expect(error.message).toMatch(/is 256 MiB, more than the 256 MiB any input/);
+  });
+});
+
+describe("shownName", () => {
+  it("truncates runs of 32+ hex digits to their first 4, keeps other names", () => {
+    expect(shownName(FAKE_KEY)).toBe("0x5ec2…");
+    expect(shownName("5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e7")).toBe("5ec2…");
+    expect(shownName("remoteSigner")).toBe("remoteSigner");
+    expect(shownName("0xdeadbeef")).toBe("0xdeadbeef");
   });
 });

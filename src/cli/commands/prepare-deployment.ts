@@ -1,7 +1,11 @@
 import { Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { checkExpectedChainId, createChainClient } from "../../core/chain/client.js";
+import {
+  checkExpectedChainId,
+  createChainClient,
+  readBlockNumber,
+} from "../../core/chain/client.js";
 import {
   checkNoDuplicateAttesters,
   checkNoZeroCoinbase,
@@ -21,12 +25,8 @@ import { loadPublicKeyFile } from "../../core/files/key-files.js";
 import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
 import { consoleOutput, count, plural } from "../output.js";
 import { publisherGroupsOf, publisherLoads } from "../../core/plan/publishers.js";
-import {
-  checkWriteTargets,
-  firstFreeSuffix,
-  toJsonText,
-  writeFilesAtomically,
-} from "../../core/files/safe-write.js";
+import { checkWriteTargets, firstFreeSuffix, toJsonText } from "../../core/files/safe-write.js";
+import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
   loadScraperConfig,
   mergeScraperAttesters,
@@ -181,13 +181,12 @@ async function prepareDeploymentWith(
   // Check the chain: the chain id and every publisher's balance in one batched round.
   const chain = createChainClient(config);
   const allPublishers = files.flatMap((f) => f.publishers);
-  const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers);
+  // Every read at one block, so that no two of them see different states.
+  const atBlock = await readBlockNumber(chain);
+  const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers, atBlock);
   checkExpectedChainId(chain, config, chainId);
   if (existingScraperConfig && existingScraperConfig.l1ChainId !== chainId) {
-    throw new ConfigError(
-      `scraper config ${scraperPath} is for chain ${existingScraperConfig.l1ChainId} but the node is on chain ` +
-        `${chainId}; wrong --network or ETHEREUM_NODE_URL?`,
-    );
+    throw wrongChainScraperConfig(scraperPath, existingScraperConfig.l1ChainId, chainId);
   }
   const funding = files.flatMap((f) =>
     assessFunding(publisherLoads(f.publishers, f.assignment), balances, config.minWeiPerAttester),
@@ -202,7 +201,7 @@ async function prepareDeploymentWith(
     config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS") !== undefined;
   let scraperBase: ScraperConfig | undefined = existingScraperConfig;
   if (!scraperBase && providerConfigured) {
-    const registry = await resolveRegistryContext(chain, config);
+    const registry = await resolveRegistryContext(chain, config, atBlock);
     scraperBase = newScraperConfig({
       network: config.network,
       l1ChainId: chainId,
@@ -231,28 +230,27 @@ async function prepareDeploymentWith(
         isNew: true,
       })),
   ];
-  const scraperConfig =
-    scraperBase &&
-    scraperConfigSchema.parse({
-      ...scraperBase,
-      attesters: mergeScraperAttesters(scraperBase.attesters, deployed),
-      lastUpdated: new Date().toISOString(),
-    });
-
-  // Write: all key files and the scraper config, atomically, only now that every check passed.
-  await writeFilesAtomically([
-    ...files.map((f) => ({ path: f.path, content: toJsonText(f.content) })),
-    ...(scraperConfig
-      ? [
-          {
-            path: scraperPath,
-            content: toJsonText(scraperConfig),
-            overwrite: true,
-            createParent: true,
-          },
-        ]
-      : []),
-  ]);
+  // Write: all key files and the scraper config as one unit, only now that every check passed;
+  // the scraper config is merged under its lock, into what it holds then (concurrent runs).
+  const written = await writeDeployment({
+    keyFiles: files.map((f) => toJsonText(f.content)),
+    paths: () =>
+      outputPaths(
+        productionFile,
+        options.output,
+        plans.map((p) => p.prefix),
+        cwd,
+      ),
+    moveOnWhenTaken: options.output === undefined,
+    scraper: scraperBase && {
+      path: scraperPath,
+      build: (current) =>
+        mergedScraperConfig(current ?? scraperBase, deployed, chainId, scraperPath),
+    },
+    warn: out.warn,
+  });
+  files.forEach((f, i) => (f.path = written.paths[i]!));
+  const scraperConfig = written.scraperConfig;
 
   const newCount = deployed.length - existingCount;
   for (const f of files) {
@@ -276,6 +274,29 @@ async function prepareDeploymentWith(
   out.result(
     `updated scraper config ${scraperPath} (${plural(scraperConfig.attesters.length, "attester")}, ` +
       `${count(inStateNew)} in state NEW)`,
+  );
+}
+
+/** The scraper config with this deployment merged in (the content read under the lock). */
+function mergedScraperConfig(
+  base: ScraperConfig,
+  deployed: readonly DeployedAttester[],
+  chainId: number,
+  scraperPath: string,
+): ScraperConfig {
+  if (base.l1ChainId !== chainId)
+    throw wrongChainScraperConfig(scraperPath, base.l1ChainId, chainId);
+  return scraperConfigSchema.parse({
+    ...base,
+    attesters: mergeScraperAttesters(base.attesters, deployed),
+    lastUpdated: new Date().toISOString(),
+  });
+}
+
+function wrongChainScraperConfig(scraperPath: string, configChainId: number, chainId: number) {
+  return new ConfigError(
+    `scraper config ${scraperPath} is for chain ${configChainId} but the node is on chain ` +
+      `${chainId}; wrong --network or ETHEREUM_NODE_URL?`,
   );
 }
 

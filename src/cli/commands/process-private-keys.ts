@@ -1,6 +1,11 @@
+import {
+  findRollupKnownAttesters,
+  refuseRollupKnownAttesters,
+  resolveAztecL1,
+} from "../../core/chain/rollup.js";
 import { Command } from "commander";
 import { basename } from "node:path";
-import { createChainClient } from "../../core/chain/client.js";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import {
   decryptPrivateKeyFile,
@@ -105,16 +110,19 @@ export async function processPrivateKeys(
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
     // worker threads while the provider's queue is read.
-    const registry = await resolveRegistryContext(chain, config);
+    // Every read at one block, so that no two of them see different states.
+    const atBlock = await readBlockNumber(chain);
+    const registry = await resolveRegistryContext(chain, config, atBlock);
     const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
       eth: v.attester.eth as Hex,
       bls: v.attester.bls as Hex,
     }));
-    const [publicKeys, queue] = await Promise.all([
+    const [publicKeys, queue, l1] = await Promise.all([
       derivation.derive(privateKeys, (done) =>
         out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
       ),
-      readProviderQueue(chain, registry),
+      readProviderQueue(chain, registry, atBlock),
+      resolveAztecL1(chain, config, registry.registry, registry.chainId, { blockNumber: atBlock }),
     ]);
     out.progressDone();
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
@@ -135,6 +143,15 @@ export async function processPrivateKeys(
         { file },
       );
     }
+
+    // Nor known to Aztec's rollup (its entry queue, or validating/exiting).
+    const rollupKnown = await findRollupKnownAttesters(
+      chain,
+      l1.rollup,
+      publicKeys.map((k) => k.eth),
+      { blockNumber: atBlock },
+    );
+    refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
     await storeValidatorSecrets(

@@ -1,7 +1,14 @@
 import {
   BaseError,
   ContractFunctionRevertedError,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getContractError,
+  type Abi,
+  type AbiParameter,
+  type Address,
   HttpRequestError,
+  RpcRequestError,
   TimeoutError,
   createPublicClient,
   http,
@@ -10,6 +17,9 @@ import {
 } from "viem";
 import type { ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError, RpcUnavailableError } from "../errors.js";
+import { MalformedAnswerError, MalformedBatchError, verifiedFetch } from "./verified-fetch.js";
+
+export { MalformedAnswerError, MalformedBatchError } from "./verified-fetch.js";
 
 /**
  * The one L1 client every command shares: JSON-RPC batching (calls made together go out as one
@@ -36,7 +46,12 @@ export function createChainClient(config: ButlerConfig): ChainClient {
   const { timeoutMs, retries, batchSize } = config.rpcOptions;
   const client = createPublicClient({
     transport: retryingWithin(
-      http(url, { batch: { batchSize, wait: 0 }, timeout: timeoutMs, retryCount: 0 }),
+      http(url, {
+        batch: { batchSize, wait: 0 },
+        timeout: timeoutMs,
+        retryCount: 0,
+        fetchFn: verifiedFetch,
+      }),
       { retries, withinMs: timeoutMs },
     ),
   });
@@ -60,7 +75,9 @@ export function retryingWithin(
         try {
           return await inner.request(args, { ...options, retryCount: 0 });
         } catch (error) {
-          const delay = RETRY_BASE_DELAY_MS * 2 ** attempt;
+          // A node that says when to come back (Retry-After) is waited for, if that is within
+          // the deadline; otherwise exponential backoff.
+          const delay = Math.max(RETRY_BASE_DELAY_MS * 2 ** attempt, retryAfterMs(error) ?? 0);
           const late = Date.now() - started + delay >= withinMs;
           if (attempt >= retries || late || !isTransient(error)) throw error;
           await sharedDelay(delay);
@@ -97,11 +114,40 @@ const LIMIT_EXCEEDED = -32005;
 /** A failure that may pass if the same request is sent again shortly. */
 function isTransient(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false;
+  // A batch answer with missing, repeated, extra or swapped ids: a proxy or load balancer
+  // mixing answers up, which may not happen again. A value that does not decode is the node's
+  // answer, and will be the same next time.
+  if (error.walk((e) => e instanceof MalformedBatchError)) return true;
+  if (error.walk((e) => e instanceof MalformedAnswerError)) return false;
+  // HTTP 429 whose body is a JSON-RPC error object: viem reports it as an RpcRequestError
+  // carrying the HTTP status.
+  const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
+  if (rpc?.status !== undefined && TRANSIENT_HTTP_STATUSES.has(rpc.status)) return true;
   const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
   // No status: the connection failed (refused, reset) or the answer was not JSON.
   if (http) return http.status === undefined || TRANSIENT_HTTP_STATUSES.has(http.status);
   if (error.walk((e) => e instanceof TimeoutError)) return true;
   return (error as { code?: unknown }).code === LIMIT_EXCEEDED;
+}
+
+/** Retry-After of a failed HTTP answer (seconds or an HTTP date), in milliseconds. */
+function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const failed = error.walk(
+    (e) =>
+      (e instanceof HttpRequestError || e instanceof RpcRequestError) && e.headers !== undefined,
+  ) as HttpRequestError | RpcRequestError | null;
+  const value = failed?.headers?.get("retry-after")?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** HTTP status of a failed request that the node answered with a JSON-RPC error body (429, 503). */
+function rpcHttpStatus(error: BaseError): number | undefined {
+  const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
+  return rpc?.status;
 }
 
 /**
@@ -111,7 +157,16 @@ function isTransient(error: unknown): boolean {
  */
 export function isTransportFailure(error: unknown): boolean {
   if (!(error instanceof BaseError)) return true;
-  return Boolean(error.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError));
+  if (rpcHttpStatus(error) !== undefined) return true;
+  return Boolean(
+    error.walk(
+      (e) =>
+        e instanceof HttpRequestError ||
+        e instanceof TimeoutError ||
+        e instanceof MalformedBatchError ||
+        e instanceof MalformedAnswerError,
+    ),
+  );
 }
 
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
@@ -144,8 +199,28 @@ export async function onChain<T>(
 export function toChainError(chain: ChainClient, what: string, error: unknown): Error {
   if (error instanceof RpcUnavailableError || error instanceof ChainRefusalError) return error;
   if (error instanceof ConfigError) return error;
-  if (!(error instanceof BaseError)) return error as Error;
   const at = `Ethereum node ${chain.shownUrl}`;
+  // Raised by this tool's checks, bare (readContractExactly) or as the cause of a viem error.
+  if (error instanceof MalformedAnswerError) {
+    return new RpcUnavailableError(`${what}: ${at} ${error.problem}`);
+  }
+  if (!(error instanceof BaseError)) return error as Error;
+  const batch = error.walk((e) => e instanceof MalformedBatchError) as MalformedBatchError | null;
+  if (batch) {
+    return new RpcUnavailableError(
+      `${what}: ${at} answered a malformed batch (${batch.problem}), also when asked again; ` +
+        "a proxy or load balancer in front of it mixing answers up?",
+    );
+  }
+  const answer = error.walk(
+    (e) => e instanceof MalformedAnswerError,
+  ) as MalformedAnswerError | null;
+  if (answer) return new RpcUnavailableError(`${what}: ${at} ${answer.problem}`);
+  const status = rpcHttpStatus(error);
+  if (status === 429)
+    return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
+  if (status !== undefined)
+    return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
   const timeout = error.walk((e) => e instanceof TimeoutError);
   if (timeout) {
     return new RpcUnavailableError(
@@ -190,6 +265,83 @@ function describeCause(error: HttpRequestError): string {
     cause = cause.cause;
   }
   return error.shortMessage.includes("fetch failed") ? "request failed" : error.shortMessage;
+}
+
+/**
+ * viem's readContract, but the return data must have exactly the length the function's outputs
+ * take when they are all static (viem's decoder ignores extra bytes, so a node or proxy that
+ * answers another call's data would pass): otherwise a MalformedAnswerError naming the function.
+ */
+export async function readContractExactly<T>(
+  chain: ChainClient,
+  parameters: {
+    address: Address;
+    abi: Abi;
+    functionName: string;
+    args?: readonly unknown[];
+    blockNumber?: bigint;
+  },
+): Promise<T> {
+  const { address, abi, functionName, args, blockNumber } = parameters;
+  const calldata = encodeFunctionData({ abi, functionName, args } as never);
+  let data: `0x${string}` | undefined;
+  try {
+    ({ data } = await chain.client.call({ to: address, data: calldata, blockNumber }));
+  } catch (error) {
+    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+  }
+  const item = abi.find((entry) => entry.type === "function" && entry.name === functionName) as
+    { outputs?: readonly AbiParameter[] } | undefined;
+  const expected = staticSize(item?.outputs ?? []);
+  const bytes = data === undefined ? 0 : (data.length - 2) / 2;
+  if (bytes > 0 && expected !== undefined && bytes !== expected) {
+    throw new MalformedAnswerError(
+      `answered eth_call of ${functionName} with ${bytes} bytes of return data, not the ${expected} it returns`,
+    );
+  }
+  try {
+    return decodeFunctionResult({ abi, functionName, args, data: data ?? "0x" } as never) as T;
+  } catch (error) {
+    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+  }
+}
+
+/** Bytes an ABI encoding of these parameters takes when all are static; undefined otherwise. */
+function staticSize(parameters: readonly AbiParameter[]): number | undefined {
+  let total = 0;
+  for (const parameter of parameters) {
+    const size = staticSizeOf(parameter.type, parameter);
+    if (size === undefined) return undefined;
+    total += size;
+  }
+  return total;
+}
+
+function staticSizeOf(type: string, parameter: AbiParameter): number | undefined {
+  const array = /^(.*)\[(\d*)\]$/.exec(type);
+  if (array) {
+    if (array[2] === "") return undefined;
+    const inner = staticSizeOf(array[1]!, parameter);
+    return inner === undefined ? undefined : inner * Number(array[2]);
+  }
+  if (type === "tuple") {
+    return staticSize((parameter as { components?: readonly AbiParameter[] }).components ?? []);
+  }
+  if (/^(u?int\d*|address|bool|bytes([1-9]|[12]\d|3[0-2]))$/.test(type)) return 32;
+  return undefined;
+}
+
+/**
+ * The block every read of a command is made at: read once, first, so that a new block (or a
+ * reorg) between two reads cannot give the command a mix of two states.
+ */
+export async function readBlockNumber(chain: ChainClient): Promise<bigint> {
+  return onChain(chain, "checking the chain", () => chain.client.getBlockNumber({ cacheTime: 0 }));
+}
+
+/** The JSON-RPC block parameter of a read at `blockNumber` (the latest block without one). */
+export function blockTag(blockNumber: bigint | undefined): `0x${string}` | "latest" {
+  return blockNumber === undefined ? "latest" : `0x${blockNumber.toString(16)}`;
 }
 
 /** When ETHEREUM_CHAIN_ID is set, the node must be on that chain: nothing happens on the wrong one. */

@@ -18,11 +18,15 @@ export interface PublisherFunding {
 export async function readChainIdAndBalances(
   chain: ChainClient,
   publishers: readonly string[],
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<{ chainId: number; balances: Map<string, bigint> }> {
   return onChain(chain, "reading publisher balances", async () => {
     const [chainId, ...balances] = await Promise.all([
       chain.client.getChainId(),
-      ...publishers.map((address) => chain.client.getBalance({ address: getAddress(address) })),
+      ...publishers.map((address) =>
+        chain.client.getBalance({ address: getAddress(address), blockNumber }),
+      ),
     ]);
     return {
       chainId,

@@ -1,7 +1,13 @@
 import { getAddress, zeroAddress, type Address } from "viem";
 import { gseAbi, rollupAbi } from "../../types/abi/gse.js";
 import type { ConfigKey } from "../../types/config.js";
-import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+import {
+  isTransportFailure,
+  onChain,
+  readContractExactly,
+  toChainError,
+  type ChainClient,
+} from "./client.js";
 import type { ButlerConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { isG1Point, type G1Point } from "../keys/registration.js";
@@ -50,16 +56,21 @@ export async function resolveGse(
   chain: ChainClient,
   source: GseSource,
   chainId: number,
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<Gse> {
   if (source.key === "AZTEC_GSE_ADDRESS")
     return { address: source.address, described: source.described };
   const rollup = source.address;
   const [code, gse] = await onChain(chain, "asking the rollup for its GSE", () =>
     Promise.all([
-      chain.client.getCode({ address: rollup }),
-      chain.client
-        .readContract({ address: rollup, abi: rollupAbi, functionName: "getGSE" })
-        .catch((error: unknown) => settled(error)),
+      chain.client.getCode({ address: rollup, blockNumber }),
+      readContractExactly<Address>(chain, {
+        address: rollup,
+        abi: rollupAbi,
+        functionName: "getGSE",
+        blockNumber,
+      }).catch((error: unknown) => settled(error)),
     ]),
   );
   if (!code || code === "0x") {
@@ -92,20 +103,21 @@ export async function readRegistrationDigests(
   gse: Gse,
   chainId: number,
   publicKeys: readonly G1Point[],
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<G1Point[]> {
   const what = "reading registration digests from the GSE";
   const [code, ...results] = await onChain(chain, what, () =>
     Promise.all([
-      chain.client.getCode({ address: gse.address }),
+      chain.client.getCode({ address: gse.address, blockNumber }),
       ...publicKeys.map((publicKey) =>
-        chain.client
-          .readContract({
-            address: gse.address,
-            abi: gseAbi,
-            functionName: "getRegistrationDigest",
-            args: [{ x: publicKey.x, y: publicKey.y }],
-          })
-          .catch((error: unknown) => settled(error)),
+        readContractExactly<G1Point>(chain, {
+          address: gse.address,
+          abi: gseAbi,
+          functionName: "getRegistrationDigest",
+          args: [{ x: publicKey.x, y: publicKey.y }],
+          blockNumber,
+        }).catch((error: unknown) => settled(error)),
       ),
     ]),
   );

@@ -15,6 +15,8 @@ import {
   stakingRegistryAbi,
 } from "../../types/abi/staking-registry.js";
 import {
+  blockTag,
+  readContractExactly,
   checkExpectedChainId,
   isTransportFailure,
   onChain,
@@ -44,6 +46,8 @@ export interface RegistryContext {
 export async function resolveRegistryContext(
   chain: ChainClient,
   config: ButlerConfig,
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<RegistryContext> {
   const { client } = chain;
   const configuredRegistry = config.optional("STAKING_REGISTRY_ADDRESS");
@@ -60,14 +64,13 @@ export async function resolveRegistryContext(
   // code, so it is settled separately and only re-raised once the code check has spoken.
   const readRegistryBasics = (registry: Address) =>
     Promise.all([
-      client.getCode({ address: registry }),
-      client
-        .readContract({
-          address: registry,
-          abi: stakingRegistryAbi,
-          functionName: "nextProviderIdentifier",
-        })
-        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      client.getCode({ address: registry, blockNumber }),
+      readContractExactly<bigint>(chain, {
+        address: registry,
+        abi: stakingRegistryAbi,
+        functionName: "nextProviderIdentifier",
+        blockNumber,
+      }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ]);
 
   // Round 1: the chain id, plus the registry basics when the registry address is configured.
@@ -110,6 +113,7 @@ export async function resolveRegistryContext(
     nextProviderId,
     configuredId,
     configuredAdmin,
+    blockNumber,
   );
   return { chainId, registry, ...provider };
 }
@@ -120,17 +124,16 @@ async function resolveProvider(
   nextProviderId: bigint,
   configuredId: bigint | undefined,
   configuredAdmin: string | undefined,
+  blockNumber: bigint | undefined,
 ): Promise<{ providerId: bigint; providerAdmin: Address }> {
-  const { client } = chain;
   const readAdmin = (id: bigint) =>
-    client
-      .readContract({
-        address: registry,
-        abi: stakingRegistryAbi,
-        functionName: "providerConfigurations",
-        args: [id],
-      })
-      .then(([admin]) => admin);
+    readContractExactly<readonly [Address, ...unknown[]]>(chain, {
+      address: registry,
+      abi: stakingRegistryAbi,
+      functionName: "providerConfigurations",
+      args: [id],
+      blockNumber,
+    }).then(([admin]) => admin);
 
   if (configuredId !== undefined) {
     const admin =
@@ -201,18 +204,20 @@ export const QUEUE_ENTRIES_PER_READ = 250;
 export async function readProviderQueue(
   chain: ChainClient,
   context: RegistryContext,
+  /** The command's pinned block (readBlockNumber); the latest without one. */
+  blockNumber?: bigint,
 ): Promise<ProviderQueue> {
-  const { client } = chain;
   const { registry, providerId } = context;
   const readBound = (
     functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength",
   ) =>
-    client.readContract({
+    readContractExactly<bigint>(chain, {
       address: registry,
       abi: stakingRegistryAbi,
       functionName,
       args: [providerId],
-    }) as Promise<bigint>;
+      blockNumber,
+    });
 
   return onChain(chain, `reading provider ${providerId}'s queue`, async () => {
     const [first, last, length] = await Promise.all([
@@ -228,10 +233,10 @@ export async function readProviderQueue(
     }
     if (length === 0n) return { attesters: [], calls: 3 };
     const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
-    const deployless = await readQueueSlicesDeployless(chain, context, slices);
+    const deployless = await readQueueSlicesDeployless(chain, context, slices, blockNumber);
     if (deployless) return { attesters: deployless, calls: 3 + slices.length };
     const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
-    const attesters = await readQueueEntriesOneCallEach(chain, context, indices);
+    const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockNumber);
     return { attesters, calls: 3 + slices.length + indices.length };
   });
 }
@@ -263,6 +268,7 @@ async function readQueueSlicesDeployless(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
   slices: readonly { first: bigint; count: number }[],
+  blockNumber: bigint | undefined,
 ): Promise<Address[] | undefined> {
   const answers = await Promise.all(
     slices.map(({ first, count }) =>
@@ -281,7 +287,7 @@ async function readQueueSlicesDeployless(
                 ]),
               ]),
             },
-            "latest",
+            blockTag(blockNumber),
           ],
         })
         .catch((error: unknown) => {
@@ -329,6 +335,7 @@ async function readQueueEntriesOneCallEach(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
   indices: readonly bigint[],
+  blockNumber: bigint | undefined,
 ): Promise<Address[]> {
   // selector + providerId (the first 4 + 32 bytes), then the index as the second word.
   const prefix = encodeFunctionData({
@@ -342,7 +349,7 @@ async function readQueueEntriesOneCallEach(
         method: "eth_call",
         params: [
           { to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex },
-          "latest",
+          blockTag(blockNumber),
         ],
       })
       .then(

@@ -1,27 +1,23 @@
-import { readFile, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import type { z } from "zod";
 import { InputError, InputMissingError, type ErrorLocation } from "../errors.js";
+import { findDuplicateKey } from "./json-duplicates.js";
+
+/** No input of this tool comes near this; anything larger is the wrong file (or /dev/zero). */
+export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
 /**
  * Reads an operator's JSON input. Every failure names the file and says what is wrong in one
  * line; a UTF-8 byte order mark (editors on Windows add one) is accepted and ignored.
  */
 export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    const info = await stat(file);
-    if (info.isDirectory()) {
-      throw new InputMissingError("is a directory, expected a JSON file", { file });
-    }
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if (error instanceof InputMissingError) throw error;
-    throw new InputMissingError(describeReadError(error), { file });
-  }
+  let text = await readInputFile(file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === "") throw new InputError("is empty, expected JSON", { file });
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     // JSON.parse messages quote a snippet of the input, which may be a private key: give only
     // the position.
@@ -33,6 +29,86 @@ export async function readJsonFile(file: string): Promise<unknown> {
     const where = position === undefined ? "" : ` at ${lineAndColumn(text, Number(position))}`;
     throw new InputError(`is not valid JSON${where} (truncated or hand-edited?)`, { file });
   }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) {
+    throw new InputError(
+      `key "${shownName(duplicate.key)}" appears twice at ${lineAndColumn(text, duplicate.offset)} ` +
+        "(JSON readers would silently keep only the last one)",
+      locate(file, duplicate.path),
+    );
+  }
+  return value;
+}
+
+/**
+ * An operator's input file, as text: a regular file of at most MAX_INPUT_BYTES, so that a FIFO
+ * (which would block until a writer comes), a device (/dev/zero never ends) or a huge file is
+ * refused at once. Exported for the other input readers (.env files).
+ */
+export async function readInputFile(file: string, expected = "a JSON file"): Promise<string> {
+  try {
+    checkRegularFile(await stat(file), file, expected);
+    // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait.
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      checkRegularFile(await handle.stat(), file, expected);
+      // Read to the end rather than trust the size (files under /proc say 0), never past the cap.
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(1 << 20);
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        checkSize(total, file);
+        chunks.push(chunk.subarray(0, bytesRead));
+      }
+      return Buffer.concat(chunks, total).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof InputMissingError) throw error;
+    throw new InputMissingError(describeReadError(error), { file });
+  }
+}
+
+function checkRegularFile(info: import("node:fs").Stats, file: string, expected: string): void {
+  if (info.isDirectory()) {
+    throw new InputMissingError(`is a directory, expected ${expected}`, { file });
+  }
+  if (!info.isFile()) {
+    const kind = info.isFIFO()
+      ? "a named pipe"
+      : info.isCharacterDevice() || info.isBlockDevice()
+        ? "a device"
+        : info.isSocket()
+          ? "a socket"
+          : "not a regular file";
+    throw new InputMissingError(`is ${kind}, not a regular file; refusing to read it`, { file });
+  }
+  checkSize(info.size, file);
+}
+
+function checkSize(size: number, file: string): void {
+  if (size > MAX_INPUT_BYTES) {
+    throw new InputMissingError(
+      `is ${Math.round(size / 1024 / 1024)} MiB, more than the ${MAX_INPUT_BYTES / 1024 / 1024} MiB ` +
+        "any input of this tool can be; wrong file?",
+      { file },
+    );
+  }
+}
+
+/**
+ * A property name as it may be shown in a message: a name holding a run of 32 or more hex digits
+ * may be key material (a private key pasted as a key), so only its first 4 digits are shown.
+ */
+export function shownName(name: string): string {
+  return name.replace(/(?:0x)?[0-9a-fA-F]{32,}/g, (run) => {
+    const prefix = run.startsWith("0x") ? "0x" : "";
+    return `${prefix}${run.slice(prefix.length, prefix.length + 4)}…`;
+  });
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -74,7 +150,7 @@ export function parseWithSchema<S extends z.ZodType>(
 
 function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {
   if (issue.code === "unrecognized_keys") {
-    return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${shownName(k)}"`).join(", ")}`;
   }
   if (
     (issue.code === "invalid_type" || issue.code === "invalid_union") &&
@@ -112,7 +188,9 @@ export function locate(file: string, path: readonly PropertyKey[]): ErrorLocatio
     location.index = rest[1];
     rest = rest.slice(2);
   }
-  const field = rest.map((part) => (typeof part === "number" ? `[${part}]` : String(part)));
+  const field = rest.map((part) =>
+    typeof part === "number" ? `[${part}]` : shownName(String(part)),
+  );
   if (field.length > 0) location.field = field.join(".").replace(/\.\[/g, "[");
   return location;
 }

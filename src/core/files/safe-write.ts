@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { OutputError } from "../errors.js";
+import { OutputError, OutputExistsError } from "../errors.js";
 
 export interface PlannedWrite {
   /** Where the file goes. */
@@ -33,8 +33,14 @@ export function toJsonText(value: unknown): string {
  *    file that appeared meanwhile), `rename` for overwrites, which are done last.
  * 4. If any step fails, temp files are removed and files already placed are removed again.
  */
-export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Promise<void> {
+export async function writeFilesAtomically(
+  writes: readonly PlannedWrite[],
+  hooks: WriteHooks = {},
+): Promise<void> {
   for (const write of writes) await checkTarget(write);
+  for (const directory of new Set(writes.map((w) => dirname(w.path)))) {
+    await removeDeadProcessesTempFiles(directory);
+  }
 
   const staged: { write: PlannedWrite; temp: string }[] = [];
   const placed: string[] = [];
@@ -44,6 +50,7 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
       current = write.path;
       staged.push({ write, temp: await stageTempFile(write) });
     }
+    await hooks.beforePlacing?.(staged.map(({ write, temp }) => ({ path: write.path, temp })));
     // New files first: they can be undone by unlinking. Overwrites last, since they can't.
     const ordered = [...staged].sort(
       (a, b) => Number(!!a.write.overwrite) - Number(!!b.write.overwrite),
@@ -58,8 +65,10 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
       }
       placed.push(write.path);
       await fsyncDirectory(dirname(write.path));
+      killForCrashTest(placed.length);
     }
   } catch (error) {
+    await hooks.onFailure?.().catch(() => undefined);
     await Promise.all(staged.map(({ temp }) => unlink(temp).catch(() => undefined)));
     // Overwrites are last and a failed rename leaves the old file, so only new files need undoing.
     await Promise.all(
@@ -68,10 +77,85 @@ export async function writeFilesAtomically(writes: readonly PlannedWrite[]): Pro
         .map((path) => unlink(path).catch(() => undefined)),
     );
     if (error instanceof OutputError) throw error;
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new OutputExistsError(
+        "cannot be written (a file of that name appeared meanwhile); nothing was written",
+        { file: current },
+      );
+    }
     throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
       file: current,
     });
   }
+}
+
+/**
+ * Tests only: AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING=<n> kills this process with SIGKILL once
+ * `n` files of a write are in place, the one point of a write that timing alone rarely hits.
+ */
+function killForCrashTest(placed: number): void {
+  if (process.env.AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING === String(placed)) {
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+export interface WriteHooks {
+  /** Every temp file is complete and fsynced; nothing is in place yet (a journal goes here). */
+  beforePlacing?: (staged: readonly { path: string; temp: string }[]) => Promise<void>;
+  /** The write failed; its temp files and new files are being removed. */
+  onFailure?: () => Promise<void>;
+}
+
+/**
+ * Temp files are `.<name>.<pid>.<12 hex>.tmp`: hidden, never matching a real output's name, and
+ * carrying the pid of the process writing them, so that a later run can tell the leftovers of a
+ * killed run (its pid no longer alive) from the temp files of a run still writing.
+ */
+const TEMP_FILE = /^\.(.+)\.([1-9][0-9]*)\.[0-9a-f]{12}\.tmp$/;
+
+export function tempFileName(path: string): string {
+  return join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`,
+  );
+}
+
+/** Whether a process of this pid is running (EPERM: it is, but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Temp files of versions before the pid was in the name: `.<name>.<12 hex>.tmp`. */
+const PIDLESS_TEMP_FILE = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
+/** No write takes this long: a pid-less temp file older than this is a leftover. */
+const PIDLESS_TEMP_MAX_AGE_MS = 10 * 60_000;
+
+/** Removes this tool's temp files in `directory` whose process is gone. Returns their names. */
+export async function removeDeadProcessesTempFiles(directory: string): Promise<string[]> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMP_FILE.exec(name);
+    if (match ? isProcessAlive(Number(match[2])) : !(await isOldPidlessTemp(directory, name)))
+      continue;
+    await unlink(join(directory, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
+async function isOldPidlessTemp(directory: string, name: string): Promise<boolean> {
+  if (!PIDLESS_TEMP_FILE.test(name)) return false;
+  const info = await lstat(join(directory, name)).catch(() => undefined);
+  return Boolean(info?.isFile() && Date.now() - info.mtimeMs > PIDLESS_TEMP_MAX_AGE_MS);
 }
 
 export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
@@ -132,14 +216,17 @@ async function checkTarget({
   }
   if (info.isDirectory()) throw new OutputError("is a directory", { file: path });
   if (!overwrite)
-    throw new OutputError(`already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`, {
-      file: path,
-    });
+    throw new OutputExistsError(
+      `already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`,
+      {
+        file: path,
+      },
+    );
 }
 
 async function stageTempFile({ path, content, createParent, mode }: PlannedWrite): Promise<string> {
   if (createParent) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = tempFileName(path);
   const handle = await open(temp, "wx", mode ?? 0o644);
   try {
     await handle.writeFile(content, "utf8");

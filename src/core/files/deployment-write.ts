@@ -1,0 +1,199 @@
+import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { resolve } from "node:path";
+import { OutputExistsError } from "../errors.js";
+import type { ScraperConfig } from "../../types/scraper-config.js";
+import { withFileLock } from "./file-lock.js";
+import { loadScraperConfig } from "./scraper-config.js";
+import { tempFileName, toJsonText, writeFilesAtomically } from "./safe-write.js";
+
+export interface DeploymentWrite {
+  /** The key files' contents, in output order. */
+  keyFiles: readonly string[];
+  /**
+   * Where the key files go, asked under the scraper config's lock, and asked again when a name
+   * was taken meanwhile by a run that does not share the lock.
+   */
+  paths: () => Promise<string[]>;
+  /** Auto-named outputs (`.new`, `.new2`, …) move on to the next free name; `-o` does not. */
+  moveOnWhenTaken: boolean;
+  /**
+   * The scraper config: `build` gets the content read under the lock (undefined when there is
+   * none yet) and returns what to write (undefined: leave it).
+   */
+  scraper?: {
+    path: string;
+    build: (current: ScraperConfig | undefined) => ScraperConfig | undefined;
+  };
+  /** Told what a previous, killed run left and what was done about it. */
+  warn: (line: string) => void;
+}
+
+export interface DeploymentWritten {
+  paths: string[];
+  scraperConfig: ScraperConfig | undefined;
+}
+
+/** Names tried before giving up when every one is taken by concurrent runs. */
+const MAX_NAME_ATTEMPTS = 50;
+
+/**
+ * Writes prepare-deployment's key files and its scraper config update as one unit:
+ * - under an exclusive lock on the scraper config, so concurrent runs' updates are serialized
+ *   and each merges into the content the previous one wrote (none is lost);
+ * - the key files' names chosen under that lock, and a name taken meanwhile (`.new` created by
+ *   a run with another scraper config) makes this run move on to the next (`.new2`);
+ * - with a journal (`<scraper config>.journal`) written once every temp file is complete and
+ *   removed once every file is in place: a run killed between the two leaves it, and the next
+ *   run completes the placement (everything in it had passed every check) and says so, or says
+ *   which file could not be completed.
+ */
+export async function writeDeployment(write: DeploymentWrite): Promise<DeploymentWritten> {
+  const { scraper } = write;
+  if (!scraper) return writeKeyFiles(write, undefined);
+  return withFileLock(
+    scraper.path,
+    async () => {
+      const journal = `${scraper.path}.journal`;
+      await recoverJournal(journal, write.warn);
+      return writeKeyFiles(write, journal);
+    },
+    { createParent: true },
+  );
+}
+
+async function writeKeyFiles(
+  write: DeploymentWrite,
+  journal: string | undefined,
+): Promise<DeploymentWritten> {
+  for (let attempt = 1; ; attempt++) {
+    const paths = await write.paths();
+    const scraperConfig =
+      write.scraper && write.scraper.build(await loadScraperConfig(write.scraper.path));
+    const writes = [
+      ...write.keyFiles.map((content, i) => ({ path: paths[i]!, content })),
+      ...(scraperConfig && write.scraper
+        ? [
+            {
+              path: write.scraper.path,
+              content: toJsonText(scraperConfig),
+              overwrite: true,
+              createParent: true,
+            },
+          ]
+        : []),
+    ];
+    try {
+      await writeFilesAtomically(
+        writes,
+        journal === undefined
+          ? {}
+          : {
+              beforePlacing: (staged) => writeJournal(journal, staged, writes),
+              onFailure: () => unlink(journal),
+            },
+      );
+      if (journal !== undefined) await unlink(journal).catch(() => undefined);
+      return { paths, scraperConfig };
+    } catch (error) {
+      const taken = error instanceof OutputExistsError && paths.includes(error.location.file ?? "");
+      if (taken && write.moveOnWhenTaken && attempt < MAX_NAME_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
+
+interface JournalEntry {
+  path: string;
+  temp: string;
+  overwrite: boolean;
+}
+
+async function writeJournal(
+  journal: string,
+  staged: readonly { path: string; temp: string }[],
+  writes: readonly { path: string; overwrite?: boolean }[],
+): Promise<void> {
+  const entries: JournalEntry[] = staged.map(({ path, temp }) => ({
+    path: resolve(path),
+    temp: resolve(temp),
+    overwrite: Boolean(writes.find((w) => w.path === path)?.overwrite),
+  }));
+  const temp = tempFileName(journal);
+  const handle = await open(temp, "wx", 0o600);
+  try {
+    await handle.writeFile(toJsonText({ pid: process.pid, files: entries }));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, journal);
+}
+
+/**
+ * A journal left by a killed run: every file it lists had passed every check and was complete
+ * in its temp file, so each one not yet in place is put there now; one whose temp file is gone
+ * is reported. Runs under the lock, before this run reads the scraper config.
+ */
+async function recoverJournal(journal: string, warn: (line: string) => void): Promise<void> {
+  const text = await readFile(journal, "utf8").catch(() => undefined);
+  if (text === undefined) return;
+  let recorded: { pid?: unknown; files?: JournalEntry[] };
+  try {
+    recorded = JSON.parse(text) as typeof recorded;
+  } catch {
+    recorded = {};
+  }
+  const completed: string[] = [];
+  const missing: string[] = [];
+  for (const { path, temp, overwrite } of recorded.files ?? []) {
+    const tempExists = await exists(temp);
+    if (!tempExists) {
+      if (!overwrite && (await exists(path))) continue; // already placed
+      missing.push(path);
+      continue;
+    }
+    if (!overwrite && (await sameFile(temp, path))) {
+      // Killed between linking it into place and removing the temp name.
+      await unlink(temp).catch(() => undefined);
+      continue;
+    }
+    try {
+      if (overwrite) await rename(temp, path);
+      else {
+        await link(temp, path);
+        await unlink(temp);
+      }
+      completed.push(path);
+    } catch {
+      await unlink(temp).catch(() => undefined);
+      missing.push(path);
+    }
+  }
+  await unlink(journal).catch(() => undefined);
+  const run = `a previous prepare-deployment (process ${String(recorded.pid ?? "?")}) was killed while writing`;
+  if (completed.length > 0) warn(`${run}; completed its write of ${completed.join(", ")}`);
+  if (missing.length > 0) {
+    warn(
+      `${run}; ${missing.join(", ")} could not be completed (its temp file is gone): it is not ` +
+        "written, or holds what it held before that run",
+    );
+  }
+  if (completed.length === 0 && missing.length === 0 && recorded.files === undefined) {
+    warn(`${run}; its journal ${journal} is unreadable and was removed`);
+  }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([
+    stat(a).catch(() => undefined),
+    stat(b).catch(() => undefined),
+  ]);
+  return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
