@@ -12,11 +12,6 @@ import {
 
 /** secp256k1 group order n: an eth private key must be in [1, n). */
 export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-/**
- * BN254 scalar field order r: a BLS private key must be in [1, r). computeBn254G1PublicKeyCompressed
- * silently reduces modulo r, so a key ≥ r would yield the public key of a *different* secret.
- */
-export const BN254_SCALAR_ORDER = BN254_FR_MODULUS;
 
 const PRIVATE_KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 
@@ -36,7 +31,9 @@ export function privateKeyProblem(value: unknown, kind: PrivateKeyKind): string 
   if (kind === "eth" && scalar >= SECP256K1_ORDER) {
     return "is not below the secp256k1 group order, so it is not a valid eth private key";
   }
-  if (kind === "bls" && scalar >= BN254_SCALAR_ORDER) {
+  // A BLS private key must be in [1, r): computeBn254G1PublicKeyCompressed silently reduces
+  // modulo r, so a key ≥ r would yield the public key of a *different* secret.
+  if (kind === "bls" && scalar >= BN254_FR_MODULUS) {
     return "is not below the BN254 scalar field order, so it is not a valid BLS private key";
   }
   return undefined;

@@ -13,7 +13,7 @@ import { bn254 } from "@noble/curves/bn254.js";
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
-import { BN254_SCALAR_ORDER } from "./private-keys.js";
+import { BN254_FR_MODULUS } from "../../types/primitives.js";
 
 export interface G1Point {
   x: bigint;
@@ -55,7 +55,7 @@ export const TYPICAL_BLOCK_GAS_LIMIT = 30_000_000;
 
 /** Never includes the key: the message may be printed. */
 function checkedSecretKey(secretKey: bigint): bigint {
-  if (secretKey <= 0n || secretKey >= BN254_SCALAR_ORDER) {
+  if (secretKey <= 0n || secretKey >= BN254_FR_MODULUS) {
     throw new RangeError("BLS secret key is not in [1, BN254 scalar field order)");
   }
   return secretKey;
