@@ -16,8 +16,8 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     cli: "src/cli/main.ts",
-    "derive-keys-worker": "src/core/keys/derive-keys-worker.js",
-    "node-keystore-check-worker": "src/core/files/node-keystore-check-worker.js",
+    "derive-keys-worker": "src/core/keys/derive-keys-worker.ts",
+    "node-keystore-check-worker": "src/core/files/node-keystore-check-worker.ts",
   },
   outdir: "dist",
   bundle: true,

@@ -3,7 +3,7 @@ import { createChainClient } from "../../core/chain/client.js";
 import { ChainRefusalError } from "../../core/errors.js";
 import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/chain/gse.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
-import { consoleOutput, count, plural } from "../output.js";
+import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import {
   GAS_PER_KEY_STORE,
   TYPICAL_BLOCK_GAS_LIMIT,
@@ -30,7 +30,7 @@ interface Options {
   maxKeysPerTx?: number;
 }
 
-export function addKeysCommand(): Command {
+export function addKeysCommand(terminal: Terminal = processTerminal): Command {
   return new Command("add-keys")
     .description(
       "print the staking registry call that adds a private-key file's validators to the provider's queue",
@@ -66,7 +66,7 @@ Examples:
     )
     .action(
       runAction(async (file: string, options: Options, command: Command) =>
-        addKeys(file, options, await contextFor(command, consoleOutput())),
+        addKeys(file, options, await contextFor(command, consoleOutput(terminal))),
       ),
     );
 }

@@ -19,7 +19,7 @@ import {
 import { locate, parseWithSchema, readJsonFile } from "../../core/files/json-file.js";
 import { loadPublicKeyFile } from "../../core/files/key-files.js";
 import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
-import { consoleOutput, count, plural } from "../output.js";
+import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import { publisherGroupsOf, publisherLoads } from "../../core/plan/publishers.js";
 import {
   checkWriteTargets,
@@ -47,7 +47,7 @@ interface Options {
   output?: string;
 }
 
-export function prepareDeploymentCommand(): Command {
+export function prepareDeploymentCommand(terminal: Terminal = processTerminal): Command {
   return new Command("prepare-deployment")
     .description(
       "write <production-file>.new: old + new validators, publishers reassigned and funded; update the scraper config",
@@ -89,7 +89,7 @@ Examples:
             productionFile,
             publishersFile,
             options,
-            await contextFor(command, consoleOutput()),
+            await contextFor(command, consoleOutput(terminal)),
           ),
       ),
     );

@@ -17,7 +17,7 @@ import {
 } from "../../core/chain/staking-registry.js";
 import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
-import { consoleOutput, count, plural } from "../output.js";
+import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import { runAction } from "../run.js";
 
 interface Options {
@@ -25,7 +25,7 @@ interface Options {
   force?: boolean;
 }
 
-export function processPrivateKeysCommand(): Command {
+export function processPrivateKeysCommand(terminal: Terminal = processTerminal): Command {
   return new Command("process-private-keys")
     .description(
       "derive the public keys of a new private-key file, check none is queued, write public-<file>",
@@ -46,7 +46,7 @@ Examples:
     )
     .action(
       runAction(async (file: string, options: Options, command: Command) =>
-        processPrivateKeys(file, options, await contextFor(command, consoleOutput())),
+        processPrivateKeys(file, options, await contextFor(command, consoleOutput(terminal))),
       ),
     );
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../errors.js";
+import { workerEntryUrl } from "../files/worker-entry.js";
 import type { PrivateKeyValidator } from "../../types/private-key-file.js";
 import {
   ADDRESS_MESSAGES,
@@ -137,7 +138,7 @@ export class KeyDerivationPool {
     const blsWorkerCount = Math.ceil(workerCount / 2);
     this.workers = Array.from({ length: workerCount }, (_, w) => {
       const kinds: DerivationKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
-      const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url), {
+      const worker = new Worker(workerEntryUrl("derive-keys-worker"), {
         workerData: { warmUp: kinds },
       });
       const entry: PoolWorker = { worker, kinds };
