@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
-import { runCli } from "../support/cli.js";
+import { runCli, runInProcess } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -44,6 +44,11 @@ interface Case {
   setup?: (dir: string) => void;
   code: number;
   error: RegExp;
+  /**
+   * Run as a child process, as an operator does (one smoke test per exit code); the rest run
+   * in-process, through the same program and error reporting.
+   */
+  spawned?: true;
 }
 
 const edit = (file: string, change: (text: string) => string) => (dir: string) =>
@@ -65,6 +70,7 @@ const cases: Case[] = [
     setup: edit(PRIV, (t) => t.slice(0, 120)),
     code: 65,
     error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/,
+    spawned: true,
   },
   {
     name: "a truncated private-key file (add-keys)",
@@ -170,6 +176,7 @@ const cases: Case[] = [
     args: prepare("--high-availability-count", "-1"),
     code: 64,
     error: /^error: --high-availability-count must be a positive whole number, got "-1"$/m,
+    spawned: true,
   },
   {
     name: "--high-availability-count 1.5",
@@ -250,6 +257,7 @@ const cases: Case[] = [
     args: ["add-keys", "missing.json"],
     code: 66,
     error: /^error: missing\.json: does not exist$/m,
+    spawned: true,
   },
   // /proc/self/mem opens but fails to read (EIO), even for root: an input that cannot be read.
   {
@@ -265,6 +273,7 @@ const cases: Case[] = [
     setup: (d) => symlinkSync(join(d, "target.json"), join(d, "linked.new")),
     code: 73,
     error: /^error: linked\.new: is a symbolic link; refusing to write through it$/m,
+    spawned: true,
   },
   {
     name: "a process-private-keys --output that is a symlink, even with --force",
@@ -287,12 +296,13 @@ const cases: Case[] = [
 ];
 
 describe("the bad-input corpus: one clear line, non-zero exit, nothing written", () => {
-  it.each(cases)("refuses $name", async ({ args, setup, code, error }) => {
+  it.each(cases)("refuses $name", async ({ args, setup, code, error, spawned }) => {
     const dir = copyToTemp(phase2);
     const data = tempDir();
     setup?.(dir);
     const before = { dir: snapshot(dir), data: snapshot(data) };
-    const run = await runCli(args, { cwd: dir, env: { ...net.env, XDG_DATA_HOME: data } });
+    const runner = spawned ? runCli : runInProcess;
+    const run = await runner(args, { cwd: dir, env: { ...net.env, XDG_DATA_HOME: data } });
     expect(run.stderr).toMatch(error);
     expect(run.code).toBe(code);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
