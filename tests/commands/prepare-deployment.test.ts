@@ -15,7 +15,7 @@ import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { getAddress, parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts, setBalances } from "../support/test-chain.js";
-import { runCli, type CliResult } from "../support/cli.js";
+import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -107,8 +107,16 @@ class Workspace {
     mkdirSync(join(this.data, "aztec-butler"), { recursive: true });
     writeFileSync(this.scraperPath, jsonText(scraperConfig(attesters, extra)));
   }
+  /** Runs prepare-deployment as a child process, as an operator does. */
   run(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
     return runCli(["prepare-deployment", ...args], {
+      cwd: this.dir,
+      env: { ...net.env, XDG_DATA_HOME: this.data, ...env },
+    });
+  }
+  /** The same, in this process (refusal lists: a fraction of the time, same program). */
+  runInProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return runInProcess(["prepare-deployment", ...args], {
       cwd: this.dir,
       env: { ...net.env, XDG_DATA_HOME: this.data, ...env },
     });
@@ -148,6 +156,8 @@ interface Refusal {
   code: number;
   /** The whole stderr line after "error: ", or a pattern for it. */
   error: string | RegExp | ((ws: Workspace) => string);
+  /** Run as a child process (a smoke test of the spawned CLI); the others run in-process. */
+  spawned?: true;
 }
 
 const refusals: Refusal[] = [
@@ -456,6 +466,7 @@ const refusals: Refusal[] = [
     error: (ws) =>
       `scraper config ${ws.scraperPath} is for chain 11155111 but the node is on chain ${net.chain.chainId}; ` +
       "wrong --network or ETHEREUM_NODE_URL?",
+    spawned: true,
   },
 
   // Funding.
@@ -469,29 +480,32 @@ const refusals: Refusal[] = [
 ];
 
 describe("prepare-deployment refuses, writing nothing (directory and scraper config byte-identical)", () => {
-  it.each(refusals)("refuses $name", async ({ prepare, args = defaultArgs, code, error }) => {
-    const ws = new Workspace();
-    // An existing scraper config, so that "unchanged" means something.
-    ws.seedScraperConfig([
-      { address: UNRELATED, coinbase: ZERO, publisher: ZERO, lastSeenState: "ACTIVE" },
-    ]);
-    await prepare?.(ws);
-    const before = { dir: snapshot(ws.dir), data: snapshot(ws.data) };
+  it.each(refusals)(
+    "refuses $name",
+    async ({ prepare, args = defaultArgs, code, error, spawned }) => {
+      const ws = new Workspace();
+      // An existing scraper config, so that "unchanged" means something.
+      ws.seedScraperConfig([
+        { address: UNRELATED, coinbase: ZERO, publisher: ZERO, lastSeenState: "ACTIVE" },
+      ]);
+      await prepare?.(ws);
+      const before = { dir: snapshot(ws.dir), data: snapshot(ws.data) };
 
-    const run = await ws.run(args);
+      const run = spawned ? await ws.run(args) : await ws.runInProcess(args);
 
-    expect(run.stdout).toBe("");
-    if (error instanceof RegExp) {
-      expect(run.stderr).toMatch(error);
-      expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    } else {
-      expect(run.stderr).toBe(`error: ${typeof error === "function" ? error(ws) : error}\n`);
-    }
-    expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
-    expect(run.code).toBe(code);
-    expect(snapshot(ws.dir)).toEqual(before.dir);
-    expect(snapshot(ws.data)).toEqual(before.data);
-  });
+      expect(run.stdout).toBe("");
+      if (error instanceof RegExp) {
+        expect(run.stderr).toMatch(error);
+        expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      } else {
+        expect(run.stderr).toBe(`error: ${typeof error === "function" ? error(ws) : error}\n`);
+      }
+      expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
+      expect(run.code).toBe(code);
+      expect(snapshot(ws.dir)).toEqual(before.dir);
+      expect(snapshot(ws.data)).toEqual(before.data);
+    },
+  );
 });
 
 /** A loopback HTTP proxy to anvil recording the JSON-RPC methods of each HTTP request. */
