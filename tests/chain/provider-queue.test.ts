@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Address } from "viem";
 import { createChainClient } from "../../src/core/chain/client.js";
 import { loadConfig } from "../../src/core/config.js";
-import { QUEUE_ENTRIES_PER_READ, readProviderQueue } from "../../src/core/chain/staking-registry.js";
+import {
+  QUEUE_ENTRIES_PER_READ,
+  readProviderQueue,
+} from "../../src/core/chain/staking-registry.js";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
