@@ -20,7 +20,8 @@ import {
   deployGse,
   registerProvider,
 } from "../support/test-chain.js";
-import { runCli, type CliResult } from "../support/cli.js";
+import { runCli, runInProcess, type CliResult } from "../support/cli.js";
+import { expectNoPrivateKeyIn } from "../support/refusal.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -59,12 +60,6 @@ const expected = JSON.parse(readFileSync(join(phase2, "new-public-keys.json"), "
   validators: { attester: { eth: Address; bls: Hex } }[];
 };
 const expectedAttesters = expected.validators.map((v) => v.attester.eth);
-
-/** No private key of the input, with or without 0x, in any case, appears in `text`. */
-function expectNoPrivateKeyIn(text: string, keys: readonly string[]) {
-  const lower = text.toLowerCase();
-  for (const key of keys) expect(lower).not.toContain(key.toLowerCase().replace(/^0x/, ""));
-}
 
 /** Aztec's compressed G1 form (computeBn254G1PublicKeyCompressed): x, bit 255 set when y is odd. */
 const compress = ({ x, y }: G1) => `0x${(((y & 1n) << 255n) | x).toString(16).padStart(64, "0")}`;
@@ -476,7 +471,7 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
   it.each(cases)("refuses $name (exit 78)", async ({ env, message }) => {
     const dir = copyToTemp(phase1);
     const before = snapshot(dir);
-    const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+    const run = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
       cwd: dir,
       env: { ...net.env, ...env() },
     });
@@ -530,11 +525,11 @@ describe("add-keys refuses malformed keys exactly as process-private-keys does",
       writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(file, null, 2));
       const before = snapshot(dir);
       const env = { ...net.env, AZTEC_GSE_ADDRESS: gse };
-      const reference = await runCli(["process-private-keys", "new-private-keys.json"], {
+      const reference = await runInProcess(["process-private-keys", "new-private-keys.json"], {
         cwd: dir,
         env,
       });
-      const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+      const run = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
         cwd: dir,
         env,
       });
