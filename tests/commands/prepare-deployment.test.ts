@@ -7,8 +7,6 @@ import {
   renameSync,
   writeFileSync,
 } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { KeystoreManager } from "@aztec/node-keystore";
 import { loadKeystoreFile } from "@aztec/node-keystore/loader";
@@ -18,6 +16,7 @@ import { fundAccounts, setBalances } from "../support/test-chain.js";
 import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
+import { startRpcProxy } from "../support/rpc-proxy.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const phase3 = join(ownPhasesDir, "after_phase3", "on-dev-machine");
@@ -508,39 +507,6 @@ describe("prepare-deployment refuses, writing nothing (directory and scraper con
   );
 });
 
-/** A loopback HTTP proxy to anvil recording the JSON-RPC methods of each HTTP request. */
-async function startCountingProxy(
-  upstream: string,
-): Promise<{ url: string; requests: string[][]; stop(): Promise<void> }> {
-  const requests: string[][] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const calls = JSON.parse(body.toString("utf8")) as { method: string } | { method: string }[];
-      requests.push((Array.isArray(calls) ? calls : [calls]).map((c) => c.method));
-      fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body })
-        .then(async (answer) => {
-          res.writeHead(answer.status, { "content-type": "application/json" });
-          res.end(Buffer.from(await answer.arrayBuffer()));
-        })
-        .catch(() => res.destroy());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe("prepare-deployment writes", () => {
   it("finds the single public-*.json, writes .new, then .new2 and .new3 without touching earlier files, and creates the scraper config from the chain", async () => {
     const ws = new Workspace();
@@ -741,7 +707,10 @@ describe("prepare-deployment writes", () => {
     ws.write("prod-v2.json", productionV2([OLD1, [OLD1, OLD2], undefined, OLD2]));
     expectNodeLoads(ws.path("prod-v2.json"));
     mkdirSync(ws.path("out"));
-    const proxy = await startCountingProxy(net.chain.rpcUrl);
+    const requests: string[][] = [];
+    const proxy = await startRpcProxy(net.chain.rpcUrl, {
+      onRequest: (calls) => requests.push(calls.map((c) => String(c.method))),
+    });
     let run: CliResult;
     try {
       run = await ws.run(
@@ -776,7 +745,7 @@ describe("prepare-deployment writes", () => {
     expect(readdirSync(ws.path("out"))).toEqual(["next.json"]);
 
     // The chain id and all three balances went out in one HTTP request.
-    const balanceRequests = proxy.requests.filter((methods) => methods.includes("eth_getBalance"));
+    const balanceRequests = requests.filter((methods) => methods.includes("eth_getBalance"));
     expect(balanceRequests).toHaveLength(1);
     expect(balanceRequests[0]!.filter((m) => m === "eth_getBalance")).toHaveLength(3);
     expect(balanceRequests[0]).toContain("eth_chainId");
