@@ -1,6 +1,5 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { createChainClient } from "../../core/chain/client.js";
-import { ChainRefusalError } from "../../core/errors.js";
 import { configuredGseSource, readRegistrationDigests, resolveGse } from "../../core/chain/gse.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
 import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
@@ -8,19 +7,21 @@ import {
   GAS_PER_KEY_STORE,
   TYPICAL_BLOCK_GAS_LIMIT,
   buildKeyStores,
+  calldataJson,
   encodeAddKeysTransactions,
-  registrationKeysOf,
+  largestTransactionGas,
+  registrationInputsOf,
   type AddKeysTransaction,
 } from "../../core/keys/registration.js";
 import { checkOutputOption, toJsonText, writeFileAtomically } from "../../core/files/safe-write.js";
 import {
-  findQueuedAttesters,
+  assertNoneQueued,
   readProviderQueue,
   resolveRegistryContext,
   type RegistryContext,
 } from "../../core/chain/staking-registry.js";
-import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
+import { positiveIntegerOption } from "../options.js";
 import { runAction } from "../run.js";
 
 interface Options {
@@ -42,7 +43,7 @@ export function addKeysCommand(terminal: Terminal = processTerminal): Command {
       "--max-keys-per-tx <n>",
       `split into calls of at most n keys (each key costs about ${GAS_PER_KEY_STORE / 1000}k gas; ` +
         "default: one call, with a warning when it needs more gas than a block allows)",
-      parsePositiveInteger,
+      positiveIntegerOption("--max-keys-per-tx"),
     )
     .addHelpText(
       "after",
@@ -71,13 +72,6 @@ Examples:
     );
 }
 
-function parsePositiveInteger(text: string): number {
-  if (!/^[1-9][0-9]*$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new InvalidArgumentError("must be a positive whole number");
-  }
-  return Number(text);
-}
-
 export async function addKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
   const { out, config } = ctx;
 
@@ -92,12 +86,9 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const gse = await resolveGse(chain, gseSource, registry.chainId);
 
   // Plan: each validator's attester address and BLS public keys.
-  const validators = keyFile.validators.map((v, i) => {
-    const keys = registrationKeysOf({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex });
-    if ((i + 1) % 25 === 0)
-      out.progress(`deriving keys: ${count(i + 1)}/${count(keyFile.validators.length)}`);
-    return { keys, blsSecretKey: BigInt(v.attester.bls) };
-  });
+  const validators = registrationInputsOf(keyFile.validators, (done) =>
+    out.progress(`deriving keys: ${count(done)}/${count(keyFile.validators.length)}`),
+  );
   out.progressDone();
   const attesters = validators.map((v) => v.keys.attester);
 
@@ -116,14 +107,7 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
       `${plural(digests.length, "registration digest")} from GSE ${gse.address} read ` +
       `(${count(queue.calls + digests.length + 1)} calls in batches of ${chain.batchSize})`,
   );
-  const queued = findQueuedAttesters(queue.attesters, attesters);
-  if (queued.length > 0) {
-    throw new ChainRefusalError(
-      `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
-        `${queued.join(", ")}; these keys were registered before`,
-      { file },
-    );
-  }
+  assertNoneQueued(queue.attesters, attesters, { providerId: registry.providerId, file });
 
   // Sign each digest, then encode the calls.
   const keyStores = buildKeyStores(validators, digests, (done) =>
@@ -158,14 +142,6 @@ async function inOrder<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [ra.value, rb.value];
 }
 
-/** stdout: one transaction as {contractToCall, callData}; several as {transactions: [...]}. */
-export function calldataJson(transactions: readonly AddKeysTransaction[]): unknown {
-  const bare = ({ contractToCall, callData }: AddKeysTransaction) => ({ contractToCall, callData });
-  return transactions.length === 1
-    ? bare(transactions[0]!)
-    : { transactions: transactions.map(bare) };
-}
-
 function reportTransactions(
   { out }: CommandContext,
   file: string,
@@ -186,10 +162,10 @@ function reportTransactions(
       );
     for (const attester of tx.attesters) out.info(`  ${attester}`);
   });
-  const largest = Math.max(...transactions.map((t) => t.attesters.length));
-  if (largest * GAS_PER_KEY_STORE > TYPICAL_BLOCK_GAS_LIMIT) {
+  const largest = largestTransactionGas(transactions);
+  if (largest.exceedsBlockLimit) {
     out.warn(
-      `a transaction of ${plural(largest, "key")} needs about ${count(largest * GAS_PER_KEY_STORE)} gas, more than ` +
+      `a transaction of ${plural(largest.keys, "key")} needs about ${count(largest.gas)} gas, more than ` +
         `a ${count(TYPICAL_BLOCK_GAS_LIMIT)} block gas limit allows; split it with --max-keys-per-tx (e.g. 100)`,
     );
   }

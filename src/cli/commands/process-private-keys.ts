@@ -1,21 +1,19 @@
 import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient } from "../../core/chain/client.js";
-import { ChainRefusalError } from "../../core/errors.js";
 import { readPrivateKeyFile, renderPublicKeyFile } from "../../core/files/key-files.js";
 import {
   KeyDerivationPool,
   checkPrivateKeyValidators,
-  type AttesterPrivateKeys,
+  privateKeysOf,
 } from "../../core/keys/private-keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
 import { storeValidatorSecrets } from "../../core/keys/secret-store.js";
 import {
-  findQueuedAttesters,
+  assertNoneQueued,
   readProviderQueue,
   resolveRegistryContext,
 } from "../../core/chain/staking-registry.js";
-import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
 import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import { runAction } from "../run.js";
@@ -71,10 +69,7 @@ export async function processPrivateKeys(
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
     // worker threads while the provider's queue is read.
     const registry = await resolveRegistryContext(chain, config);
-    const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
-      eth: v.attester.eth as Hex,
-      bls: v.attester.bls as Hex,
-    }));
+    const privateKeys = privateKeysOf(keyFile.validators);
     const [publicKeys, queue] = await Promise.all([
       derivation.derive(privateKeys, (done) =>
         out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
@@ -85,21 +80,15 @@ export async function processPrivateKeys(
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
 
     // None of the new attesters may already be queued with the provider.
-    const queued = findQueuedAttesters(
-      queue.attesters,
-      publicKeys.map((k) => k.eth),
-    );
     out.info(
       `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
         `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
     );
-    if (queued.length > 0) {
-      throw new ChainRefusalError(
-        `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
-          `${queued.join(", ")}; these keys were registered before, generate new ones`,
-        { file },
-      );
-    }
+    assertNoneQueued(
+      queue.attesters,
+      publicKeys.map((k) => k.eth),
+      { providerId: registry.providerId, file },
+    );
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
     await storeValidatorSecrets(

@@ -233,3 +233,10 @@ interface PoolWorker {
   onMessage?: (message: DerivedMessage) => void;
   onFailure?: (error: Error) => void;
 }
+
+/** The attester keys of each (checked) validator, in file order, as the derivation takes them. */
+export function privateKeysOf(
+  validators: readonly { attester: { eth: string; bls: string } }[],
+): AttesterPrivateKeys[] {
+  return validators.map((v) => ({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex }));
+}

@@ -161,3 +161,48 @@ export function encodeAddKeysTransactions(
     attesters: chunk.map((k) => k.attester),
   }));
 }
+
+/** A validator as the private-key file holds it (the keys already checked). */
+interface PrivateKeyAttester {
+  attester: { eth: string; bls: string };
+}
+
+/**
+ * Each validator's registration keys and BLS secret key, in input order; `onProgress` is told
+ * every 25 validators (the BLS G2 multiplication is the slow part).
+ */
+export function registrationInputsOf(
+  validators: readonly PrivateKeyAttester[],
+  onProgress?: (done: number) => void,
+): { keys: RegistrationKeys; blsSecretKey: bigint }[] {
+  return validators.map((v, i) => {
+    const keys = registrationKeysOf({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex });
+    if (onProgress && (i + 1) % 25 === 0) onProgress(i + 1);
+    return { keys, blsSecretKey: BigInt(v.attester.bls) };
+  });
+}
+
+/**
+ * add-keys' stdout and --output: one transaction as {contractToCall, callData}; several as
+ * {transactions: [...]}, to be sent in that order.
+ */
+export function calldataJson(transactions: readonly AddKeysTransaction[]): unknown {
+  const bare = ({ contractToCall, callData }: AddKeysTransaction) => ({ contractToCall, callData });
+  return transactions.length === 1
+    ? bare(transactions[0]!)
+    : { transactions: transactions.map(bare) };
+}
+
+/**
+ * The largest transaction's key count and estimated gas, and whether that exceeds a typical
+ * block's gas limit (so that no block could include it).
+ */
+export function largestTransactionGas(transactions: readonly AddKeysTransaction[]): {
+  keys: number;
+  gas: number;
+  exceedsBlockLimit: boolean;
+} {
+  const keys = Math.max(0, ...transactions.map((t) => t.attesters.length));
+  const gas = keys * GAS_PER_KEY_STORE;
+  return { keys, gas, exceedsBlockLimit: gas > TYPICAL_BLOCK_GAS_LIMIT };
+}
