@@ -114,7 +114,7 @@ export async function resolveRegistryContext(
   return { chainId, registry, ...provider };
 }
 
-async function resolveProvider(
+export async function resolveProvider(
   chain: ChainClient,
   registry: Address,
   nextProviderId: bigint,
