@@ -10,7 +10,7 @@ import {
   copyToTemp,
   ownPhasesDir,
   readJsonTree,
-  sharedReferenceAvailable,
+  sharedReferenceSkipReason,
   sharedReferenceDir,
   tempDir,
 } from "../support/files.js";
@@ -54,12 +54,11 @@ async function reproducePhase3(phasesDir: string) {
 }
 
 describe("phase 3: prepare-deployment", () => {
-  it.runIf(sharedReferenceAvailable())(
-    "reproduces the specification's after_phase3 from its after_phase2",
-    async () => {
-      await reproducePhase3(sharedReferenceDir);
-    },
-  );
+  it("reproduces the specification's after_phase3 from its after_phase2", async (ctx) => {
+    const skipReason = sharedReferenceSkipReason();
+    if (skipReason) return ctx.skip(skipReason);
+    await reproducePhase3(sharedReferenceDir);
+  });
 
   it("reproduces the project's own after_phase3 and creates the scraper config with the new keys in state NEW", async () => {
     const { data, run } = await reproducePhase3(ownPhasesDir);
