@@ -8,8 +8,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { KeystoreManager } from "@aztec/node-keystore";
-import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { getAddress, parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts, setBalances } from "../support/test-chain.js";
@@ -17,6 +15,7 @@ import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 import { startRpcProxy } from "../support/rpc-proxy.js";
+import { expectNodeLoads, expectNodeSigns } from "../support/node-keystore.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const phase3 = join(ownPhasesDir, "after_phase3", "on-dev-machine");
@@ -57,21 +56,6 @@ const [P1, P2, P3] = readJson<string[]>(join(phase2, PUBS)) as [string, string, 
 const freshAddress = (n: number) =>
   getAddress(`0x${"b0".repeat(12)}${n.toString(16).padStart(16, "0")}`);
 const UNRELATED = freshAddress(0x777);
-
-/** Aztec's node loader and its KeystoreManager accept the file. */
-function expectNodeLoads(path: string) {
-  const keystore = loadKeystoreFile(path);
-  expect(() => new KeystoreManager(keystore)).not.toThrow();
-}
-
-/** …and the node finds a signer for every validator's attester and publisher. */
-function expectNodeSigns(path: string) {
-  const manager = new KeystoreManager(loadKeystoreFile(path));
-  for (let i = 0; i < manager.getValidatorCount(); i++) {
-    expect(manager.createAttesterSigners(i)).toHaveLength(1);
-    expect(manager.createPublisherSigners(i)).toHaveLength(1);
-  }
-}
 
 let net: RegistryChain;
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
 import { runCli, runInProcess } from "../support/cli.js";
+import { editJson as editJsonFile, editText } from "../support/json.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -52,13 +53,9 @@ interface Case {
 }
 
 const edit = (file: string, change: (text: string) => string) => (dir: string) =>
-  writeFileSync(join(dir, file), change(readFileSync(join(dir, file), "utf8")));
-const editJson = (file: string, change: (json: Record<string, unknown>) => void) =>
-  edit(file, (text) => {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    change(json);
-    return JSON.stringify(json, null, 2);
-  });
+  editText(join(dir, file), change);
+const editJson = (file: string, change: (json: Record<string, unknown>) => void) => (dir: string) =>
+  editJsonFile(join(dir, file), change);
 const firstValidator = (json: Record<string, unknown>) =>
   (json.validators as Record<string, unknown>[])[0]!;
 

@@ -1,11 +1,10 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { KeystoreManager } from "@aztec/node-keystore";
-import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
 import { runCli } from "../support/cli.js";
+import { expectNodeLoads } from "../support/node-keystore.js";
 import {
   copyToTemp,
   ownPhasesDir,
@@ -26,11 +25,6 @@ afterAll(async () => {
 
 const PUBLISHERS = "testnet_available_publisher_addresses.json";
 const PROD = "prod-testnet-keyfile.json";
-
-function expectNodeLoads(path: string) {
-  const keystore = loadKeystoreFile(path);
-  expect(() => new KeystoreManager(keystore)).not.toThrow();
-}
 
 async function reproducePhase3(phasesDir: string) {
   const dir = copyToTemp(join(phasesDir, "after_phase2", "on-dev-machine"));
