@@ -21,7 +21,7 @@ import {
   registerProvider,
 } from "../support/test-chain.js";
 import { runCli, runInProcess, type CliResult } from "../support/cli.js";
-import { expectNoPrivateKeyIn } from "../support/refusal.js";
+import { expectNoPrivateKeyIn, expectRefusal, recordDirs } from "../support/refusal.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -473,15 +473,18 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
 
   it.each(cases)("refuses $name (exit 78)", async ({ env, message }) => {
     const dir = copyToTemp(phase1);
-    const before = snapshot(dir);
+    const unchanged = recordDirs(dir);
     const run = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
       cwd: dir,
       env: { ...net.env, ...env() },
     });
-    expect(run.code).toBe(78);
-    expect(run.stdout).toBe("");
-    expect(run.stderr).toBe(message());
-    expect(snapshot(dir)).toEqual(before);
+    expectRefusal(run, {
+      code: 78,
+      error: message()
+        .replace(/^error: /, "")
+        .trimEnd(),
+      unchanged,
+    });
   });
 
   it("names the file AZTEC_GSE_ADDRESS came from", async () => {

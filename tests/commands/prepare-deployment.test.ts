@@ -16,6 +16,7 @@ import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 import { startRpcProxy } from "../support/rpc-proxy.js";
 import { expectNodeLoads, expectNodeSigns } from "../support/node-keystore.js";
+import { expectRefusal, recordDirs } from "../support/refusal.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const phase3 = join(ownPhasesDir, "after_phase3", "on-dev-machine");
@@ -472,21 +473,15 @@ describe("prepare-deployment refuses, writing nothing (directory and scraper con
         { address: UNRELATED, coinbase: ZERO, publisher: ZERO, lastSeenState: "ACTIVE" },
       ]);
       await prepare?.(ws);
-      const before = { dir: snapshot(ws.dir), data: snapshot(ws.data) };
+      const unchanged = recordDirs(ws.dir, ws.data);
 
       const run = spawned ? await ws.run(args) : await ws.runInProcess(args);
 
-      expect(run.stdout).toBe("");
-      if (error instanceof RegExp) {
-        expect(run.stderr).toMatch(error);
-        expect(run.stderr.trim().split("\n")).toHaveLength(1);
-      } else {
-        expect(run.stderr).toBe(`error: ${typeof error === "function" ? error(ws) : error}\n`);
-      }
-      expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
-      expect(run.code).toBe(code);
-      expect(snapshot(ws.dir)).toEqual(before.dir);
-      expect(snapshot(ws.data)).toEqual(before.data);
+      expectRefusal(run, {
+        code,
+        error: typeof error === "function" ? error(ws) : error,
+        unchanged,
+      });
     },
   );
 });

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
 import { runCli, runInProcess } from "../support/cli.js";
 import { editJson as editJsonFile, editText } from "../support/json.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import { expectNoPrivateKeyIn, expectRefusal, recordDirs } from "../support/refusal.js";
+import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
@@ -297,19 +298,16 @@ describe("the bad-input corpus: one clear line, non-zero exit, nothing written",
     const dir = copyToTemp(phase2);
     const data = tempDir();
     setup?.(dir);
-    const before = { dir: snapshot(dir), data: snapshot(data) };
+    const unchanged = recordDirs(dir, data);
     const runner = spawned ? runCli : runInProcess;
     const run = await runner(args, { cwd: dir, env: { ...net.env, XDG_DATA_HOME: data } });
-    expect(run.stderr).toMatch(error);
-    expect(run.code).toBe(code);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).not.toMatch(/\n\s+at /);
-    expect(run.stdout).toBe("");
+    expectRefusal(run, { code, error, unchanged });
     // No private key of the input file may appear in an error.
     const privateKeys = readFileSync(join(phase2, PRIV), "utf8").match(/0x[0-9a-f]{64}/g) ?? [];
-    for (const key of privateKeys)
-      if (!/^0x0+$/.test(key)) expect(run.stderr).not.toContain(key.slice(2));
-    expect({ dir: snapshot(dir), data: snapshot(data) }).toEqual(before);
+    expectNoPrivateKeyIn(
+      run.stderr,
+      privateKeys.filter((key) => !/^0x0+$/.test(key)),
+    );
   });
 });
 
