@@ -290,7 +290,7 @@ describe("add-keys against the real GSE", () => {
 
     // By default: the specification's single {contractToCall, callData}, and a warning.
     const single = await freshProvider();
-    const whole = await runCli(["add-keys", "new-private-keys.json"], {
+    const whole = await runInProcess(["add-keys", "new-private-keys.json"], {
       cwd: dir,
       env: single.env,
     });
@@ -310,7 +310,7 @@ describe("add-keys against the real GSE", () => {
     );
 
     const { providerId, admin, env } = await freshProvider();
-    const run = await runCli(
+    const run = await runInProcess(
       ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "100"],
       { cwd: dir, env },
     );
@@ -364,8 +364,8 @@ describe("add-keys against the real GSE", () => {
   it("finds the GSE through the rollup's getGSE() when only AZTEC_ROLLUP_ADDRESS is set", async () => {
     const dir = copyToTemp(phase1);
     const { env } = await freshProvider();
-    const direct = await runCli(["add-keys", "new-private-keys.json"], { cwd: dir, env });
-    const viaRollup = await runCli(["add-keys", "new-private-keys.json"], {
+    const direct = await runInProcess(["add-keys", "new-private-keys.json"], { cwd: dir, env });
+    const viaRollup = await runInProcess(["add-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...env, AZTEC_GSE_ADDRESS: undefined, AZTEC_ROLLUP_ADDRESS: rollup },
     });
@@ -379,10 +379,13 @@ describe("add-keys against the real GSE", () => {
     const dir = copyToTemp(phase1);
     const keys = inputPrivateKeys(readKeyFile(dir));
     const { env } = await freshProvider();
-    const first = await runCli(["add-keys", "new-private-keys.json", "--output", "calldata.json"], {
-      cwd: dir,
-      env,
-    });
+    const first = await runInProcess(
+      ["add-keys", "new-private-keys.json", "--output", "calldata.json"],
+      {
+        cwd: dir,
+        env,
+      },
+    );
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/\nwrote calldata\.json\n$/);
     const text = readFileSync(join(dir, "calldata.json"), "utf8");
@@ -393,10 +396,13 @@ describe("add-keys against the real GSE", () => {
     expectNoPrivateKeyIn(text, keys);
 
     const before = snapshot(dir);
-    const again = await runCli(["add-keys", "new-private-keys.json", "--output", "calldata.json"], {
-      cwd: dir,
-      env,
-    });
+    const again = await runInProcess(
+      ["add-keys", "new-private-keys.json", "--output", "calldata.json"],
+      {
+        cwd: dir,
+        env,
+      },
+    );
     expect(again.code).toBe(73);
     expect(again.stdout).toBe("");
     expect(again.stderr).toBe(
@@ -404,7 +410,7 @@ describe("add-keys against the real GSE", () => {
     );
     expect(snapshot(dir)).toEqual(before);
 
-    const forced = await runCli(
+    const forced = await runInProcess(
       ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--force"],
       { cwd: dir, env },
     );
@@ -412,7 +418,7 @@ describe("add-keys against the real GSE", () => {
     expect(readFileSync(join(dir, "calldata.json"), "utf8")).toBe(text);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
 
-    const self = await runCli(
+    const self = await runInProcess(
       ["add-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"],
       { cwd: dir, env },
     );

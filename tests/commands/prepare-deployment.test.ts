@@ -519,14 +519,14 @@ describe("prepare-deployment writes", () => {
     ]);
     const hashOfNew = sha256(ws.path(`${PROD}.new`));
 
-    const second = await ws.run([PROD, PUBS]);
+    const second = await ws.runInProcess([PROD, PUBS]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(
       new RegExp(`^wrote ${PROD.replace(/\./g, "\\.")}\\.new2 \\(10 validators`),
     );
     expect(readFileSync(ws.path(`${PROD}.new2`), "utf8")).toBe(expectedText);
 
-    const third = await ws.run([PROD, PUBS]);
+    const third = await ws.runInProcess([PROD, PUBS]);
     expect(third.code).toBe(0);
     expect(readFileSync(ws.path(`${PROD}.new3`), "utf8")).toBe(expectedText);
     expect(sha256(ws.path(`${PROD}.new`))).toBe(hashOfNew);
@@ -563,7 +563,7 @@ describe("prepare-deployment writes", () => {
     const input = ws.read<KeyFile>(PROD);
     expectNodeLoads(ws.path(PROD));
 
-    const run = await ws.run(defaultArgs);
+    const run = await ws.runInProcess(defaultArgs);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const written = ws.read<KeyFile>(`${PROD}.new`);
@@ -589,7 +589,7 @@ describe("prepare-deployment writes", () => {
 
   it("without a staking provider configured and no scraper config yet, writes the key file and says the scraper config was not created", async () => {
     const ws = new Workspace();
-    const run = await ws.run(defaultArgs, { AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: "" });
+    const run = await ws.runInProcess(defaultArgs, { AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: "" });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       `wrote ${PROD}.new (10 validators: 4 existing + 6 new, 3 publishers)\n`,
@@ -615,7 +615,7 @@ describe("prepare-deployment writes", () => {
     });
     expectNodeSigns(ws.path(PROD));
 
-    const run = await ws.run(defaultArgs);
+    const run = await ws.runInProcess(defaultArgs);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const written = ws.read<KeyFile>(`${PROD}.new`);
@@ -692,7 +692,7 @@ describe("prepare-deployment writes", () => {
     });
     let run: CliResult;
     try {
-      run = await ws.run(
+      run = await ws.runInProcess(
         ["prod-v2.json", "pubs.json", "--new-public-keys", NEW, "-o", "out/next.json"],
         {
           ETHEREUM_NODE_URL: proxy.url,
@@ -772,7 +772,7 @@ describe("prepare-deployment writes", () => {
     );
     const before = readJson<Json>(ws.scraperPath);
 
-    const run = await ws.run([PROD, "pubs.json", "--new-public-keys", NEW]);
+    const run = await ws.runInProcess([PROD, "pubs.json", "--new-public-keys", NEW]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(

@@ -230,7 +230,7 @@ describe("process-private-keys against the chain", () => {
     const dir = copyToTemp(phase1);
     const port = await getFreePort();
     const before = snapshot(dir);
-    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...net.env, ETHEREUM_NODE_URL: `http://127.0.0.1:${port}/v2/secret-api-key` },
     });
@@ -248,7 +248,7 @@ describe("process-private-keys against the chain", () => {
   it("writes public-<file> by default, never overwrites it without --force, and no written file holds a private key", async () => {
     const dir = copyToTemp(phase1);
     const keys = inputPrivateKeys(readKeyFile(dir));
-    const first = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const first = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: net.env,
     });
@@ -262,7 +262,7 @@ describe("process-private-keys against the chain", () => {
     for (const key of keys.slice(0, 2)) expect(first.stdout).toContain(key);
 
     const before = snapshot(dir);
-    const again = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const again = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: net.env,
     });
@@ -272,10 +272,13 @@ describe("process-private-keys against the chain", () => {
     );
     expect(snapshot(dir)).toEqual(before);
 
-    const forced = await runCli(["process-private-keys", "new-private-keys.json", "--force"], {
-      cwd: dir,
-      env: net.env,
-    });
+    const forced = await runInProcess(
+      ["process-private-keys", "new-private-keys.json", "--force"],
+      {
+        cwd: dir,
+        env: net.env,
+      },
+    );
     expect(forced.code).toBe(0);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
@@ -283,7 +286,7 @@ describe("process-private-keys against the chain", () => {
   it("refuses an --output that is the private-key file itself", async () => {
     const dir = copyToTemp(phase1);
     const before = snapshot(dir);
-    const run = await runCli(
+    const run = await runInProcess(
       ["process-private-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"],
       { cwd: dir, env: net.env },
     );
