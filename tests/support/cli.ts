@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { run } from "../../src/cli/main.js";
 
 export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const cliEntry = join(projectRoot, "bin", "aztec-butler.js");
@@ -103,6 +102,11 @@ export async function runInProcess(
 ): Promise<CliResult> {
   if (inProcessRunning) throw new Error("runInProcess: one run at a time (it changes cwd and env)");
   inProcessRunning = true;
+  // Loaded on first use (before cwd and env change): files that only spawn it do not load it.
+  const { run } = await import("../../src/cli/main.js").catch((error: unknown) => {
+    inProcessRunning = false;
+    throw error;
+  });
   const savedEnv = { ...process.env };
   const savedCwd = process.cwd();
   const stdout = recordingStream();
