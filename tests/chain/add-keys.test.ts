@@ -267,7 +267,7 @@ describe("add-keys against the real GSE", () => {
     expect(await gseDepositRevertReason(forged)).toBe("GSE__InvalidProofOfPossession");
 
     const before = snapshot(dir);
-    const again = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+    const again = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
       cwd: dir,
       env,
     });
@@ -496,7 +496,7 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
   it("names the file AZTEC_GSE_ADDRESS came from", async () => {
     const dir = copyToTemp(phase1);
     writeFileSync(join(dir, "gse.env"), `AZTEC_GSE_ADDRESS=${ANVIL_ACCOUNTS[9]}\n`);
-    const run = await runCli(["--config", "gse.env", "add-keys", "new-private-keys.json"], {
+    const run = await runInProcess(["--config", "gse.env", "add-keys", "new-private-keys.json"], {
       cwd: dir,
       env: net.env,
     });

@@ -8,7 +8,7 @@ import {
   makeDummyKeyStores,
   registerProvider,
 } from "../support/test-chain.js";
-import { runCli, runInProcess } from "../support/cli.js";
+import { runInProcess } from "../support/cli.js";
 import { expectNoPrivateKeyIn } from "../support/refusal.js";
 import { copyToTemp, ownPhasesDir, snapshot } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
@@ -218,7 +218,10 @@ describe("process-private-keys against the chain", () => {
       { ...dummy!, attester: queuedAttester },
     ]);
     const before = snapshot(dir);
-    const run = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env });
+    const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env,
+    });
     expect(run.code).toBe(65);
     expect(run.stderr).toContain(queuedAttester);
     expect(run.stderr).toMatch(/1 attester already in provider \d+'s queue/);

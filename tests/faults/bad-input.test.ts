@@ -315,7 +315,7 @@ describe("a UTF-8 byte order mark at the start of an input is accepted and ignor
   it("prepare-deployment with BOMs in every input writes the same file as without", async () => {
     const dir = copyToTemp(phase2);
     for (const file of [PROD, PUBS, NEW]) edit(file, (t) => `\uFEFF${t}`)(dir);
-    const run = await runCli(prepare(), {
+    const run = await runInProcess(prepare(), {
       cwd: dir,
       env: { ...net.env, XDG_DATA_HOME: tempDir() },
     });
@@ -331,7 +331,10 @@ describe("a UTF-8 byte order mark at the start of an input is accepted and ignor
   it("process-private-keys with a BOM writes the same public keys as without", async () => {
     const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
     edit(PRIV, (t) => `\uFEFF${t}`)(dir);
-    const run = await runCli(["process-private-keys", PRIV, "-o", NEW], { cwd: dir, env: net.env });
+    const run = await runInProcess(["process-private-keys", PRIV, "-o", NEW], {
+      cwd: dir,
+      env: net.env,
+    });
     expect(run.code).toBe(0);
     expect(readFileSync(join(dir, NEW), "utf8")).toBe(readFileSync(join(phase2, NEW), "utf8"));
   });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
-import { runCli } from "../support/cli.js";
+import { runCli, runInProcess } from "../support/cli.js";
 import { expectNodeLoads } from "../support/node-keystore.js";
 import {
   copyToTemp,
@@ -88,7 +88,7 @@ describe("phase 3: prepare-deployment", () => {
     for (const letter of ["A", "B", "C"]) rmSync(join(dir, `${letter}_${PROD}.new`));
     const publishers = JSON.parse(readFileSync(join(dir, "publishers.json"), "utf8")) as string[];
     await fundAccounts(net.chain, publishers, parseEther("10"));
-    const run = await runCli(
+    const run = await runInProcess(
       [
         "prepare-deployment",
         PROD,
