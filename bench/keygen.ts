@@ -6,10 +6,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { getAddress, zeroAddress, type Address, type Hex } from "viem";
+import { BN254_FR_MODULUS } from "../src/types/primitives.js";
 
 const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const BN254_SCALAR_ORDER =
-  21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 const ZERO_FEE_RECIPIENT = `0x${"0".repeat(64)}` as Hex;
 
 const hex32 = (bytes: Buffer): Hex => `0x${bytes.toString("hex")}`;
@@ -25,7 +24,7 @@ function randomScalar(order: bigint, topMask: number): Hex {
 }
 
 export const randomEthPrivateKey = (): Hex => randomScalar(SECP256K1_ORDER, 0xff);
-export const randomBlsPrivateKey = (): Hex => randomScalar(BN254_SCALAR_ORDER, 0x3f);
+export const randomBlsPrivateKey = (): Hex => randomScalar(BN254_FR_MODULUS, 0x3f);
 
 /** n distinct values from `make` (lower-cased comparison). */
 function distinct(n: number, make: () => Hex, taken = new Set<string>()): Hex[] {

@@ -141,8 +141,8 @@ export function bundleIsFresh(): boolean {
 }
 
 /**
- * Makes sure the CLI runs its esbuild bundle, as an installed copy does, and not the slower tsx
- * fallback for an edited checkout: rebuilds dist/ (`scripts/build.mjs`, what `npm run build`
+ * Makes sure the CLI can run its esbuild bundle, as an installed copy does (the bin refuses a
+ * dist/ older than src/): rebuilds dist/ (`scripts/build.mjs`, what `npm run build`
  * runs) when src/ is newer. Returns whether a build was needed.
  */
 export function ensureFreshBundle(): boolean {

@@ -1,6 +1,7 @@
 // Bundles src/ into dist/ with esbuild (well under a second), so the CLI starts without a
-// TypeScript loader: `npm ci` runs this as the `prepare` step; bin/aztec-butler.js uses dist/
-// while it is newer than every file in src/, and falls back to running src/ through tsx otherwise.
+// TypeScript loader: `npm ci` runs this as the `prepare` step; bin/aztec-butler.js runs dist/ only
+// (and refuses, saying to run `npm run build`, when src/ is newer). The workers are entries of
+// their own: worker threads start dist/<worker>.js, also when the CLI runs from src/ (tests).
 //
 // The bundles carry their dependencies (viem, zod, commander, …), tree-shaken: loading one file
 // starts the CLI, and each key-derivation worker, in a fraction of the time Node takes to resolve
@@ -16,8 +17,8 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     cli: "src/cli/main.ts",
-    "derive-keys-worker": "src/core/keys/derive-keys-worker.js",
-    "node-keystore-check-worker": "src/core/files/node-keystore-check-worker.js",
+    "derive-keys-worker": "src/core/keys/derive-keys-worker.ts",
+    "node-keystore-check-worker": "src/core/files/node-keystore-check-worker.ts",
   },
   outdir: "dist",
   bundle: true,

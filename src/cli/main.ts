@@ -3,14 +3,14 @@ import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
-import { flushStream, watchStdout } from "./output.js";
+import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError } from "./run.js";
 
 import packageJson from "../../package.json" with { type: "json" };
 
 const { version } = packageJson;
 
-export function buildProgram(): Command {
+export function buildProgram(terminal: Terminal = processTerminal): Command {
   const program = new Command("aztec-butler")
     .description(
       "Take new Aztec validator keys to deployed on the node and registered with the staking provider",
@@ -24,41 +24,64 @@ export function buildProgram(): Command {
       "--config <file>",
       "a dotenv file with configuration (overrides ./.env and the network base file)",
     )
+    .option("--verbose", "on an error, also print its details and underlying causes")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.addCommand(processPrivateKeysCommand());
-  program.addCommand(prepareDeploymentCommand());
-  program.addCommand(addKeysCommand());
+    .configureOutput({
+      writeOut: (text) => terminal.stdout.write(text),
+      writeErr: (text) => terminal.stderr.write(text),
+    });
+  program.addCommand(processPrivateKeysCommand(terminal));
+  program.addCommand(prepareDeploymentCommand(terminal));
+  program.addCommand(addKeysCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
-  const stdoutFailure = watchStdout();
+/**
+ * Runs the CLI once with `argv` (node's: the first two entries are skipped) and returns the exit
+ * code; writes only to `terminal`. Tests run it in-process with recording streams.
+ */
+export async function run(
+  argv: readonly string[],
+  terminal: Terminal = processTerminal,
+): Promise<number> {
+  const stdoutFailure = watchStdout(terminal.stdout);
   // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
-  const stderrFailure = watchStdout(process.stderr);
+  const stderrFailure = watchStdout(terminal.stderr);
+  const program = buildProgram(terminal);
+  let code = 0;
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {
-      process.exitCode = reportError(error);
+      const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
+      code = reportError(error, { stderr: terminal.stderr, verbose });
     }
   }
   // The result may not have reached stdout: say so, once, rather than crash on the stream error.
-  await flushStream(process.stdout).catch(() => undefined);
+  await flushStream(terminal.stdout).catch(() => undefined);
   const failure = stdoutFailure();
-  if (failure && !process.exitCode) {
-    const code = (failure as NodeJS.ErrnoException).code ?? failure.message;
-    process.exitCode = reportError(
+  if (failure && code === 0) {
+    const reason = (failure as NodeJS.ErrnoException).code ?? failure.message;
+    code = reportError(
       new StdoutError(
-        `cannot write to standard output (${code}); what the command printed is incomplete ` +
+        `cannot write to standard output (${reason}); what the command printed is incomplete ` +
           "(the files it wrote are complete)",
+        {},
+        { cause: failure },
       ),
+      { stderr: terminal.stderr },
     );
   }
   // Warnings or the error line may be lost: a run that otherwise succeeded says so by its code
   // (74); a failed run keeps its own code, which says more than "stderr failed".
   // (stderr is synchronous for files and pipes: its failures are known by now.)
-  if (stderrFailure() && !process.exitCode) process.exitCode = ExitCode.ioError;
+  if (stderrFailure() && code === 0) code = ExitCode.ioError;
+  return code;
+}
+
+/** The bin's entry: runs on the process's own streams and sets its exit code. */
+export async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = await run(argv, processTerminal);
 }

@@ -17,10 +17,18 @@ export interface Output {
   flush(): Promise<void>;
 }
 
-export function consoleOutput(
-  stdout: NodeJS.WriteStream = process.stdout,
-  stderr: NodeJS.WriteStream = process.stderr,
-): Output {
+/** A stream the CLI writes to: the process's own, or a recording one when run in-process. */
+export type OutputStream = NodeJS.WritableStream & { isTTY?: boolean };
+
+/** Where a run of the CLI writes: the process's stdout and stderr, or recording streams. */
+export interface Terminal {
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+export const processTerminal: Terminal = { stdout: process.stdout, stderr: process.stderr };
+
+export function consoleOutput({ stdout, stderr }: Terminal = processTerminal): Output {
   const tty = Boolean(stderr.isTTY);
   let progressShown = false;
   const clearProgress = () => {
@@ -51,7 +59,7 @@ export function consoleOutput(
 }
 
 /** See Output.flush. The stream's error, if it has failed before, is remembered by watchStdout. */
-export function flushStream(stream: NodeJS.WriteStream): Promise<void> {
+export function flushStream(stream: OutputStream): Promise<void> {
   return new Promise((resolve, reject) => {
     const failed = stdoutFailures.get(stream);
     if (failed) return reject(failed);
@@ -63,13 +71,13 @@ export function flushStream(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-const stdoutFailures = new WeakMap<NodeJS.WriteStream, Error>();
+const stdoutFailures = new WeakMap<OutputStream, Error>();
 
 /**
  * Keeps a failing stdout (`| head` closing the pipe, `> /dev/full`) from crashing the process:
  * the first error is remembered, for flush() and for main() to report as one line.
  */
-export function watchStdout(stream: NodeJS.WriteStream = process.stdout): () => Error | undefined {
+export function watchStdout(stream: OutputStream = process.stdout): () => Error | undefined {
   stream.on("error", (error: Error) => {
     if (!stdoutFailures.has(stream)) stdoutFailures.set(stream, error);
   });

@@ -1,34 +1,67 @@
 import { CommanderError } from "commander";
 import { ButlerError, ExitCode } from "../core/errors.js";
+import { processTerminal, type OutputStream } from "./output.js";
 
 /**
- * Wraps a command handler: an operator's mistake or a refusal (ButlerError) prints one line and
- * exits with its code; anything else is a bug and prints its stack (exit 70).
+ * Wraps a command handler. Its errors go on to main(), which reports them through reportError
+ * (one place for every message's format).
  */
 export function runAction<A extends unknown[]>(
   handler: (...args: A) => Promise<void>,
 ): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await handler(...args);
-    } catch (error) {
-      process.exitCode = reportError(error);
-    }
-  };
+  return (...args: A) => handler(...args);
 }
 
-export function reportError(error: unknown): number {
+export interface ReportOptions {
+  stderr?: OutputStream;
+  /** `--verbose`: also print the error's details and its chain of causes. */
+  verbose?: boolean;
+}
+
+/**
+ * The one place errors are printed, returning the exit code (README "Exit codes"):
+ * - an operator's mistake or a refusal (ButlerError): one line, `error: <where>: <what>`;
+ * - a bug (anything else): its stack, so it can be reported (exit 70).
+ * With --verbose, a ButlerError's details and causes follow on lines of their own.
+ */
+export function reportError(
+  error: unknown,
+  { stderr = processTerminal.stderr, verbose = false }: ReportOptions = {},
+): number {
   if (error instanceof ButlerError) {
-    process.stderr.write(`error: ${error.message}\n`);
+    stderr.write(`error: ${error.message}\n`);
+    if (verbose) stderr.write(verboseLines(error));
     return error.exitCode;
   }
   if (error instanceof CommanderError) {
     return error.exitCode === 0 ? 0 : ExitCode.usage;
   }
-  process.stderr.write(
+  stderr.write(
     `internal error (a bug in aztec-butler; please report it with this output):\n${
       error instanceof Error ? (error.stack ?? error.message) : String(error)
     }\n`,
   );
   return ExitCode.internal;
+}
+
+/** "  details: …" and "  caused by: Name: message" for each cause, innermost last. */
+export function verboseLines(error: ButlerError): string {
+  const lines: string[] = [];
+  if (error.details) lines.push(`  details: ${error.details}`);
+  const seen = new Set<unknown>([error]);
+  for (let cause = error.cause; cause !== undefined && !seen.has(cause);) {
+    seen.add(cause);
+    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : `${String(cause)}`;
+    lines.push(`  caused by: ${withoutUrlPaths(text).replace(/\n+/g, "\n    ")}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** An RPC URL's path and query often hold an API key: causes show scheme and host only. */
+function withoutUrlPaths(text: string): string {
+  return text.replace(/\b(https?|wss?):\/\/([^/\s"'?#]+)[^\s"']*/g, (_, scheme, host) => {
+    const at = host.lastIndexOf("@");
+    return `${scheme}://${at >= 0 ? host.slice(at + 1) : host}/…`;
+  });
 }

@@ -26,14 +26,30 @@ export interface ErrorLocation {
   field?: string;
 }
 
+/** What an error carries besides its message, in viem's style. */
+export interface ErrorParts {
+  /** Longer background, printed with --verbose only (refusals stay one line). */
+  details?: string;
+  /** The underlying error (viem's, the file system's), printed as a chain with --verbose. */
+  cause?: unknown;
+}
+
 export abstract class ButlerError extends Error {
   abstract readonly exitCode: ExitCodeValue;
+  /** The message without its location. */
+  readonly shortMessage: string;
   readonly location: ErrorLocation;
+  readonly details: string | undefined;
 
-  constructor(message: string, location: ErrorLocation = {}) {
-    super(formatMessage(message, location));
+  constructor(message: string, location: ErrorLocation = {}, parts: ErrorParts = {}) {
+    super(
+      formatMessage(message, location),
+      parts.cause === undefined ? undefined : { cause: parts.cause },
+    );
     this.name = new.target.name;
+    this.shortMessage = message;
     this.location = location;
+    this.details = parts.details;
   }
 }
 

@@ -7,17 +7,16 @@ import {
   renameSync,
   writeFileSync,
 } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { KeystoreManager } from "@aztec/node-keystore";
-import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { getAddress, parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts, setBalances } from "../support/test-chain.js";
-import { runCli, type CliResult } from "../support/cli.js";
+import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
+import { startRpcProxy } from "../support/rpc-proxy.js";
+import { expectNodeLoads, expectNodeSigns } from "../support/node-keystore.js";
+import { expectRefusal, recordDirs } from "../support/refusal.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const phase3 = join(ownPhasesDir, "after_phase3", "on-dev-machine");
@@ -59,21 +58,6 @@ const freshAddress = (n: number) =>
   getAddress(`0x${"b0".repeat(12)}${n.toString(16).padStart(16, "0")}`);
 const UNRELATED = freshAddress(0x777);
 
-/** Aztec's node loader and its KeystoreManager accept the file. */
-function expectNodeLoads(path: string) {
-  const keystore = loadKeystoreFile(path);
-  expect(() => new KeystoreManager(keystore)).not.toThrow();
-}
-
-/** …and the node finds a signer for every validator's attester and publisher. */
-function expectNodeSigns(path: string) {
-  const manager = new KeystoreManager(loadKeystoreFile(path));
-  for (let i = 0; i < manager.getValidatorCount(); i++) {
-    expect(manager.createAttesterSigners(i)).toHaveLength(1);
-    expect(manager.createPublisherSigners(i)).toHaveLength(1);
-  }
-}
-
 let net: RegistryChain;
 beforeAll(async () => {
   net = await startRegistryChain();
@@ -107,8 +91,16 @@ class Workspace {
     mkdirSync(join(this.data, "aztec-butler"), { recursive: true });
     writeFileSync(this.scraperPath, jsonText(scraperConfig(attesters, extra)));
   }
+  /** Runs prepare-deployment as a child process, as an operator does. */
   run(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
     return runCli(["prepare-deployment", ...args], {
+      cwd: this.dir,
+      env: { ...net.env, XDG_DATA_HOME: this.data, ...env },
+    });
+  }
+  /** The same, in this process (refusal lists: a fraction of the time, same program). */
+  runInProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return runInProcess(["prepare-deployment", ...args], {
       cwd: this.dir,
       env: { ...net.env, XDG_DATA_HOME: this.data, ...env },
     });
@@ -148,6 +140,8 @@ interface Refusal {
   code: number;
   /** The whole stderr line after "error: ", or a pattern for it. */
   error: string | RegExp | ((ws: Workspace) => string);
+  /** Run as a child process (a smoke test of the spawned CLI); the others run in-process. */
+  spawned?: true;
 }
 
 const refusals: Refusal[] = [
@@ -456,6 +450,7 @@ const refusals: Refusal[] = [
     error: (ws) =>
       `scraper config ${ws.scraperPath} is for chain 11155111 but the node is on chain ${net.chain.chainId}; ` +
       "wrong --network or ETHEREUM_NODE_URL?",
+    spawned: true,
   },
 
   // Funding.
@@ -469,63 +464,27 @@ const refusals: Refusal[] = [
 ];
 
 describe("prepare-deployment refuses, writing nothing (directory and scraper config byte-identical)", () => {
-  it.each(refusals)("refuses $name", async ({ prepare, args = defaultArgs, code, error }) => {
-    const ws = new Workspace();
-    // An existing scraper config, so that "unchanged" means something.
-    ws.seedScraperConfig([
-      { address: UNRELATED, coinbase: ZERO, publisher: ZERO, lastSeenState: "ACTIVE" },
-    ]);
-    await prepare?.(ws);
-    const before = { dir: snapshot(ws.dir), data: snapshot(ws.data) };
+  it.each(refusals)(
+    "refuses $name",
+    async ({ prepare, args = defaultArgs, code, error, spawned }) => {
+      const ws = new Workspace();
+      // An existing scraper config, so that "unchanged" means something.
+      ws.seedScraperConfig([
+        { address: UNRELATED, coinbase: ZERO, publisher: ZERO, lastSeenState: "ACTIVE" },
+      ]);
+      await prepare?.(ws);
+      const unchanged = recordDirs(ws.dir, ws.data);
 
-    const run = await ws.run(args);
+      const run = spawned ? await ws.run(args) : await ws.runInProcess(args);
 
-    expect(run.stdout).toBe("");
-    if (error instanceof RegExp) {
-      expect(run.stderr).toMatch(error);
-      expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    } else {
-      expect(run.stderr).toBe(`error: ${typeof error === "function" ? error(ws) : error}\n`);
-    }
-    expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
-    expect(run.code).toBe(code);
-    expect(snapshot(ws.dir)).toEqual(before.dir);
-    expect(snapshot(ws.data)).toEqual(before.data);
-  });
+      expectRefusal(run, {
+        code,
+        error: typeof error === "function" ? error(ws) : error,
+        unchanged,
+      });
+    },
+  );
 });
-
-/** A loopback HTTP proxy to anvil recording the JSON-RPC methods of each HTTP request. */
-async function startCountingProxy(
-  upstream: string,
-): Promise<{ url: string; requests: string[][]; stop(): Promise<void> }> {
-  const requests: string[][] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const calls = JSON.parse(body.toString("utf8")) as { method: string } | { method: string }[];
-      requests.push((Array.isArray(calls) ? calls : [calls]).map((c) => c.method));
-      fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body })
-        .then(async (answer) => {
-          res.writeHead(answer.status, { "content-type": "application/json" });
-          res.end(Buffer.from(await answer.arrayBuffer()));
-        })
-        .catch(() => res.destroy());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe("prepare-deployment writes", () => {
   it("finds the single public-*.json, writes .new, then .new2 and .new3 without touching earlier files, and creates the scraper config from the chain", async () => {
@@ -560,14 +519,14 @@ describe("prepare-deployment writes", () => {
     ]);
     const hashOfNew = sha256(ws.path(`${PROD}.new`));
 
-    const second = await ws.run([PROD, PUBS]);
+    const second = await ws.runInProcess([PROD, PUBS]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(
       new RegExp(`^wrote ${PROD.replace(/\./g, "\\.")}\\.new2 \\(10 validators`),
     );
     expect(readFileSync(ws.path(`${PROD}.new2`), "utf8")).toBe(expectedText);
 
-    const third = await ws.run([PROD, PUBS]);
+    const third = await ws.runInProcess([PROD, PUBS]);
     expect(third.code).toBe(0);
     expect(readFileSync(ws.path(`${PROD}.new3`), "utf8")).toBe(expectedText);
     expect(sha256(ws.path(`${PROD}.new`))).toBe(hashOfNew);
@@ -604,7 +563,7 @@ describe("prepare-deployment writes", () => {
     const input = ws.read<KeyFile>(PROD);
     expectNodeLoads(ws.path(PROD));
 
-    const run = await ws.run(defaultArgs);
+    const run = await ws.runInProcess(defaultArgs);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const written = ws.read<KeyFile>(`${PROD}.new`);
@@ -630,7 +589,7 @@ describe("prepare-deployment writes", () => {
 
   it("without a staking provider configured and no scraper config yet, writes the key file and says the scraper config was not created", async () => {
     const ws = new Workspace();
-    const run = await ws.run(defaultArgs, { AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: "" });
+    const run = await ws.runInProcess(defaultArgs, { AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: "" });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       `wrote ${PROD}.new (10 validators: 4 existing + 6 new, 3 publishers)\n`,
@@ -656,7 +615,7 @@ describe("prepare-deployment writes", () => {
     });
     expectNodeSigns(ws.path(PROD));
 
-    const run = await ws.run(defaultArgs);
+    const run = await ws.runInProcess(defaultArgs);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const written = ws.read<KeyFile>(`${PROD}.new`);
@@ -727,10 +686,13 @@ describe("prepare-deployment writes", () => {
     ws.write("prod-v2.json", productionV2([OLD1, [OLD1, OLD2], undefined, OLD2]));
     expectNodeLoads(ws.path("prod-v2.json"));
     mkdirSync(ws.path("out"));
-    const proxy = await startCountingProxy(net.chain.rpcUrl);
+    const requests: string[][] = [];
+    const proxy = await startRpcProxy(net.chain.rpcUrl, {
+      onRequest: (calls) => requests.push(calls.map((c) => String(c.method))),
+    });
     let run: CliResult;
     try {
-      run = await ws.run(
+      run = await ws.runInProcess(
         ["prod-v2.json", "pubs.json", "--new-public-keys", NEW, "-o", "out/next.json"],
         {
           ETHEREUM_NODE_URL: proxy.url,
@@ -762,7 +724,7 @@ describe("prepare-deployment writes", () => {
     expect(readdirSync(ws.path("out"))).toEqual(["next.json"]);
 
     // The chain id and all three balances went out in one HTTP request.
-    const balanceRequests = proxy.requests.filter((methods) => methods.includes("eth_getBalance"));
+    const balanceRequests = requests.filter((methods) => methods.includes("eth_getBalance"));
     expect(balanceRequests).toHaveLength(1);
     expect(balanceRequests[0]!.filter((m) => m === "eth_getBalance")).toHaveLength(3);
     expect(balanceRequests[0]).toContain("eth_chainId");
@@ -810,7 +772,7 @@ describe("prepare-deployment writes", () => {
     );
     const before = readJson<Json>(ws.scraperPath);
 
-    const run = await ws.run([PROD, "pubs.json", "--new-public-keys", NEW]);
+    const run = await ws.runInProcess([PROD, "pubs.json", "--new-public-keys", NEW]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(

@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
-import { runCli } from "../support/cli.js";
-import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import { runCli, runInProcess } from "../support/cli.js";
+import { editJson as editJsonFile, editText } from "../support/json.js";
+import { expectNoPrivateKeyIn, expectRefusal, recordDirs } from "../support/refusal.js";
+import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
@@ -45,16 +47,17 @@ interface Case {
   setup?: (dir: string) => void;
   code: number;
   error: RegExp;
+  /**
+   * Run as a child process, as an operator does (one smoke test per exit code); the rest run
+   * in-process, through the same program and error reporting.
+   */
+  spawned?: true;
 }
 
 const edit = (file: string, change: (text: string) => string) => (dir: string) =>
-  writeFileSync(join(dir, file), change(readFileSync(join(dir, file), "utf8")));
-const editJson = (file: string, change: (json: Record<string, unknown>) => void) =>
-  edit(file, (text) => {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    change(json);
-    return JSON.stringify(json, null, 2);
-  });
+  editText(join(dir, file), change);
+const editJson = (file: string, change: (json: Record<string, unknown>) => void) => (dir: string) =>
+  editJsonFile(join(dir, file), change);
 const firstValidator = (json: Record<string, unknown>) =>
   (json.validators as Record<string, unknown>[])[0]!;
 
@@ -66,6 +69,7 @@ const cases: Case[] = [
     setup: edit(PRIV, (t) => t.slice(0, 120)),
     code: 65,
     error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/,
+    spawned: true,
   },
   {
     name: "a truncated private-key file (add-keys)",
@@ -254,6 +258,7 @@ const cases: Case[] = [
     args: prepare("--high-availability-count", "-1"),
     code: 64,
     error: /^error: --high-availability-count must be a positive whole number, got "-1"$/m,
+    spawned: true,
   },
   {
     name: "--high-availability-count 1.5",
@@ -334,6 +339,7 @@ const cases: Case[] = [
     args: ["add-keys", "missing.json"],
     code: 66,
     error: /^error: missing\.json: does not exist$/m,
+    spawned: true,
   },
   // /proc/self/mem opens but fails to read (EIO), even for root: an input that cannot be read.
   {
@@ -349,6 +355,7 @@ const cases: Case[] = [
     setup: (d) => symlinkSync(join(d, "target.json"), join(d, "linked.new")),
     code: 73,
     error: /^error: linked\.new: is a symbolic link; refusing to write through it$/m,
+    spawned: true,
   },
   {
     name: "a process-private-keys --output that is a symlink, even with --force",
@@ -371,22 +378,20 @@ const cases: Case[] = [
 ];
 
 describe("the bad-input corpus: one clear line, non-zero exit, nothing written", () => {
-  it.each(cases)("refuses $name", async ({ args, setup, code, error }) => {
+  it.each(cases)("refuses $name", async ({ args, setup, code, error, spawned }) => {
     const dir = copyToTemp(phase2);
     const data = tempDir();
     setup?.(dir);
-    const before = { dir: snapshot(dir), data: snapshot(data) };
-    const run = await runCli(args, { cwd: dir, env: { ...net.env, XDG_DATA_HOME: data } });
-    expect(run.stderr).toMatch(error);
-    expect(run.code).toBe(code);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).not.toMatch(/\n\s+at /);
-    expect(run.stdout).toBe("");
+    const unchanged = recordDirs(dir, data);
+    const runner = spawned ? runCli : runInProcess;
+    const run = await runner(args, { cwd: dir, env: { ...net.env, XDG_DATA_HOME: data } });
+    expectRefusal(run, { code, error, unchanged });
     // No private key of the input file may appear in an error.
     const privateKeys = readFileSync(join(phase2, PRIV), "utf8").match(/0x[0-9a-f]{64}/g) ?? [];
-    for (const key of privateKeys)
-      if (!/^0x0+$/.test(key)) expect(run.stderr).not.toContain(key.slice(2));
-    expect({ dir: snapshot(dir), data: snapshot(data) }).toEqual(before);
+    expectNoPrivateKeyIn(
+      run.stderr,
+      privateKeys.filter((key) => !/^0x0+$/.test(key)),
+    );
   });
 });
 
@@ -394,7 +399,7 @@ describe("a UTF-8 byte order mark at the start of an input is accepted and ignor
   it("prepare-deployment with BOMs in every input writes the same file as without", async () => {
     const dir = copyToTemp(phase2);
     for (const file of [PROD, PUBS, NEW]) edit(file, (t) => `\uFEFF${t}`)(dir);
-    const run = await runCli(prepare(), {
+    const run = await runInProcess(prepare(), {
       cwd: dir,
       env: { ...net.env, XDG_DATA_HOME: tempDir() },
     });
@@ -410,7 +415,10 @@ describe("a UTF-8 byte order mark at the start of an input is accepted and ignor
   it("process-private-keys with a BOM writes the same public keys as without", async () => {
     const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
     edit(PRIV, (t) => `\uFEFF${t}`)(dir);
-    const run = await runCli(["process-private-keys", PRIV, "-o", NEW], { cwd: dir, env: net.env });
+    const run = await runInProcess(["process-private-keys", PRIV, "-o", NEW], {
+      cwd: dir,
+      env: net.env,
+    });
     expect(run.code).toBe(0);
     expect(readFileSync(join(dir, NEW), "utf8")).toBe(readFileSync(join(phase2, NEW), "utf8"));
   });

@@ -1,16 +1,15 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { KeystoreManager } from "@aztec/node-keystore";
-import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
-import { runCli } from "../support/cli.js";
+import { runCli, runInProcess } from "../support/cli.js";
+import { expectNodeLoads } from "../support/node-keystore.js";
 import {
   copyToTemp,
   ownPhasesDir,
   readJsonTree,
-  sharedReferenceAvailable,
+  sharedReferenceSkipReason,
   sharedReferenceDir,
   tempDir,
 } from "../support/files.js";
@@ -26,11 +25,6 @@ afterAll(async () => {
 
 const PUBLISHERS = "testnet_available_publisher_addresses.json";
 const PROD = "prod-testnet-keyfile.json";
-
-function expectNodeLoads(path: string) {
-  const keystore = loadKeystoreFile(path);
-  expect(() => new KeystoreManager(keystore)).not.toThrow();
-}
 
 async function reproducePhase3(phasesDir: string) {
   const dir = copyToTemp(join(phasesDir, "after_phase2", "on-dev-machine"));
@@ -54,12 +48,11 @@ async function reproducePhase3(phasesDir: string) {
 }
 
 describe("phase 3: prepare-deployment", () => {
-  it.runIf(sharedReferenceAvailable())(
-    "reproduces the specification's after_phase3 from its after_phase2",
-    async () => {
-      await reproducePhase3(sharedReferenceDir);
-    },
-  );
+  it("reproduces the specification's after_phase3 from its after_phase2", async (ctx) => {
+    const skipReason = sharedReferenceSkipReason();
+    if (skipReason) return ctx.skip(skipReason);
+    await reproducePhase3(sharedReferenceDir);
+  });
 
   it("reproduces the project's own after_phase3 and creates the scraper config with the new keys in state NEW", async () => {
     const { data, run } = await reproducePhase3(ownPhasesDir);
@@ -95,7 +88,7 @@ describe("phase 3: prepare-deployment", () => {
     for (const letter of ["A", "B", "C"]) rmSync(join(dir, `${letter}_${PROD}.new`));
     const publishers = JSON.parse(readFileSync(join(dir, "publishers.json"), "utf8")) as string[];
     await fundAccounts(net.chain, publishers, parseEther("10"));
-    const run = await runCli(
+    const run = await runInProcess(
       [
         "prepare-deployment",
         PROD,

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,18 +34,7 @@ export async function runCli(
     closeStdoutEarly?: boolean;
   },
 ): Promise<CliResult> {
-  const home = mkdtempSync(join(tmpdir(), "butler-home-"));
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local", "share"),
-    NO_COLOR: "1",
-  };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
+  const env = isolatedEnv(options.env);
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const stdoutFd = options.stdoutTo === undefined ? undefined : openSync(options.stdoutTo, "w");
@@ -70,4 +60,75 @@ export async function runCli(
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
   });
+}
+
+/** No inherited config keys; HOME and the XDG dirs in a private temp dir unless given. */
+function isolatedEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const home = mkdtempSync(join(tmpdir(), "butler-home-"));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    NO_COLOR: "1",
+  };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** A stream that keeps what is written to it (not a TTY: no progress lines, as in a pipe). */
+function recordingStream(): Writable & { text(): string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString("utf8") });
+}
+
+let inProcessRunning = false;
+
+/**
+ * Runs the CLI in this process — the same program, commands and error reporting as the bin —
+ * with recording stdout and stderr, in `cwd` and the same isolated environment as runCli. About
+ * a hundred times cheaper than spawning Node and loading the bundle, so refusal lists use it;
+ * each command and exit code keeps a spawned smoke test. Runs are serial (cwd and env are the
+ * process's own while a run lasts).
+ */
+export async function runInProcess(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<CliResult> {
+  if (inProcessRunning) throw new Error("runInProcess: one run at a time (it changes cwd and env)");
+  inProcessRunning = true;
+  // Loaded on first use (before cwd and env change): files that only spawn it do not load it.
+  const { run } = await import("../../src/cli/main.js").catch((error: unknown) => {
+    inProcessRunning = false;
+    throw error;
+  });
+  const savedEnv = { ...process.env };
+  const savedCwd = process.cwd();
+  const stdout = recordingStream();
+  const stderr = recordingStream();
+  const started = Date.now();
+  // In place: modules that captured process.env (env-paths) see the run's environment too.
+  const replaceEnv = (next: Record<string, string | undefined>) => {
+    for (const key of Object.keys(process.env)) delete process.env[key];
+    Object.assign(process.env, next);
+  };
+  try {
+    replaceEnv(isolatedEnv(options.env));
+    process.chdir(options.cwd);
+    const code = await run(["node", "aztec-butler", ...args], { stdout, stderr });
+    return { code, stdout: stdout.text(), stderr: stderr.text(), ms: Date.now() - started };
+  } finally {
+    process.chdir(savedCwd);
+    replaceEnv(savedEnv);
+    inProcessRunning = false;
+  }
 }

@@ -1,27 +1,39 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { projectRoot } from "./cli.js";
 
-/** The specification's reference phases, beside the project (absent in a user's clone). */
-export const sharedReferenceDir = join(
-  projectRoot,
-  "..",
-  "shared",
-  "reference",
-  "key-files-and-phases",
-);
+/** AZTEC_BUTLER_SHARED_REFERENCE: where the specification's reference phases are, if set. */
+const configuredSharedReference = process.env.AZTEC_BUTLER_SHARED_REFERENCE || undefined;
+
+/**
+ * The specification's reference phases: AZTEC_BUTLER_SHARED_REFERENCE, else beside the project
+ * (../shared/reference/key-files-and-phases; absent in a user's clone).
+ */
+export const sharedReferenceDir = configuredSharedReference
+  ? resolve(configuredSharedReference)
+  : join(projectRoot, "..", "shared", "reference", "key-files-and-phases");
 export const ownPhasesDir = join(projectRoot, "key-files-and-phases");
 
-export function sharedReferenceAvailable(): boolean {
-  const available = existsSync(sharedReferenceDir);
-  if (!available) {
-    console.log(
-      `skipping reference-phase tests: ${sharedReferenceDir} is absent (only CI and developers have ../shared)`,
+/**
+ * Whether the reference phases can run; when not, the reason to skip them with. In CI
+ * (CI=true) with AZTEC_BUTLER_SHARED_REFERENCE set, missing files are an error, not a skip:
+ * CI must reproduce the specification's phases.
+ */
+export function sharedReferenceSkipReason(): string | undefined {
+  if (existsSync(sharedReferenceDir)) return undefined;
+  if (process.env.CI === "true" && configuredSharedReference !== undefined) {
+    throw new Error(
+      `AZTEC_BUTLER_SHARED_REFERENCE is ${configuredSharedReference}, but ${sharedReferenceDir} does not ` +
+        "exist; CI must run the reference-phase tests",
     );
   }
-  return available;
+  const reason =
+    `skipping reference-phase tests: ${sharedReferenceDir} is absent (only CI and developers have ` +
+    "../shared; set AZTEC_BUTLER_SHARED_REFERENCE to point elsewhere)";
+  console.log(reason);
+  return reason;
 }
 
 export function tempDir(prefix = "butler-test-"): string {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULTS, loadConfig, type ButlerConfig } from "../../src/core/config.js";
 import { ConfigError, ExitCode } from "../../src/core/errors.js";
 import { configKeys, type ConfigKey } from "../../src/types/config.js";
-import { runCli } from "../support/cli.js";
+import { runCli, runInProcess } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 
 // butlerPaths() (env-paths) reads XDG_CONFIG_HOME from this process: each test gets its own.
@@ -422,7 +422,7 @@ describe("the CLI's --network and --config", () => {
       `error: ETHEREUM_NODE_URL (from ${baseFile("devnet")}) must be a URL, e.g. http://localhost:8545\n`,
     );
 
-    const fromEnv = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const fromEnv = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...env, NETWORK: "devnet" },
     });
@@ -433,7 +433,7 @@ describe("the CLI's --network and --config", () => {
     writeFileSync(join(dir, "ops.env"), "ETHEREUM_NODE_URL=ftp://node:8545\n");
     writeFileSync(join(dir, ".env"), "ETHEREUM_NODE_URL=http://127.0.0.1:1\n");
     const withConfig = snapshot(dir);
-    const config = await runCli(
+    const config = await runInProcess(
       [
         "--network",
         "devnet",

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, OutputError } from "../../src/core/errors.js";
@@ -120,10 +120,22 @@ describe("writeFilesAtomically", () => {
   it("replaces an existing file in overwrite mode, and writes the new files first", async () => {
     const dir = tempDir("butler-write-");
     writeFileSync(join(dir, "config.json"), "old\n");
-    await writeFilesAtomically([
-      { path: join(dir, "config.json"), content: "new config\n", overwrite: true },
-      { path: join(dir, "fresh.json"), content: "fresh\n" },
-    ]);
+    // The order in which the final names appear in the directory (inotify keeps event order).
+    const placed: string[] = [];
+    const watcher = watch(dir, (_event, name) => {
+      if ((name === "config.json" || name === "fresh.json") && !placed.includes(name))
+        placed.push(name);
+    });
+    try {
+      await writeFilesAtomically([
+        { path: join(dir, "config.json"), content: "new config\n", overwrite: true },
+        { path: join(dir, "fresh.json"), content: "fresh\n" },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    expect(placed).toEqual(["fresh.json", "config.json"]);
     expect(readFileSync(join(dir, "config.json"), "utf8")).toBe("new config\n");
     expect(readFileSync(join(dir, "fresh.json"), "utf8")).toBe("fresh\n");
     expect(tempFilesIn(dir)).toEqual([]);

@@ -1,23 +1,23 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
-import { ChainRefusalError } from "../../core/errors.js";
 import { readRegistrationDigests } from "../../core/chain/gse.js";
 import {
   findRollupKnownAttesters,
   refuseRollupKnownAttesters,
   resolveAztecL1,
 } from "../../core/chain/rollup.js";
-import {
-  fitAddKeysTransactions,
-  type EstimatedAddKeysTransaction,
-} from "../../core/chain/add-keys-transactions.js";
+import { fitAddKeysTransactions } from "../../core/chain/add-keys-transactions.js";
 import {
   safeTransactionBuilderBatches,
   safeTransactionBuilderFileNames,
 } from "../../core/files/safe-tx-builder.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
-import { consoleOutput, count, plural } from "../output.js";
-import { buildKeyStores, registrationKeysOf } from "../../core/keys/registration.js";
+import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
+import {
+  buildKeyStores,
+  calldataJson,
+  registrationInputsOf,
+} from "../../core/keys/registration.js";
 import {
   checkOutputOption,
   toJsonText,
@@ -25,13 +25,13 @@ import {
   type PlannedWrite,
 } from "../../core/files/safe-write.js";
 import {
-  findQueuedAttesters,
+  assertNoneQueued,
   readProviderQueue,
   resolveRegistryContext,
   type RegistryContext,
 } from "../../core/chain/staking-registry.js";
-import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
+import { positiveIntegerOption } from "../options.js";
 import { runAction } from "../run.js";
 import { passwordFileOption } from "../keystore-options.js";
 import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
@@ -46,7 +46,7 @@ interface Options {
   passwordFile?: string;
 }
 
-export function addKeysCommand(): Command {
+export function addKeysCommand(terminal: Terminal = processTerminal): Command {
   return new Command("add-keys")
     .alias("get-add-keys-to-staking-provider-calldata")
     .description(
@@ -58,7 +58,7 @@ export function addKeysCommand(): Command {
     .option(
       "--max-keys-per-tx <n>",
       "at most n keys per call (default: as many as fit 90% of min(2^24, the block gas limit), by eth_estimateGas)",
-      parsePositiveInteger,
+      positiveIntegerOption("--max-keys-per-tx"),
     )
     .option(
       "--safe-tx-builder <prefix>",
@@ -97,16 +97,9 @@ Examples:
     )
     .action(
       runAction(async (file: string, options: Options, command: Command) =>
-        addKeys(file, options, await contextFor(command, consoleOutput())),
+        addKeys(file, options, await contextFor(command, consoleOutput(terminal))),
       ),
     );
-}
-
-function parsePositiveInteger(text: string): number {
-  if (!/^[1-9][0-9]*$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new InvalidArgumentError("must be a positive whole number");
-  }
-  return Number(text);
 }
 
 export async function addKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
@@ -127,12 +120,9 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const gse = { address: l1.gse, described: l1.gseDescribed };
 
   // Plan: each validator's attester address and BLS public keys.
-  const validators = keyFile.validators.map((v, i) => {
-    const keys = registrationKeysOf({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex });
-    if ((i + 1) % 25 === 0)
-      out.progress(`deriving keys: ${count(i + 1)}/${count(keyFile.validators.length)}`);
-    return { keys, blsSecretKey: BigInt(v.attester.bls) };
-  });
+  const validators = registrationInputsOf(keyFile.validators, (done) =>
+    out.progress(`deriving keys: ${count(done)}/${count(keyFile.validators.length)}`),
+  );
   out.progressDone();
   const attesters = validators.map((v) => v.keys.attester);
 
@@ -157,14 +147,7 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
       `${l1.rollup}'s entry queue and attester views read ` +
       `(${count(queue.calls + digests.length + 1 + rollupKnown.calls)} calls in batches of ${chain.batchSize})`,
   );
-  const queued = findQueuedAttesters(queue.attesters, attesters);
-  if (queued.length > 0) {
-    throw new ChainRefusalError(
-      `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
-        `${queued.join(", ")}; these keys were registered before`,
-      { file },
-    );
-  }
+  assertNoneQueued(queue.attesters, attesters, { providerId: registry.providerId, file });
   refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
 
   // Sign each digest, then split the calls by their estimated gas (every call simulated).
@@ -222,22 +205,6 @@ async function inOrder<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (ra.status === "rejected") throw ra.reason;
   if (rb.status === "rejected") throw rb.reason;
   return [ra.value, rb.value];
-}
-
-/** stdout: one transaction as {contractToCall, callData}; several as {transactions: [...]}. */
-export function calldataJson(
-  transactions: readonly Pick<EstimatedAddKeysTransaction, "contractToCall" | "callData">[],
-): unknown {
-  const bare = ({
-    contractToCall,
-    callData,
-  }: Pick<EstimatedAddKeysTransaction, "contractToCall" | "callData">) => ({
-    contractToCall,
-    callData,
-  });
-  return transactions.length === 1
-    ? bare(transactions[0]!)
-    : { transactions: transactions.map(bare) };
 }
 
 function reportTransactions(

@@ -1,6 +1,4 @@
 import { Command, Option } from "commander";
-import { readdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import {
   checkExpectedChainId,
   createChainClient,
@@ -9,36 +7,50 @@ import {
 import {
   checkNoDuplicateAttesters,
   checkNoZeroCoinbase,
+  deployedAttesters,
+  locateInInputs,
   planKeyFiles,
-  type NewKeysSource,
-  type ProductionSource,
 } from "../../core/plan/deployment-plan.js";
-import { ConfigError, UsageError, type ErrorLocation } from "../../core/errors.js";
 import {
-  assessFunding,
+  assessKeyFilesFunding,
   checkNoEmptyPublisher,
   lowFundingWarnings,
   readChainIdAndBalances,
 } from "../../core/chain/funding.js";
-import { locate, parseWithSchema, readJsonFile } from "../../core/files/json-file.js";
-import { loadPublicKeyFile } from "../../core/files/key-files.js";
+import {
+  findPublicKeysFile,
+  loadNewKeysSources,
+  loadProductionSource,
+  loadPublisherGroups,
+  outputPaths,
+} from "../../core/files/deployment-files.js";
 import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
-import { consoleOutput, count, plural } from "../output.js";
-import { publisherGroupsOf, publisherLoads } from "../../core/plan/publishers.js";
-import { checkWriteTargets, firstFreeSuffix, toJsonText } from "../../core/files/safe-write.js";
+import {
+  consoleOutput,
+  processTerminal,
+  type Output,
+  type Terminal,
+  count,
+  plural,
+} from "../output.js";
+import { checkWriteTargets, toJsonText } from "../../core/files/safe-write.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
+  checkScraperConfigChain,
   loadScraperConfig,
-  mergeScraperAttesters,
-  newScraperConfig,
+  mergedScraperConfig,
+  scraperConfigBase,
   scraperConfigPath,
   type DeployedAttester,
 } from "../../core/files/scraper-config.js";
-import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
-import { productionKeyFileSchema } from "../../types/production-key-file.js";
-import { publishersFileSchema } from "../../types/publishers-file.js";
-import { scraperConfigSchema, type ScraperConfig } from "../../types/scraper-config.js";
+import {
+  isProviderConfigured,
+  resolveRegistryContext,
+  stakingProviderSettings,
+} from "../../core/chain/staking-registry.js";
+import type { ScraperConfig } from "../../types/scraper-config.js";
 import { contextFor, type CommandContext } from "../context.js";
+import { positiveIntegerOption } from "../options.js";
 import { runAction } from "../run.js";
 
 interface Options {
@@ -47,7 +59,7 @@ interface Options {
   output?: string;
 }
 
-export function prepareDeploymentCommand(): Command {
+export function prepareDeploymentCommand(terminal: Terminal = processTerminal): Command {
   return new Command("prepare-deployment")
     .description(
       "write <production-file>.new: old + new validators, publishers reassigned and funded; update the scraper config",
@@ -63,7 +75,7 @@ export function prepareDeploymentCommand(): Command {
       new Option(
         "--high-availability-count <n>",
         "write n files A_…, B_…, that share no publisher (each holds all validators)",
-      ).argParser(parseHighAvailabilityCount),
+      ).argParser(positiveIntegerOption("--high-availability-count")),
     )
     .option(
       "-o, --output <file>",
@@ -89,23 +101,10 @@ Examples:
             productionFile,
             publishersFile,
             options,
-            await contextFor(command, consoleOutput()),
+            await contextFor(command, consoleOutput(terminal)),
           ),
       ),
     );
-}
-
-function parseHighAvailabilityCount(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value.trim())) {
-    throw new UsageError(
-      `--high-availability-count must be a positive whole number, got "${value}"`,
-    );
-  }
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) {
-    throw new UsageError(`--high-availability-count is far too large, got "${value}"`);
-  }
-  return n;
 }
 
 export async function prepareDeployment(
@@ -133,22 +132,10 @@ async function prepareDeploymentWith(
   const { out, config, cwd } = ctx;
 
   // Load and check every input.
-  const productionRaw = await readJsonFile(productionFile);
-  const productionParsed = parseWithSchema(productionKeyFileSchema, productionRaw, productionFile);
-  const production: ProductionSource = {
-    file: productionFile,
-    raw: productionRaw as ProductionSource["raw"],
-    validators: productionParsed.validators,
-    defaultCoinbase: productionParsed.coinbase,
-  };
+  const production = await loadProductionSource(productionFile);
   const newKeyFiles = options.newPublicKeys ?? [await findPublicKeysFile(cwd, out.info)];
-  const newSources: NewKeysSource[] = [];
-  for (const file of newKeyFiles)
-    newSources.push({ file, validators: (await loadPublicKeyFile(file)).validators });
-  const groups = publisherGroupsOf(
-    parseWithSchema(publishersFileSchema, await readJsonFile(publishersFile), publishersFile),
-    publishersFile,
-  );
+  const newSources = await loadNewKeysSources(newKeyFiles);
+  const groups = await loadPublisherGroups(publishersFile);
   checkNoDuplicateAttesters(production, newSources);
   checkNoZeroCoinbase(production);
 
@@ -160,98 +147,72 @@ async function prepareDeploymentWith(
     options.highAvailabilityCount,
     publishersFile,
   );
-  const outputs = await outputPaths(
-    productionFile,
-    options.output,
-    plans.map((p) => p.prefix),
-    cwd,
-  );
+  const prefixes = plans.map((p) => p.prefix);
+  const outputs = await outputPaths(productionFile, options.output, prefixes, cwd);
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
   await checkWriteTargets(files.map((f) => ({ path: f.path })));
   // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
-  await nodeCheck.check(
-    files.map((file) => ({
-      content: file.content,
-      locate: (path) => locateInInputs(path, production, newSources),
-    })),
-  );
+  const locateIssue = (path: readonly PropertyKey[]) =>
+    locateInInputs(path, production, newSources);
+  await nodeCheck.check(files.map((file) => ({ content: file.content, locate: locateIssue })));
   const scraperPath = scraperConfigPath(config.network);
   const existingScraperConfig = await loadScraperConfig(scraperPath);
 
-  // Check the chain: the chain id and every publisher's balance in one batched round.
+  // Check the chain: the chain id and every publisher's balance in one batched round, every read
+  // at one block (no two of them see different states).
   const chain = createChainClient(config);
-  const allPublishers = files.flatMap((f) => f.publishers);
-  // Every read at one block, so that no two of them see different states.
   const atBlock = await readBlockNumber(chain);
+  const allPublishers = files.flatMap((f) => f.publishers);
   const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers, atBlock);
   checkExpectedChainId(chain, config, chainId);
-  if (existingScraperConfig && existingScraperConfig.l1ChainId !== chainId) {
-    throw wrongChainScraperConfig(scraperPath, existingScraperConfig.l1ChainId, chainId);
-  }
-  const funding = files.flatMap((f) =>
-    assessFunding(publisherLoads(f.publishers, f.assignment), balances, config.minWeiPerAttester),
-  );
+  checkScraperConfigChain(existingScraperConfig, scraperPath, chainId);
+  const funding = assessKeyFilesFunding(files, balances, config.minWeiPerAttester);
   checkNoEmptyPublisher(funding, publishersFile);
   for (const warning of lowFundingWarnings(funding)) out.warn(warning);
   // The scraper config: merged into, or created from the configuration and the chain. Creating
   // it needs the staking provider; without one configured, the key files (this command's
   // product) are still written, and the operator is told the config was not.
-  const providerConfigured =
-    config.optional("AZTEC_STAKING_PROVIDER_ID") !== undefined ||
-    config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS") !== undefined;
-  let scraperBase: ScraperConfig | undefined = existingScraperConfig;
-  if (!scraperBase && providerConfigured) {
-    const registry = await resolveRegistryContext(chain, config, atBlock);
-    scraperBase = newScraperConfig({
-      network: config.network,
-      l1ChainId: chainId,
-      stakingProviderId: registry.providerId,
-      stakingProviderAdmin: registry.providerAdmin,
-    });
-  }
-
+  const scraperBase = await scraperConfigBase(existingScraperConfig, {
+    network: config.network,
+    l1ChainId: chainId,
+    providerConfigured: isProviderConfigured(stakingProviderSettings(config)),
+    resolveProvider: () => resolveRegistryContext(chain, config, atBlock),
+  });
   // The scraper config gets every validator of the first file, the new ones in state NEW.
-  const first = files[0]!;
-  const existingCount = production.validators.length;
-  const deployed: DeployedAttester[] = [
-    ...production.validators.map((v, i) => ({
-      address: v.attester.eth,
-      coinbase: v.coinbase ?? production.defaultCoinbase,
-      publisher: first.assignment[i]!,
-      isNew: false,
-    })),
-    ...newSources
-      .flatMap((s) => s.validators)
-      .map((v, i) => ({
-        address: v.attester.eth,
-        // No coinbase of their own yet: schemaVersion 2's file-wide one, if any, is theirs.
-        coinbase: production.defaultCoinbase,
-        publisher: first.assignment[existingCount + i]!,
-        isNew: true,
-      })),
-  ];
+  const deployed = deployedAttesters(production, newSources, files[0]!.assignment);
+
   // Write: all key files and the scraper config as one unit, only now that every check passed;
   // the scraper config is merged under its lock, into what it holds then (concurrent runs).
   const written = await writeDeployment({
     keyFiles: files.map((f) => toJsonText(f.content)),
-    paths: () =>
-      outputPaths(
-        productionFile,
-        options.output,
-        plans.map((p) => p.prefix),
-        cwd,
-      ),
+    paths: () => outputPaths(productionFile, options.output, prefixes, cwd),
     moveOnWhenTaken: options.output === undefined,
     scraper: scraperBase && {
       path: scraperPath,
-      build: (current) =>
-        mergedScraperConfig(current ?? scraperBase, deployed, chainId, scraperPath),
+      build: (current) => {
+        checkScraperConfigChain(current, scraperPath, chainId);
+        return mergedScraperConfig(current ?? scraperBase, deployed, new Date());
+      },
     },
     warn: out.warn,
   });
   files.forEach((f, i) => (f.path = written.paths[i]!));
-  const scraperConfig = written.scraperConfig;
+  reportDeployment(out, { files, deployed, existingCount: production.validators.length });
+  reportScraperConfig(out, scraperPath, written.scraperConfig);
+}
 
+function reportDeployment(
+  out: Output,
+  {
+    files,
+    deployed,
+    existingCount,
+  }: {
+    files: readonly { path: string; publishers: string[]; assignment: string[] }[];
+    deployed: readonly DeployedAttester[];
+    existingCount: number;
+  },
+): void {
   const newCount = deployed.length - existingCount;
   for (const f of files) {
     out.result(
@@ -259,6 +220,13 @@ async function prepareDeploymentWith(
         `${count(newCount)} new, ${publishersUsed(f)})`,
     );
   }
+}
+
+function reportScraperConfig(
+  out: Output,
+  scraperPath: string,
+  scraperConfig: ScraperConfig | undefined,
+): void {
   if (!scraperConfig) {
     out.warn(
       `scraper config ${scraperPath} not created: creating it needs the staking provider, and neither ` +
@@ -277,29 +245,6 @@ async function prepareDeploymentWith(
   );
 }
 
-/** The scraper config with this deployment merged in (the content read under the lock). */
-function mergedScraperConfig(
-  base: ScraperConfig,
-  deployed: readonly DeployedAttester[],
-  chainId: number,
-  scraperPath: string,
-): ScraperConfig {
-  if (base.l1ChainId !== chainId)
-    throw wrongChainScraperConfig(scraperPath, base.l1ChainId, chainId);
-  return scraperConfigSchema.parse({
-    ...base,
-    attesters: mergeScraperAttesters(base.attesters, deployed),
-    lastUpdated: new Date().toISOString(),
-  });
-}
-
-function wrongChainScraperConfig(scraperPath: string, configChainId: number, chainId: number) {
-  return new ConfigError(
-    `scraper config ${scraperPath} is for chain ${configChainId} but the node is on chain ` +
-      `${chainId}; wrong --network or ETHEREUM_NODE_URL?`,
-  );
-}
-
 /** "3 publishers", or "4 of 28 publishers" when some of the file's publishers serve no validator. */
 function publishersUsed(file: {
   publishers: readonly string[];
@@ -309,57 +254,4 @@ function publishersUsed(file: {
   return used === file.publishers.length
     ? plural(used, "publisher")
     : `${count(used)} of ${plural(file.publishers.length, "publisher")}`;
-}
-
-/**
- * A path in an output key file, placed in the input it came from: validators beyond the
- * production file's are the new keys, in the order of the --new-public-keys files.
- */
-function locateInInputs(
-  path: readonly PropertyKey[],
-  production: ProductionSource,
-  newSources: readonly NewKeysSource[],
-): ErrorLocation {
-  if (path[0] === "validators" && typeof path[1] === "number") {
-    let index = path[1] - production.validators.length;
-    for (const source of index >= 0 ? newSources : []) {
-      if (index < source.validators.length)
-        return locate(source.file, ["validators", index, ...path.slice(2)]);
-      index -= source.validators.length;
-    }
-  }
-  return locate(production.file, path);
-}
-
-/** Without --new-public-keys: the single public-*.json in the CWD that process-private-keys wrote. */
-async function findPublicKeysFile(cwd: string, info: (line: string) => void): Promise<string> {
-  const candidates = (await readdir(cwd)).filter((name) => /^public-.+\.json$/.test(name)).sort();
-  if (candidates.length !== 1) {
-    throw new UsageError(
-      candidates.length === 0
-        ? "no public-*.json in the current directory; pass the new public keys with --new-public-keys <file>"
-        : `several public-*.json files here (${candidates.join(", ")}); choose with --new-public-keys <file>`,
-    );
-  }
-  info(`using new public keys from ${candidates[0]} (found in the current directory)`);
-  return candidates[0]!;
-}
-
-/**
- * Output paths, one per prefix. With --output: exactly that name (prefixed for several files).
- * Otherwise `<prefix><production-file>.new` in the CWD, or `.new2`, `.new3`, … — the first
- * suffix free for every file, so high-availability files keep matching names.
- */
-async function outputPaths(
-  productionFile: string,
-  output: string | undefined,
-  prefixes: readonly string[],
-  cwd: string,
-): Promise<string[]> {
-  if (output !== undefined) {
-    return prefixes.map((prefix) => join(dirname(output), `${prefix}${basename(output)}`));
-  }
-  const names = prefixes.map((prefix) => `${prefix}${basename(productionFile)}`);
-  const suffix = await firstFreeSuffix(cwd, names);
-  return names.map((name) => `${name}${suffix}`);
 }

@@ -6,7 +6,6 @@ import {
 import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
-import { ChainRefusalError } from "../../core/errors.js";
 import {
   decryptPrivateKeyFile,
   keystoreProgress,
@@ -17,18 +16,17 @@ import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 import {
   KeyDerivationPool,
   checkPrivateKeyValidators,
-  type AttesterPrivateKeys,
+  privateKeysOf,
 } from "../../core/keys/private-keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
 import { openSecretStore, storeValidatorSecrets } from "../../core/keys/secret-store.js";
 import {
-  findQueuedAttesters,
+  assertNoneQueued,
   readProviderQueue,
   resolveRegistryContext,
 } from "../../core/chain/staking-registry.js";
-import type { Hex } from "../../types/primitives.js";
 import { contextFor, type CommandContext } from "../context.js";
-import { consoleOutput, count, plural } from "../output.js";
+import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import { runAction } from "../run.js";
 import {
   passwordFileOption,
@@ -43,7 +41,7 @@ interface Options {
   secretStore?: SecretStoreSpec;
 }
 
-export function processPrivateKeysCommand(): Command {
+export function processPrivateKeysCommand(terminal: Terminal = processTerminal): Command {
   return new Command("process-private-keys")
     .description(
       "derive the public keys of a new private-key file, check none is queued, write public-<file>",
@@ -75,7 +73,7 @@ Every stored key is read back and verified before the public file is written.`,
     )
     .action(
       runAction(async (file: string, options: Options, command: Command) =>
-        processPrivateKeys(file, options, await contextFor(command, consoleOutput())),
+        processPrivateKeys(file, options, await contextFor(command, consoleOutput(terminal))),
       ),
     );
 }
@@ -87,8 +85,8 @@ export async function processPrivateKeys(
 ): Promise<void> {
   const { out, config } = ctx;
 
-  // Load: the whole file, every key checked, before anything else happens. The derivation
-  // workers start loading their libraries meanwhile (they only ever see checked keys).
+  // Load: the whole file, every keystore decrypted and every key checked, before anything else
+  // happens. The derivation workers start loading their libraries meanwhile.
   const input = await readPrivateKeyFile(file);
   const derivation = new KeyDerivationPool(input.validators.length);
   try {
@@ -109,14 +107,10 @@ export async function processPrivateKeys(
     const chain = createChainClient(config);
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
-    // worker threads while the provider's queue is read.
-    // Every read at one block, so that no two of them see different states.
+    // worker threads while the provider's queue is read; every read at one block.
     const atBlock = await readBlockNumber(chain);
     const registry = await resolveRegistryContext(chain, config, atBlock);
-    const privateKeys: AttesterPrivateKeys[] = keyFile.validators.map((v) => ({
-      eth: v.attester.eth as Hex,
-      bls: v.attester.bls as Hex,
-    }));
+    const privateKeys = privateKeysOf(keyFile.validators);
     const [publicKeys, queue, l1] = await Promise.all([
       derivation.derive(privateKeys, (done) =>
         out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
@@ -127,42 +121,25 @@ export async function processPrivateKeys(
     out.progressDone();
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
 
-    // None of the new attesters may already be queued with the provider.
-    const queued = findQueuedAttesters(
-      queue.attesters,
-      publicKeys.map((k) => k.eth),
-    );
+    // None of the new attesters may already be queued with the provider, nor known to the rollup.
+    const attesters = publicKeys.map((k) => k.eth);
     out.info(
       `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
         `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
     );
-    if (queued.length > 0) {
-      throw new ChainRefusalError(
-        `${plural(queued.length, "attester")} already in provider ${registry.providerId}'s queue: ` +
-          `${queued.join(", ")}; these keys were registered before, generate new ones`,
-        { file },
-      );
-    }
-
-    // Nor known to Aztec's rollup (its entry queue, or validating/exiting).
-    const rollupKnown = await findRollupKnownAttesters(
-      chain,
-      l1.rollup,
-      publicKeys.map((k) => k.eth),
-      { blockNumber: atBlock },
-    );
+    assertNoneQueued(queue.attesters, attesters, { providerId: registry.providerId, file });
+    const rollupKnown = await findRollupKnownAttesters(chain, l1.rollup, attesters, {
+      blockNumber: atBlock,
+    });
     refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
-    await storeValidatorSecrets(
-      publicKeys.map((pub, index) => ({
-        index,
-        privateKeys: privateKeys[index]!,
-        publicKeys: pub,
-      })),
-      out,
-      secretStore,
-    );
+    const secrets = publicKeys.map((pub, index) => ({
+      index,
+      privateKeys: privateKeys[index]!,
+      publicKeys: pub,
+    }));
+    await storeValidatorSecrets(secrets, out, secretStore);
     const content = renderPublicKeyFile(
       keyFile.validators.map((v, i) => ({
         publicKeys: publicKeys[i]!,

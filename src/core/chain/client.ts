@@ -196,6 +196,10 @@ export async function onChain<T>(
   }
 }
 
+/**
+ * viem's error as one operator-facing line (what failed, at which node, why), keeping viem's
+ * error as the cause so `--verbose` can show the whole chain.
+ */
 export function toChainError(chain: ChainClient, what: string, error: unknown): Error {
   if (error instanceof RpcUnavailableError || error instanceof ChainRefusalError) return error;
   if (error instanceof ConfigError) return error;
@@ -226,32 +230,60 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
     return new RpcUnavailableError(
       `${what}: ${at} did not answer within ${chain.timeoutMs} ms ` +
         "(RPC_TIMEOUT_MS); is it overloaded or hanging?",
+      {},
+      { cause: error },
     );
   }
   const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
   // A 200 answer whose body does not parse: viem reports it as an HttpRequestError without a
   // status, caused by the SyntaxError; it reached the node, so "cannot reach" would mislead.
   if (http && http.status === undefined && http.walk((e) => e instanceof SyntaxError)) {
-    return new RpcUnavailableError(`${what}: ${at} answered something that is not JSON-RPC`);
+    return new RpcUnavailableError(
+      `${what}: ${at} answered something that is not JSON-RPC`,
+      {},
+      { cause: error },
+    );
   }
   if (http) {
     const status = http.status;
     const cause = describeCause(http);
     if (status === 429)
-      return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
+      return new RpcUnavailableError(
+        `${what}: ${at} keeps rate-limiting (HTTP 429) after retries`,
+        {},
+        { cause: error },
+      );
     if (status !== undefined)
-      return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
+      return new RpcUnavailableError(
+        `${what}: ${at} answered HTTP ${status}`,
+        {},
+        { cause: error },
+      );
     return new RpcUnavailableError(
       `${what}: cannot reach ${at} (${cause}); check ETHEREUM_NODE_URL`,
+      {},
+      { cause: error },
     );
   }
   if (error.walk((e) => e instanceof ContractFunctionRevertedError)) {
-    return new ChainRefusalError(`${what}: the contract call reverted (${error.shortMessage})`);
+    return new ChainRefusalError(
+      `${what}: the contract call reverted (${error.shortMessage})`,
+      {},
+      { cause: error },
+    );
   }
   if (/JSON|Unexpected token|parse/i.test(error.message)) {
-    return new RpcUnavailableError(`${what}: ${at} answered something that is not JSON-RPC`);
+    return new RpcUnavailableError(
+      `${what}: ${at} answered something that is not JSON-RPC`,
+      {},
+      { cause: error },
+    );
   }
-  return new RpcUnavailableError(`${what}: ${at} failed: ${error.shortMessage}`);
+  return new RpcUnavailableError(
+    `${what}: ${at} failed: ${error.shortMessage}`,
+    {},
+    { cause: error },
+  );
 }
 
 function describeCause(error: HttpRequestError): string {

@@ -1,6 +1,7 @@
 import { formatEther, getAddress } from "viem";
 import { onChain, type ChainClient } from "./client.js";
 import { ChainRefusalError } from "../errors.js";
+import { publisherLoads } from "../plan/publishers.js";
 
 export interface PublisherFunding {
   publisher: string;
@@ -47,6 +48,17 @@ export function assessFunding(
     balance: balances.get(publisher.toLowerCase()) ?? 0n,
     required: minWeiPerAttester * BigInt(attesters),
   }));
+}
+
+/** assessFunding for each planned key file: its publishers and the validators each serves. */
+export function assessKeyFilesFunding(
+  files: readonly { publishers: readonly string[]; assignment: readonly string[] }[],
+  balances: ReadonlyMap<string, bigint>,
+  minWeiPerAttester: bigint,
+): PublisherFunding[] {
+  return files.flatMap((f) =>
+    assessFunding(publisherLoads(f.publishers, f.assignment), balances, minWeiPerAttester),
+  );
 }
 
 /** Refuses when any publisher has no ETH at all: it could not send a single block. */

@@ -51,9 +51,9 @@ export async function resolveRegistryContext(
 ): Promise<RegistryContext> {
   const { client } = chain;
   const configuredRegistry = config.optional("STAKING_REGISTRY_ADDRESS");
-  const configuredId = config.optional("AZTEC_STAKING_PROVIDER_ID");
-  const configuredAdmin = config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS");
-  if (configuredId === undefined && configuredAdmin === undefined) {
+  const providerSettings = stakingProviderSettings(config);
+  const { id: configuredId, admin: configuredAdmin } = providerSettings;
+  if (!isProviderConfigured(providerSettings)) {
     throw new ConfigError(
       "neither AZTEC_STAKING_PROVIDER_ID nor AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is set; " +
         "set one to say which staking provider's queue to use",
@@ -118,7 +118,7 @@ export async function resolveRegistryContext(
   return { chainId, registry, ...provider };
 }
 
-async function resolveProvider(
+export async function resolveProvider(
   chain: ChainClient,
   registry: Address,
   nextProviderId: bigint,
@@ -390,6 +390,8 @@ function asRevertRefusal(error: unknown, what: string): ChainRefusalError | unde
   if (!rpc || (rpc.code !== 3 && !/revert/i.test(rpc.details))) return undefined;
   return new ChainRefusalError(
     `${what}: the contract call reverted (${rpc.details || rpc.shortMessage})`,
+    {},
+    { cause: error },
   );
 }
 
@@ -400,4 +402,41 @@ export function findQueuedAttesters(
 ): string[] {
   const queued = new Set(queue.map((a) => a.toLowerCase()));
   return attesters.filter((a) => queued.has(a.toLowerCase()));
+}
+
+/** Which staking provider the configuration names: its id, its admin's address, or both. */
+export interface StakingProviderSettings {
+  id: bigint | undefined;
+  admin: string | undefined;
+}
+
+export function stakingProviderSettings(config: ButlerConfig): StakingProviderSettings {
+  return {
+    id: config.optional("AZTEC_STAKING_PROVIDER_ID"),
+    admin: config.optional("AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS"),
+  };
+}
+
+/** Whether a provider is named at all (resolveRegistryContext refuses to start otherwise). */
+export function isProviderConfigured({ id, admin }: StakingProviderSettings): boolean {
+  return id !== undefined || admin !== undefined;
+}
+
+/**
+ * Refuses (ChainRefusalError, exit 65) when any of `attesters` is already in the provider's
+ * queue: those keys were registered before. Shared by process-private-keys and add-keys.
+ */
+export function assertNoneQueued(
+  queue: readonly string[],
+  attesters: readonly string[],
+  { providerId, file }: { providerId: bigint; file: string },
+): void {
+  const queued = findQueuedAttesters(queue, attesters);
+  if (queued.length === 0) return;
+  throw new ChainRefusalError(
+    `${queued.length === 1 ? "1 attester" : `${queued.length.toLocaleString("en-US")} attesters`} ` +
+      `already in provider ${providerId}'s queue: ${queued.join(", ")}; these keys were registered ` +
+      "before, generate new ones",
+    { file },
+  );
 }

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { InputError, type ErrorLocation } from "../errors.js";
+import { workerEntryUrl } from "./worker-entry.js";
 
 /** Where a problem at a path of the checked content is to be fixed (the file, validator and field shown). */
 export type LocateIssue = (path: readonly PropertyKey[]) => ErrorLocation;
@@ -16,11 +17,11 @@ type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
  * keystore schema (@aztec/node-keystore, the node's loader) and its KeystoreManager (duplicate
  * attesters, a signer for every attester and publisher).
  *
- * The check runs on a worker thread (node-keystore-check-worker.js), started as soon as this
+ * The check runs on a worker thread (node-keystore-check-worker.ts), started as soon as this
  * exists so that it loads the node's code while the command reads its inputs. Always close() it.
  */
 export class NodeKeystoreCheck {
-  private readonly worker = new Worker(new URL("./node-keystore-check-worker.js", import.meta.url));
+  private readonly worker = new Worker(workerEntryUrl("node-keystore-check-worker"));
   private failure: Error | undefined;
 
   constructor() {

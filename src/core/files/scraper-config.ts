@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { access } from "node:fs/promises";
 import { butlerPaths } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
 import { ZERO_ADDRESS, isZeroHex } from "../../types/primitives.js";
 import {
@@ -105,4 +106,55 @@ export function newScraperConfig(fields: {
     lastUpdated: new Date().toISOString(),
     version: "1.0",
   };
+}
+
+/** Refuses a scraper config written for another chain (wrong --network or ETHEREUM_NODE_URL). */
+export function checkScraperConfigChain(
+  existing: ScraperConfig | undefined,
+  path: string,
+  chainId: number,
+): void {
+  if (existing && existing.l1ChainId !== chainId) {
+    throw new ConfigError(
+      `scraper config ${path} is for chain ${existing.l1ChainId} but the node is on chain ` +
+        `${chainId}; wrong --network or ETHEREUM_NODE_URL?`,
+    );
+  }
+}
+
+/**
+ * The scraper config to merge into: the existing one; else a new one for the staking provider,
+ * resolved on the chain only when one is configured; else undefined (nothing to write).
+ */
+export async function scraperConfigBase(
+  existing: ScraperConfig | undefined,
+  fields: {
+    network: string;
+    l1ChainId: number;
+    providerConfigured: boolean;
+    resolveProvider: () => Promise<{ providerId: bigint; providerAdmin: string }>;
+  },
+): Promise<ScraperConfig | undefined> {
+  if (existing) return existing;
+  if (!fields.providerConfigured) return undefined;
+  const provider = await fields.resolveProvider();
+  return newScraperConfig({
+    network: fields.network,
+    l1ChainId: fields.l1ChainId,
+    stakingProviderId: provider.providerId,
+    stakingProviderAdmin: provider.providerAdmin,
+  });
+}
+
+/** `base` with the deployment merged into its attesters (mergeScraperAttesters), dated `now`. */
+export function mergedScraperConfig(
+  base: ScraperConfig,
+  deployed: readonly DeployedAttester[],
+  now: Date,
+): ScraperConfig {
+  return scraperConfigSchema.parse({
+    ...base,
+    attesters: mergeScraperAttesters(base.attesters, deployed),
+    lastUpdated: now.toISOString(),
+  });
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../errors.js";
+import { workerEntryUrl } from "../files/worker-entry.js";
 import type { PrivateKeyValidator } from "../../types/private-key-file.js";
 import {
   ADDRESS_MESSAGES,
@@ -12,11 +13,6 @@ import {
 
 /** secp256k1 group order n: an eth private key must be in [1, n). */
 export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-/**
- * BN254 scalar field order r: a BLS private key must be in [1, r). computeBn254G1PublicKeyCompressed
- * silently reduces modulo r, so a key ≥ r would yield the public key of a *different* secret.
- */
-export const BN254_SCALAR_ORDER = BN254_FR_MODULUS;
 
 const PRIVATE_KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 
@@ -36,7 +32,9 @@ export function privateKeyProblem(value: unknown, kind: PrivateKeyKind): string 
   if (kind === "eth" && scalar >= SECP256K1_ORDER) {
     return "is not below the secp256k1 group order, so it is not a valid eth private key";
   }
-  if (kind === "bls" && scalar >= BN254_SCALAR_ORDER) {
+  // A BLS private key must be in [1, r): computeBn254G1PublicKeyCompressed silently reduces
+  // modulo r, so a key ≥ r would yield the public key of a *different* secret.
+  if (kind === "bls" && scalar >= BN254_FR_MODULUS) {
     return "is not below the BN254 scalar field order, so it is not a valid BLS private key";
   }
   return undefined;
@@ -145,7 +143,7 @@ export class KeyDerivationPool {
     const blsWorkerCount = Math.ceil(workerCount / 2);
     this.workers = Array.from({ length: workerCount }, (_, w) => {
       const kinds: DerivationKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
-      const worker = new Worker(new URL("./derive-keys-worker.js", import.meta.url), {
+      const worker = new Worker(workerEntryUrl("derive-keys-worker"), {
         workerData: { warmUp: kinds },
       });
       const entry: PoolWorker = { worker, kinds };
@@ -316,4 +314,11 @@ interface PoolWorker {
   /** The running derive()'s handlers. */
   onMessage?: (message: DerivedMessage) => void;
   onFailure?: (error: Error) => void;
+}
+
+/** The attester keys of each (checked) validator, in file order, as the derivation takes them. */
+export function privateKeysOf(
+  validators: readonly { attester: { eth: string; bls: string } }[],
+): AttesterPrivateKeys[] {
+  return validators.map((v) => ({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex }));
 }

@@ -13,7 +13,7 @@ import { bn254 } from "@noble/curves/bn254.js";
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
-import { BN254_SCALAR_ORDER } from "./private-keys.js";
+import { BN254_FR_MODULUS } from "../../types/primitives.js";
 
 export interface G1Point {
   x: bigint;
@@ -50,7 +50,7 @@ export interface RegistrationKeys {
 
 /** Never includes the key: the message may be printed. */
 function checkedSecretKey(secretKey: bigint): bigint {
-  if (secretKey <= 0n || secretKey >= BN254_SCALAR_ORDER) {
+  if (secretKey <= 0n || secretKey >= BN254_FR_MODULUS) {
     throw new RangeError("BLS secret key is not in [1, BN254 scalar field order)");
   }
   return secretKey;
@@ -155,4 +155,43 @@ export function encodeAddKeysTransactions(
     }),
     attesters: chunk.map((k) => k.attester),
   }));
+}
+
+/** A validator as the private-key file holds it (the keys already checked). */
+interface PrivateKeyAttester {
+  attester: { eth: string; bls: string };
+}
+
+/**
+ * Each validator's registration keys and BLS secret key, in input order; `onProgress` is told
+ * every 25 validators (the BLS G2 multiplication is the slow part).
+ */
+export function registrationInputsOf(
+  validators: readonly PrivateKeyAttester[],
+  onProgress?: (done: number) => void,
+): { keys: RegistrationKeys; blsSecretKey: bigint }[] {
+  return validators.map((v, i) => {
+    const keys = registrationKeysOf({ eth: v.attester.eth as Hex, bls: v.attester.bls as Hex });
+    if (onProgress && (i + 1) % 25 === 0) onProgress(i + 1);
+    return { keys, blsSecretKey: BigInt(v.attester.bls) };
+  });
+}
+
+/**
+ * add-keys' stdout and --output: one transaction as {contractToCall, callData}; several as
+ * {transactions: [...]}, to be sent in that order.
+ */
+export function calldataJson(
+  transactions: readonly Pick<AddKeysTransaction, "contractToCall" | "callData">[],
+): unknown {
+  const bare = ({
+    contractToCall,
+    callData,
+  }: Pick<AddKeysTransaction, "contractToCall" | "callData">) => ({
+    contractToCall,
+    callData,
+  });
+  return transactions.length === 1
+    ? bare(transactions[0]!)
+    : { transactions: transactions.map(bare) };
 }

@@ -1,5 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
-import { InputError } from "../errors.js";
+import { InputError, type ErrorLocation } from "../errors.js";
+import { locate } from "../files/json-file.js";
+import type { DeployedAttester } from "../files/scraper-config.js";
 import {
   assignPublishersRoundRobin,
   highAvailabilityPrefix,
@@ -197,4 +199,53 @@ function replaceKeepingOrder<T extends JsonObject>(object: T, key: string, value
   return Object.fromEntries(
     Object.entries(object).map(([k, v]) => [k, k === key ? value : v]),
   ) as T;
+}
+
+/**
+ * A path in an output key file, placed in the input it came from: validators beyond the
+ * production file's are the new keys, in the order of the --new-public-keys files.
+ */
+export function locateInInputs(
+  path: readonly PropertyKey[],
+  production: ProductionSource,
+  newSources: readonly NewKeysSource[],
+): ErrorLocation {
+  if (path[0] === "validators" && typeof path[1] === "number") {
+    let index = path[1] - production.validators.length;
+    for (const source of index >= 0 ? newSources : []) {
+      if (index < source.validators.length)
+        return locate(source.file, ["validators", index, ...path.slice(2)]);
+      index -= source.validators.length;
+    }
+  }
+  return locate(production.file, path);
+}
+
+/**
+ * Every validator of a planned key file as the scraper config tracks it: the production ones
+ * with their coinbase, then the new ones (isNew), each with the publisher `assignment` gives it.
+ */
+export function deployedAttesters(
+  production: ProductionSource,
+  newSources: readonly NewKeysSource[],
+  assignment: readonly string[],
+): DeployedAttester[] {
+  const existingCount = production.validators.length;
+  return [
+    ...production.validators.map((v, i) => ({
+      address: v.attester.eth,
+      coinbase: v.coinbase ?? production.defaultCoinbase,
+      publisher: assignment[i]!,
+      isNew: false,
+    })),
+    ...newSources
+      .flatMap((s) => s.validators)
+      .map((v, i) => ({
+        address: v.attester.eth,
+        // No coinbase of their own yet: schemaVersion 2's file-wide one, if any, is theirs.
+        coinbase: production.defaultCoinbase,
+        publisher: assignment[existingCount + i]!,
+        isNew: true,
+      })),
+  ];
 }

@@ -1,4 +1,5 @@
-// Worker thread entry (plain JavaScript: workers start without the TypeScript loader).
+// Worker thread entry, bundled by esbuild into dist/node-keystore-check-worker.js (see
+// workerEntryUrl).
 //
 // Checks key files with Aztec's own node keystore code, in a thread of its own: the package
 // loads much of Aztec's stdlib and starts a logger thread that the main thread would wait for
@@ -8,6 +9,24 @@
 // content, each the first reason the node would reject that key file.
 import { parentPort } from "node:worker_threads";
 
+type KeystoreSchema = (typeof import("@aztec/node-keystore/schemas"))["keystoreSchema"];
+type KeystoreManagerClass = (typeof import("@aztec/node-keystore"))["KeystoreManager"];
+interface NodeKeystore {
+  keystoreSchema: KeystoreSchema;
+  KeystoreManager: KeystoreManagerClass;
+}
+interface Problem {
+  message: string;
+  path: PropertyKey[];
+}
+/** The parts of a zod issue (the node's zod) this reads. */
+interface Issue {
+  code?: string;
+  message?: string;
+  path?: PropertyKey[];
+  unionErrors?: { issues: Issue[] }[];
+}
+
 const loaded = Promise.all([
   import("@aztec/node-keystore/schemas"),
   import("@aztec/node-keystore"),
@@ -15,23 +34,22 @@ const loaded = Promise.all([
 // A failed import is reported by the first check that needs it.
 loaded.catch(() => undefined);
 
-parentPort?.on("message", async (/** @type {{contents: unknown[]}} */ { contents }) => {
+parentPort?.on("message", async ({ contents }: { contents: unknown[] }) => {
   try {
     const node = await loaded;
     parentPort?.postMessage({ problems: contents.map((content) => problemOf(node, content)) });
   } catch (error) {
-    parentPort?.postMessage({ failure: String(error?.stack ?? error) });
+    parentPort?.postMessage({
+      failure: String(error instanceof Error ? (error.stack ?? error) : error),
+    });
   }
 });
 
-/**
- * @typedef {{message: string, path: PropertyKey[]}} Problem
- * @param {{keystoreSchema: any, KeystoreManager: any}} node
- * @param {unknown} content
- * @returns {Problem | undefined}
- */
-function problemOf({ keystoreSchema, KeystoreManager }, content) {
-  const parse = (/** @type {unknown} */ value) => keystoreSchema.safeParse(value);
+function problemOf(
+  { keystoreSchema, KeystoreManager }: NodeKeystore,
+  content: unknown,
+): Problem | undefined {
+  const parse = (value: unknown) => keystoreSchema.safeParse(value);
   let result;
   try {
     result = parse(content);
@@ -44,7 +62,7 @@ function problemOf({ keystoreSchema, KeystoreManager }, content) {
     };
   }
   if (!result.success) {
-    const issue = deepestIssue(result.error.issues);
+    const issue = deepestIssue(result.error.issues as Issue[]);
     return {
       message:
         `would be rejected by the node's keystore loader: ${issue?.message ?? "schema mismatch"}` +
@@ -54,7 +72,7 @@ function problemOf({ keystoreSchema, KeystoreManager }, content) {
       path: issue?.path ?? [],
     };
   }
-  let manager;
+  let manager: InstanceType<KeystoreManagerClass>;
   try {
     manager = new KeystoreManager(result.data);
   } catch (error) {
@@ -84,8 +102,7 @@ function problemOf({ keystoreSchema, KeystoreManager }, content) {
   return undefined;
 }
 
-/** @param {unknown} error */
-function messageOf(error) {
+function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -93,12 +110,10 @@ function messageOf(error) {
  * The issue to show: for a union that matched no branch (the node's schema is unions within
  * unions), the issue of any branch that reached deepest into the content, which is where the
  * value went wrong; otherwise the first issue.
- * @param {any[]} issues
  */
-function deepestIssue(issues) {
-  /** @type {any} */
-  let best;
-  const visit = (/** @type {any} */ issue) => {
+function deepestIssue(issues: readonly Issue[]): Issue | undefined {
+  let best: Issue | undefined;
+  const visit = (issue: Issue): void => {
     if (issue.code === "invalid_union" && issue.unionErrors?.length) {
       for (const branch of issue.unionErrors) branch.issues.forEach(visit);
       return;
@@ -112,21 +127,18 @@ function deepestIssue(issues) {
 /**
  * The top level, when parsing throws without any validator; else the first validator that
  * makes it throw.
- * @param {unknown} content
- * @param {(value: unknown) => unknown} parse
- * @returns {PropertyKey[]}
  */
-function validatorThatThrows(content, parse) {
-  const validators = /** @type {{validators?: unknown} | null} */ (content)?.validators;
+function validatorThatThrows(content: unknown, parse: (value: unknown) => unknown): PropertyKey[] {
+  const validators = (content as { validators?: unknown } | null)?.validators;
   if (!Array.isArray(validators)) return [];
   try {
-    parse({ .../** @type {object} */ (content), validators: [] });
+    parse({ ...(content as object), validators: [] });
   } catch {
     return [];
   }
   for (let index = 0; index < validators.length; index++) {
     try {
-      parse({ .../** @type {object} */ (content), validators: [validators[index]] });
+      parse({ ...(content as object), validators: [validators[index]] });
     } catch {
       return ["validators", index];
     }

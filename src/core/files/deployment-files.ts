@@ -1,0 +1,78 @@
+/**
+ * prepare-deployment's files: its inputs loaded and checked, and the names of its outputs
+ * (deployment-write.ts puts them in place).
+ */
+import { readdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { UsageError } from "../errors.js";
+import { parseWithSchema, readJsonFile } from "./json-file.js";
+import { loadPublicKeyFile } from "./key-files.js";
+import { firstFreeSuffix } from "./safe-write.js";
+import { publisherGroupsOf, type PublisherGroup } from "../plan/publishers.js";
+import type { NewKeysSource, ProductionSource } from "../plan/deployment-plan.js";
+import { productionKeyFileSchema } from "../../types/production-key-file.js";
+import { publishersFileSchema } from "../../types/publishers-file.js";
+
+/** The production key file: its raw JSON (for a faithful output) and its checked view. */
+export async function loadProductionSource(file: string): Promise<ProductionSource> {
+  const raw = await readJsonFile(file);
+  const parsed = parseWithSchema(productionKeyFileSchema, raw, file);
+  return {
+    file,
+    raw: raw as ProductionSource["raw"],
+    validators: parsed.validators,
+    defaultCoinbase: parsed.coinbase,
+  };
+}
+
+/** Each public-keys file, checked, in the order given. */
+export async function loadNewKeysSources(files: readonly string[]): Promise<NewKeysSource[]> {
+  const sources: NewKeysSource[] = [];
+  for (const file of files)
+    sources.push({ file, validators: (await loadPublicKeyFile(file)).validators });
+  return sources;
+}
+
+/** The publishers file as groups (one per server, or one for a plain list). */
+export async function loadPublisherGroups(file: string): Promise<PublisherGroup[]> {
+  return publisherGroupsOf(
+    parseWithSchema(publishersFileSchema, await readJsonFile(file), file),
+    file,
+  );
+}
+
+/** Without --new-public-keys: the single public-*.json in the CWD that process-private-keys wrote. */
+export async function findPublicKeysFile(
+  cwd: string,
+  info: (line: string) => void,
+): Promise<string> {
+  const candidates = (await readdir(cwd)).filter((name) => /^public-.+\.json$/.test(name)).sort();
+  if (candidates.length !== 1) {
+    throw new UsageError(
+      candidates.length === 0
+        ? "no public-*.json in the current directory; pass the new public keys with --new-public-keys <file>"
+        : `several public-*.json files here (${candidates.join(", ")}); choose with --new-public-keys <file>`,
+    );
+  }
+  info(`using new public keys from ${candidates[0]} (found in the current directory)`);
+  return candidates[0]!;
+}
+
+/**
+ * Output paths, one per prefix. With --output: exactly that name (prefixed for several files).
+ * Otherwise `<prefix><production-file>.new` in the CWD, or `.new2`, `.new3`, … — the first
+ * suffix free for every file, so high-availability files keep matching names.
+ */
+export async function outputPaths(
+  productionFile: string,
+  output: string | undefined,
+  prefixes: readonly string[],
+  cwd: string,
+): Promise<string[]> {
+  if (output !== undefined) {
+    return prefixes.map((prefix) => join(dirname(output), `${prefix}${basename(output)}`));
+  }
+  const names = prefixes.map((prefix) => `${prefix}${basename(productionFile)}`);
+  const suffix = await firstFreeSuffix(cwd, names);
+  return names.map((name) => `${name}${suffix}`);
+}
