@@ -63,6 +63,8 @@ describe("bin/aztec-butler.js", () => {
 
   it("runs the real bundle: --help lists the commands", () => {
     const help = execFileSync(process.execPath, [cliEntry, "--help"], { encoding: "utf8" });
-    expect(help).toMatch(/process-private-keys .*\n.*prepare-deployment .*\n.*add-keys /);
+    expect(help).toMatch(
+      /process-private-keys .*\n.*prepare-deployment .*\n.*add-keys\|get-add-keys-to-staking-provider-calldata /,
+    );
   });
 });
