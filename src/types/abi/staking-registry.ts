@@ -18,6 +18,13 @@ const keyStoreComponents = [
 export const stakingRegistryAbi = [
   {
     type: "function",
+    name: "ROLLUP_REGISTRY",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "", type: "address", internalType: "address" }],
+  },
+  {
+    type: "function",
     name: "registerProvider",
     stateMutability: "nonpayable",
     inputs: [
