@@ -5,6 +5,7 @@ import {
   encodeAbiParameters,
   encodeFunctionData,
   getAddress,
+  numberToHex,
   zeroAddress,
   type Address,
   type Hex,
@@ -201,9 +202,12 @@ export const QUEUE_ENTRIES_PER_READ = 250;
 export async function readProviderQueue(
   chain: ChainClient,
   context: RegistryContext,
+  at: { blockNumber?: bigint } = {},
 ): Promise<ProviderQueue> {
   const { client } = chain;
   const { registry, providerId } = context;
+  const { blockNumber } = at;
+  const blockTag = blockNumber === undefined ? "latest" : numberToHex(blockNumber);
   const readBound = (
     functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength",
   ) =>
@@ -212,6 +216,7 @@ export async function readProviderQueue(
       abi: stakingRegistryAbi,
       functionName,
       args: [providerId],
+      blockNumber,
     }) as Promise<bigint>;
 
   return onChain(chain, `reading provider ${providerId}'s queue`, async () => {
@@ -228,10 +233,10 @@ export async function readProviderQueue(
     }
     if (length === 0n) return { attesters: [], calls: 3 };
     const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
-    const deployless = await readQueueSlicesDeployless(chain, context, slices);
+    const deployless = await readQueueSlicesDeployless(chain, context, slices, blockTag);
     if (deployless) return { attesters: deployless, calls: 3 + slices.length };
     const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
-    const attesters = await readQueueEntriesOneCallEach(chain, context, indices);
+    const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockTag);
     return { attesters, calls: 3 + slices.length + indices.length };
   });
 }
@@ -263,6 +268,7 @@ async function readQueueSlicesDeployless(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
   slices: readonly { first: bigint; count: number }[],
+  blockTag: Hex | "latest" = "latest",
 ): Promise<Address[] | undefined> {
   const answers = await Promise.all(
     slices.map(({ first, count }) =>
@@ -281,7 +287,7 @@ async function readQueueSlicesDeployless(
                 ]),
               ]),
             },
-            "latest",
+            blockTag,
           ],
         })
         .catch((error: unknown) => {
@@ -329,6 +335,7 @@ async function readQueueEntriesOneCallEach(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
   indices: readonly bigint[],
+  blockTag: Hex | "latest" = "latest",
 ): Promise<Address[]> {
   // selector + providerId (the first 4 + 32 bytes), then the index as the second word.
   const prefix = encodeFunctionData({
@@ -342,7 +349,7 @@ async function readQueueEntriesOneCallEach(
         method: "eth_call",
         params: [
           { to: registry, data: `${prefix}${index.toString(16).padStart(64, "0")}` as Hex },
-          "latest",
+          blockTag,
         ],
       })
       .then(
