@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
+import { statusCommand } from "./commands/status.js";
+import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
 import { StdoutError } from "../core/errors.js";
 import { flushStream, watchStdout } from "./output.js";
 import { reportError } from "./run.js";
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   program.addCommand(processPrivateKeysCommand());
   program.addCommand(prepareDeploymentCommand());
   program.addCommand(addKeysCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(fillCoinbasesCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -22,7 +22,12 @@ export type RpcProxyMode =
   /** Never answer (the connection stays open until the client gives up or the proxy stops). */
   | { kind: "hang" }
   /** Forward, but make every eth_chainId answer say `chainId`. */
-  | { kind: "chain-id"; chainId: number };
+  | { kind: "chain-id"; chainId: number }
+  /**
+   * Forward, but refuse (JSON-RPC error, as many providers do) every eth_getLogs over more than
+   * `blocks` blocks; the other calls of the same batch are forwarded and answered as usual.
+   */
+  | { kind: "max-log-range"; blocks: number };
 
 export interface RpcProxyStats {
   /** HTTP requests received (any method, any body). */
@@ -33,6 +38,8 @@ export interface RpcProxyStats {
   methods: Record<string, number>;
   /** Requests answered with HTTP 429 by the rate-limit mode. */
   rateLimited: number;
+  /** eth_getLogs calls refused by the max-log-range mode. */
+  logRangeRefusals: number;
 }
 
 export interface RpcProxy {
@@ -70,7 +77,13 @@ export async function startRpcProxy(
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let mode: RpcProxyMode = options.mode ?? { kind: "forward" };
   let rateLimitLeft = mode.kind === "rate-limit" ? mode.first : 0;
-  const stats: RpcProxyStats = { httpRequests: 0, rpcCalls: 0, methods: {}, rateLimited: 0 };
+  const stats: RpcProxyStats = {
+    httpRequests: 0,
+    rpcCalls: 0,
+    methods: {},
+    rateLimited: 0,
+    logRangeRefusals: 0,
+  };
   const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
 
@@ -147,10 +160,84 @@ export async function startRpcProxy(
           calls.some((c) => c.method === "eth_chainId") ? current.chainId : undefined,
         );
         return;
+      case "max-log-range":
+        limitLogRanges(req, res, body, current.blocks);
+        return;
       case "forward":
         forward(req, res, body, undefined);
         return;
     }
+  }
+
+  /** Answers oversized eth_getLogs calls with an error, forwards the rest, and merges the answers. */
+  function limitLogRanges(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    maxBlocks: number,
+  ): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      forward(req, res, body, undefined);
+      return;
+    }
+    const batch = Array.isArray(parsed);
+    const calls = (batch ? parsed : [parsed]) as RpcCall[];
+    const tooWide = (call: RpcCall) => {
+      if (call.method !== "eth_getLogs" || !Array.isArray(call.params)) return false;
+      const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
+      if (!filter?.fromBlock || !filter.toBlock || !filter.toBlock.startsWith("0x")) return false;
+      return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > maxBlocks;
+    };
+    const refused = calls.filter(tooWide);
+    if (refused.length === 0) {
+      forward(req, res, body, undefined);
+      return;
+    }
+    stats.logRangeRefusals += refused.length;
+    const refusal = (call: RpcCall) => ({
+      jsonrpc: "2.0",
+      id: call.id,
+      error: { code: -32602, message: `query exceeds max block range ${maxBlocks}` },
+    });
+    const rest = calls.filter((c) => !tooWide(c));
+    const send = (answers: unknown[]) => {
+      const byId = new Map(answers.map((a) => [(a as { id: unknown }).id, a]));
+      const merged = calls.map((c) => (tooWide(c) ? refusal(c) : byId.get(c.id)));
+      const text = JSON.stringify(batch ? merged : merged[0]);
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    if (rest.length === 0) {
+      send([]);
+      return;
+    }
+    const restBody = Buffer.from(JSON.stringify(rest));
+    const upstreamReq = http.request(
+      {
+        agent,
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path: upstream.pathname + upstream.search,
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": restBody.length },
+      },
+      (upstreamRes) => {
+        const parts: Buffer[] = [];
+        upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
+        upstreamRes.on("end", () => {
+          const answer = JSON.parse(Buffer.concat(parts).toString("utf8")) as unknown;
+          send(Array.isArray(answer) ? answer : [answer]);
+        });
+      },
+    );
+    upstreamReq.on("error", () => res.destroy());
+    upstreamReq.end(restBody);
   }
 
   function forward(
@@ -221,6 +308,7 @@ export async function startRpcProxy(
       stats.rpcCalls = 0;
       stats.methods = {};
       stats.rateLimited = 0;
+      stats.logRangeRefusals = 0;
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { checkExpectedChainId, createChainClient } from "../../core/chain/client.js";
 import {
   checkNoDuplicateAttesters,
@@ -23,7 +23,7 @@ import { consoleOutput, count, plural } from "../output.js";
 import { publisherGroupsOf, publisherLoads } from "../../core/plan/publishers.js";
 import {
   checkWriteTargets,
-  firstFreeSuffix,
+  keyFileOutputPaths,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
@@ -160,7 +160,7 @@ async function prepareDeploymentWith(
     options.highAvailabilityCount,
     publishersFile,
   );
-  const outputs = await outputPaths(
+  const outputs = await keyFileOutputPaths(
     productionFile,
     options.output,
     plans.map((p) => p.prefix),
@@ -322,23 +322,4 @@ async function findPublicKeysFile(cwd: string, info: (line: string) => void): Pr
   }
   info(`using new public keys from ${candidates[0]} (found in the current directory)`);
   return candidates[0]!;
-}
-
-/**
- * Output paths, one per prefix. With --output: exactly that name (prefixed for several files).
- * Otherwise `<prefix><production-file>.new` in the CWD, or `.new2`, `.new3`, … — the first
- * suffix free for every file, so high-availability files keep matching names.
- */
-async function outputPaths(
-  productionFile: string,
-  output: string | undefined,
-  prefixes: readonly string[],
-  cwd: string,
-): Promise<string[]> {
-  if (output !== undefined) {
-    return prefixes.map((prefix) => join(dirname(output), `${prefix}${basename(output)}`));
-  }
-  const names = prefixes.map((prefix) => `${prefix}${basename(productionFile)}`);
-  const suffix = await firstFreeSuffix(cwd, names);
-  return names.map((name) => `${name}${suffix}`);
 }

@@ -205,3 +205,22 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Output paths, one per prefix. With --output: exactly that name (prefixed for several files).
+ * Otherwise `<prefix><production-file>.new` in the CWD, or `.new2`, `.new3`, … — the first
+ * suffix free for every file, so high-availability files keep matching names.
+ */
+export async function keyFileOutputPaths(
+  productionFile: string,
+  output: string | undefined,
+  prefixes: readonly string[],
+  cwd: string,
+): Promise<string[]> {
+  if (output !== undefined) {
+    return prefixes.map((prefix) => join(dirname(output), `${prefix}${basename(output)}`));
+  }
+  const names = prefixes.map((prefix) => `${prefix}${basename(productionFile)}`);
+  const suffix = await firstFreeSuffix(cwd, names);
+  return names.map((name) => `${name}${suffix}`);
+}

@@ -2,9 +2,13 @@ import { join } from "node:path";
 import { access } from "node:fs/promises";
 import { butlerPaths } from "../config.js";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
+import { toJsonText, writeFileAtomically } from "./safe-write.js";
+import { InputMissingError } from "../errors.js";
+import { stateToRecord } from "../plan/lifecycle.js";
 import { ZERO_ADDRESS, isZeroHex } from "../../types/primitives.js";
 import {
   scraperConfigSchema,
+  type AttesterState,
   type ScraperAttester,
   type ScraperConfig,
 } from "../../types/scraper-config.js";
@@ -105,4 +109,60 @@ export function newScraperConfig(fields: {
     lastUpdated: new Date().toISOString(),
     version: "1.0",
   };
+}
+
+/**
+ * Reads the existing scraper config, applies `change` and writes the result atomically: the one
+ * read-modify-write of an existing config (status, fill-coinbases), so that a lock around the
+ * config can wrap it whole. A missing config is an InputMissingError (prepare-deployment creates it).
+ */
+export async function updateScraperConfig(
+  path: string,
+  change: (config: ScraperConfig) => ScraperConfig,
+): Promise<ScraperConfig> {
+  const current = await loadScraperConfig(path);
+  if (!current) {
+    throw new InputMissingError(
+      "does not exist; prepare-deployment creates it (with the attesters it deploys)",
+      { file: path },
+    );
+  }
+  const next = scraperConfigSchema.parse({ ...change(current), lastUpdated: new Date().toISOString() });
+  await writeFileAtomically({ path, content: toJsonText(next), overwrite: true });
+  return next;
+}
+
+/** What the chain says of one attester, for the scraper config. */
+export interface ChainStateUpdate {
+  address: string;
+  state?: AttesterState;
+  /** Its split contract from StakedWithProvider, when known. */
+  coinbase?: string;
+}
+
+/**
+ * The attesters with the derived states (see stateToRecord: never back to NEW) and the chain's
+ * coinbases applied, matched in any case; entries not updated, and unknown fields, stay as they
+ * are. Returns how many entries changed and which updates name attesters the config does not list.
+ */
+export function applyChainStates(
+  attesters: readonly ScraperAttester[],
+  updates: readonly ChainStateUpdate[],
+): { attesters: ScraperAttester[]; changed: number; unlisted: string[] } {
+  const byAddress = new Map(updates.map((u) => [u.address.toLowerCase(), u]));
+  const listed = new Set<string>();
+  let changed = 0;
+  const next = attesters.map((entry) => {
+    const key = entry.address.toLowerCase();
+    const update = byAddress.get(key);
+    if (!update) return entry;
+    listed.add(key);
+    const copy = { ...entry };
+    if (update.state !== undefined) copy.lastSeenState = stateToRecord(entry.lastSeenState, update.state);
+    if (update.coinbase !== undefined) copy.coinbase = update.coinbase;
+    if (copy.lastSeenState !== entry.lastSeenState || copy.coinbase !== entry.coinbase) changed++;
+    return copy;
+  });
+  const unlisted = updates.filter((u) => !listed.has(u.address.toLowerCase())).map((u) => u.address);
+  return { attesters: next, changed, unlisted };
 }
