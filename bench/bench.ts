@@ -38,6 +38,7 @@ import {
   toolChainReads,
 } from "./baselines.js";
 import { makeDeploymentInputs, makePrivateKeyFile } from "./keygen.js";
+import { benchStatus } from "./status.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import {
   fmtInt,
@@ -563,6 +564,11 @@ async function main(): Promise<number> {
         met: progress.pipedClean && (!progress.checked || progress.ttyUpdates > 0),
       },
     ];
+
+    // --- status at 10,000 attesters (bench/status.ts, a chain of its own) ----------------------
+    const statusBench = await benchStatus(tmp, log, REPEATS);
+    targets.push(...statusBench.targets);
+    for (const line of statusBench.lines) log(line);
 
     const report = {
       startedAt,

@@ -1,7 +1,7 @@
 /**
  * Many view calls in few eth_calls: Multicall3's aggregate3 run "deployless" (its creation code
  * as the eth_call's data, so no contract needs to exist on the chain), CALLS_PER_AGGREGATE calls
- * per eth_call, the eth_calls themselves batched by the transport. 10,000 getAttesterView are 50
+ * per eth_call, the eth_calls themselves batched by the transport. 10,000 getAttesterView are 250
  * eth_calls in one HTTP request instead of 10,000 calls in 20. A node that refuses the aggregate
  * (a gas cap below it, no deployless calls) gets the calls one by one, still batched.
  */
@@ -9,11 +9,12 @@ import { type Abi, type Address } from "viem";
 import { isTransportFailure, type ChainClient } from "./client.js";
 
 /**
- * Calls per aggregate. A getAttesterView costs the rollup about 30k gas (the GSE's balance, the
- * exit and the config, cold), so 200 stay near 6M gas: under the eth_call gas caps nodes apply
- * (geth's default is 50M) with room to spare.
+ * Calls per aggregate. A deployless call's answer is returned by a constructor, so it counts as
+ * created code and must stay under EIP-170's 24,576 bytes (and its data under EIP-3860's 49,152
+ * bytes of init code): a getAttesterView answer is about 500 bytes in aggregate3's encoding, an
+ * entry-queue entry about 450, so 40 stay near 20 KB. Gas is no concern (about 30k per view).
  */
-export const CALLS_PER_AGGREGATE = 200;
+export const CALLS_PER_AGGREGATE = 40;
 
 export interface ViewCall {
   address: Address;

@@ -172,7 +172,7 @@ export async function readEntryQueue(
       functionName: "getEntryQueueLength",
       blockNumber,
     });
-    // Aggregated (multicall.ts): 2,000 entries are 10 eth_calls, not 2,000.
+    // Aggregated (multicall.ts): 2,000 entries are 50 eth_calls, not 2,000.
     const entries = (await readViewsAggregated(
       chain,
       Array.from({ length: Number(length) }, (_, i) => ({
@@ -207,7 +207,7 @@ export async function readAttesterViews(
   at: AtBlock = {},
 ): Promise<AttesterView[]> {
   const views = (await onChain(chain, "reading attesters from the rollup", () =>
-    // Aggregated (multicall.ts): 10,000 attesters are 50 eth_calls, not 10,000.
+    // Aggregated (multicall.ts): 10,000 attesters are 250 eth_calls, not 10,000.
     readViewsAggregated(
       chain,
       attesters.map((attester) => ({
