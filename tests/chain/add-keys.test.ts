@@ -8,6 +8,7 @@ import {
   getAddress,
   keccak256,
   toHex,
+  zeroAddress,
   type Address,
   type Hex,
 } from "viem";
@@ -15,7 +16,17 @@ import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
+  ATTESTER_STATUS,
+  flushEntryQueue,
+  readAttesterViews,
+  rejectAttesterInRegistry,
+  stakeWithProvider,
+  validKeyStores,
+} from "../support/aztec-l1.js";
+import {
   ANVIL_ACCOUNTS,
+  EIP_7825_TX_GAS_LIMIT,
+  addKeysToProviderQueue,
   aztecOf,
   compileTestContract,
   registerProvider,
@@ -278,37 +289,113 @@ describe("add-keys against the real GSE", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("puts 250 keys in one call by default, which EIP-7825 refuses to mine, and splits them with --max-keys-per-tx 60 into ordered transactions", async () => {
+  it("150 keys: split into as few transactions as fit 90% of 2^24 gas, each mined from the admin; the queue holds the 150 in order; staked, flushed, VALIDATING with their keys; Safe files", async () => {
+    const dir = tempDir();
+    const keyFile = generatedKeyFile(150, "done-when");
+    writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
+    const attesters = keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex));
+    const { providerId, admin, env } = await freshProvider();
+    const startedAt = Date.now();
+    const run = await runCli(
+      [
+        "get-add-keys-to-staking-provider-calldata",
+        "new-private-keys.json",
+        "--safe-tx-builder",
+        "safe",
+      ],
+      { cwd: dir, env },
+    );
+    expect(run.stderr).not.toMatch(/^error/m);
+    expect(run.code).toBe(0);
+    console.log(`add-keys, 150 validators: ${run.ms} ms`);
+
+    const json = parseStdout(run) as { transactions: { contractToCall: Address; callData: Hex }[] };
+    expect(Object.keys(json)).toEqual(["transactions"]);
+    const n = json.transactions.length;
+    // stderr: each transaction's keys and estimated gas, all under the budget.
+    const estimated = [
+      ...run.stderr.matchAll(
+        /^transaction (\d+) of (\d+): (\d+) attesters, estimated ([\d,]+) gas$/gm,
+      ),
+    ].map((m) => ({ keys: Number(m[3]), gas: BigInt(m[4]!.replaceAll(",", "")) }));
+    expect(estimated).toHaveLength(n);
+    expect(estimated.reduce((sum, e) => sum + e.keys, 0)).toBe(150);
+    const budget = (EIP_7825_TX_GAS_LIMIT * 90n) / 100n;
+    expect(run.stderr).toContain(
+      "each transaction's estimate is at most 15,099,494 gas: 90% of min(2^24, block gas limit 60,000,000) = 16,777,216",
+    );
+    for (const e of estimated) expect(e.gas).toBeLessThanOrEqual(budget);
+    const total = estimated.reduce((sum, e) => sum + e.gas, 0n);
+    expect(n).toBeGreaterThanOrEqual(2); // 150 keys need about 30M gas: never one transaction
+    expect(BigInt(n)).toBeLessThanOrEqual((total + budget - 1n) / budget + 1n);
+    console.log(
+      `150 keys in ${n} transactions of ${estimated.map((e) => `${e.keys} keys/${e.gas} gas`).join(", ")}`,
+    );
+
+    // Every printed transaction, sent by the admin, is mined, within its estimate.
+    for (const [i, tx] of json.transactions.entries()) {
+      const hash = await net.chain.walletClient.sendTransaction({
+        account: admin,
+        to: tx.contractToCall,
+        data: tx.callData,
+      });
+      const receipt = await net.chain.publicClient.waitForTransactionReceipt({ hash });
+      expect(receipt.status).toBe("success");
+      expect(receipt.gasUsed).toBeLessThanOrEqual(estimated[i]!.gas);
+    }
+    const queue = await readQueue(providerId);
+    expect(queue.map((k) => k.attester)).toEqual(attesters);
+
+    // The Safe Transaction Builder files: one per transaction, the same calls.
+    const names = readdirSync(dir)
+      .filter((f) => f.startsWith("safe-"))
+      .sort();
+    expect(names).toEqual(Array.from({ length: n }, (_, i) => `safe-${i + 1}-of-${n}.json`).sort());
+    for (const [i, tx] of json.transactions.entries()) {
+      const batch = JSON.parse(readFileSync(join(dir, `safe-${i + 1}-of-${n}.json`), "utf8")) as {
+        version: string;
+        chainId: string;
+        createdAt: number;
+        meta: { name: string; description: string; createdFromSafeAddress: string };
+        transactions: unknown[];
+      };
+      expect(Object.keys(batch)).toEqual([
+        "version",
+        "chainId",
+        "createdAt",
+        "meta",
+        "transactions",
+      ]);
+      expect(batch.version).toBe("1.0");
+      expect(batch.chainId).toBe("31337");
+      expect(batch.createdAt).toBeGreaterThanOrEqual(startedAt);
+      expect(batch.createdAt).toBeLessThanOrEqual(Date.now());
+      expect(batch.meta.createdFromSafeAddress).toBe(admin);
+      expect(batch.meta.name).toBe(`aztec-butler add-keys ${i + 1} of ${n}`);
+      expect(batch.meta.description).toContain(
+        `${estimated[i]!.keys} validators for staking provider ${providerId}`,
+      );
+      expect(batch.transactions).toEqual([{ to: registry, value: "0", data: tx.callData }]);
+    }
+    expectNoPrivateKeyIn(
+      names.map((f) => readFileSync(join(dir, f), "utf8")).join("\n"),
+      inputPrivateKeys(keyFile),
+    );
+
+    // Staked through the registry, flushed: validators of Aztec's rollup, with their keys.
+    const staked = await stakeWithProvider(net.chain, { providerId, count: 150 });
+    expect(staked.map((s) => s.attester)).toEqual(attesters);
+    expect(new Set(staked.map((s) => s.coinbaseSplit)).size).toBe(150);
+    await flushEntryQueue(net.chain);
+    const views = await readAttesterViews(net.chain, attesters);
+    expect(views.map((v) => v.status)).toEqual(attesters.map(() => ATTESTER_STATUS.VALIDATING));
+    expect(views.map((v) => v.publicKey)).toEqual(queue.map((k) => k.publicKeyG1));
+  }, 180_000);
+
+  it("--max-keys-per-tx lowers the size: 250 keys in transactions of 60, sent in order", async () => {
     const dir = tempDir();
     const keyFile = generatedKeyFile(250, "split");
     writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
-
-    // By default: the specification's single {contractToCall, callData}, and a warning.
-    const single = await freshProvider();
-    const whole = await runCli(["add-keys", "new-private-keys.json"], {
-      cwd: dir,
-      env: single.env,
-    });
-    expect(whole.code).toBe(0);
-    const wholeJson = parseStdout(whole) as { contractToCall: Address; callData: Hex };
-    expect(Object.keys(wholeJson)).toEqual(["contractToCall", "callData"]);
-    expect(whole.stderr).toMatch(
-      /250 validators from new-private-keys\.json in 1 addKeysToProvider call /,
-    );
-    expect(whole.stderr).toMatch(
-      /^warning: a transaction of 250 keys needs about 50,500,000 gas, more than a 30,000,000 block gas limit allows; split it with --max-keys-per-tx \(e\.g\. 100\)$/m,
-    );
-    // Over EIP-7825's 2^24 cap per transaction: the chain refuses it.
-    await expect(
-      net.chain.walletClient.sendTransaction({
-        account: single.admin,
-        to: wholeJson.contractToCall,
-        data: wholeJson.callData,
-        gas: 60_000_000n,
-      }),
-    ).rejects.toThrow(/gas/);
-    expect(await readQueue(single.providerId)).toEqual([]);
-
     const { providerId, admin, env } = await freshProvider();
     const run = await runCli(
       ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "60"],
@@ -327,8 +414,8 @@ describe("add-keys against the real GSE", () => {
     expect(run.stderr).toMatch(
       /250 validators from new-private-keys\.json in 5 addKeysToProvider calls/,
     );
-    expect(run.stderr).toMatch(/transaction 1 of 5: 60 attesters\n/);
-    expect(run.stderr).toMatch(/transaction 5 of 5: 10 attesters\n/);
+    expect(run.stderr).toMatch(/transaction 1 of 5: 60 attesters, estimated [\d,]+ gas\n/);
+    expect(run.stderr).toMatch(/transaction 5 of 5: 10 attesters, estimated [\d,]+ gas\n/);
 
     // --output holds exactly what stdout got.
     expect(JSON.parse(readFileSync(join(dir, "calldata.json"), "utf8"))).toEqual(json);
@@ -356,7 +443,36 @@ describe("add-keys against the real GSE", () => {
     expect(small.stderr).toMatch(
       /--max-keys-per-tx <n>' argument '0' is invalid\. must be a positive whole number/,
     );
-  }, 180_000); // two 250-key runs: about 10 s alone, far more beside other chain tests
+  }, 180_000);
+
+  it("finds the rollup and the GSE from the chain itself when neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS is set", async () => {
+    const dir = copyToTemp(phase1);
+    const { env } = await freshProvider();
+    const direct = await runCli(["add-keys", "new-private-keys.json"], { cwd: dir, env });
+    const discovered = await runCli(["add-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: { ...env, AZTEC_GSE_ADDRESS: undefined, AZTEC_ROLLUP_ADDRESS: undefined },
+    });
+    expect(direct.code).toBe(0);
+    expect(discovered.code).toBe(0);
+    expect(discovered.stdout).toBe(direct.stdout);
+    expect(discovered.stderr).toContain(`from GSE ${gse} and the rollup ${rollup}'s entry queue`);
+  });
+
+  it("refuses AZTEC_ROLLUP_ADDRESS and AZTEC_GSE_ADDRESS that disagree (exit 78), printing nothing", async () => {
+    const dir = copyToTemp(phase1);
+    const { env } = await freshProvider();
+    const run = await runCli(["add-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env: { ...env, AZTEC_ROLLUP_ADDRESS: rollup, AZTEC_GSE_ADDRESS: brokenGse },
+    });
+    expect(run.code).toBe(78);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      `error: AZTEC_GSE_ADDRESS (from the environment) is ${brokenGse}, but the GSE of AZTEC_ROLLUP_ADDRESS ` +
+        `(from the environment) ${rollup} is ${gse}; they must agree (unset one of them)\n`,
+    );
+  });
 
   it("finds the GSE through the rollup's getGSE() when only AZTEC_ROLLUP_ADDRESS is set", async () => {
     const dir = copyToTemp(phase1);
@@ -424,13 +540,6 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
     env: () => Record<string, string | undefined>;
     message: () => string;
   }[] = [
-    {
-      name: "neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS",
-      env: () => ({}),
-      message: () =>
-        "error: neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS is set; add-keys asks Aztec's GSE contract for " +
-        "each validator's registration digest: set AZTEC_GSE_ADDRESS, or AZTEC_ROLLUP_ADDRESS to use the rollup's GSE\n",
-    },
     {
       name: "an AZTEC_GSE_ADDRESS without code",
       env: () => ({ AZTEC_GSE_ADDRESS: ANVIL_ACCOUNTS[9].toLowerCase() }),
@@ -544,4 +653,100 @@ describe("add-keys refuses malformed keys exactly as process-private-keys does",
       expect(snapshot(dir)).toEqual(before);
     },
   );
+});
+
+describe("keys the rollup already knows, and estimates that revert: refused, nothing printed or written", () => {
+  /** A key file of three validators: a new one, one in the rollup's entry queue, one validating. */
+  let dir: string;
+  let entryQueued: Address;
+  let validating: Address;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    const keyFile = generatedKeyFile(3, "rollup-known");
+    writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
+    const keys = keyFile.validators.map((v) => ({
+      eth: v.attester.eth as Hex,
+      bls: v.attester.bls as Hex,
+    }));
+    const [, toQueue, toValidate] = await validKeyStores(net.chain, keys);
+    validating = toValidate!.attester;
+    entryQueued = toQueue!.attester;
+    // Registered and staked elsewhere (another provider): first one to validating, then one
+    // left in the rollup's entry queue.
+    const other = await registerProvider(net.chain, registry, ANVIL_ACCOUNTS[6]!);
+    await addKeysToProviderQueue(net.chain, registry, other, [toValidate!]);
+    await stakeWithProvider(net.chain, { providerId: other, count: 1 });
+    await flushEntryQueue(net.chain);
+    await addKeysToProviderQueue(net.chain, registry, other, [toQueue!]);
+    await stakeWithProvider(net.chain, { providerId: other, count: 1 });
+    const [v, q] = await readAttesterViews(net.chain, [validating, entryQueued]);
+    expect([v!.status, q!.status]).toEqual([ATTESTER_STATUS.VALIDATING, ATTESTER_STATUS.NONE]);
+  });
+
+  const refusal = (stderr: string) => {
+    expect(stderr).toMatch(
+      new RegExp(
+        `^error: new-private-keys\\.json: 2 attesters already known to Aztec's rollup ${rollup}: `,
+        "m",
+      ),
+    );
+    expect(stderr).toMatch(
+      new RegExp(`${entryQueued} \\(in the rollup's entry queue at position \\d+\\)`),
+    );
+    expect(stderr).toContain(`${validating} (VALIDATING in the rollup)`);
+  };
+
+  it("add-keys refuses an attester in the rollup's entry queue and one validating (exit 65), writing nothing", async () => {
+    const { env } = await freshProvider();
+    const before = snapshot(dir);
+    const run = await runCli(
+      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--safe-tx-builder", "safe"],
+      { cwd: dir, env },
+    );
+    expect(run.code).toBe(65);
+    expect(run.stdout).toBe("");
+    refusal(run.stderr);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("process-private-keys refuses them too (exit 65), writing nothing and printing no key", async () => {
+    const { env } = await freshProvider();
+    const before = snapshot(dir);
+    const run = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env });
+    expect(run.code).toBe(65);
+    expect(run.stdout).toBe("");
+    refusal(run.stderr);
+    expectNoPrivateKeyIn(run.stderr, inputPrivateKeys(readKeyFile(dir)));
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("an estimate that reverts (the registry rejects one attester): refused with the decoded reason, nothing on stdout", async () => {
+    const keysDir = tempDir();
+    const keyFile = generatedKeyFile(5, "reverting-estimate");
+    writeFileSync(join(keysDir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
+    const rejected = privateKeyToAddress(keyFile.validators[3]!.attester.eth as Hex);
+    const { env } = await freshProvider();
+    await rejectAttesterInRegistry(net.chain, rejected, registry);
+    try {
+      const before = snapshot(keysDir);
+      const run = await runCli(
+        ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--safe-tx-builder", "safe"],
+        { cwd: keysDir, env },
+      );
+      expect(run.code).toBe(65);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^error: new-private-keys\\.json: the registry ${registry} would revert addKeysToProvider sent by ` +
+            `provider \\d+'s admin ${ANVIL_ACCOUNTS[4]} for validator 3 \\(attester ${rejected}\\): ` +
+            "TestStakingRegistry: attester rejected by the test hook; nothing printed\\n$",
+          "m",
+        ),
+      );
+      expect(snapshot(keysDir)).toEqual(before);
+    } finally {
+      await rejectAttesterInRegistry(net.chain, zeroAddress, registry);
+    }
+  });
 });

@@ -2,7 +2,9 @@ import type { Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainClient } from "../../src/core/chain/client.js";
 import {
+  STATUSES_PER_READ,
   findRollupKnownAttesters,
+  readAttesterStatuses,
   readAttesterViews,
   readEntryQueue,
   resolveAztecL1,
@@ -157,5 +159,52 @@ describe("the rollup's entry queue and attester views", () => {
     ]);
     // The queue's length, then its entries together with the views.
     expect(proxy.stats.httpRequests).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("readAttesterStatuses", () => {
+  const strangers = (n: number, from = 1): Address[] =>
+    Array.from(
+      { length: n },
+      (_, i) => `0x${(from + i).toString(16).padStart(40, "0")}` as Address,
+    );
+
+  it("reads 1,240 statuses in three deployless eth_calls, one HTTP request, the same as getAttesterView says", async () => {
+    const { client } = await clientFor();
+    const rollup = aztecOf(chain).rollup;
+    const attesters = [
+      ...strangers(600),
+      ...validating.map((k) => k.attester),
+      ...queued.map((k) => k.attester),
+      ...strangers(600, 10_000),
+    ];
+    proxy.resetStats();
+    const { statuses, calls } = await readAttesterStatuses(client, rollup, attesters);
+    expect(proxy.stats.httpRequests).toBe(1);
+    expect(calls).toBe(Math.ceil(1_240 / STATUSES_PER_READ));
+    const views = await readAttesterViews(client, rollup, attesters);
+    expect(statuses).toEqual(views.map((v) => v.status));
+    expect(statuses.filter((s) => s === "VALIDATING")).toHaveLength(5);
+  });
+
+  it("falls back to getAttesterView per attester on a node whose eth_call gas cap is below one deployless read", async () => {
+    const tight = await startTestChain({ blockGasLimit: 2_000_000n });
+    const tightProxy = await startRpcProxy(tight.rpcUrl);
+    try {
+      const config = await loadConfig({
+        env: { ETHEREUM_NODE_URL: tightProxy.url },
+        cwd: "/nonexistent",
+      });
+      const { statuses, calls } = await readAttesterStatuses(
+        createChainClient(config),
+        aztecOf(tight).rollup,
+        strangers(STATUSES_PER_READ),
+      );
+      expect(statuses).toEqual(strangers(STATUSES_PER_READ).map(() => "NONE"));
+      expect(calls).toBe(1 + STATUSES_PER_READ);
+    } finally {
+      await tightProxy.stop();
+      await tight.stop();
+    }
   });
 });

@@ -1,3 +1,8 @@
+import {
+  findRollupKnownAttesters,
+  refuseRollupKnownAttesters,
+  resolveAztecL1,
+} from "../../core/chain/rollup.js";
 import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient } from "../../core/chain/client.js";
@@ -75,11 +80,12 @@ export async function processPrivateKeys(
       eth: v.attester.eth as Hex,
       bls: v.attester.bls as Hex,
     }));
-    const [publicKeys, queue] = await Promise.all([
+    const [publicKeys, queue, l1] = await Promise.all([
       derivation.derive(privateKeys, (done) =>
         out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
       ),
       readProviderQueue(chain, registry),
+      resolveAztecL1(chain, config, registry.registry, registry.chainId),
     ]);
     out.progressDone();
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
@@ -100,6 +106,14 @@ export async function processPrivateKeys(
         { file },
       );
     }
+
+    // Nor known to Aztec's rollup (its entry queue, or validating/exiting).
+    const rollupKnown = await findRollupKnownAttesters(
+      chain,
+      l1.rollup,
+      publicKeys.map((k) => k.eth),
+    );
+    refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
     await storeValidatorSecrets(

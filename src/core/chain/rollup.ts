@@ -3,11 +3,22 @@
  * knows about attesters. Every read is batched (the calls made together go out as one JSON-RPC
  * batch, RPC_BATCH_SIZE per HTTP request) and takes the block to read at, when the caller has one.
  */
-import { getAddress, zeroAddress, type Address } from "viem";
+import {
+  BaseError,
+  RpcRequestError,
+  concatHex,
+  encodeAbiParameters,
+  getAddress,
+  numberToHex,
+  zeroAddress,
+  type Address,
+  type Hex,
+} from "viem";
+import { attesterStatusReaderBytecode } from "./attester-status-reader-code.js";
 import { ATTESTER_STATUS_NAMES, aztecRegistryAbi, aztecRollupAbi } from "../../types/abi/rollup.js";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import type { ButlerConfig } from "../config.js";
-import { ConfigError } from "../errors.js";
+import { ChainRefusalError, ConfigError } from "../errors.js";
 import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
 import { readViewsAggregated } from "./multicall.js";
 
@@ -280,9 +291,82 @@ export function describeRollupKnown(known: RollupKnownAttester): string {
     : `${known.attester} (${known.status} in the rollup)`;
 }
 
+/** Attesters per deployless status read: about 15k gas each, far below any node's eth_call cap. */
+export const STATUSES_PER_READ = 500;
+
+/**
+ * The rollup's getStatus of each attester, in order: through AttesterStatusReader (one eth_call
+ * per STATUSES_PER_READ attesters, all batched), else, when the node refuses those, getAttesterView
+ * per attester (batched). Transport failures throw.
+ */
+export async function readAttesterStatuses(
+  chain: ChainClient,
+  rollup: Address,
+  attesters: readonly Address[],
+  at: AtBlock = {},
+): Promise<{ statuses: AttesterStatus[]; calls: number }> {
+  if (attesters.length === 0) return { statuses: [], calls: 0 };
+  const slices: Address[][] = [];
+  for (let i = 0; i < attesters.length; i += STATUSES_PER_READ) {
+    slices.push(attesters.slice(i, i + STATUSES_PER_READ));
+  }
+  const block = at.blockNumber === undefined ? "latest" : numberToHex(at.blockNumber);
+  const what = "reading attesters' status from the rollup";
+  const answers = await onChain(chain, what, () =>
+    Promise.all(
+      slices.map((slice) =>
+        chain.client
+          .request({
+            method: "eth_call",
+            params: [
+              {
+                data: concatHex([
+                  attesterStatusReaderBytecode,
+                  encodeAbiParameters(
+                    [{ type: "address" }, { type: "address[]" }],
+                    [rollup, slice],
+                  ),
+                ]),
+              },
+              block,
+            ],
+          })
+          .catch((error: unknown) => {
+            if (isRpcRefusal(error)) return undefined;
+            throw error;
+          }),
+      ),
+    ),
+  );
+  const statuses: AttesterStatus[] = [];
+  for (const [i, answer] of answers.entries()) {
+    const bytes = typeof answer === "string" ? (answer as Hex).slice(2) : "";
+    if (bytes.length !== slices[i]!.length * 2) return viaViews();
+    for (let b = 0; b < bytes.length; b += 2) {
+      const status = ATTESTER_STATUS_NAMES[parseInt(bytes.slice(b, b + 2), 16)];
+      if (status === undefined) return viaViews();
+      statuses.push(status);
+    }
+  }
+  return { statuses, calls: slices.length };
+
+  async function viaViews() {
+    const views = await readAttesterViews(chain, rollup, attesters, at);
+    return { statuses: views.map((v) => v.status), calls: slices.length + views.length };
+  }
+}
+
+/** The node answered with a JSON-RPC error (it refused, or the call reverted). */
+function isRpcRefusal(error: unknown): boolean {
+  return (
+    !isTransportFailure(error) &&
+    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
+  );
+}
+
 /**
  * The attesters among `attesters` that the rollup already knows: its whole entry queue and every
- * attester's view, read together (batched) at one block.
+ * attester's status, read together (batched) at one block.
  */
 export async function findRollupKnownAttesters(
   chain: ChainClient,
@@ -290,12 +374,31 @@ export async function findRollupKnownAttesters(
   attesters: readonly Address[],
   at: AtBlock = {},
 ): Promise<{ known: RollupKnownAttester[]; calls: number }> {
-  const [queue, views] = await Promise.all([
+  const [queue, read] = await Promise.all([
     readEntryQueue(chain, rollup, at),
-    readAttesterViews(chain, rollup, attesters, at),
+    readAttesterStatuses(chain, rollup, attesters, at),
   ]);
+  const views = read.statuses.map((status, i) => ({ attester: attesters[i]!, status }));
   return {
     known: rollupKnownAttesters(attesters, queue.attesters, views),
-    calls: queue.calls + views.length,
+    calls: queue.calls + read.calls,
   };
+}
+
+/**
+ * Refuses keys the rollup already knows (a re-run, or keys used elsewhere): their attesters,
+ * each with where the rollup has it. Nothing may be written or printed after this.
+ */
+export function refuseRollupKnownAttesters(
+  known: readonly RollupKnownAttester[],
+  rollup: Address,
+  file: string,
+): void {
+  if (known.length === 0) return;
+  const n = known.length;
+  throw new ChainRefusalError(
+    `${n} attester${n === 1 ? "" : "s"} already known to Aztec's rollup ${rollup}: ` +
+      `${known.map(describeRollupKnown).join(", ")}; these keys were registered before, generate new ones`,
+    { file },
+  );
 }

@@ -48,11 +48,6 @@ export interface RegistrationKeys {
   bls: BlsPublicKeys;
 }
 
-/** Roughly the gas addKeysToProvider spends per key store on the real registry. */
-export const GAS_PER_KEY_STORE = 202_000;
-/** A typical L1 block gas limit; a transaction above it can never be mined. */
-export const TYPICAL_BLOCK_GAS_LIMIT = 30_000_000;
-
 /** Never includes the key: the message may be printed. */
 function checkedSecretKey(secretKey: bigint): bigint {
   if (secretKey <= 0n || secretKey >= BN254_SCALAR_ORDER) {

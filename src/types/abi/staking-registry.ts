@@ -117,6 +117,28 @@ export const stakingRegistryAbi = [
   },
 ] as const;
 
+/**
+ * Errors a registry's addKeysToProvider may revert with, to decode a failed estimate. The real
+ * registry's source is not public: these are the ones its stand-in uses (test-contracts/); any
+ * other custom error is shown by its selector, a require message or a panic as such.
+ */
+export const stakingRegistryErrorsAbi = [
+  {
+    type: "error",
+    name: "NotProviderAdmin",
+    inputs: [
+      { name: "providerIdentifier", type: "uint256", internalType: "uint256" },
+      { name: "caller", type: "address", internalType: "address" },
+    ],
+  },
+  {
+    type: "error",
+    name: "ProviderDoesNotExist",
+    inputs: [{ name: "providerIdentifier", type: "uint256", internalType: "uint256" }],
+  },
+  { type: "error", name: "ZeroAddress", inputs: [] },
+] as const;
+
 /** Registry addresses by L1 chain id, used when STAKING_REGISTRY_ADDRESS is not set. */
 export const defaultStakingRegistryByChainId: Readonly<Record<number, `0x${string}`>> = {
   11155111: "0xc3860c45e5F0b1eF3000dbF93149756f16928ADB",

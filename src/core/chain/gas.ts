@@ -1,0 +1,127 @@
+/**
+ * Gas: what one transaction may use on today's chains, and eth_estimateGas of many calls at once.
+ * The estimates are how the tool proves, before printing anything, that every call succeeds.
+ */
+import { BaseError, decodeErrorResult, numberToHex, type Abi, type Address, type Hex } from "viem";
+import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+
+/** EIP-7825 (Osaka/Fusaka; Sepolia since October 2025, mainnet since 3 December 2025). */
+export const EIP_7825_TX_GAS_CAP = 16_777_216n;
+
+/** Share of the per-transaction limit a transaction may be estimated at: room for a multisig. */
+export const GAS_BUDGET_PERCENT = 90n;
+
+/** What one transaction may be estimated at: 90% of min(2^24, the latest block's gas limit). */
+export interface GasBudget {
+  budget: bigint;
+  blockGasLimit: bigint;
+  /** min(2^24, blockGasLimit). */
+  perTransactionLimit: bigint;
+}
+
+export function gasBudgetFor(blockGasLimit: bigint): GasBudget {
+  const perTransactionLimit =
+    blockGasLimit < EIP_7825_TX_GAS_CAP ? blockGasLimit : EIP_7825_TX_GAS_CAP;
+  return {
+    budget: (perTransactionLimit * GAS_BUDGET_PERCENT) / 100n,
+    blockGasLimit,
+    perTransactionLimit,
+  };
+}
+
+/** The latest block's gas limit, read once. */
+export async function readGasBudget(chain: ChainClient): Promise<GasBudget> {
+  const block = await onChain(chain, "reading the latest block's gas limit", () =>
+    chain.client.getBlock({ blockTag: "latest" }),
+  );
+  return gasBudgetFor(block.gasLimit);
+}
+
+export interface CallToEstimate {
+  to: Address;
+  data: Hex;
+}
+
+/** An estimate: the gas, or why the call reverts (decoded), or that it needs more than a block. */
+export type GasEstimate =
+  { kind: "gas"; gas: bigint } | { kind: "revert"; reason: string } | { kind: "too-large" };
+
+/**
+ * eth_estimateGas of each call as sent by `from`, all together (one JSON-RPC batch, RPC_BATCH_SIZE
+ * per HTTP request). A revert is decoded with `errorsAbi` (plus Error(string) and Panic); a call
+ * that would need more gas than the node allows is "too-large"; transport failures throw.
+ */
+export async function estimateGasOfCalls(
+  chain: ChainClient,
+  from: Address,
+  calls: readonly CallToEstimate[],
+  errorsAbi: Abi,
+): Promise<GasEstimate[]> {
+  const what = "estimating the transactions' gas";
+  return onChain(chain, what, () =>
+    Promise.all(
+      calls.map(async ({ to, data }): Promise<GasEstimate> => {
+        try {
+          const gas = await chain.client.request({
+            method: "eth_estimateGas",
+            params: [{ from, to, data }, "latest"],
+          });
+          return { kind: "gas", gas: BigInt(gas as Hex) };
+        } catch (error) {
+          if (isTransportFailure(error)) throw toChainError(chain, what, error);
+          return classifyFailedEstimate(error, errorsAbi);
+        }
+      }),
+    ),
+  );
+}
+
+const TOO_LARGE =
+  /gas required exceeds|exceeds (the )?(block )?gas limit|out of gas|intrinsic gas too high|gas limit reached|tx_gas_limit_cap/i;
+
+function classifyFailedEstimate(error: unknown, errorsAbi: Abi): GasEstimate {
+  const data = revertDataOf(error);
+  if (data !== undefined && data.length >= 10) {
+    return { kind: "revert", reason: decodeRevert(data, errorsAbi) };
+  }
+  const message =
+    error instanceof BaseError ? `${error.details ?? ""} ${error.message}` : String(error);
+  if (TOO_LARGE.test(message)) return { kind: "too-large" };
+  const details =
+    error instanceof BaseError ? (error.details ?? error.shortMessage) : String(error);
+  return {
+    kind: "revert",
+    reason: details.replace(/\s+/g, " ").trim() || "reverted without a reason",
+  };
+}
+
+/** The revert data a node attached to a failed call (JSON-RPC error.data), if any. */
+function revertDataOf(error: unknown): Hex | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  let found: Hex | undefined;
+  error.walk((e) => {
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data)) found = data as Hex;
+    else if (
+      data &&
+      typeof data === "object" &&
+      typeof (data as { data?: unknown }).data === "string"
+    )
+      found = (data as { data: Hex }).data;
+    return found !== undefined;
+  });
+  return found;
+}
+
+/** "NotProviderAdmin(1, 0x…)", "Error: …" (a require message), "Panic 0x11", or the raw data. */
+export function decodeRevert(data: Hex, errorsAbi: Abi): string {
+  try {
+    const decoded = decodeErrorResult({ abi: errorsAbi, data });
+    const args = (decoded.args ?? []).map((a) => String(a));
+    if (decoded.errorName === "Error") return args[0] ?? "Error";
+    if (decoded.errorName === "Panic") return `Panic(${numberToHex(BigInt(args[0] ?? 0))})`;
+    return `${decoded.errorName}(${args.join(", ")})`;
+  } catch {
+    return `custom error ${data.slice(0, 10)} (data ${data.length > 74 ? `${data.slice(0, 74)}…` : data})`;
+  }
+}
