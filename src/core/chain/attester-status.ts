@@ -1,7 +1,7 @@
 /**
  * Everything `status` and `fill-coinbases` read from the chain, at ONE pinned block: the
- * provider's queue (deployless slices), the rollup's entry queue and every attester's
- * getAttesterView (batched), the flush parameters, the publishers' balances, and the provider's
+ * provider's queue (deployless slices), the rollup's entry queue (aggregated) and every attester's
+ * status (getStatus, deployless, 500 per call), the flush parameters, the publishers' balances, and the provider's
  * StakedWithProvider events (adaptive log ranges, cached).
  */
 import { getAddress, type Address } from "viem";
@@ -15,7 +15,7 @@ import {
   readStakedWithProviderEvents,
   type StakedEventsResult,
 } from "./events.js";
-import { readAttesterViews, readEntryQueue, resolveAztecL1, type AztecL1 } from "./rollup.js";
+import { readAttesterStatuses, readEntryQueue, resolveAztecL1, type AztecL1 } from "./rollup.js";
 import { readProviderQueue, type RegistryContext } from "./staking-registry.js";
 
 export interface PinnedBlock {
@@ -100,7 +100,8 @@ export async function readAttesterStatusFacts(
   const [providerQueue, entryQueue, views, flush, balances] = await Promise.all([
     readProviderQueue(chain, registry, at),
     readEntryQueue(chain, aztec.rollup, at),
-    readAttesterViews(chain, aztec.rollup, checksummed, at),
+    // getStatus through issue 9's AttesterStatusReader (getAttesterView's status, 500 per call).
+    readAttesterStatuses(chain, aztec.rollup, checksummed, at),
     onChain(chain, "reading the rollup's flush parameters", () =>
       Promise.all([
         readFlush("getCurrentEpoch"),
@@ -126,7 +127,7 @@ export async function readAttesterStatusFacts(
     providerQueueLength: providerQueue.attesters.length,
     entryQueuePositions: positions(entryQueue.attesters),
     entryQueueLength: entryQueue.attesters.length,
-    rollupStatuses: new Map(views.map((v) => [v.attester.toLowerCase(), v.status])),
+    rollupStatuses: new Map(checksummed.map((a, i) => [a.toLowerCase(), views.statuses[i]!])),
     flush: {
       currentEpoch,
       availableFlushes,
