@@ -71,26 +71,27 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   })) as bigint;
   const owner = chain.accounts[0]!;
   await sendAll(chain, [
-    () => chain.walletClient.writeContract({
-      address: aztec.stakingAsset,
-      abi: TestERC20Abi,
-      functionName: "mint",
-      args: [registry, threshold * BigInt(ENTRY_QUEUE)],
-      account: owner,
-    }),
+    () =>
+      chain.walletClient.writeContract({
+        address: aztec.stakingAsset,
+        abi: TestERC20Abi,
+        functionName: "mint",
+        args: [registry, threshold * BigInt(ENTRY_QUEUE)],
+        account: owner,
+      }),
   ]);
   const perTx = 25;
   const stakes: (() => Promise<Hash>)[] = [];
   for (let done = 0; done < ENTRY_QUEUE; done += perTx) {
     stakes.push(() =>
-        chain.walletClient.writeContract({
-          address: registry,
-          abi: benchAbi,
-          functionName: "testBulkStake",
-          args: [providerId, aztec.rollupVersion, BigInt(Math.min(perTx, ENTRY_QUEUE - done)), owner],
-          account: owner,
-          gas: 16_000_000n,
-        }),
+      chain.walletClient.writeContract({
+        address: registry,
+        abi: benchAbi,
+        functionName: "testBulkStake",
+        args: [providerId, aztec.rollupVersion, BigInt(Math.min(perTx, ENTRY_QUEUE - done)), owner],
+        account: owner,
+        gas: 16_000_000n,
+      }),
     );
   }
   await sendAll(chain, stakes);
@@ -100,14 +101,14 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   const sends: (() => Promise<Hash>)[] = [];
   for (let i = 0; i < others.length; i += 500) {
     sends.push(() =>
-        chain.walletClient.writeContract({
-          address: registry,
-          abi: benchAbi,
-          functionName: "testEmitStakedWithProvider",
-          args: [providerId, aztec.rollup, others.slice(i, i + 500)],
-          account: owner,
-          gas: 16_000_000n,
-        }),
+      chain.walletClient.writeContract({
+        address: registry,
+        abi: benchAbi,
+        functionName: "testEmitStakedWithProvider",
+        args: [providerId, aztec.rollup, others.slice(i, i + 500)],
+        account: owner,
+        gas: 16_000_000n,
+      }),
     );
   }
   await sendAll(chain, sends);
@@ -132,7 +133,12 @@ async function baselinePerAttester(
   const [first, last] = await Promise.all(
     (["getFirstIndexInQueue", "getLastIndexInQueue"] as const).map(
       (functionName) =>
-        client.readContract({ address: registry, abi: stakingRegistryAbi, functionName, args: [providerId] }) as Promise<bigint>,
+        client.readContract({
+          address: registry,
+          abi: stakingRegistryAbi,
+          functionName,
+          args: [providerId],
+        }) as Promise<bigint>,
     ),
   );
   for (let i = first!; i < last!; i++) {
@@ -149,7 +155,12 @@ async function baselinePerAttester(
     functionName: "getEntryQueueLength",
   })) as bigint;
   for (let i = 0n; i < length; i++) {
-    await client.readContract({ address: rollup, abi: RollupAbi, functionName: "getEntryQueueAt", args: [i] });
+    await client.readContract({
+      address: rollup,
+      abi: RollupAbi,
+      functionName: "getEntryQueueAt",
+      args: [i],
+    });
   }
   const statuses = new Map<string, number>();
   for (const attester of attesters) {
@@ -182,10 +193,14 @@ export async function benchStatus(
     const built = await timed(() => buildChainState(chain!, log));
     const { registry, providerId, rollup, attesters } = built.value;
     log(`status: chain state built in ${fmtMs(built.wallMs)}`);
-    const publishers = Array.from({ length: PUBLISHERS }, (_, i) =>
-      `0x${(0xb0b0n * 2n ** 140n + BigInt(i)).toString(16).padStart(40, "0")}` as Address,
+    const publishers = Array.from(
+      { length: PUBLISHERS },
+      (_, i) => `0x${(0xb0b0n * 2n ** 140n + BigInt(i)).toString(16).padStart(40, "0")}` as Address,
     );
-    await setBalances(chain, publishers.map((address) => ({ address, wei: parseEther("10") })));
+    await setBalances(
+      chain,
+      publishers.map((address) => ({ address, wei: parseEther("10") })),
+    );
     const dir = join(tmp, "status");
     mkdirSync(dir, { recursive: true });
     const keyFile = join(dir, "prod.json");
@@ -194,7 +209,10 @@ export async function benchStatus(
       JSON.stringify({
         schemaVersion: 1,
         remoteSigner: "http://web3signer.example:9000",
-        validators: attesters.map((attester, i) => ({ attester, publisher: publishers[i % PUBLISHERS] })),
+        validators: attesters.map((attester, i) => ({
+          attester,
+          publisher: publishers[i % PUBLISHERS],
+        })),
       }),
     );
     proxy = await startRpcProxy(chain.rpcUrl);
@@ -208,10 +226,17 @@ export async function benchStatus(
     const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
     if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
     const counts = (JSON.parse(first.stdout!) as { counts: Record<string, number> }).counts;
-    log(`status: first run (reads and caches the logs) ${fmtMs(first.wallMs)}, counts ${JSON.stringify(counts)}`);
-    const expected = { COINBASE_NEEDED: ENTRY_QUEUE, NO_LONGER_ACTIVE: EVENTS - ENTRY_QUEUE, IN_STAKING_PROVIDER_QUEUE: ATTESTERS - EVENTS };
+    log(
+      `status: first run (reads and caches the logs) ${fmtMs(first.wallMs)}, counts ${JSON.stringify(counts)}`,
+    );
+    const expected = {
+      COINBASE_NEEDED: ENTRY_QUEUE,
+      NO_LONGER_ACTIVE: EVENTS - ENTRY_QUEUE,
+      IN_STAKING_PROVIDER_QUEUE: ATTESTERS - EVENTS,
+    };
     for (const [state, n] of Object.entries(expected)) {
-      if (counts[state] !== n) throw new Error(`status counted ${counts[state]} ${state}, expected ${n}`);
+      if (counts[state] !== n)
+        throw new Error(`status counted ${counts[state]} ${state}, expected ${n}`);
     }
 
     const runs: { wallMs: number; rssMiB: number; http: number; calls: number }[] = [];
@@ -225,11 +250,15 @@ export async function benchStatus(
         http: proxy.stats.httpRequests,
         calls: proxy.stats.rpcCalls,
       });
-      log(`status run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`);
+      log(
+        `status run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
+      );
     }
     proxy.resetStats();
     log("status: baseline, one awaited eth_call per queue entry and per attester");
-    const base = await timed(() => baselinePerAttester(proxy!.url, registry, providerId, rollup, attesters));
+    const base = await timed(() =>
+      baselinePerAttester(proxy!.url, registry, providerId, rollup, attesters),
+    );
     const baseHttp = proxy.stats.httpRequests;
     log(`status baseline: ${fmtMs(base.wallMs)}, ${fmtInt(baseHttp)} HTTP requests`);
 
@@ -279,7 +308,9 @@ if (process.argv[1]?.endsWith("bench/status.ts")) {
       process.exitCode = result.targets.every((t) => t.met) ? 0 : 1;
     })
     .catch((error: unknown) => {
-      process.stderr.write(`bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     })
     .finally(() => rmSync(tmp, { recursive: true, force: true }));

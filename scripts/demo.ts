@@ -151,7 +151,11 @@ async function afterRegistration(
   fromBlock: bigint,
 ) {
   heading("After phase 5: a delegator stakes the new keys, the rollup flushes its entry queue");
-  const staked = await stakeWithProvider(chain, { registry, providerId, count: newAttesters.length });
+  const staked = await stakeWithProvider(chain, {
+    registry,
+    providerId,
+    count: newAttesters.length,
+  });
   for (const s of staked) console.log(`  staked ${s.attester}: coinbase split ${s.coinbaseSplit}`);
   console.log(`  flushed the entry queue in ${await flushEntryQueue(chain)} transaction(s)`);
   const split = new Map(staked.map((s) => [s.attester.toLowerCase(), s.coinbaseSplit]));
@@ -160,11 +164,16 @@ async function afterRegistration(
   heading("status: where every attester is");
   const before = cli(["status", PROD, "--json", ...from], dev, env);
   const statusProblems: string[] = before.code === 3 ? [] : [`exit ${before.code}, expected 3`];
-  const rows = before.code === 3 ? (JSON.parse(before.stdout) as { attesters: StatusRowJson[] }).attesters : [];
+  const rows =
+    before.code === 3
+      ? (JSON.parse(before.stdout) as { attesters: StatusRowJson[] }).attesters
+      : [];
   for (const attester of newAttesters) {
     const row = rows.find((r) => r.address.toLowerCase() === attester.toLowerCase());
     if (!row || row.state !== "COINBASE_NEEDED" || row.chainState !== "ACTIVE")
-      statusProblems.push(`${attester} is ${row?.state ?? "missing"}, expected COINBASE_NEEDED while ACTIVE`);
+      statusProblems.push(
+        `${attester} is ${row?.state ?? "missing"}, expected COINBASE_NEEDED while ACTIVE`,
+      );
     else if (row.coinbase.chain !== split.get(attester.toLowerCase()))
       statusProblems.push(`${attester}'s chain coinbase ${row.coinbase.chain} is not its split`);
   }
@@ -182,12 +191,15 @@ async function afterRegistration(
       validators: { attester: { eth: string }; coinbase?: string }[];
     };
     for (const attester of newAttesters) {
-      const v = written.validators.find((x) => x.attester.eth.toLowerCase() === attester.toLowerCase());
+      const v = written.validators.find(
+        (x) => x.attester.eth.toLowerCase() === attester.toLowerCase(),
+      );
       if (v?.coinbase !== split.get(attester.toLowerCase()))
         fillProblems.push(`${attester}'s coinbase in ${PROD}.new is ${v?.coinbase}, not its split`);
     }
     const after = cli(["status", `${PROD}.new`, ...from], dev, env);
-    if (after.code !== 0) fillProblems.push(`status on ${PROD}.new exited ${after.code}, expected 0`);
+    if (after.code !== 0)
+      fillProblems.push(`status on ${PROD}.new exited ${after.code}, expected 0`);
   }
   stepVerdict(
     "fill-coinbases",

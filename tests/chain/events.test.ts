@@ -73,9 +73,13 @@ describe("status reads every StakedWithProvider event through a node that limits
     // Three stakes, 600 blocks apart: the events span more than 1,000 blocks.
     for (let i = 0; i < 3; i++) {
       if (i > 0) await rpc(net.chain, "anvil_mine", [numberToHex(600)]);
-      staked.push(...(await stakeWithProvider(net.chain, { providerId: net.providerId, count: 1 })));
+      staked.push(
+        ...(await stakeWithProvider(net.chain, { providerId: net.providerId, count: 1 })),
+      );
     }
-    proxy = await startRpcProxy(net.chain.rpcUrl, { mode: { kind: "max-log-range", blocks: 1000 } });
+    proxy = await startRpcProxy(net.chain.rpcUrl, {
+      mode: { kind: "max-log-range", blocks: 1000 },
+    });
   }, 120_000);
   afterAll(async () => {
     await proxy?.stop();

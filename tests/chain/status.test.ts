@@ -56,7 +56,9 @@ function env(extra: Record<string, string | undefined> = {}) {
 let fromBlock: bigint;
 const cli = (args: string[], extra?: Record<string, string | undefined>) =>
   runCli(
-    ["status", "fill-coinbases"].includes(args[0]!) ? [...args, "--from-block", String(fromBlock)] : args,
+    ["status", "fill-coinbases"].includes(args[0]!)
+      ? [...args, "--from-block", String(fromBlock)]
+      : args,
     { cwd: dir, env: env(extra), timeoutMs: 120_000 },
   );
 
@@ -80,9 +82,13 @@ interface Doc {
   problems: { address: string; problem: string; message: string }[];
 }
 
-async function statusJson(files: string[], extra?: Record<string, string>): Promise<{ run: CliResult; doc: Doc }> {
+async function statusJson(
+  files: string[],
+  extra?: Record<string, string>,
+): Promise<{ run: CliResult; doc: Doc }> {
   const run = await cli(["status", ...files, "--json"], extra);
-  if (run.code !== 0 && run.code !== 3) throw new Error(`status failed (${run.code}): ${run.stderr}`);
+  if (run.code !== 0 && run.code !== 3)
+    throw new Error(`status failed (${run.code}): ${run.stderr}`);
   return { run, doc: JSON.parse(run.stdout) as Doc };
 }
 
@@ -207,7 +213,9 @@ describe("status and fill-coinbases walk attesters through every state", () => {
       to: tx.contractToCall,
       data: tx.callData,
     });
-    expect((await net.chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    expect((await net.chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe(
+      "success",
+    );
 
     const { run, doc } = await statusJson(["prod.json"]);
     expect(run.code).toBe(0);
@@ -256,7 +264,9 @@ describe("status and fill-coinbases walk attesters through every state", () => {
         providerQueuePosition: 0,
       }),
     );
-    expect(doc.counts).toEqual(counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 1, COINBASE_NEEDED: 5 }));
+    expect(doc.counts).toEqual(
+      counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 1, COINBASE_NEEDED: 5 }),
+    );
     expect(doc.problems.map((p) => [p.address, p.problem])).toEqual(
       attesters.slice(0, 5).map((a) => [a, "COINBASE_MISSING"]),
     );
@@ -305,8 +315,12 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     const fill = await cli(["fill-coinbases", "prod-4.json"]);
     expect(fill.code, fill.stderr).toBe(0);
     expect(fill.stdout).toContain("wrote prod-4.json.new (4 coinbases filled");
-    expect(fill.stderr).toContain(`not staked yet (keeps no coinbase): validator 5 ${attesters[5]}`);
-    expect(fill.stderr).toContain(`not staked yet (keeps no coinbase): validator 6 ${attesters[6]}`);
+    expect(fill.stderr).toContain(
+      `not staked yet (keeps no coinbase): validator 5 ${attesters[5]}`,
+    );
+    expect(fill.stderr).toContain(
+      `not staked yet (keeps no coinbase): validator 6 ${attesters[6]}`,
+    );
     const written = JSON.parse(readFileSync(join(dir, "prod-4.json.new"), "utf8")) as {
       remoteSigner: string;
       validators: Record<string, unknown>[];
@@ -367,7 +381,10 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     })) as bigint;
     const latest = await net.chain.publicClient.getBlock();
     await rpcBatch(net.chain, [
-      { method: "evm_setNextBlockTimestamp", params: [numberToHex(latest.timestamp + delay + 60n)] },
+      {
+        method: "evm_setNextBlockTimestamp",
+        params: [numberToHex(latest.timestamp + delay + 60n)],
+      },
       { method: "evm_mine", params: [] },
     ]);
     await rollupWrite("finalizeWithdraw", [exiting], ANVIL_ACCOUNTS[0]!);
@@ -455,7 +472,9 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     // Validator 6 is NEW on chain but recorded further along: the operator is told (exit 3).
     expect(update.code, update.stderr).toBe(3);
     const doc = JSON.parse(update.stdout) as Doc;
-    expect(doc.problems.map((p) => [p.address, p.problem])).toEqual([[attesters[6], "UNKNOWN_TO_CHAIN"]]);
+    expect(doc.problems.map((p) => [p.address, p.problem])).toEqual([
+      [attesters[6], "UNKNOWN_TO_CHAIN"],
+    ]);
     const config = JSON.parse(readFileSync(path, "utf8")) as {
       attesters: { address: string; coinbase: string; lastSeenState: string; extra: string }[];
     };

@@ -8,7 +8,11 @@ describe("rollupFlushAbi", () => {
     for (const fragment of rollupFlushAbi) {
       const real = RollupAbi.find((f) => f.type === "function" && f.name === fragment.name);
       expect(real, fragment.name).toBeDefined();
-      const fn = real as unknown as { inputs: { type: string }[]; outputs: { type: string }[]; stateMutability: string };
+      const fn = real as unknown as {
+        inputs: { type: string }[];
+        outputs: { type: string }[];
+        stateMutability: string;
+      };
       expect(types(fn.inputs)).toEqual(types(fragment.inputs));
       expect(types(fn.outputs)).toEqual(types(fragment.outputs));
       expect(fn.stateMutability).toBe("view");

@@ -16,7 +16,10 @@ import {
   scraperConfigPath,
   updateScraperConfig,
 } from "../../core/files/scraper-config.js";
-import { checkNoDuplicateAttesters, type ProductionSource } from "../../core/plan/deployment-plan.js";
+import {
+  checkNoDuplicateAttesters,
+  type ProductionSource,
+} from "../../core/plan/deployment-plan.js";
 import { planCoinbaseFill } from "../../core/plan/coinbase-fill.js";
 import { productionKeyFileSchema } from "../../types/production-key-file.js";
 import { consoleOutput, count, plural } from "../output.js";
@@ -30,13 +33,25 @@ interface Options {
 
 export function fillCoinbasesCommand(): Command {
   return new Command("fill-coinbases")
-    .description("write <production-file>.new in which every staked validator without a coinbase gets its split contract from the chain")
-    .argument("<production-file>", "the key file deployed on the node (one file at a time; high-availability files one by one)")
-    .option("-o, --output <file>", "where to write (default: <production-file>.new in the CWD, .new2 … if taken)")
-    .option("--from-block <n>", "read StakedWithProvider events from this block (default: the registry's deployment block)", (text: string) => {
-      if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError("must be a block number");
-      return BigInt(text);
-    })
+    .description(
+      "write <production-file>.new in which every staked validator without a coinbase gets its split contract from the chain",
+    )
+    .argument(
+      "<production-file>",
+      "the key file deployed on the node (one file at a time; high-availability files one by one)",
+    )
+    .option(
+      "-o, --output <file>",
+      "where to write (default: <production-file>.new in the CWD, .new2 … if taken)",
+    )
+    .option(
+      "--from-block <n>",
+      "read StakedWithProvider events from this block (default: the registry's deployment block)",
+      (text: string) => {
+        if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError("must be a block number");
+        return BigInt(text);
+      },
+    )
     .addHelpText(
       "after",
       `
@@ -56,7 +71,11 @@ Examples:
     );
 }
 
-export async function fillCoinbases(file: string, options: Options, ctx: CommandContext): Promise<void> {
+export async function fillCoinbases(
+  file: string,
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
   // The node's own keystore check loads on a worker thread while the inputs and the chain are read.
   const nodeCheck = new NodeKeystoreCheck();
   try {
@@ -91,7 +110,8 @@ async function fillCoinbasesWith(
   const block = await pinLatestBlock(chain);
   const staked = await readStakedEvents(chain, config, registry, block, {
     fromBlock: options.fromBlock,
-    onProgress: (done, total) => out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
+    onProgress: (done, total) =>
+      out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
   });
   out.progressDone();
   if (staked.cacheWarning) out.warn(staked.cacheWarning);

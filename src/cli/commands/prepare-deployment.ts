@@ -1,6 +1,5 @@
 import { Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { checkExpectedChainId, createChainClient } from "../../core/chain/client.js";
 import {
   checkNoDuplicateAttesters,

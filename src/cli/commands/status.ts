@@ -34,11 +34,24 @@ interface Options {
 
 export function statusCommand(): Command {
   return new Command("status")
-    .description("where every attester is on chain (provider queue, entry queue, active, exited) and what needs you")
-    .argument("[key-file...]", "production (.new / deployed), public-key or private-key files (default: the scraper config's attesters)")
+    .description(
+      "where every attester is on chain (provider queue, entry queue, active, exited) and what needs you",
+    )
+    .argument(
+      "[key-file...]",
+      "production (.new / deployed), public-key or private-key files (default: the scraper config's attesters)",
+    )
     .option("--json", "print a machine-readable document instead of the table", false)
-    .option("--update-scraper-config", "write the derived states and the chain's coinbases into the scraper config", false)
-    .option("--from-block <n>", "read StakedWithProvider events from this block (default: the registry's deployment block)", parseBlockNumber)
+    .option(
+      "--update-scraper-config",
+      "write the derived states and the chain's coinbases into the scraper config",
+      false,
+    )
+    .option(
+      "--from-block <n>",
+      "read StakedWithProvider events from this block (default: the registry's deployment block)",
+      parseBlockNumber,
+    )
     .addHelpText(
       "after",
       `
@@ -64,7 +77,11 @@ function parseBlockNumber(text: string): bigint {
   return BigInt(text);
 }
 
-export async function status(files: string[], options: Options, ctx: CommandContext): Promise<void> {
+export async function status(
+  files: string[],
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
   const { out, config } = ctx;
 
   // Load: the attesters of the key files, else of the scraper config.
@@ -72,14 +89,18 @@ export async function status(files: string[], options: Options, ctx: CommandCont
   const scraperConfig = await loadScraperConfig(scraperPath);
   const attesters = await attestersToReport(files, scraperConfig, scraperPath);
   if (options.updateScraperConfig && !scraperConfig) {
-    throw new InputMissingError("does not exist; prepare-deployment creates it", { file: scraperPath });
+    throw new InputMissingError("does not exist; prepare-deployment creates it", {
+      file: scraperPath,
+    });
   }
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
   const registry = await resolveRegistryContext(chain, config);
   const block = await pinLatestBlock(chain);
-  const publishers = [...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : [])))];
+  const publishers = [
+    ...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : []))),
+  ];
   const facts = await readAttesterStatusFacts(
     chain,
     config,
@@ -89,7 +110,8 @@ export async function status(files: string[], options: Options, ctx: CommandCont
     publishers,
     {
       fromBlock: options.fromBlock,
-      onProgress: (done, total) => out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
+      onProgress: (done, total) =>
+        out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
     },
   );
   out.progressDone();
@@ -123,7 +145,9 @@ export async function status(files: string[], options: Options, ctx: CommandCont
     });
     out.info(
       `updated scraper config ${scraperPath} (${plural(outcome!.changed, "attester")} changed` +
-        (outcome!.unlisted.length > 0 ? `; ${count(outcome!.unlisted.length)} not listed in it, left out` : "") +
+        (outcome!.unlisted.length > 0
+          ? `; ${count(outcome!.unlisted.length)} not listed in it, left out`
+          : "") +
         ")",
     );
   }
@@ -154,7 +178,8 @@ async function attestersToReport(
   return statusAttestersOfScraperConfig(scraperConfig, scraperPath);
 }
 
-const short = (address: string | null) => (address ? `${address.slice(0, 8)}…${address.slice(-4)}` : "-");
+const short = (address: string | null) =>
+  address ? `${address.slice(0, 8)}…${address.slice(-4)}` : "-";
 
 function whereOf(row: StatusRow): string {
   if (row.providerQueuePosition !== null && row.chainState === "IN_STAKING_PROVIDER_QUEUE")
@@ -192,15 +217,19 @@ function printTable(out: Output, document: StatusDocument): void {
   ]);
   const header = ["ATTESTER", "STATE", "WHERE", "COINBASE", "PUBLISHER (balance/required)"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   out.result(line(header));
   for (const row of rows) out.result(line(row));
   out.result("");
   out.result(
-    attesterStates
-      .map((state) => `${state} ${count(document.counts[state])}`)
-      .join(", ") + ` (${plural(document.attesters.length, "attester")})`,
+    attesterStates.map((state) => `${state} ${count(document.counts[state])}`).join(", ") +
+      ` (${plural(document.attesters.length, "attester")})`,
   );
-  for (const problem of document.problems) out.result(`needs you: ${problem.address}: ${problem.message}`);
+  for (const problem of document.problems)
+    out.result(`needs you: ${problem.address}: ${problem.message}`);
   if (document.problems.length === 0) out.result("everything is consistent");
 }

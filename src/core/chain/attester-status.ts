@@ -10,11 +10,7 @@ import { ConfigError } from "../errors.js";
 import type { FlushParameters, RollupStatus } from "../plan/lifecycle.js";
 import { rollupFlushAbi } from "../../types/abi/rollup-flush.js";
 import { onChain, type ChainClient } from "./client.js";
-import {
-  eventCachePath,
-  readStakedWithProviderEvents,
-  type StakedEventsResult,
-} from "./events.js";
+import { eventCachePath, readStakedWithProviderEvents, type StakedEventsResult } from "./events.js";
 import { readAttesterStatuses, readEntryQueue, resolveAztecL1, type AztecL1 } from "./rollup.js";
 import { readProviderQueue, type RegistryContext } from "./staking-registry.js";
 

@@ -107,7 +107,7 @@ export async function readLogsInAdaptiveRanges(
   const stats: LogReadStats = { requests: 0, refusals: 0, fromBlock, toBlock };
   const logs: RawLog[] = [];
   let range = INITIAL_LOG_RANGE;
-  for (let from = fromBlock; from <= toBlock; ) {
+  for (let from = fromBlock; from <= toBlock;) {
     const to = from + range - 1n < toBlock ? from + range - 1n : toBlock;
     stats.requests++;
     let answer: unknown;
@@ -132,7 +132,9 @@ export async function readLogsInAdaptiveRanges(
       throw toChainError(chain, what, error);
     }
     if (!Array.isArray(answer)) {
-      throw new RpcUnavailableError(`${what}: the node answered eth_getLogs with something that is not a list`);
+      throw new RpcUnavailableError(
+        `${what}: the node answered eth_getLogs with something that is not a list`,
+      );
     }
     for (const log of answer as RawLog[]) if (!log.removed) logs.push(log);
     onProgress?.(to - fromBlock + 1n, toBlock - fromBlock + 1n);
@@ -157,7 +159,8 @@ export async function findDeploymentBlock(
       const code = await chain.client.getCode({ address, blockNumber });
       return code !== undefined && code !== "0x";
     } catch (error) {
-      if (isTransportFailure(error)) throw toChainError(chain, "finding the registry's deployment block", error);
+      if (isTransportFailure(error))
+        throw toChainError(chain, "finding the registry's deployment block", error);
       throw new ConfigError(
         `the node cannot say whether registry ${address} had code at block ${blockNumber} (${
           error instanceof BaseError ? error.shortMessage : String(error)
@@ -257,8 +260,10 @@ export async function readStakedWithProviderEvents(
   let startedFrom: StakedEventsResult["startedFrom"];
   if (usable) {
     startBlock = BigInt(usable.fromBlock);
-    const last = BigInt(usable.lastBlock) < options.toBlock ? BigInt(usable.lastBlock) : options.toBlock;
-    resumeAt = last - REORG_DEPTH_BLOCKS + 1n > startBlock ? last - REORG_DEPTH_BLOCKS + 1n : startBlock;
+    const last =
+      BigInt(usable.lastBlock) < options.toBlock ? BigInt(usable.lastBlock) : options.toBlock;
+    resumeAt =
+      last - REORG_DEPTH_BLOCKS + 1n > startBlock ? last - REORG_DEPTH_BLOCKS + 1n : startBlock;
     kept = usable.events
       .map((e) => ({
         attester: e.attester.toLowerCase() as Address,
@@ -279,13 +284,20 @@ export async function readStakedWithProviderEvents(
 
   const { logs, stats } = await readLogsInAdaptiveRanges(
     chain,
-    { address: registry, topics: [STAKED_WITH_PROVIDER_TOPIC, padHex(numberToHex(providerId), { size: 32 })] },
+    {
+      address: registry,
+      topics: [STAKED_WITH_PROVIDER_TOPIC, padHex(numberToHex(providerId), { size: 32 })],
+    },
     resumeAt,
     options.toBlock,
     options.onProgress,
   );
   const events = [...kept, ...logs.map((log) => parseStakedLog(log, registry))].sort((a, b) =>
-    a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+    a.blockNumber === b.blockNumber
+      ? a.logIndex - b.logIndex
+      : a.blockNumber < b.blockNumber
+        ? -1
+        : 1,
   );
   const byAttester = new Map<string, StakedWithProviderEvent>();
   for (const event of events) byAttester.set(event.attester, event);
@@ -312,5 +324,11 @@ export async function readStakedWithProviderEvents(
       error instanceof Error ? error.message : String(error)
     }); the next run reads every event again`;
   }
-  return { byAttester, events, stats: { ...stats, fromBlock: startBlock }, startedFrom, cacheWarning };
+  return {
+    byAttester,
+    events,
+    stats: { ...stats, fromBlock: startBlock },
+    startedFrom,
+    cacheWarning,
+  };
 }

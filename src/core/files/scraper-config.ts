@@ -127,7 +127,10 @@ export async function updateScraperConfig(
       { file: path },
     );
   }
-  const next = scraperConfigSchema.parse({ ...change(current), lastUpdated: new Date().toISOString() });
+  const next = scraperConfigSchema.parse({
+    ...change(current),
+    lastUpdated: new Date().toISOString(),
+  });
   await writeFileAtomically({ path, content: toJsonText(next), overwrite: true });
   return next;
 }
@@ -158,11 +161,14 @@ export function applyChainStates(
     if (!update) return entry;
     listed.add(key);
     const copy = { ...entry };
-    if (update.state !== undefined) copy.lastSeenState = stateToRecord(entry.lastSeenState, update.state);
+    if (update.state !== undefined)
+      copy.lastSeenState = stateToRecord(entry.lastSeenState, update.state);
     if (update.coinbase !== undefined) copy.coinbase = update.coinbase;
     if (copy.lastSeenState !== entry.lastSeenState || copy.coinbase !== entry.coinbase) changed++;
     return copy;
   });
-  const unlisted = updates.filter((u) => !listed.has(u.address.toLowerCase())).map((u) => u.address);
+  const unlisted = updates
+    .filter((u) => !listed.has(u.address.toLowerCase()))
+    .map((u) => u.address);
   return { attesters: next, changed, unlisted };
 }

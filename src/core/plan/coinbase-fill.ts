@@ -49,9 +49,14 @@ export function planCoinbaseFill(
     const validator = production.validators[index]!;
     const attester = getAddress(validator.attester.eth);
     const split = splits.get(attester.toLowerCase());
-    const own = validator.coinbase !== undefined && !isZeroHex(validator.coinbase) ? validator.coinbase : undefined;
+    const own =
+      validator.coinbase !== undefined && !isZeroHex(validator.coinbase)
+        ? validator.coinbase
+        : undefined;
     const inherited =
-      own === undefined && production.defaultCoinbase !== undefined && !isZeroHex(production.defaultCoinbase)
+      own === undefined &&
+      production.defaultCoinbase !== undefined &&
+      !isZeroHex(production.defaultCoinbase)
         ? production.defaultCoinbase
         : undefined;
     const current = own ?? inherited;

@@ -101,7 +101,10 @@ export function deriveLifecycle(
     if (fileCoinbase === undefined) {
       problems.push("COINBASE_MISSING");
       state = "COINBASE_NEEDED";
-    } else if (chain.stakedCoinbase !== undefined && !sameAddress(fileCoinbase, chain.stakedCoinbase)) {
+    } else if (
+      chain.stakedCoinbase !== undefined &&
+      !sameAddress(fileCoinbase, chain.stakedCoinbase)
+    ) {
       problems.push("COINBASE_MISMATCH");
       state = "COINBASE_NEEDED";
     }
@@ -160,10 +163,7 @@ export interface FlushEstimate {
  * position < availableFlushes, else after enough epochs of flushSizePerEpoch each. Undefined when
  * nothing can be flushed per epoch (the rollup is waiting for its bootstrap set, say).
  */
-export function estimateFlush(
-  position: number,
-  flush: FlushParameters,
-): FlushEstimate | undefined {
+export function estimateFlush(position: number, flush: FlushParameters): FlushEstimate | undefined {
   const at = BigInt(position);
   if (at < flush.availableFlushes) return { epoch: flush.currentEpoch, timestamp: flush.now };
   if (flush.flushSizePerEpoch <= 0n) return undefined;

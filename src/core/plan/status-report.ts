@@ -116,7 +116,8 @@ export function buildStatusDocument(
       stakedCoinbase: chainCoinbase,
     };
     const publisherKey = input.publisher?.toLowerCase();
-    const balance = publisherKey === undefined ? undefined : (facts.balances.get(publisherKey) ?? 0n);
+    const balance =
+      publisherKey === undefined ? undefined : (facts.balances.get(publisherKey) ?? 0n);
     const lifecycle = deriveLifecycle(
       chain,
       { coinbase: input.coinbase, recordedState: input.recordedState },
@@ -139,7 +140,9 @@ export function buildStatusDocument(
         : null,
       coinbase: {
         keyFile:
-          input.coinbase !== undefined && !ZERO.test(input.coinbase) ? checksum(input.coinbase) : null,
+          input.coinbase !== undefined && !ZERO.test(input.coinbase)
+            ? checksum(input.coinbase)
+            : null,
         chain: chainCoinbase !== undefined ? checksum(chainCoinbase) : null,
       },
       publisher:
@@ -148,7 +151,9 @@ export function buildStatusDocument(
           : {
               address: checksum(input.publisher),
               balanceWei: (balance ?? 0n).toString(),
-              requiredWei: (facts.minWeiPerAttester * BigInt(served.get(publisherKey) ?? 0)).toString(),
+              requiredWei: (
+                facts.minWeiPerAttester * BigInt(served.get(publisherKey) ?? 0)
+              ).toString(),
             },
       problems: lifecycle.problems,
     };
