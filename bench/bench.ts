@@ -39,6 +39,7 @@ import {
 } from "./baselines.js";
 import { makeDeploymentInputs, makePrivateKeyFile } from "./keygen.js";
 import { benchEncryptedKeyFiles } from "./encrypted-keys.js";
+import { benchStatus } from "./status.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import {
   fmtInt,
@@ -569,6 +570,10 @@ async function main(): Promise<number> {
     const encrypted = await benchEncryptedKeyFiles({ tmp, config, log, repeats: REPEATS });
     encrypted.lines.forEach((line) => log(line));
     targets.push(...encrypted.targets);
+    // --- status at 10,000 attesters (bench/status.ts, a chain of its own) ----------------------
+    const statusBench = await benchStatus(tmp, log, REPEATS);
+    targets.push(...statusBench.targets);
+    for (const line of statusBench.lines) log(line);
 
     const report = {
       startedAt,

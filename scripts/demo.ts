@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { fileURLToPath } from "node:url";
 import { parseEther, type Hex } from "viem";
+import { flushEntryQueue, stakeWithProvider } from "../tests/support/aztec-l1.js";
 import {
   ANVIL_ACCOUNTS,
   deployStakingRegistry,
@@ -119,7 +120,96 @@ function verdict(phase: string, dev: string, node: string, extra: string[] = [])
   );
 }
 
+/** Records one PASS/FAIL line for a step that has no fixture directory to compare with. */
+function stepVerdict(phase: string, problems: string[], passText: string) {
+  results.push({ phase, pass: problems.length === 0, why: problems });
+  console.log(
+    problems.length === 0
+      ? paint(32, `PASS ${phase}: ${passText}`)
+      : paint(31, `FAIL ${phase}: ${problems.join("; ")}`),
+  );
+}
+
+interface StatusRowJson {
+  address: string;
+  state: string;
+  chainState: string;
+  coinbase: { keyFile: string | null; chain: string | null };
+}
+
+/**
+ * After phase 5: a delegator stakes the new keys, the rollup's entry queue is flushed, `status`
+ * shows them active with their coinbase needed, `fill-coinbases` writes the splits into
+ * `<prod>.new`, and `status` on that file finds everything consistent.
+ */
+async function afterRegistration(
+  dev: string,
+  env: Record<string, string>,
+  registry: Hex,
+  providerId: bigint,
+  newAttesters: readonly string[],
+  fromBlock: bigint,
+) {
+  heading("After phase 5: a delegator stakes the new keys, the rollup flushes its entry queue");
+  const staked = await stakeWithProvider(chain, {
+    registry,
+    providerId,
+    count: newAttesters.length,
+  });
+  for (const s of staked) console.log(`  staked ${s.attester}: coinbase split ${s.coinbaseSplit}`);
+  console.log(`  flushed the entry queue in ${await flushEntryQueue(chain)} transaction(s)`);
+  const split = new Map(staked.map((s) => [s.attester.toLowerCase(), s.coinbaseSplit]));
+  const from = ["--from-block", String(fromBlock)];
+
+  heading("status: where every attester is");
+  const before = cli(["status", PROD, "--json", ...from], dev, env);
+  const statusProblems: string[] = before.code === 3 ? [] : [`exit ${before.code}, expected 3`];
+  const rows =
+    before.code === 3
+      ? (JSON.parse(before.stdout) as { attesters: StatusRowJson[] }).attesters
+      : [];
+  for (const attester of newAttesters) {
+    const row = rows.find((r) => r.address.toLowerCase() === attester.toLowerCase());
+    if (!row || row.state !== "COINBASE_NEEDED" || row.chainState !== "ACTIVE")
+      statusProblems.push(
+        `${attester} is ${row?.state ?? "missing"}, expected COINBASE_NEEDED while ACTIVE`,
+      );
+    else if (row.coinbase.chain !== split.get(attester.toLowerCase()))
+      statusProblems.push(`${attester}'s chain coinbase ${row.coinbase.chain} is not its split`);
+  }
+  stepVerdict(
+    "status",
+    statusProblems,
+    `${newAttesters.length} new attesters active with their split as the chain's coinbase, COINBASE_NEEDED (exit 3)`,
+  );
+
+  heading("fill-coinbases: the splits into the key file");
+  const fill = cli(["fill-coinbases", PROD, ...from], dev, env);
+  const fillProblems: string[] = fill.code === 0 ? [] : [`exit ${fill.code}`];
+  if (fill.code === 0) {
+    const written = JSON.parse(readFileSync(join(dev, `${PROD}.new`), "utf8")) as {
+      validators: { attester: { eth: string }; coinbase?: string }[];
+    };
+    for (const attester of newAttesters) {
+      const v = written.validators.find(
+        (x) => x.attester.eth.toLowerCase() === attester.toLowerCase(),
+      );
+      if (v?.coinbase !== split.get(attester.toLowerCase()))
+        fillProblems.push(`${attester}'s coinbase in ${PROD}.new is ${v?.coinbase}, not its split`);
+    }
+    const after = cli(["status", `${PROD}.new`, ...from], dev, env);
+    if (after.code !== 0)
+      fillProblems.push(`status on ${PROD}.new exited ${after.code}, expected 0`);
+  }
+  stepVerdict(
+    "fill-coinbases",
+    fillProblems,
+    `${PROD}.new gives every new attester its split; status on it: consistent (exit 0)`,
+  );
+}
+
 const chain = await startTestChain();
+const fromBlock = await chain.publicClient.getBlockNumber();
 const workspace = mkdtempSync(join(tmpdir(), "aztec-butler-demo-"));
 try {
   heading("Setting up a local chain");
@@ -297,6 +387,13 @@ try {
   rmSync(join(dev, "new-private-keys.json"));
   console.log("  deleted new-private-keys.json (the keys are in secret storage and registered)");
   verdict("after_phase5", dev, node, p5Problems);
+
+  const newAttesters = (
+    JSON.parse(
+      readFileSync(join(phases, "after_phase2", "on-dev-machine", "new-public-keys.json"), "utf8"),
+    ) as { validators: { attester: { eth: string } }[] }
+  ).validators.map((v) => v.attester.eth);
+  await afterRegistration(dev, env, registry, providerId, newAttesters, fromBlock);
 } finally {
   await chain.stop();
   rmSync(workspace, { recursive: true, force: true });
@@ -306,4 +403,4 @@ const passed = results.filter((r) => r.pass).length;
 heading(
   `${passed} of ${results.length} phases passed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
-process.exitCode = passed === results.length && results.length === 4 ? 0 : 1;
+process.exitCode = passed === results.length && results.length === 6 ? 0 : 1;

@@ -240,6 +240,42 @@ contract TestStakingRegistry is IStakingRegistry {
         emit StakedWithProvider(_providerIdentifier, rollup, keyStore.attester, address(split), address(this));
     }
 
+    /// Test-only, for the benchmark: stakes the provider's next `_count` keys at once, as stake()
+    /// does, but paid from this registry's own staking asset (mint it here first) and with a
+    /// counterfactual split address instead of a new split contract (cheap: no contract creation).
+    function testBulkStake(uint256 _providerIdentifier, uint256 _rollupVersion, uint256 _count, address _withdrawer)
+        external
+    {
+        require(msg.sender == testOperator, "TestStakingRegistry: not the test operator");
+        address rollup = rollupOf(_rollupVersion);
+        uint256 threshold = IAztecRollupLike(rollup).getActivationThreshold();
+        require(IERC20Like(STAKING_ASSET).approve(rollup, threshold * _count), "approve failed");
+        for (uint256 i = 0; i < _count; i++) {
+            KeyStore memory keyStore = dequeue(_providerIdentifier);
+            IAztecRollupLike(rollup).deposit(
+                keyStore.attester,
+                _withdrawer,
+                keyStore.publicKeyG1,
+                keyStore.publicKeyG2,
+                keyStore.proofOfPossession,
+                false
+            );
+            address split = address(uint160(uint256(keccak256(abi.encode("split", keyStore.attester)))));
+            emit StakedWithProvider(_providerIdentifier, rollup, keyStore.attester, split, address(this));
+        }
+    }
+
+    /// Test-only, for the benchmark: StakedWithProvider events alone (no queue, no deposit).
+    function testEmitStakedWithProvider(uint256 _providerIdentifier, address _rollup, address[] calldata _attesters)
+        external
+    {
+        require(msg.sender == testOperator, "TestStakingRegistry: not the test operator");
+        for (uint256 i = 0; i < _attesters.length; i++) {
+            address split = address(uint160(uint256(keccak256(abi.encode("split", _attesters[i])))));
+            emit StakedWithProvider(_providerIdentifier, _rollup, _attesters[i], split, address(this));
+        }
+    }
+
     /// Dequeues keys without staking them. Permissionless, like the real one.
     function dripProviderQueue(uint256 _providerIdentifier, uint256 _numberOfKeysToDrip) external {
         if (providerConfigurations[_providerIdentifier].providerAdmin == address(0)) {

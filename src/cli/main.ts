@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
 import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
+import { statusCommand } from "./commands/status.js";
+import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError } from "./run.js";
@@ -34,6 +36,8 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(processPrivateKeysCommand(terminal));
   program.addCommand(prepareDeploymentCommand(terminal));
   program.addCommand(addKeysCommand(terminal));
+  program.addCommand(statusCommand(terminal));
+  program.addCommand(fillCoinbasesCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

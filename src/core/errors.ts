@@ -6,6 +6,8 @@
  * Exit codes follow BSD sysexits so scripts (ansible) can tell failures apart.
  */
 export const ExitCode = {
+  /** status: the chain and the files disagree, or an attester needs the operator (README). */
+  needsOperator: 3,
   usage: 64,
   dataError: 65,
   noInput: 66,

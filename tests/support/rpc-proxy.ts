@@ -43,7 +43,12 @@ export type RpcProxyMode =
       anySize?: boolean;
     }
   /** Forward, but replace the result of every call of `method` (first `times` only, if given). */
-  | { kind: "result"; method: string; result: unknown; times?: number };
+  | { kind: "result"; method: string; result: unknown; times?: number }
+  /**
+   * Forward, but refuse (JSON-RPC error, as many providers do) every eth_getLogs over more than
+   * `blocks` blocks; the other calls of the same batch are forwarded and answered as usual.
+   */
+  | { kind: "max-log-range"; blocks: number };
 
 export type BatchFault = "duplicate" | "missing" | "extra" | "rotate-order" | "rotate-ids";
 
@@ -58,6 +63,8 @@ export interface RpcProxyStats {
   rateLimited: number;
   /** Answers changed by the batch-fault and result modes. */
   tampered: number;
+  /** eth_getLogs calls refused by the max-log-range mode. */
+  logRangeRefusals: number;
 }
 
 export interface RpcProxy {
@@ -102,6 +109,7 @@ export async function startRpcProxy(
     methods: {},
     rateLimited: 0,
     tampered: 0,
+    logRangeRefusals: 0,
   };
   const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
@@ -211,10 +219,84 @@ export async function startRpcProxy(
         );
         return;
       }
+      case "max-log-range":
+        limitLogRanges(req, res, body, current.blocks);
+        return;
       case "forward":
         forward(req, res, body, undefined);
         return;
     }
+  }
+
+  /** Answers oversized eth_getLogs calls with an error, forwards the rest, and merges the answers. */
+  function limitLogRanges(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    maxBlocks: number,
+  ): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      forward(req, res, body, undefined);
+      return;
+    }
+    const batch = Array.isArray(parsed);
+    const calls = (batch ? parsed : [parsed]) as RpcCall[];
+    const tooWide = (call: RpcCall) => {
+      if (call.method !== "eth_getLogs" || !Array.isArray(call.params)) return false;
+      const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
+      if (!filter?.fromBlock || !filter.toBlock || !filter.toBlock.startsWith("0x")) return false;
+      return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > maxBlocks;
+    };
+    const refused = calls.filter(tooWide);
+    if (refused.length === 0) {
+      forward(req, res, body, undefined);
+      return;
+    }
+    stats.logRangeRefusals += refused.length;
+    const refusal = (call: RpcCall) => ({
+      jsonrpc: "2.0",
+      id: call.id,
+      error: { code: -32602, message: `query exceeds max block range ${maxBlocks}` },
+    });
+    const rest = calls.filter((c) => !tooWide(c));
+    const send = (answers: unknown[]) => {
+      const byId = new Map(answers.map((a) => [(a as { id: unknown }).id, a]));
+      const merged = calls.map((c) => (tooWide(c) ? refusal(c) : byId.get(c.id)));
+      const text = JSON.stringify(batch ? merged : merged[0]);
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    if (rest.length === 0) {
+      send([]);
+      return;
+    }
+    const restBody = Buffer.from(JSON.stringify(rest));
+    const upstreamReq = http.request(
+      {
+        agent,
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path: upstream.pathname + upstream.search,
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": restBody.length },
+      },
+      (upstreamRes) => {
+        const parts: Buffer[] = [];
+        upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
+        upstreamRes.on("end", () => {
+          const answer = JSON.parse(Buffer.concat(parts).toString("utf8")) as unknown;
+          send(Array.isArray(answer) ? answer : [answer]);
+        });
+      },
+    );
+    upstreamReq.on("error", () => res.destroy());
+    upstreamReq.end(restBody);
   }
 
   function forward(
@@ -287,6 +369,7 @@ export async function startRpcProxy(
       stats.methods = {};
       stats.rateLimited = 0;
       stats.tampered = 0;
+      stats.logRangeRefusals = 0;
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {

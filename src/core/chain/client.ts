@@ -127,6 +127,9 @@ function isTransient(error: unknown): boolean {
   // No status: the connection failed (refused, reset) or the answer was not JSON.
   if (http) return http.status === undefined || TRANSIENT_HTTP_STATUSES.has(http.status);
   if (error.walk((e) => e instanceof TimeoutError)) return true;
+  // Infura answers an eth_getLogs over too many results with -32005 as well: that one passes
+  // only with a smaller range (events.ts halves it), not by waiting.
+  if (/results|block range|response size/i.test(error.details ?? "")) return false;
   return (error as { code?: unknown }).code === LIMIT_EXCEEDED;
 }
 

@@ -1,11 +1,15 @@
 import { join } from "node:path";
 import { access } from "node:fs/promises";
 import { butlerPaths } from "../config.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, InputMissingError } from "../errors.js";
+import { withFileLock } from "./file-lock.js";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
+import { toJsonText, writeFileAtomically } from "./safe-write.js";
+import { stateToRecord } from "../plan/lifecycle.js";
 import { ZERO_ADDRESS, isZeroHex } from "../../types/primitives.js";
 import {
   scraperConfigSchema,
+  type AttesterState,
   type ScraperAttester,
   type ScraperConfig,
 } from "../../types/scraper-config.js";
@@ -157,4 +161,78 @@ export function mergedScraperConfig(
     attesters: mergeScraperAttesters(base.attesters, deployed),
     lastUpdated: now.toISOString(),
   });
+}
+
+/**
+ * Reads the existing scraper config, applies `change` and writes the result atomically, all under
+ * the config's exclusive lock (the one prepare-deployment takes), so that concurrent runs' updates
+ * are serialized and none is lost. A missing config is an InputMissingError (prepare-deployment
+ * creates it).
+ */
+export async function updateScraperConfig(
+  path: string,
+  change: (config: ScraperConfig) => ScraperConfig,
+): Promise<ScraperConfig> {
+  // Refused before the lock, whose file would need the config's directory.
+  if ((await loadScraperConfig(path)) === undefined) throw missingScraperConfig(path);
+  return withFileLock(path, () => updateScraperConfigLocked(path, change));
+}
+
+function missingScraperConfig(path: string): InputMissingError {
+  return new InputMissingError(
+    "does not exist; prepare-deployment creates it (with the attesters it deploys)",
+    { file: path },
+  );
+}
+
+async function updateScraperConfigLocked(
+  path: string,
+  change: (config: ScraperConfig) => ScraperConfig,
+): Promise<ScraperConfig> {
+  const current = await loadScraperConfig(path);
+  if (!current) throw missingScraperConfig(path);
+  const next = scraperConfigSchema.parse({
+    ...change(current),
+    lastUpdated: new Date().toISOString(),
+  });
+  await writeFileAtomically({ path, content: toJsonText(next), overwrite: true });
+  return next;
+}
+
+/** What the chain says of one attester, for the scraper config. */
+export interface ChainStateUpdate {
+  address: string;
+  state?: AttesterState;
+  /** Its split contract from StakedWithProvider, when known. */
+  coinbase?: string;
+}
+
+/**
+ * The attesters with the derived states (see stateToRecord: never back to NEW) and the chain's
+ * coinbases applied, matched in any case; entries not updated, and unknown fields, stay as they
+ * are. Returns how many entries changed and which updates name attesters the config does not list.
+ */
+export function applyChainStates(
+  attesters: readonly ScraperAttester[],
+  updates: readonly ChainStateUpdate[],
+): { attesters: ScraperAttester[]; changed: number; unlisted: string[] } {
+  const byAddress = new Map(updates.map((u) => [u.address.toLowerCase(), u]));
+  const listed = new Set<string>();
+  let changed = 0;
+  const next = attesters.map((entry) => {
+    const key = entry.address.toLowerCase();
+    const update = byAddress.get(key);
+    if (!update) return entry;
+    listed.add(key);
+    const copy = { ...entry };
+    if (update.state !== undefined)
+      copy.lastSeenState = stateToRecord(entry.lastSeenState, update.state);
+    if (update.coinbase !== undefined) copy.coinbase = update.coinbase;
+    if (copy.lastSeenState !== entry.lastSeenState || copy.coinbase !== entry.coinbase) changed++;
+    return copy;
+  });
+  const unlisted = updates
+    .filter((u) => !listed.has(u.address.toLowerCase()))
+    .map((u) => u.address);
+  return { attesters: next, changed, unlisted };
 }

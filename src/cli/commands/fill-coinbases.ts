@@ -1,0 +1,185 @@
+import { Command, InvalidArgumentError } from "commander";
+import { createChainClient } from "../../core/chain/client.js";
+import { pinLatestBlock, readStakedEvents } from "../../core/chain/attester-status.js";
+import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
+import { locate } from "../../core/files/json-file.js";
+import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
+import { checkWriteTargets, toJsonText } from "../../core/files/safe-write.js";
+import { loadProductionSource, outputPaths } from "../../core/files/deployment-files.js";
+import { writeDeployment } from "../../core/files/deployment-write.js";
+import {
+  applyChainStates,
+  loadScraperConfig,
+  scraperConfigPath,
+} from "../../core/files/scraper-config.js";
+import { checkNoDuplicateAttesters } from "../../core/plan/deployment-plan.js";
+import {
+  planCoinbaseFill,
+  type CoinbaseFillPlan as CoinbaseFill,
+} from "../../core/plan/coinbase-fill.js";
+import { scraperConfigSchema, type ScraperConfig } from "../../types/scraper-config.js";
+import {
+  consoleOutput,
+  processTerminal,
+  type Output,
+  type Terminal,
+  count,
+  plural,
+} from "../output.js";
+import { contextFor, type CommandContext } from "../context.js";
+import { runAction } from "../run.js";
+
+interface Options {
+  output?: string;
+  fromBlock?: bigint;
+}
+
+export function fillCoinbasesCommand(terminal: Terminal = processTerminal): Command {
+  return new Command("fill-coinbases")
+    .description(
+      "write <production-file>.new in which every staked validator without a coinbase gets its split contract from the chain",
+    )
+    .argument(
+      "<production-file>",
+      "the key file deployed on the node (one file at a time; high-availability files one by one)",
+    )
+    .option(
+      "-o, --output <file>",
+      "where to write (default: <production-file>.new in the CWD, .new2 … if taken)",
+    )
+    .option(
+      "--from-block <n>",
+      "read StakedWithProvider events from this block (default: the registry's deployment block)",
+      (text: string) => {
+        if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError("must be a block number");
+        return BigInt(text);
+      },
+    )
+    .addHelpText(
+      "after",
+      `
+Each validator's coinbase is the reward split contract the staking registry created when a
+delegator staked it (its StakedWithProvider event). A validator whose coinbase is set to another
+address is refused, naming both; one not staked yet keeps no coinbase and is listed. Nothing to
+fill: says so and writes nothing. The scraper config gets the same coinbases.
+
+Examples:
+  $ aztec-butler fill-coinbases prod-testnet-keyfile.json
+  $ for f in A_prod.json B_prod.json; do aztec-butler fill-coinbases "$f"; done`,
+    )
+    .action(
+      runAction(async (file: string, options: Options, command: Command) =>
+        fillCoinbases(file, options, await contextFor(command, consoleOutput(terminal))),
+      ),
+    );
+}
+
+export async function fillCoinbases(
+  file: string,
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
+  // The node's own keystore check loads on a worker thread while the inputs and the chain are read.
+  const nodeCheck = new NodeKeystoreCheck();
+  try {
+    await fillCoinbasesWith(nodeCheck, file, options, ctx);
+  } finally {
+    await nodeCheck.close();
+  }
+}
+
+async function fillCoinbasesWith(
+  nodeCheck: NodeKeystoreCheck,
+  file: string,
+  options: Options,
+  { out, config, cwd }: CommandContext,
+): Promise<void> {
+  // Load and check the production file (as prepare-deployment does).
+  const production = await loadProductionSource(file);
+  checkNoDuplicateAttesters(production, []);
+  const outputsNow = () => outputPaths(file, options.output, [""], cwd);
+  await checkWriteTargets((await outputsNow()).map((path) => ({ path })));
+
+  // Check the chain: the provider's StakedWithProvider events up to one pinned block.
+  const chain = createChainClient(config);
+  const block = await pinLatestBlock(chain);
+  const registry = await resolveRegistryContext(chain, config, block.number);
+  const staked = await readStakedEvents(chain, config, registry, block, {
+    fromBlock: options.fromBlock,
+    onProgress: (done, total) =>
+      out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
+  });
+  out.progressDone();
+  if (staked.cacheWarning) out.warn(staked.cacheWarning);
+
+  // Plan: each validator without a coinbase gets its split; a different coinbase is refused.
+  const plan = planCoinbaseFill(
+    production,
+    new Map([...staked.byAttester].map(([attester, event]) => [attester, event.coinbase])),
+  );
+  for (const { index, attester } of plan.notStaked)
+    out.info(`not staked yet (keeps no coinbase): validator ${index} ${attester}`);
+  if (plan.filled.length === 0) return reportNothingToFill(out, file, plan);
+  await nodeCheck.check([{ content: plan.content, locate: (path) => locate(file, path) }]);
+
+  // Write the key file and the scraper config's coinbases as one unit, as prepare-deployment does
+  // (under the scraper config's lock, `.new2` when `.new` is taken meanwhile, crash journal).
+  const scraperPath = scraperConfigPath(config.network);
+  const scraperExists = (await loadScraperConfig(scraperPath)) !== undefined;
+  let changed = 0;
+  const written = await writeDeployment({
+    keyFiles: [toJsonText(plan.content)],
+    paths: outputsNow,
+    moveOnWhenTaken: options.output === undefined,
+    scraper: scraperExists
+      ? {
+          path: scraperPath,
+          build: (current) => {
+            const updated = current && withCoinbases(current, plan);
+            changed = updated?.changed ?? 0;
+            return updated?.config;
+          },
+        }
+      : undefined,
+    warn: out.warn,
+  });
+  reportFill(out, { output: written.paths[0]!, plan, blockNumber: block.number });
+  if (!written.scraperConfig) out.warn(`no scraper config at ${scraperPath}; it was not updated`);
+  else out.result(`updated scraper config ${scraperPath} (${plural(changed, "coinbase")} set)`);
+}
+
+/** The scraper config with the filled coinbases applied (matched in any case). */
+function withCoinbases(
+  current: ScraperConfig,
+  plan: CoinbaseFill,
+): { config: ScraperConfig; changed: number } {
+  const applied = applyChainStates(
+    current.attesters,
+    plan.filled.map((f) => ({ address: f.attester, coinbase: f.coinbase })),
+  );
+  const config = scraperConfigSchema.parse({
+    ...current,
+    attesters: applied.attesters,
+    lastUpdated: new Date().toISOString(),
+  });
+  return { config, changed: applied.changed };
+}
+
+function reportNothingToFill(out: Output, file: string, plan: CoinbaseFill): void {
+  out.result(
+    `nothing to fill in ${file}: ${plural(plan.alreadySet, "validator")} already ${plan.alreadySet === 1 ? "has its" : "have their"} split as coinbase, ` +
+      `${count(plan.notStaked.length)} not staked yet; nothing written`,
+  );
+}
+
+function reportFill(
+  out: Output,
+  { output, plan, blockNumber }: { output: string; plan: CoinbaseFill; blockNumber: bigint },
+): void {
+  out.result(
+    `wrote ${output} (${plural(plan.filled.length, "coinbase")} filled from StakedWithProvider events at block ${blockNumber}; ` +
+      `${count(plan.alreadySet)} already set, ${count(plan.notStaked.length)} not staked yet)`,
+  );
+  for (const { index, attester, coinbase } of plan.filled)
+    out.info(`  validator ${index} ${attester}: coinbase ${coinbase}`);
+}

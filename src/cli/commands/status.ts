@@ -1,0 +1,242 @@
+import { Command, InvalidArgumentError } from "commander";
+import { formatEther } from "viem";
+import { createChainClient } from "../../core/chain/client.js";
+import { pinLatestBlock, readAttesterStatusFacts } from "../../core/chain/attester-status.js";
+import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
+import { ExitCode, InputMissingError } from "../../core/errors.js";
+import {
+  loadStatusAttesters,
+  statusAttestersOfScraperConfig,
+  withRecordedStates,
+  type StatusAttester,
+} from "../../core/files/status-attesters.js";
+import {
+  applyChainStates,
+  loadScraperConfig,
+  scraperConfigPath,
+  updateScraperConfig,
+} from "../../core/files/scraper-config.js";
+import {
+  buildStatusDocument,
+  type StatusDocument,
+  type StatusRow,
+} from "../../core/plan/status-report.js";
+import { attesterStates } from "../../types/scraper-config.js";
+import {
+  consoleOutput,
+  processTerminal,
+  type Terminal,
+  count,
+  plural,
+  type Output,
+} from "../output.js";
+import { contextFor, type CommandContext } from "../context.js";
+import { runAction } from "../run.js";
+
+interface Options {
+  json?: boolean;
+  updateScraperConfig?: boolean;
+  fromBlock?: bigint;
+}
+
+export function statusCommand(terminal: Terminal = processTerminal): Command {
+  return new Command("status")
+    .description(
+      "where every attester is on chain (provider queue, entry queue, active, exited) and what needs you",
+    )
+    .argument(
+      "[key-file...]",
+      "production (.new / deployed), public-key or private-key files (default: the scraper config's attesters)",
+    )
+    .option("--json", "print a machine-readable document instead of the table", false)
+    .option(
+      "--update-scraper-config",
+      "write the derived states and the chain's coinbases into the scraper config",
+      false,
+    )
+    .option(
+      "--from-block <n>",
+      "read StakedWithProvider events from this block (default: the registry's deployment block)",
+      parseBlockNumber,
+    )
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 everything is consistent; ${ExitCode.needsOperator} something needs you (a coinbase missing or
+not the attester's split, an active attester whose publisher has no ETH, an attester the chain
+has never heard of although the scraper config says it was registered, an attester found in two
+places); the other codes as for every command (README).
+
+Examples:
+  $ aztec-butler status prod-testnet-keyfile.json.new
+  $ aztec-butler status --json | jq '.counts'
+  $ aztec-butler status prod.json --update-scraper-config`,
+    )
+    .action(
+      runAction(async (files: string[], options: Options, command: Command) =>
+        status(files, options, await contextFor(command, consoleOutput(terminal))),
+      ),
+    );
+}
+
+function parseBlockNumber(text: string): bigint {
+  if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError("must be a block number");
+  return BigInt(text);
+}
+
+export async function status(
+  files: string[],
+  options: Options,
+  ctx: CommandContext,
+): Promise<void> {
+  const { out, config } = ctx;
+
+  // Load: the attesters of the key files, else of the scraper config.
+  const scraperPath = scraperConfigPath(config.network);
+  const scraperConfig = await loadScraperConfig(scraperPath);
+  const attesters = await attestersToReport(files, scraperConfig, scraperPath);
+  if (options.updateScraperConfig && !scraperConfig) {
+    throw new InputMissingError("does not exist; prepare-deployment creates it", {
+      file: scraperPath,
+    });
+  }
+
+  // Check the chain: everything at one pinned block.
+  const chain = createChainClient(config);
+  const registry = await resolveRegistryContext(chain, config);
+  const block = await pinLatestBlock(chain);
+  const publishers = [
+    ...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : []))),
+  ];
+  const facts = await readAttesterStatusFacts(
+    chain,
+    config,
+    registry,
+    block,
+    attesters.map((a) => a.address),
+    publishers,
+    {
+      fromBlock: options.fromBlock,
+      onProgress: (done, total) =>
+        out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
+    },
+  );
+  out.progressDone();
+  if (facts.staked.cacheWarning) out.warn(facts.staked.cacheWarning);
+
+  // Plan: every attester's state and problems.
+  const document = buildStatusDocument(attesters, {
+    blockNumber: block.number,
+    providerQueuePositions: facts.providerQueuePositions,
+    entryQueuePositions: facts.entryQueuePositions,
+    rollupStatuses: facts.rollupStatuses,
+    stakedCoinbases: new Map([...facts.staked.byAttester].map(([a, e]) => [a, e.coinbase])),
+    balances: facts.balances,
+    flush: facts.flush,
+    minWeiPerAttester: config.minWeiPerAttester,
+  });
+
+  // Write: the scraper config, when asked.
+  if (options.updateScraperConfig) {
+    let outcome: ReturnType<typeof applyChainStates> | undefined;
+    await updateScraperConfig(scraperPath, (current) => {
+      outcome = applyChainStates(
+        current.attesters,
+        document.attesters.map((row) => ({
+          address: row.address,
+          state: row.state,
+          coinbase: row.coinbase.chain ?? undefined,
+        })),
+      );
+      return { ...current, attesters: outcome.attesters };
+    });
+    out.info(
+      `updated scraper config ${scraperPath} (${plural(outcome!.changed, "attester")} changed` +
+        (outcome!.unlisted.length > 0
+          ? `; ${count(outcome!.unlisted.length)} not listed in it, left out`
+          : "") +
+        ")",
+    );
+  }
+
+  // Report.
+  out.info(
+    `read at block ${block.number}: provider ${registry.providerId}'s queue of ${count(facts.providerQueueLength)}, ` +
+      `the rollup's entry queue of ${count(facts.entryQueueLength)}, ${plural(facts.staked.events.length, "StakedWithProvider event")} ` +
+      `(blocks ${facts.staked.stats.fromBlock}..${block.number}, ${plural(facts.staked.stats.requests, "log request")})`,
+  );
+  if (options.json) out.result(JSON.stringify(document, null, 2));
+  else printTable(out, document);
+  if (document.problems.length > 0) process.exitCode = ExitCode.needsOperator;
+}
+
+async function attestersToReport(
+  files: readonly string[],
+  scraperConfig: Awaited<ReturnType<typeof loadScraperConfig>>,
+  scraperPath: string,
+): Promise<StatusAttester[]> {
+  if (files.length > 0) return withRecordedStates(await loadStatusAttesters(files), scraperConfig);
+  if (!scraperConfig) {
+    throw new InputMissingError(
+      "does not exist, and no key file was given; pass the key files to report on",
+      { file: scraperPath },
+    );
+  }
+  return statusAttestersOfScraperConfig(scraperConfig, scraperPath);
+}
+
+const short = (address: string | null) =>
+  address ? `${address.slice(0, 8)}…${address.slice(-4)}` : "-";
+
+function whereOf(row: StatusRow): string {
+  if (row.providerQueuePosition !== null && row.chainState === "IN_STAKING_PROVIDER_QUEUE")
+    return `provider queue #${row.providerQueuePosition}`;
+  if (row.entryQueuePosition !== null && row.chainState === "IN_STAKING_QUEUE") {
+    const estimate = row.entryQueueFlushEstimate;
+    const when = estimate
+      ? `, flushable epoch ${estimate.epoch} (~${new Date(estimate.timestamp * 1000).toISOString().slice(0, 16)}Z)`
+      : "";
+    return `entry queue #${row.entryQueuePosition}${when}`;
+  }
+  if (row.noLongerActive) return row.noLongerActive;
+  return row.rollupStatus === "NONE" ? "-" : row.rollupStatus;
+}
+
+function coinbaseOf(row: StatusRow): string {
+  const { keyFile, chain } = row.coinbase;
+  if (keyFile && chain && keyFile === chain) return `${short(keyFile)} (= split)`;
+  return `file ${short(keyFile)} / split ${short(chain)}`;
+}
+
+function publisherOf(row: StatusRow): string {
+  if (!row.publisher) return "-";
+  const { address, balanceWei, requiredWei } = row.publisher;
+  return `${short(address)} ${formatEther(BigInt(balanceWei))}/${formatEther(BigInt(requiredWei))} ETH`;
+}
+
+function printTable(out: Output, document: StatusDocument): void {
+  const rows = document.attesters.map((row) => [
+    row.address,
+    row.state,
+    whereOf(row),
+    coinbaseOf(row),
+    publisherOf(row),
+  ]);
+  const header = ["ATTESTER", "STATE", "WHERE", "COINBASE", "PUBLISHER (balance/required)"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  out.result(line(header));
+  for (const row of rows) out.result(line(row));
+  out.result("");
+  out.result(
+    attesterStates.map((state) => `${state} ${count(document.counts[state])}`).join(", ") +
+      ` (${plural(document.attesters.length, "attester")})`,
+  );
+  for (const problem of document.problems)
+    out.result(`needs you: ${problem.address}: ${problem.message}`);
+  if (document.problems.length === 0) out.result("everything is consistent");
+}
