@@ -6,7 +6,7 @@ import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
-import { reportError } from "./run.js";
+import { reportError, takeRequestedExitCode } from "./run.js";
 
 import packageJson from "../../package.json" with { type: "json" };
 
@@ -55,8 +55,10 @@ export async function run(
   const stderrFailure = watchStdout(terminal.stderr);
   const program = buildProgram(terminal);
   let code = 0;
+  takeRequestedExitCode(terminal);
   try {
     await program.parseAsync(argv);
+    code = takeRequestedExitCode(terminal) ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {
       const verbose = program.opts<{ verbose?: boolean }>().verbose === true;

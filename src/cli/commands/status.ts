@@ -31,7 +31,7 @@ import {
   type Output,
 } from "../output.js";
 import { contextFor, type CommandContext } from "../context.js";
-import { runAction } from "../run.js";
+import { requestExitCode, runAction } from "../run.js";
 
 interface Options {
   json?: boolean;
@@ -74,7 +74,9 @@ Examples:
     )
     .action(
       runAction(async (files: string[], options: Options, command: Command) =>
-        status(files, options, await contextFor(command, consoleOutput(terminal))),
+        status(files, options, await contextFor(command, consoleOutput(terminal))).then((code) =>
+          code === 0 ? undefined : requestExitCode(terminal, code),
+        ),
       ),
     );
 }
@@ -88,7 +90,7 @@ export async function status(
   files: string[],
   options: Options,
   ctx: CommandContext,
-): Promise<void> {
+): Promise<number> {
   const { out, config } = ctx;
 
   // Load: the attesters of the key files, else of the scraper config.
@@ -167,7 +169,7 @@ export async function status(
   );
   if (options.json) out.result(JSON.stringify(document, null, 2));
   else printTable(out, document);
-  if (document.problems.length > 0) process.exitCode = ExitCode.needsOperator;
+  return document.problems.length > 0 ? ExitCode.needsOperator : 0;
 }
 
 async function attestersToReport(
