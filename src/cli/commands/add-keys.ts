@@ -1,16 +1,12 @@
 import { Command } from "commander";
 import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
-import { readRegistrationDigests } from "../../core/chain/gse.js";
+import { refuseRollupKnownAttesters, resolveAztecL1 } from "../../core/chain/rollup.js";
 import {
-  findRollupKnownAttesters,
-  refuseRollupKnownAttesters,
-  resolveAztecL1,
-} from "../../core/chain/rollup.js";
-import { fitAddKeysTransactions } from "../../core/chain/add-keys-transactions.js";
-import {
-  safeTransactionBuilderBatches,
-  safeTransactionBuilderFileNames,
-} from "../../core/files/safe-tx-builder.js";
+  describeAddKeysReads,
+  fitAddKeysTransactions,
+  readAddKeysChainState,
+} from "../../core/chain/add-keys-transactions.js";
+import { addKeysOutputWrites } from "../../core/files/safe-tx-builder.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
 import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import {
@@ -22,11 +18,9 @@ import {
   checkOutputOption,
   toJsonText,
   writeFilesAtomically,
-  type PlannedWrite,
 } from "../../core/files/safe-write.js";
 import {
   assertNoneQueued,
-  readProviderQueue,
   resolveRegistryContext,
   type RegistryContext,
 } from "../../core/chain/staking-registry.js";
@@ -117,41 +111,30 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const l1 = await resolveAztecL1(chain, config, registry.registry, registry.chainId, {
     blockNumber: atBlock,
   });
-  const gse = { address: l1.gse, described: l1.gseDescribed };
 
   // Plan: each validator's attester address and BLS public keys.
   const validators = registrationInputsOf(keyFile.validators, (done) =>
     out.progress(`deriving keys: ${count(done)}/${count(keyFile.validators.length)}`),
   );
   out.progressDone();
-  const attesters = validators.map((v) => v.keys.attester);
 
   // Check the chain: the provider's queue, every registration digest and what the rollup knows,
-  // batched together.
-  const [[queue, digests], rollupKnown] = await inOrder(
-    inOrder(
-      readProviderQueue(chain, registry, atBlock),
-      readRegistrationDigests(
-        chain,
-        gse,
-        registry.chainId,
-        validators.map((v) => v.keys.bls.g1),
-        atBlock,
-      ),
-    ),
-    findRollupKnownAttesters(chain, l1.rollup, attesters, { blockNumber: atBlock }),
-  );
-  out.info(
-    `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)}, ` +
-      `${plural(digests.length, "registration digest")} from GSE ${gse.address} and the rollup ` +
-      `${l1.rollup}'s entry queue and attester views read ` +
-      `(${count(queue.calls + digests.length + 1 + rollupKnown.calls)} calls in batches of ${chain.batchSize})`,
-  );
-  assertNoneQueued(queue.attesters, attesters, { providerId: registry.providerId, file });
-  refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
+  // batched together at the pinned block; no attester may be registered already.
+  const state = await readAddKeysChainState(chain, {
+    registry,
+    l1,
+    validators,
+    blockNumber: atBlock,
+  });
+  out.info(describeAddKeysReads(state, { registry, l1, batchSize: chain.batchSize }));
+  assertNoneQueued(state.queue.attesters, state.attesters, {
+    providerId: registry.providerId,
+    file,
+  });
+  refuseRollupKnownAttesters(state.rollupKnown.known, l1.rollup, file);
 
   // Sign each digest, then split the calls by their estimated gas (every call simulated).
-  const keyStores = buildKeyStores(validators, digests, (done) =>
+  const keyStores = buildKeyStores(validators, state.digests, (done) =>
     out.progress(`signing registration digests: ${count(done)}/${count(validators.length)}`),
   );
   out.progressDone();
@@ -162,51 +145,14 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const { transactions } = fitted;
 
   // Write (only now that every check passed), then report.
-  const writes: PlannedWrite[] = [];
-  if (options.output !== undefined) {
-    writes.push({
-      path: options.output,
-      content: toJsonText(calldataJson(transactions)),
-      overwrite: options.force,
-      hint: "pass --force to replace it",
-    });
-  }
-  const safeFiles =
-    options.safeTxBuilder === undefined
-      ? []
-      : safeTransactionBuilderFileNames(options.safeTxBuilder, transactions.length);
-  if (safeFiles.length > 0) {
-    const batches = safeTransactionBuilderBatches({
-      chainId: registry.chainId,
-      safe: registry.providerAdmin,
-      providerId: registry.providerId,
-      createdAt: Date.now(),
-      transactions,
-    });
-    safeFiles.forEach((path, i) =>
-      writes.push({
-        path,
-        content: toJsonText(batches[i]),
-        overwrite: options.force,
-        hint: "pass --force to replace it",
-      }),
-    );
-  }
+  const stdoutJson = toJsonText(calldataJson(transactions));
+  const writes = addKeysOutputWrites({ ...options, stdoutJson, registry, transactions });
   await writeFilesAtomically(writes);
-  out.result(toJsonText(calldataJson(transactions)).trimEnd());
+  out.result(stdoutJson.trimEnd());
   reportTransactions(ctx, file, fitted, registry);
-  if (options.output !== undefined) out.info(`wrote ${options.output}`);
-  for (const path of safeFiles) out.info(`wrote ${path} (Safe Transaction Builder)`);
+  for (const { path } of writes)
+    out.info(`wrote ${path}${path === options.output ? "" : " (Safe Transaction Builder)"}`);
 }
-
-/** Awaits both; when both fail, the first one's error is the one reported. */
-async function inOrder<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === "rejected") throw ra.reason;
-  if (rb.status === "rejected") throw rb.reason;
-  return [ra.value, rb.value];
-}
-
 function reportTransactions(
   { out }: CommandContext,
   file: string,

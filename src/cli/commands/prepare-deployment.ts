@@ -38,7 +38,7 @@ import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
   checkScraperConfigChain,
   loadScraperConfig,
-  mergedScraperConfig,
+  deploymentScraperUpdate,
   scraperConfigBase,
   scraperConfigPath,
   type DeployedAttester,
@@ -187,13 +187,7 @@ async function prepareDeploymentWith(
     keyFiles: files.map((f) => toJsonText(f.content)),
     paths: () => outputPaths(productionFile, options.output, prefixes, cwd),
     moveOnWhenTaken: options.output === undefined,
-    scraper: scraperBase && {
-      path: scraperPath,
-      build: (current) => {
-        checkScraperConfigChain(current, scraperPath, chainId);
-        return mergedScraperConfig(current ?? scraperBase, deployed, new Date());
-      },
-    },
+    scraper: deploymentScraperUpdate(scraperPath, scraperBase, deployed, chainId),
     warn: out.warn,
   });
   files.forEach((f, i) => (f.path = written.paths[i]!));

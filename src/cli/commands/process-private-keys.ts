@@ -7,16 +7,15 @@ import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import {
-  decryptPrivateKeyFile,
-  keystoreProgress,
+  loadCheckedPrivateKeys,
   readPrivateKeyFile,
   renderPublicKeyFile,
 } from "../../core/files/key-files.js";
-import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 import {
   KeyDerivationPool,
-  checkPrivateKeyValidators,
   privateKeysOf,
+  type AttesterPrivateKeys,
+  type AttesterPublicKeys,
 } from "../../core/keys/private-keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
 import { openSecretStore, storeValidatorSecrets } from "../../core/keys/secret-store.js";
@@ -90,13 +89,11 @@ export async function processPrivateKeys(
   const input = await readPrivateKeyFile(file);
   const derivation = new KeyDerivationPool(input.validators.length);
   try {
-    const passwords = keystorePasswords({ passwordFile: options.passwordFile });
-    const keyFile = await decryptPrivateKeyFile(file, input, {
+    const { keyFile, passwords } = await loadCheckedPrivateKeys(file, input, {
       pool: derivation,
-      passwords,
-      onProgress: keystoreProgress(out),
+      passwordFile: options.passwordFile,
+      out,
     });
-    checkPrivateKeyValidators(file, keyFile.validators);
     const outputPath = options.output ?? `public-${basename(file)}`;
     await checkOutputOption(outputPath, file, options.force);
     const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, {
@@ -134,12 +131,7 @@ export async function processPrivateKeys(
     refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
-    const secrets = publicKeys.map((pub, index) => ({
-      index,
-      privateKeys: privateKeys[index]!,
-      publicKeys: pub,
-    }));
-    await storeValidatorSecrets(secrets, out, secretStore);
+    await storeValidatorSecrets(secretsOf(privateKeys, publicKeys), out, secretStore);
     const content = renderPublicKeyFile(
       keyFile.validators.map((v, i) => ({
         publicKeys: publicKeys[i]!,
@@ -151,4 +143,16 @@ export async function processPrivateKeys(
   } finally {
     await derivation.close();
   }
+}
+
+/** Each validator's private and public keys, for the secret store. */
+function secretsOf(
+  privateKeys: readonly AttesterPrivateKeys[],
+  publicKeys: readonly AttesterPublicKeys[],
+): { index: number; privateKeys: AttesterPrivateKeys; publicKeys: AttesterPublicKeys }[] {
+  return publicKeys.map((pub, index) => ({
+    index,
+    privateKeys: privateKeys[index]!,
+    publicKeys: pub,
+  }));
 }

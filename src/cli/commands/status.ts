@@ -1,7 +1,11 @@
 import { Command, InvalidArgumentError } from "commander";
 import { formatEther } from "viem";
 import { createChainClient } from "../../core/chain/client.js";
-import { pinLatestBlock, readAttesterStatusFacts } from "../../core/chain/attester-status.js";
+import {
+  pinLatestBlock,
+  readAttesterStatusFacts,
+  type AttesterStatusFacts,
+} from "../../core/chain/attester-status.js";
 import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
 import { ExitCode, InputMissingError } from "../../core/errors.js";
 import {
@@ -105,18 +109,15 @@ export async function status(
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
-  const registry = await resolveRegistryContext(chain, config);
   const block = await pinLatestBlock(chain);
-  const publishers = [
-    ...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : []))),
-  ];
+  const registry = await resolveRegistryContext(chain, config, block.number);
   const facts = await readAttesterStatusFacts(
     chain,
     config,
     registry,
     block,
     attesters.map((a) => a.address),
-    publishers,
+    publishersOf(attesters),
     {
       fromBlock: options.fromBlock,
       onProgress: (done, total) =>
@@ -127,49 +128,76 @@ export async function status(
   if (facts.staked.cacheWarning) out.warn(facts.staked.cacheWarning);
 
   // Plan: every attester's state and problems.
-  const document = buildStatusDocument(attesters, {
-    blockNumber: block.number,
-    providerQueuePositions: facts.providerQueuePositions,
-    entryQueuePositions: facts.entryQueuePositions,
-    rollupStatuses: facts.rollupStatuses,
-    stakedCoinbases: new Map([...facts.staked.byAttester].map(([a, e]) => [a, e.coinbase])),
-    balances: facts.balances,
-    flush: facts.flush,
-    minWeiPerAttester: config.minWeiPerAttester,
-  });
+  const document = statusDocumentOf(attesters, facts, config.minWeiPerAttester);
 
-  // Write: the scraper config, when asked.
+  // Write: the scraper config, when asked (under its lock).
   if (options.updateScraperConfig) {
-    let outcome: ReturnType<typeof applyChainStates> | undefined;
-    await updateScraperConfig(scraperPath, (current) => {
-      outcome = applyChainStates(
-        current.attesters,
-        document.attesters.map((row) => ({
-          address: row.address,
-          state: row.state,
-          coinbase: row.coinbase.chain ?? undefined,
-        })),
-      );
-      return { ...current, attesters: outcome.attesters };
-    });
+    const outcome = await recordChainStates(scraperPath, document);
     out.info(
-      `updated scraper config ${scraperPath} (${plural(outcome!.changed, "attester")} changed` +
-        (outcome!.unlisted.length > 0
-          ? `; ${count(outcome!.unlisted.length)} not listed in it, left out`
+      `updated scraper config ${scraperPath} (${plural(outcome.changed, "attester")} changed` +
+        (outcome.unlisted.length > 0
+          ? `; ${count(outcome.unlisted.length)} not listed in it, left out`
           : "") +
         ")",
     );
   }
 
   // Report.
-  out.info(
-    `read at block ${block.number}: provider ${registry.providerId}'s queue of ${count(facts.providerQueueLength)}, ` +
-      `the rollup's entry queue of ${count(facts.entryQueueLength)}, ${plural(facts.staked.events.length, "StakedWithProvider event")} ` +
-      `(blocks ${facts.staked.stats.fromBlock}..${block.number}, ${plural(facts.staked.stats.requests, "log request")})`,
-  );
+  out.info(describeReads(facts, registry.providerId));
   if (options.json) out.result(JSON.stringify(document, null, 2));
   else printTable(out, document);
   return document.problems.length > 0 ? ExitCode.needsOperator : 0;
+}
+
+/** Every publisher of the attesters, once (lowercase). */
+function publishersOf(attesters: readonly { publisher?: string }[]): string[] {
+  return [...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : [])))];
+}
+
+function statusDocumentOf(
+  attesters: Parameters<typeof buildStatusDocument>[0],
+  facts: AttesterStatusFacts,
+  minWeiPerAttester: bigint,
+): StatusDocument {
+  return buildStatusDocument(attesters, {
+    blockNumber: facts.block.number,
+    providerQueuePositions: facts.providerQueuePositions,
+    entryQueuePositions: facts.entryQueuePositions,
+    rollupStatuses: facts.rollupStatuses,
+    stakedCoinbases: new Map([...facts.staked.byAttester].map(([a, e]) => [a, e.coinbase])),
+    balances: facts.balances,
+    flush: facts.flush,
+    minWeiPerAttester,
+  });
+}
+
+/** The derived states and the chain's coinbases, into the scraper config's listed attesters. */
+async function recordChainStates(
+  scraperPath: string,
+  document: StatusDocument,
+): Promise<ReturnType<typeof applyChainStates>> {
+  let outcome: ReturnType<typeof applyChainStates> | undefined;
+  await updateScraperConfig(scraperPath, (current) => {
+    outcome = applyChainStates(
+      current.attesters,
+      document.attesters.map((row) => ({
+        address: row.address,
+        state: row.state,
+        coinbase: row.coinbase.chain ?? undefined,
+      })),
+    );
+    return { ...current, attesters: outcome.attesters };
+  });
+  return outcome!;
+}
+
+function describeReads(facts: AttesterStatusFacts, providerId: bigint): string {
+  const { block, staked } = facts;
+  return (
+    `read at block ${block.number}: provider ${providerId}'s queue of ${count(facts.providerQueueLength)}, ` +
+    `the rollup's entry queue of ${count(facts.entryQueueLength)}, ${plural(staked.events.length, "StakedWithProvider event")} ` +
+    `(blocks ${staked.stats.fromBlock}..${block.number}, ${plural(staked.stats.requests, "log request")})`
+  );
 }
 
 async function attestersToReport(

@@ -6,7 +6,7 @@
 import { encodeFunctionData, type Address } from "viem";
 import { stakingRegistryAbi, stakingRegistryErrorsAbi } from "../../types/abi/staking-registry.js";
 import { ChainRefusalError } from "../errors.js";
-import type { KeyStore } from "../keys/registration.js";
+import type { G1Point, KeyStore, RegistrationKeys } from "../keys/registration.js";
 import {
   EstimateRevertedError,
   ItemTooLargeError,
@@ -14,7 +14,9 @@ import {
 } from "../plan/transaction-batches.js";
 import type { ChainClient } from "./client.js";
 import { estimateGasOfCalls, readGasBudget, type GasBudget } from "./gas.js";
-import type { RegistryContext } from "./staking-registry.js";
+import { readRegistrationDigests } from "./gse.js";
+import { findRollupKnownAttesters, type AztecL1, type RollupKnownAttester } from "./rollup.js";
+import { readProviderQueue, type RegistryContext } from "./staking-registry.js";
 
 export interface EstimatedAddKeysTransaction {
   contractToCall: Address;
@@ -99,4 +101,59 @@ export async function fitAddKeysTransactions(
     }
     throw error;
   }
+}
+
+/** What add-keys reads before it signs: the provider's queue, the digests, what the rollup knows. */
+export interface AddKeysChainState {
+  attesters: Address[];
+  queue: { attesters: Address[]; calls: number };
+  digests: G1Point[];
+  rollupKnown: { known: RollupKnownAttester[]; calls: number };
+  /** JSON-RPC calls made, for the report. */
+  calls: number;
+}
+
+/**
+ * The provider's queue, every validator's registration digest (the GSE's, for its G1 public key)
+ * and the attesters the rollup already knows, read together (batched) at `blockNumber`. When
+ * several reads fail, the first one's error (queue, then digests, then rollup) is reported.
+ */
+export async function readAddKeysChainState(
+  chain: ChainClient,
+  input: {
+    registry: RegistryContext;
+    l1: AztecL1;
+    validators: readonly { keys: RegistrationKeys }[];
+    blockNumber: bigint;
+  },
+): Promise<AddKeysChainState> {
+  const { registry, l1, blockNumber } = input;
+  const attesters = input.validators.map((v) => v.keys.attester);
+  const gse = { address: l1.gse, described: l1.gseDescribed };
+  const publicKeys = input.validators.map((v) => v.keys.bls.g1);
+  const settled = await Promise.allSettled([
+    readProviderQueue(chain, registry, blockNumber),
+    readRegistrationDigests(chain, gse, registry.chainId, publicKeys, blockNumber),
+    findRollupKnownAttesters(chain, l1.rollup, attesters, { blockNumber }),
+  ] as const);
+  for (const result of settled) if (result.status === "rejected") throw result.reason;
+  const [queue, digests, rollupKnown] = settled.map(
+    (r) => (r as PromiseFulfilledResult<unknown>).value,
+  ) as [AddKeysChainState["queue"], G1Point[], AddKeysChainState["rollupKnown"]];
+  const calls = queue.calls + digests.length + 1 + rollupKnown.calls;
+  return { attesters, queue, digests, rollupKnown, calls };
+}
+
+/** The report line of those reads. */
+export function describeAddKeysReads(
+  state: AddKeysChainState,
+  { registry, l1, batchSize }: { registry: RegistryContext; l1: AztecL1; batchSize: number },
+): string {
+  const n = state.digests.length;
+  return (
+    `provider ${registry.providerId}'s queue of ${state.queue.attesters.length.toLocaleString("en-US")}, ` +
+    `${n.toLocaleString("en-US")} registration digest${n === 1 ? "" : "s"} from GSE ${l1.gse} and the rollup ` +
+    `${l1.rollup}'s entry queue and attester views read ` +
+    `(${state.calls.toLocaleString("en-US")} calls in batches of ${batchSize})`
+  );
 }

@@ -47,6 +47,26 @@ export async function loadPrivateKeyFile(
 }
 
 /**
+ * A private-key file read with the caller's derivation pool (process-private-keys keeps its
+ * workers for the derivation that follows): every keystore slot decrypted (progress on `out`),
+ * every key checked. Also returns the password sources, which a secret store may need.
+ */
+export async function loadCheckedPrivateKeys(
+  file: string,
+  input: PrivateKeyInputFile,
+  options: { pool: KeyDerivationPool; passwordFile?: string; out: Output },
+): Promise<{ keyFile: PrivateKeyFile; passwords: KeystorePasswords }> {
+  const passwords = keystorePasswords({ passwordFile: options.passwordFile });
+  const keyFile = await decryptPrivateKeyFile(file, input, {
+    pool: options.pool,
+    passwords,
+    onProgress: keystoreProgress(options.out),
+  });
+  checkPrivateKeyValidators(file, keyFile.validators);
+  return { keyFile, passwords };
+}
+
+/**
  * Reads a private-key file and checks its shape only: any key may still be an encrypted keystore
  * (decryptPrivateKeyFile), and its keys still need checkPrivateKeyValidators (loadPrivateKeyFile
  * does all three).

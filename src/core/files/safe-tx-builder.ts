@@ -4,6 +4,7 @@
  * file as one (MultiSend) transaction, which must fit EIP-7825's cap itself.
  */
 import type { Address, Hex } from "viem";
+import { toJsonText, type PlannedWrite } from "./safe-write.js";
 
 export interface SafeTransactionBuilderBatch {
   version: "1.0";
@@ -44,4 +45,42 @@ export function safeTransactionBuilderBatches(input: {
     },
     transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
   }));
+}
+
+/**
+ * add-keys' files: `--output` (exactly what stdout gets) and, with `--safe-tx-builder <prefix>`,
+ * one Safe Transaction Builder file per transaction, for the provider admin's multisig. Existing
+ * files are replaced only with `force`.
+ */
+export function addKeysOutputWrites(input: {
+  output?: string;
+  safeTxBuilder?: string;
+  force?: boolean;
+  stdoutJson: string;
+  registry: { chainId: number; providerAdmin: Address; providerId: bigint };
+  transactions: readonly {
+    contractToCall: Address;
+    callData: Hex;
+    attesters: readonly Address[];
+  }[];
+  createdAt?: number;
+}): PlannedWrite[] {
+  const file = (path: string, content: string): PlannedWrite => ({
+    path,
+    content,
+    overwrite: input.force,
+    hint: "pass --force to replace it",
+  });
+  const writes = input.output === undefined ? [] : [file(input.output, input.stdoutJson)];
+  if (input.safeTxBuilder === undefined) return writes;
+  const { transactions, registry } = input;
+  const names = safeTransactionBuilderFileNames(input.safeTxBuilder, transactions.length);
+  const batches = safeTransactionBuilderBatches({
+    chainId: registry.chainId,
+    safe: registry.providerAdmin,
+    providerId: registry.providerId,
+    createdAt: input.createdAt ?? Date.now(),
+    transactions,
+  });
+  return [...writes, ...names.map((path, i) => file(path, toJsonText(batches[i])))];
 }

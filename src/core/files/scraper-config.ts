@@ -236,3 +236,24 @@ export function applyChainStates(
     .map((u) => u.address);
   return { attesters: next, changed, unlisted };
 }
+
+/**
+ * prepare-deployment's scraper config update, for writeDeployment: `deployed` merged into the
+ * content read under the lock (or into `base` when there is none yet), refused if that content is
+ * for another chain. Undefined when there is no config to write (no staking provider configured).
+ */
+export function deploymentScraperUpdate(
+  path: string,
+  base: ScraperConfig | undefined,
+  deployed: readonly DeployedAttester[],
+  chainId: number,
+): { path: string; build: (current: ScraperConfig | undefined) => ScraperConfig } | undefined {
+  if (!base) return undefined;
+  return {
+    path,
+    build: (current) => {
+      checkScraperConfigChain(current, path, chainId);
+      return mergedScraperConfig(current ?? base, deployed, new Date());
+    },
+  };
+}
