@@ -1,21 +1,5 @@
-/**
- * Where a command's words go. stdout: the result (summaries, calldata JSON). stderr: progress,
- * warnings, diagnostics. Progress only when stderr is a terminal, so logs stay clean.
- */
-export interface Output {
-  result(line: string): void;
-  info(line: string): void;
-  warn(line: string): void;
-  /** A transient progress line; nothing when stderr is not a TTY. */
-  progress(line: string): void;
-  /** Ends the progress line, if any. */
-  progressDone(): void;
-  /**
-   * Resolves once everything written to stdout so far has been handed to the system; rejects
-   * with the reason when stdout cannot be written (a closed pipe, a full disk).
-   */
-  flush(): Promise<void>;
-}
+export { count, plural, type Output } from "../core/plan/report.js";
+import type { Output } from "../core/plan/report.js";
 
 /** A stream the CLI writes to: the process's own, or a recording one when run in-process. */
 export type OutputStream = NodeJS.WritableStream & { isTTY?: boolean };
@@ -82,13 +66,4 @@ export function watchStdout(stream: OutputStream = process.stdout): () => Error 
     if (!stdoutFailures.has(stream)) stdoutFailures.set(stream, error);
   });
   return () => stdoutFailures.get(stream);
-}
-
-/** 12345 → "12,345": counts are read by people. */
-export function count(n: number | bigint): string {
-  return n.toLocaleString("en-US");
-}
-
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${count(n)} ${n === 1 ? word : many}`;
 }

@@ -188,6 +188,34 @@ describe("--secret-store keystore-dir:<dir>", () => {
     );
   });
 
+  it("refuses a --password-file other than the directory's own password: exit 78, nothing written", async () => {
+    const dir = workDir();
+    expect((await runCli(storeArgs(), { cwd: dir, env: net.env })).code).toBe(0);
+    writeFileSync(join(dir, "other-pw.txt"), "another password\n");
+    const before = snapshot(dir);
+    const run = await runCli(
+      [
+        "process-private-keys",
+        "new-private-keys.json",
+        "--secret-store",
+        "keystore-dir:keys",
+        "--password-file",
+        "other-pw.txt",
+        "-o",
+        "again.json",
+      ],
+      { cwd: dir, env: net.env },
+    );
+    expect(run.code, run.stderr).toBe(78);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(
+      /^error: the password given \(--password-file or AZTEC_BUTLER_KEYSTORE_PASSWORD\) is not the one in keys\/keystore-password\.txt/m,
+    );
+    expect(run.stderr).not.toContain("another password");
+    expectNoSecretIn(run.stdout + run.stderr);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it("completes a store another run left incomplete (missing entries are added, present ones kept)", async () => {
     const dir = workDir();
     expect((await runCli(storeArgs(), { cwd: dir, env: net.env })).code).toBe(0);

@@ -15,8 +15,8 @@ import {
 import { publicKeyFileSchema, type PublicKeyFile } from "../../types/public-key-file.js";
 import { toJsonText } from "./safe-write.js";
 import type { AttesterPublicKeys } from "../keys/private-keys.js";
-import type { Output } from "../../cli/output.js";
-import { count } from "../../cli/output.js";
+import type { Output } from "../plan/report.js";
+import { count } from "../plan/report.js";
 
 /**
  * Reads and fully checks a private-key file (shape, encrypted keystores decrypted and matched

@@ -14,6 +14,8 @@ export interface KeystorePasswords {
   forInput(needed: ErrorLocation & { keystore: string }): Promise<string>;
   /** The password for new keystores: from the file or variable, else typed twice. */
   forNewKeystores(purpose: string): Promise<string>;
+  /** The password given by --password-file or the environment, if any (never a prompt). */
+  given(): Promise<string | undefined>;
 }
 
 export interface PasswordSources {
@@ -31,6 +33,7 @@ export function keystorePasswords(sources: PasswordSources = {}): KeystorePasswo
   const fromFileOrEnv = () => (given ??= readGivenPassword(sources.passwordFile, env));
   let typed: Promise<string> | undefined;
   return {
+    given: fromFileOrEnv,
     async forInput(needed) {
       const password = await fromFileOrEnv();
       if (password !== undefined) return password;

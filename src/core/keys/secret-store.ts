@@ -2,7 +2,7 @@ import type { AttesterPrivateKeys, AttesterPublicKeys, KeyDerivationPool } from 
 import type { KeystorePasswords } from "./keystore-passwords.js";
 import type { ButlerConfig } from "../config.js";
 import { UsageError } from "../errors.js";
-import type { Output } from "../../cli/output.js";
+import type { Output } from "../plan/report.js";
 import { printSecrets } from "./secret-stores/print.js";
 
 export interface ValidatorSecrets {

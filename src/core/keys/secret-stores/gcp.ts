@@ -1,7 +1,7 @@
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import { ButlerError, ExitCode, OutputError } from "../../errors.js";
 import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
-import { count, plural } from "../../../cli/output.js";
+import { count, plural } from "../../plan/report.js";
 
 /**
  * Points the client at a Secret Manager emulator (`host:port`, plaintext gRPC) instead of Google;

@@ -1,13 +1,14 @@
 import { chmod, lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { privateKeyToAddress } from "viem/accounts";
-import { OutputError } from "../../errors.js";
+import { ConfigError, OutputError } from "../../errors.js";
+import { KEYSTORE_PASSWORD_ENV } from "../keystore-passwords.js";
 import { writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
 import { decryptEthKeystore, encryptEthKeystore } from "../eth-keystore.js";
 import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
 import { blsKeystoreSchema, ethKeystoreSchema } from "../../../types/keystore.js";
 import type { Hex } from "../../../types/primitives.js";
-import { count, plural, type Output } from "../../../cli/output.js";
+import { count, plural, type Output } from "../../plan/report.js";
 
 /** The password of every keystore in the directory, written once (web3signer reads it too). */
 export const PASSWORD_FILE = "keystore-password.txt";
@@ -51,7 +52,18 @@ export async function openKeystoreDirStore(
       });
     },
   );
-  // The directory's own password wins: its existing keystores were made with it.
+  // The directory's own password wins: its existing keystores were made with it. A different
+  // one given explicitly is refused rather than silently ignored.
+  if (existingPassword !== undefined) {
+    const given = await passwords.given();
+    if (given !== undefined && given !== existingPassword) {
+      throw new ConfigError(
+        `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
+          `${join(dirOption, PASSWORD_FILE)}, which the keystores there are encrypted with; give ` +
+          "that one, or choose another directory",
+      );
+    }
+  }
   const password =
     existingPassword ?? (await passwords.forNewKeystores(`the keystores in ${dirOption}`));
 

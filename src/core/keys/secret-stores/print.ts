@@ -1,6 +1,6 @@
 import type { ValidatorSecrets } from "../secret-store.js";
 import { StdoutError } from "../../errors.js";
-import { plural, type Output } from "../../../cli/output.js";
+import { plural, type Output } from "../../plan/report.js";
 
 /**
  * `--secret-store print` (the default, the specification's stand-in for secret storage): prints
