@@ -9,7 +9,6 @@ import {
   checkNoZeroCoinbase,
   deployedAttesters,
   locateInInputs,
-  planKeyFiles,
 } from "../../core/plan/deployment-plan.js";
 import {
   assessKeyFilesFunding,
@@ -21,6 +20,7 @@ import {
   findPublicKeysFile,
   loadNewKeysSources,
   loadProductionSource,
+  keyFilesToWrite,
   loadPublisherGroups,
   outputPaths,
 } from "../../core/files/deployment-files.js";
@@ -33,7 +33,7 @@ import {
   count,
   plural,
 } from "../output.js";
-import { checkWriteTargets, toJsonText } from "../../core/files/safe-write.js";
+import { toJsonText } from "../../core/files/safe-write.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
   checkScraperConfigChain,
@@ -140,17 +140,11 @@ async function prepareDeploymentWith(
   checkNoZeroCoinbase(production);
 
   // Plan: which validators, which publisher each gets, which files.
-  const plans = planKeyFiles(
-    production,
-    newSources,
-    groups,
-    options.highAvailabilityCount,
+  const { files, prefixes } = await keyFilesToWrite(production, newSources, groups, {
+    ...options,
     publishersFile,
-  );
-  const prefixes = plans.map((p) => p.prefix);
-  const outputs = await outputPaths(productionFile, options.output, prefixes, cwd);
-  const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
-  await checkWriteTargets(files.map((f) => ({ path: f.path })));
+    cwd,
+  });
   // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
   const locateIssue = (path: readonly PropertyKey[]) =>
     locateInInputs(path, production, newSources);

@@ -7,9 +7,14 @@ import { basename, dirname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { parseWithSchema, readJsonFile } from "./json-file.js";
 import { loadPublicKeyFile } from "./key-files.js";
-import { firstFreeSuffix } from "./safe-write.js";
+import { checkWriteTargets, firstFreeSuffix } from "./safe-write.js";
 import { publisherGroupsOf, type PublisherGroup } from "../plan/publishers.js";
-import type { NewKeysSource, ProductionSource } from "../plan/deployment-plan.js";
+import {
+  planKeyFiles,
+  type NewKeysSource,
+  type PlannedKeyFile,
+  type ProductionSource,
+} from "../plan/deployment-plan.js";
 import { productionKeyFileSchema } from "../../types/production-key-file.js";
 import { publishersFileSchema } from "../../types/publishers-file.js";
 
@@ -75,4 +80,29 @@ export async function outputPaths(
   const names = prefixes.map((prefix) => `${prefix}${basename(productionFile)}`);
   const suffix = await firstFreeSuffix(cwd, names);
   return names.map((name) => `${name}${suffix}`);
+}
+
+/**
+ * The key files prepare-deployment writes (planKeyFiles), each with the name it gets now
+ * (outputPaths: names are chosen again under the scraper config's lock when written), refused
+ * when a name cannot be written.
+ */
+export async function keyFilesToWrite(
+  production: ProductionSource,
+  newSources: readonly NewKeysSource[],
+  groups: readonly PublisherGroup[],
+  options: { highAvailabilityCount?: number; publishersFile: string; output?: string; cwd: string },
+): Promise<{ files: (PlannedKeyFile & { path: string })[]; prefixes: string[] }> {
+  const plans = planKeyFiles(
+    production,
+    newSources,
+    groups,
+    options.highAvailabilityCount,
+    options.publishersFile,
+  );
+  const prefixes = plans.map((p) => p.prefix);
+  const outputs = await outputPaths(production.file, options.output, prefixes, options.cwd);
+  const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
+  await checkWriteTargets(files.map((f) => ({ path: f.path })));
+  return { files, prefixes };
 }
