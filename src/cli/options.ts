@@ -14,3 +14,13 @@ export function positiveIntegerOption(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** The argParser of an option taking a block number (`--from-block <n>`), in the same style. */
+export function blockNumberOption(flag: string): (value: string) => bigint {
+  return (value) => {
+    if (!/^[0-9]+$/.test(value.trim())) {
+      throw new UsageError(`${flag} must be a block number (a whole number), got "${value}"`);
+    }
+    return BigInt(value.trim());
+  };
+}

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { createChainClient } from "../../core/chain/client.js";
 import { pinLatestBlock, readStakedEvents } from "../../core/chain/attester-status.js";
 import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
@@ -27,6 +27,7 @@ import {
   plural,
 } from "../output.js";
 import { contextFor, type CommandContext } from "../context.js";
+import { blockNumberOption } from "../options.js";
 import { runAction } from "../run.js";
 
 interface Options {
@@ -50,10 +51,7 @@ export function fillCoinbasesCommand(terminal: Terminal = processTerminal): Comm
     .option(
       "--from-block <n>",
       "read StakedWithProvider events from this block (default: the registry's deployment block)",
-      (text: string) => {
-        if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError("must be a block number");
-        return BigInt(text);
-      },
+      blockNumberOption("--from-block"),
     )
     .addHelpText(
       "after",

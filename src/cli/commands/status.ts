@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { formatEther } from "viem";
 import { createChainClient } from "../../core/chain/client.js";
 import {
@@ -35,6 +35,7 @@ import {
   type Output,
 } from "../output.js";
 import { contextFor, type CommandContext } from "../context.js";
+import { blockNumberOption } from "../options.js";
 import { requestExitCode, runAction } from "../run.js";
 
 interface Options {
@@ -61,7 +62,7 @@ export function statusCommand(terminal: Terminal = processTerminal): Command {
     .option(
       "--from-block <n>",
       "read StakedWithProvider events from this block (default: the registry's deployment block)",
-      parseBlockNumber,
+      blockNumberOption("--from-block"),
     )
     .addHelpText(
       "after",
@@ -83,11 +84,6 @@ Examples:
         ),
       ),
     );
-}
-
-function parseBlockNumber(text: string): bigint {
-  if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError("must be a block number");
-  return BigInt(text);
 }
 
 export async function status(
