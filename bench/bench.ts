@@ -11,7 +11,7 @@
  * straightforward way in the same run. Prints a table, writes BENCHMARKS.md, and exits 1 when a
  * target is missed. anvil and the proxy are stopped on every path out.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,13 +53,13 @@ import {
   type TargetRow,
 } from "./report.js";
 import {
-  CLI_ENTRY,
   PROJECT_ROOT,
   ensureFreshBundle,
   isolatedEnv,
   rssMethod,
   runCli,
   type CliRun,
+  runOnPseudoTerminal,
 } from "./run-cli.js";
 
 const KEY_COUNTS = [100, 1_000, 10_000] as const;
@@ -188,38 +188,6 @@ function summarise(runs: CountedRun[]) {
     maxQueueRequests: Math.max(...runs.map((r) => r.seen.queueRequests)),
     maxFundingRequests: Math.max(...runs.map((r) => r.seen.fundingRequests)),
   };
-}
-
-/**
- * Runs process-private-keys for `file` with stderr on a pseudo-terminal (util-linux `script`).
- * Asynchronous: the proxy the CLI talks to lives in this process's event loop.
- */
-async function runOnPseudoTerminal(
-  file: string,
-  output: string,
-  cwd: string,
-  env: Record<string, string>,
-) {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, CLI_ENTRY, "process-private-keys", file, "-o", output]
-    .map(quote)
-    .join(" ");
-  // stdout (the private keys) goes to /dev/null inside; the pseudo-terminal then carries stderr only.
-  const child = spawn("script", ["-qec", `${command} >/dev/null`, "/dev/null"], {
-    cwd,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let terminal = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (terminal += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (terminal += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", resolve);
-  });
-  clearTimeout(timer);
-  return { code, terminal };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,14 @@ import { mkdtempSync } from "node:fs";
 import { ETH_KEYSTORE_SCRYPT, encryptEthKeystore } from "../src/core/keys/eth-keystore.js";
 import { makePrivateKeyFile } from "./keygen.js";
 import { fmtMs, median, type TargetRow } from "./report.js";
-import { CLI_ENTRY, PROJECT_ROOT, ensureFreshBundle, isolatedEnv, runCli } from "./run-cli.js";
+import {
+  CLI_ENTRY,
+  PROJECT_ROOT,
+  ensureFreshBundle,
+  isolatedEnv,
+  runCli,
+  runOnPseudoTerminal,
+} from "./run-cli.js";
 
 export const ENCRYPTED_VALIDATORS = 100;
 const PASSWORD = "bench keystore password";
@@ -150,32 +157,6 @@ async function encryptedKeyFiles(
   return { encrypted, raw };
 }
 
-/** process-private-keys with stderr on a pseudo-terminal (util-linux `script`): its progress. */
-async function terminalOutput(
-  file: string,
-  output: string,
-  cwd: string,
-  env: Record<string, string>,
-) {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, CLI_ENTRY, "process-private-keys", file, "-o", output]
-    .map(quote)
-    .join(" ");
-  const child = spawn("script", ["-qec", `${command} >/dev/null`, "/dev/null"], {
-    cwd,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let terminal = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (terminal += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (terminal += d));
-  const code = await new Promise<number | null>((resolve) => {
-    child.once("error", () => resolve(null));
-    child.once("close", resolve);
-  });
-  return { code, terminal };
-}
-
 export async function benchEncryptedKeyFiles(options: {
   tmp: string;
   /** The chain configuration (ETHEREUM_NODE_URL, registry, provider). */
@@ -235,7 +216,7 @@ export async function benchEncryptedKeyFiles(options: {
 
   const ttyDir = join(tmp, "encrypted-tty");
   mkdirSync(ttyDir, { recursive: true });
-  const tty = await terminalOutput(
+  const tty = await runOnPseudoTerminal(
     files.encrypted,
     join(ttyDir, "public.json"),
     ttyDir,

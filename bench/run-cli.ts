@@ -155,3 +155,36 @@ export function ensureFreshBundle(): boolean {
   if (!bundleIsFresh()) throw new Error("dist/ is still older than src/ after building");
   return true;
 }
+
+/**
+ * Runs process-private-keys for `file` with stderr on a pseudo-terminal (util-linux `script`).
+ * Asynchronous: the proxy the CLI talks to lives in this process's event loop. `code` is null
+ * when `script` cannot be started.
+ */
+export async function runOnPseudoTerminal(
+  file: string,
+  output: string,
+  cwd: string,
+  env: Record<string, string>,
+) {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI_ENTRY, "process-private-keys", file, "-o", output]
+    .map(quote)
+    .join(" ");
+  // stdout (the private keys) goes to /dev/null inside; the pseudo-terminal then carries stderr only.
+  const child = spawn("script", ["-qec", `${command} >/dev/null`, "/dev/null"], {
+    cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let terminal = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (terminal += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (terminal += d));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once("error", () => resolve(null));
+    child.once("close", resolve);
+  });
+  clearTimeout(timer);
+  return { code, terminal };
+}

@@ -452,7 +452,12 @@ function rewriteResults(answer: string, request: Buffer, method: string, result:
       .map((c) => JSON.stringify(c.id)),
   );
   const fix = (item: unknown) => {
-    if (typeof item === "object" && item !== null && ids.has(JSON.stringify((item as RpcCall).id)))
+    if (
+      typeof item === "object" &&
+      item !== null &&
+      ids.has(JSON.stringify((item as RpcCall).id)) &&
+      "result" in item
+    )
       (item as { result: unknown }).result = result;
     return item;
   };
@@ -461,33 +466,5 @@ function rewriteResults(answer: string, request: Buffer, method: string, result:
 
 /** Replaces the result of every eth_chainId call (matched by id) in a JSON-RPC answer. */
 function rewriteChainId(answer: string, request: Buffer, chainId: number): string {
-  let requests: unknown;
-  let parsed: unknown;
-  try {
-    requests = JSON.parse(request.toString("utf8"));
-    parsed = JSON.parse(answer);
-  } catch {
-    return answer;
-  }
-  const ids = new Set(
-    (Array.isArray(requests) ? requests : [requests])
-      .filter(
-        (c): c is RpcCall =>
-          typeof c === "object" && c !== null && (c as RpcCall).method === "eth_chainId",
-      )
-      .map((c) => JSON.stringify(c.id)),
-  );
-  const hex = `0x${chainId.toString(16)}`;
-  const fix = (item: unknown) => {
-    if (
-      typeof item === "object" &&
-      item !== null &&
-      ids.has(JSON.stringify((item as RpcCall).id)) &&
-      "result" in item
-    ) {
-      (item as { result: unknown }).result = hex;
-    }
-    return item;
-  };
-  return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
+  return rewriteResults(answer, request, "eth_chainId", `0x${chainId.toString(16)}`);
 }
