@@ -1,4 +1,10 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+/** Absolute: workers started while runInProcess has changed the cwd inherit it too. */
+const cheapKdfPreload = fileURLToPath(
+  new URL("./tests/support/test-only-cheap-kdf.mjs", import.meta.url),
+);
 
 export default defineConfig({
   test: {
@@ -10,7 +16,15 @@ export default defineConfig({
     // re-imports them. Files keep their state in their own module scope and stop what they start
     // (anvil, proxies) in afterAll; runInProcess restores cwd and env after every run.
     isolate: false,
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    poolOptions: {
+      forks: {
+        maxForks: 2,
+        minForks: 1,
+        // Keystores written in-process (and by the worker threads, which inherit it) use cheap
+        // KDF parameters: tests/support/test-only-cheap-kdf.mjs, src/core/keys/keystore-kdf.ts.
+        execArgv: ["--import", cheapKdfPreload],
+      },
+    },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
