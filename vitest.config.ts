@@ -9,6 +9,8 @@ const cheapKdfPreload = fileURLToPath(
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // The randomized soaks run with `npm run test:soak` (vitest.soak.config.ts), not here.
+    exclude: ["**/node_modules/**", "tests/soak/**"],
     globalSetup: ["tests/global-setup.ts"],
     // Two cores here: each chain test file runs its own anvil, so cap parallel files at two.
     pool: "forks",

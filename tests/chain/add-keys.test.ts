@@ -521,6 +521,8 @@ describe("add-keys against the real GSE", () => {
     );
     expect(snapshot(dir)).toEqual(before);
 
+    // --force replaces it: a stale file is written over with the calldata again.
+    writeFileSync(join(dir, "calldata.json"), "stale\n");
     const forced = await runInProcess(
       ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--force"],
       { cwd: dir, env },

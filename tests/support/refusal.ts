@@ -21,6 +21,11 @@ export interface Refusal {
    * the whole of stderr; each RegExp of a list against the error line.
    */
   error: string | RegExp | readonly RegExp[];
+  /**
+   * What stdout holds: nothing (the default), or what a run that fails after printing its
+   * result printed (a RegExp, matched against it).
+   */
+  stdout?: "" | RegExp;
   /** Directories recorded before the run (recordDirs): byte-identical after it, no temp file. */
   unchanged?: Unchanged;
   /**
@@ -35,12 +40,12 @@ export interface Refusal {
 /**
  * A refusal as the README promises it: the exit code; exactly one `error: …` line, the last
  * (and the only line, unless `linesBefore`), matching `error`; no stack, no "internal error";
- * nothing on stdout; every recorded directory byte-identical; no secret anywhere in the output.
+ * nothing on stdout (unless `stdout` says what); every recorded directory byte-identical; no secret anywhere in the output.
  * The one refusal check of the suite.
  */
 export function expectRefusal(
   run: CliResult,
-  { code, error, unchanged, linesBefore = false, secrets }: Refusal,
+  { code, error, unchanged, linesBefore = false, secrets, stdout = "" }: Refusal,
 ): void {
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code, stderr: expect.any(String) });
   const lines = run.stderr.trimEnd().split("\n");
@@ -54,7 +59,8 @@ export function expectRefusal(
   else for (const pattern of error) expect(errorLine).toMatch(pattern);
   expect(run.stderr.endsWith("\n")).toBe(true);
   expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
-  expect(run.stdout).toBe("");
+  if (stdout === "") expect(run.stdout).toBe("");
+  else expect(run.stdout).toMatch(stdout);
   if (unchanged) expect(unchanged.dirs.map((dir) => snapshot(dir))).toEqual(unchanged.before);
   if (secrets?.keys) expectNoPrivateKeyIn(run.stdout + run.stderr, secrets.keys);
   for (const password of secrets?.passwords ?? []) {
