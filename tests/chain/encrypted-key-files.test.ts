@@ -88,13 +88,18 @@ async function expectRefused(
 
 describe("Aztec's own encrypted key file, with its real KDF parameters", () => {
   it("process-private-keys reads Aztec CLI 4.1.2's output (v3 scrypt n=2^17, BN254 pbkdf2 c=2^18) to the same public-key file and printed keys as the raw file", async () => {
+    // Its first validator (an attester's eth and BLS keystores, a publisher's): each keystore
+    // costs 0.1 to 0.6 s at these parameters; the cheap twin covers the other two.
     const dir = copyToTemp(fixture);
-    const ethParams = JSON.parse(
-      readFileSync(join(dir, readKeyFile(dir).validators[0]!.attester.eth.path), "utf8"),
-    ).crypto.kdfparams;
-    const blsParams = JSON.parse(
-      readFileSync(join(dir, readKeyFile(dir).validators[0]!.attester.bls.path), "utf8"),
-    ).crypto.kdf.params;
+    for (const name of ["new-private-keys.json", "raw-private-keys.json"]) {
+      const file = readKeyFile(dir, name);
+      writeKeyFile(dir, { ...file, validators: file.validators.slice(0, 1) }, name);
+    }
+    const [first] = readKeyFile(dir).validators;
+    const ethParams = JSON.parse(readFileSync(join(dir, first!.attester.eth.path), "utf8")).crypto
+      .kdfparams;
+    const blsParams = JSON.parse(readFileSync(join(dir, first!.attester.bls.path), "utf8")).crypto
+      .kdf.params;
     expect(ethParams).toMatchObject({ n: 131072, r: 8, p: 1 });
     expect(blsParams).toMatchObject({ c: 262144, prf: "hmac-sha256" });
     const encrypted = await runCli(["process-private-keys", "new-private-keys.json"], {
@@ -110,15 +115,13 @@ describe("Aztec's own encrypted key file, with its real KDF parameters", () => {
     const fromEncrypted = readFileSync(join(dir, "public-new-private-keys.json"), "utf8");
     expect(fromEncrypted).toBe(readFileSync(join(dir, "public-raw-private-keys.json"), "utf8"));
     const publicFile = JSON.parse(fromEncrypted) as { validators: { attester: { eth: string } }[] };
-    // The addresses Aztec's CLI printed when it wrote the fixture.
+    // The address Aztec's CLI printed when it wrote the fixture.
     expect(publicFile.validators.map((v) => v.attester.eth)).toEqual([
       "0x8C3229EC621644789d7F61FAa82c6d0E5F97d43D",
-      "0x9586A4833970847aef259aD5BFB7aa8901DDf746",
-      "0x0e9971c0005D91336c1441b8F03c1C4fe5FB4584",
     ]);
     const printed = (out: string) => out.split("\n").filter((l) => l.includes("validator "));
     expect(printed(encrypted.stdout)).toEqual(printed(raw.stdout));
-    expect(printed(encrypted.stdout)).toHaveLength(3);
+    expect(printed(encrypted.stdout).length).toBeGreaterThan(0);
     expect(encrypted.stdout + encrypted.stderr).not.toContain(PASSWORD);
   });
 });
@@ -127,6 +130,16 @@ describe("the cheap twin of Aztec's fixture", () => {
   it("holds the same keys: ethers and Aztec's BN254 decrypter open every keystore to the raw keys, with the same addresses and pubkeys", async () => {
     const twin = cheapAztecFixture();
     const file = readKeyFile(twin);
+    // The addresses Aztec's CLI printed when it wrote the fixture.
+    expect(
+      file.validators.map(
+        (v) => JSON.parse(readFileSync(join(twin, v.attester.eth.path), "utf8")).address,
+      ),
+    ).toEqual([
+      "8c3229ec621644789d7f61faa82c6d0e5f97d43d",
+      "9586a4833970847aef259ad5bfb7aa8901ddf746",
+      "0e9971c0005d91336c1441b8f03c1c4fe5fb4584",
+    ]);
     const raw = rawKeys(twin).validators;
     expect(readKeyFile(fixture)).toEqual(file);
     expect(readdirSync(join(twin, "keystores")).sort()).toEqual(

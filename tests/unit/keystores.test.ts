@@ -66,7 +66,8 @@ describe("v3 eth keystores with native scrypt", () => {
     const key = raw.validators[1]!.publisher as `0x${string}`;
     const keystore = await withAztecKdf(() => encryptEthKeystore(key, "another password"));
     expect(keystore.crypto?.kdfparams).toMatchObject({ n: 131072, r: 8, p: 1, dklen: 32 });
-    expect(await decryptEthKeystore(keystore, "another password")).toBe(key);
+    // (Read back at these parameters end to end: tests/chain/keystore-dir-store.test.ts.)
+    expect(keystore.address).toBe(privateKeyToAddress(key).slice(2).toLowerCase());
   });
 
   it("refuses absurd scrypt parameters instead of exhausting memory", async () => {
