@@ -13,6 +13,9 @@ import {
   type PrivateKeyInputFile,
 } from "../../types/private-key-file.js";
 import { publicKeyFileSchema, type PublicKeyFile } from "../../types/public-key-file.js";
+import { productionKeyFileSchema } from "../../types/production-key-file.js";
+import { signerAccountsOf, type SignerAccount } from "../plan/signer-accounts.js";
+import { dirname } from "node:path";
 import { toJsonText } from "./safe-write.js";
 import type { AttesterPublicKeys } from "../keys/private-keys.js";
 import type { Output } from "../plan/report.js";
@@ -136,4 +139,25 @@ export function renderPublicKeyFile(
     })),
   };
   return toJsonText(publicKeyFileSchema.parse(file));
+}
+
+/**
+ * Every attester and publisher of the key files (production `.new`, high-availability or deployed
+ * files), each with the remote signer the node would ask for it (see signerAccountsOf).
+ */
+export async function loadRemoteSignerAccounts(files: readonly string[]): Promise<SignerAccount[]> {
+  const accounts: SignerAccount[] = [];
+  for (const file of files) {
+    const json = await readJsonFile(file);
+    if (looksLikePrivateKeyFile(json)) {
+      throw new InputError(
+        "holds private keys (attester.eth is 32 bytes, not an address); check-signer reads the " +
+          "key file the node runs, whose accounts its remote signer serves",
+        { file },
+      );
+    }
+    parseWithSchema(productionKeyFileSchema, json, file);
+    accounts.push(...signerAccountsOf(file, json as Parameters<typeof signerAccountsOf>[1], dirname(file)));
+  }
+  return accounts;
 }
