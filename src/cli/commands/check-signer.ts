@@ -90,12 +90,14 @@ export async function checkSigner(
   const missing = missingSignerAccounts(accounts, answers);
   for (const connection of connections) out.info(describeSigner(connection, answers));
   const shown = connections.map((c) => ({ id: c.signer.id, shownUrl: c.shownUrl }));
-  if (options.json) out.result(JSON.stringify(signerCheckDocument(shown, answers, missing), null, 2));
+  if (options.json)
+    out.result(JSON.stringify(signerCheckDocument(shown, answers, missing), null, 2));
   else printMissing(out, missing, new Map(shown.map((s) => [s.id, s.shownUrl])), accounts);
   const unreachable = connections.filter((c) => !answers.get(c.signer.id)!.reachable);
   if (unreachable.length > 0) {
     const first = answers.get(unreachable[0]!.signer.id) as { problem: string };
-    const more = unreachable.length > 1 ? ` (and ${plural(unreachable.length - 1, "other signer")})` : "";
+    const more =
+      unreachable.length > 1 ? ` (and ${plural(unreachable.length - 1, "other signer")})` : "";
     throw new RpcUnavailableError(`${first.problem}${more}; none of its accounts counts as held`);
   }
   return missing.length > 0 ? ExitCode.needsOperator : 0;

@@ -157,7 +157,9 @@ export async function loadRemoteSignerAccounts(files: readonly string[]): Promis
       );
     }
     parseWithSchema(productionKeyFileSchema, json, file);
-    accounts.push(...signerAccountsOf(file, json as Parameters<typeof signerAccountsOf>[1], dirname(file)));
+    accounts.push(
+      ...signerAccountsOf(file, json as Parameters<typeof signerAccountsOf>[1], dirname(file)),
+    );
   }
   return accounts;
 }

@@ -97,7 +97,10 @@ export async function askRemoteSigner(connection: RemoteSignerConnection): Promi
     const accounts = (await request({ method: "eth_accounts" })) as string[];
     listed = new Set(accounts.map((a) => a.toLowerCase()));
   } catch (error) {
-    return { reachable: false, problem: problemOf(rpc, "asking for its accounts (eth_accounts)", error) };
+    return {
+      reachable: false,
+      problem: problemOf(rpc, "asking for its accounts (eth_accounts)", error),
+    };
   }
   const asked = signer.addresses.filter((address) => listed.has(address));
   const signatures = new Map<string, { recovered: string } | { refused: string }>();

@@ -110,7 +110,8 @@ export function signerAccountsOf(
       validator.publisher !== undefined
         ? [validator.publisher, "publisher"]
         : [keyFile.publisher, "publisher (the file's)"];
-    if (Array.isArray(publishers)) publishers.forEach((p, i) => add(p, "publisher", `${field}[${i}]`));
+    if (Array.isArray(publishers))
+      publishers.forEach((p, i) => add(p, "publisher", `${field}[${i}]`));
     else if (publishers !== undefined) add(publishers, "publisher", field);
   });
   return accounts;
@@ -149,7 +150,13 @@ export function signersToAsk(accounts: readonly SignerAccount[]): SignerToAsk[] 
     const id = signerIdOf(account.signer);
     let signer = byId.get(id);
     if (!signer) {
-      signer = { id, config: account.signer, source: account.signerSource, addresses: [], seen: new Set() };
+      signer = {
+        id,
+        config: account.signer,
+        source: account.signerSource,
+        addresses: [],
+        seen: new Set(),
+      };
       byId.set(id, signer);
     }
     const address = account.address.toLowerCase();
@@ -214,7 +221,8 @@ export function missingSignerAccounts(
     else {
       const signature = answer.signatures.get(address);
       if (!signature) throw new Error(`no signature asked of ${address}`);
-      if ("refused" in signature) problem = { reason: "WRONG_SIGNATURE", refused: signature.refused };
+      if ("refused" in signature)
+        problem = { reason: "WRONG_SIGNATURE", refused: signature.refused };
       else if (signature.recovered.toLowerCase() !== address)
         problem = { reason: "WRONG_SIGNATURE", signedAs: getAddress(signature.recovered) };
     }
