@@ -5,6 +5,7 @@ import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
 import { checkSignerCommand } from "./commands/check-signer.js";
+import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError, takeRequestedExitCode } from "./run.js";
@@ -40,6 +41,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
   program.addCommand(checkSignerCommand(terminal));
+  program.addCommand(checkSecretsCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;
 }
