@@ -455,6 +455,17 @@ describe.skipIf(noOpenssl !== undefined)(
         /^error: asking for its accounts \(eth_accounts\): cannot reach remote signer https:\/\/127\.0\.0\.1:\d+ \(/m,
       );
 
+      // The CA that signed the signer's certificate comes in the PKCS#12 file: without it, no trust.
+      const noCa = keyFile(
+        dir,
+        "no-ca.json.new",
+        withCert(certs.clientP12WithoutCaPath, PASSWORD),
+        fourValidators(),
+      );
+      const untrusted = await inProcess([noCa], dir, env);
+      expect(untrusted.code).toBe(69);
+      expect(untrusted.stderr).toMatch(/\(SELF_SIGNED_CERT_IN_CHAIN\)/);
+
       const wrongPass = keyFile(
         dir,
         "wrong-pass.json.new",
