@@ -380,95 +380,131 @@ export async function readKeystoreDirKeys(
     (await directoryPassword(dir, dirOption, passwords, InputMissingError)) ??
     (await passwords.forInput({ file: dirOption, keystore: join(dirOption, PASSWORD_FILE) }));
   const shown = (path: string) => join(dirOption, path.slice(dir.length + 1));
-  const entries = await Promise.all(
-    attesters.map(async ({ address }) => {
-      const paths = keystorePaths(dir, getAddress(address));
-      const [eth, bls] = await Promise.all([readIfThere(paths.eth), readIfThere(paths.bls)]);
-      return { paths, eth, bls };
-    }),
-  );
+  const files = await readKeystoreFiles(dir, attesters, shown);
   const total =
-    entries.filter((e) => e.eth !== undefined).length +
-    entries.filter((e) => e.bls !== undefined).length;
+    files.filter((f) => f.eth !== undefined).length +
+    files.filter((f) => f.bls !== undefined).length;
   let done = 0;
   const tick = () => out.progress(`decrypting keystores: ${count(++done)}/${count(total)}`);
-  const absent = (path: string): StoredKey => ({
-    state: "absent",
-    where: shown(path),
-    why: "no such keystore",
-  });
-  const unusable = (path: string, why: string): StoredKey => ({
-    state: "unusable",
-    where: shown(path),
-    why,
-  });
-  let attempted = 0;
-  let opened = 0;
-  const decrypted = (path: string, key: Hex): StoredKey => (
-    opened++,
-    { state: "key", where: shown(path), key }
-  );
-
-  const blsItems = entries.flatMap((e, i) => {
-    const keystore = e.bls === undefined ? undefined : jsonOrUndefined(e.bls);
-    return keystore !== undefined && blsKeystoreSchema.safeParse(keystore).success
-      ? [{ i, keystore }]
-      : [];
-  });
-  const [eth, blsResults] = await Promise.all([
-    Promise.all(
-      entries.map(async (e): Promise<StoredKey> => {
-        if (e.eth === undefined) return absent(e.paths.eth);
-        const keystore = ethKeystoreSchema.safeParse(jsonOrUndefined(e.eth));
-        if (!keystore.success) return unusable(e.paths.eth, "is not a v3 keystore");
-        attempted++;
-        const key = await decryptEthKeystore(keystore.data, password).catch(
-          (error: Error) => error,
-        );
-        tick();
-        if (key instanceof Error) {
-          return unusable(
-            e.paths.eth,
-            `cannot be decrypted with the keystore password (${key.message})`,
-          );
-        }
-        return decrypted(e.paths.eth, key);
-      }),
-    ),
-    blsItems.length === 0
-      ? []
-      : pool.decryptBlsKeystores(
-          blsItems.map(({ keystore }) => ({ keystore, password })),
-          () => tick(),
-        ),
+  const [eth, bls] = await Promise.all([
+    decryptEthKeystores(files, password, shown, tick),
+    decryptBlsKeystoreFiles(files, password, shown, pool, tick),
   ]);
   out.progressDone();
-  const bls = entries.map((e): StoredKey =>
-    e.bls === undefined
-      ? absent(e.paths.bls)
-      : unusable(e.paths.bls, "is not an EIP-2335 keystore"),
-  );
-  attempted += blsItems.length;
-  blsItems.forEach(({ i }, j) => {
-    const result = blsResults[j]!;
-    const path = entries[i]!.paths.bls;
-    bls[i] =
-      "error" in result
-        ? unusable(path, "cannot be decrypted with the keystore password")
-        : decrypted(path, result.key);
-  });
-  if (attempted > 0 && opened === 0) {
+  const attempted = [...eth, ...bls].filter((k) => k.attempted).length;
+  if (attempted > 0 && ![...eth, ...bls].some((k) => k.key.state === "key")) {
     throw new ConfigError(
       `the keystore password opens none of the ${plural(attempted, "keystore")} in ${dirOption}: a wrong password`,
     );
   }
-  return entries.map((_, i) => ({ eth: eth[i]!, bls: bls[i]! }));
+  return files.map((_, i) => ({ eth: eth[i]!.key, bls: bls[i]!.key }));
 }
 
-async function readIfThere(path: string): Promise<string | undefined> {
+interface KeystoreFiles {
+  paths: ReturnType<typeof keystorePaths>;
+  eth?: string;
+  bls?: string;
+}
+
+/** Each attester's keystore files as text (undefined: not there), by the store's names. */
+async function readKeystoreFiles(
+  dir: string,
+  attesters: readonly { address: Hex }[],
+  shown: (path: string) => string,
+): Promise<KeystoreFiles[]> {
+  // A few hundred files at a time: tens of thousands at once would run out of file descriptors.
+  const files: KeystoreFiles[] = [];
+  for (let start = 0; start < attesters.length; start += 128) {
+    const chunk = attesters.slice(start, start + 128);
+    files.push(
+      ...(await Promise.all(
+        chunk.map(async ({ address }) => {
+          const paths = keystorePaths(dir, getAddress(address));
+          const [eth, bls] = await Promise.all([
+            readIfThere(paths.eth, shown),
+            readIfThere(paths.bls, shown),
+          ]);
+          return { paths, eth, bls };
+        }),
+      )),
+    );
+  }
+  return files;
+}
+
+/** A stored key, and whether decrypting it was tried (a keystore of the right shape was there). */
+type Decrypted = { key: StoredKey; attempted: boolean };
+
+const absentKeystore = (where: string): Decrypted => ({
+  key: { state: "absent", where, why: "no such keystore" },
+  attempted: false,
+});
+const unusableKeystore = (where: string, why: string, attempted: boolean): Decrypted => ({
+  key: { state: "unusable", where, why },
+  attempted,
+});
+
+/** The v3 keystores, decrypted with node's scrypt on libuv's threadpool (a few at a time). */
+function decryptEthKeystores(
+  files: readonly KeystoreFiles[],
+  password: string,
+  shown: (path: string) => string,
+  tick: () => void,
+): Promise<Decrypted[]> {
+  return Promise.all(
+    files.map(async ({ paths, eth }) => {
+      const where = shown(paths.eth);
+      if (eth === undefined) return absentKeystore(where);
+      const keystore = ethKeystoreSchema.safeParse(jsonOrUndefined(eth));
+      if (!keystore.success) return unusableKeystore(where, "is not a v3 keystore", false);
+      const key = await decryptEthKeystore(keystore.data, password).catch((e: Error) => e);
+      tick();
+      if (key instanceof Error) {
+        const why = `cannot be decrypted with the keystore password (${key.message})`;
+        return unusableKeystore(where, why, true);
+      }
+      return { key: { state: "key" as const, where, key }, attempted: true };
+    }),
+  );
+}
+
+/** The EIP-2335 keystores, decrypted with Aztec's code on the derivation workers. */
+async function decryptBlsKeystoreFiles(
+  files: readonly KeystoreFiles[],
+  password: string,
+  shown: (path: string) => string,
+  pool: SecretStoreContext["pool"],
+  tick: () => void,
+): Promise<Decrypted[]> {
+  const decrypted = files.map(({ paths, bls }) =>
+    bls === undefined
+      ? absentKeystore(shown(paths.bls))
+      : unusableKeystore(shown(paths.bls), "is not an EIP-2335 keystore", false),
+  );
+  const items = files.flatMap(({ bls }, i) => {
+    const keystore = bls === undefined ? undefined : jsonOrUndefined(bls);
+    return blsKeystoreSchema.safeParse(keystore).success ? [{ i, keystore, password }] : [];
+  });
+  if (items.length === 0) return decrypted;
+  const results = await pool.decryptBlsKeystores(items, () => tick());
+  items.forEach(({ i }, j) => {
+    const result = results[j]!;
+    const where = shown(files[i]!.paths.bls);
+    decrypted[i] =
+      "error" in result
+        ? unusableKeystore(where, "cannot be decrypted with the keystore password", true)
+        : { key: { state: "key", where, key: result.key }, attempted: true };
+  });
+  return decrypted;
+}
+
+async function readIfThere(
+  path: string,
+  shown: (path: string) => string,
+): Promise<string | undefined> {
   return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
-    throw new InputMissingError(`cannot be read (${error.code ?? "error"})`, { file: path });
+    throw new InputMissingError(`cannot be read (${error.code ?? "error"})`, { file: shown(path) });
   });
 }
 
