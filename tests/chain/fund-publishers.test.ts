@@ -14,6 +14,7 @@ import { ANVIL_ACCOUNTS, rpc, setBalances } from "../support/test-chain.js";
 import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
 import { expectRefusal, recordDirs } from "../support/refusal.js";
+import { startRpcProxy } from "../support/rpc-proxy.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
 const FILES = ["A_", "B_", "C_"].map((prefix) => `${prefix}prod-testnet-keyfile.json.new`);
@@ -203,6 +204,23 @@ describe("fund-publishers", () => {
     expect(again.stderr).toMatch(
       /nothing to fund: all 10 publishers at or above their minimum .*\nnothing to send: fund-again\.json not written\n$/,
     );
+  });
+
+  it("reads the block number, then the chain id, every balance and every code in one batched request", async () => {
+    const proxy = await startRpcProxy(net.chain.rpcUrl);
+    try {
+      const run = await fund(FILES, { ETHEREUM_NODE_URL: proxy.url });
+      expect(run.code, run.stderr).toBe(0);
+      expect(proxy.stats.methods).toEqual({
+        eth_blockNumber: 1,
+        eth_chainId: 1,
+        eth_getBalance: 10,
+        eth_getCode: 10,
+      });
+      expect(proxy.stats.httpRequests).toBe(2);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("leaves prepare-deployment's funding check with nothing to warn about", async () => {

@@ -160,6 +160,7 @@ function describeTopUps(
   { target, minimum, atBlock }: { target: bigint; minimum: bigint; atBlock: bigint },
 ): string {
   const funded = topUps.filter((t) => t.topUp > 0n).length;
+  if (topUps.length === 0) return "nothing to fund: the key files name no validator";
   const rule =
     `MIN_ETH_PER_ATTESTER ${formatEther(minimum)} ETH, topped up to ${formatEther(target)} ETH ` +
     `per attester served; balances at block ${atBlock}`;
