@@ -67,7 +67,7 @@ export function fundPublishersCommand(terminal: Terminal = processTerminal): Com
     .addOption(
       new Option("--max-total-eth <eth>", "refuse when the top-ups add up to more than this")
         .argParser(ethAmountOption("--max-total-eth"))
-        .default(parseEther(DEFAULT_MAX_TOTAL_ETH), DEFAULT_MAX_TOTAL_ETH),
+        .default(parseEther(DEFAULT_MAX_TOTAL_ETH), `${DEFAULT_MAX_TOTAL_ETH} ETH`),
     )
     .option("-o, --output <file>", "also write the transfers JSON (what stdout gets) to <file>")
     .option("--force", "overwrite the output files if they exist", false)
