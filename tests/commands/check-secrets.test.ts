@@ -127,16 +127,14 @@ describe("check-secrets keystore-dir:<dir>", () => {
     expectNoSecretIn(run);
   });
 
-  it("an eth keystore moved away: exit 3, the attester's eth key named MISSING", async () => {
+  it("an eth keystore moved away: exit 3, the attester's eth key named MISSING (spawned)", async () => {
     const dir = cheapCopy();
     const moved = join(dir, "keys", "eth", `${publicKeys[0]!.eth}.json`);
     renameSync(moved, join(dir, "elsewhere.json"));
-    const json = await check(dir, [
-      "public-keys.json",
-      "--secret-store",
-      "keystore-dir:keys",
-      "--json",
-    ]);
+    const json = await runCli(
+      ["check-secrets", "public-keys.json", "--secret-store", "keystore-dir:keys", "--json"],
+      { cwd: dir },
+    );
     expect(json.code, json.stderr).toBe(3);
     expect(jsonOf(json)).toEqual({
       ok: false,
