@@ -6,12 +6,46 @@
 import type { Address, Hex } from "viem";
 import { toJsonText, type PlannedWrite } from "./safe-write.js";
 
+/** One transaction of a batch: a call (add-keys) or a plain ETH transfer (data "0x"). */
+export interface SafeTransaction {
+  to: Address;
+  /** Wei, as a decimal string. */
+  value: string;
+  data: Hex;
+}
+
 export interface SafeTransactionBuilderBatch {
   version: "1.0";
   chainId: string;
   createdAt: number;
-  meta: { name: string; description: string; createdFromSafeAddress: Address };
-  transactions: { to: Address; value: "0"; data: Hex }[];
+  meta: { name: string; description: string; createdFromSafeAddress?: Address };
+  transactions: SafeTransaction[];
+}
+
+/**
+ * One Transaction Builder file: what the builder executes as one (MultiSend) transaction. Every
+ * command's files are built here, so the format's rules live in one place. `safe`, when known,
+ * is the multisig that is to execute it (the builder shows it; it is not required on import).
+ */
+export function safeTransactionBuilderBatch(input: {
+  chainId: number;
+  createdAt: number;
+  name: string;
+  description: string;
+  safe?: Address;
+  transactions: readonly SafeTransaction[];
+}): SafeTransactionBuilderBatch {
+  return {
+    version: "1.0",
+    chainId: String(input.chainId),
+    createdAt: input.createdAt,
+    meta: {
+      name: input.name,
+      description: input.description,
+      ...(input.safe === undefined ? {} : { createdFromSafeAddress: input.safe }),
+    },
+    transactions: input.transactions.map(({ to, value, data }) => ({ to, value, data })),
+  };
 }
 
 /** `<prefix>-<i>-of-<n>.json` for i = 1..n. */
@@ -19,7 +53,7 @@ export function safeTransactionBuilderFileNames(prefix: string, count: number): 
   return Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}-of-${count}.json`);
 }
 
-/** One batch file per transaction, in sending order. */
+/** add-keys' batch files, one per transaction, in sending order. */
 export function safeTransactionBuilderBatches(input: {
   chainId: number;
   safe: Address;
@@ -32,19 +66,18 @@ export function safeTransactionBuilderBatches(input: {
   }[];
 }): SafeTransactionBuilderBatch[] {
   const n = input.transactions.length;
-  return input.transactions.map((tx, i) => ({
-    version: "1.0",
-    chainId: String(input.chainId),
-    createdAt: input.createdAt,
-    meta: {
+  return input.transactions.map((tx, i) =>
+    safeTransactionBuilderBatch({
+      chainId: input.chainId,
+      createdAt: input.createdAt,
       name: `aztec-butler add-keys ${i + 1} of ${n}`,
       description:
         `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
         `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
-      createdFromSafeAddress: input.safe,
-    },
-    transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
-  }));
+      safe: input.safe,
+      transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
+    }),
+  );
 }
 
 /**

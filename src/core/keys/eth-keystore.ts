@@ -56,14 +56,21 @@ export async function decryptEthKeystore(keystore: EthKeystore, password: string
   return `0x${plain.toString("hex")}`;
 }
 
+export type ScryptParameters = { n: number; r: number; p: number; dklen: number };
+
 /**
- * A v3 keystore of `privateKey`, with its address, in the parameters Aztec's CLI writes
- * (cheaper ones only in the test suite's own processes: see keystore-kdf.ts).
+ * A v3 keystore of `privateKey`, with its address, in the parameters Aztec's CLI writes (tests
+ * may pass cheaper ones: the CLI never does; and in the test suite's own processes the default
+ * is cheaper too: see keystore-kdf.ts).
  */
-export async function encryptEthKeystore(privateKey: Hex, password: string): Promise<EthKeystore> {
+export async function encryptEthKeystore(
+  privateKey: Hex,
+  password: string,
+  scryptParameters: ScryptParameters = ethKeystoreScrypt(),
+): Promise<EthKeystore> {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
-  const kdfparams = { ...ethKeystoreScrypt(), salt: salt.toString("hex") };
+  const kdfparams = { ...scryptParameters, salt: salt.toString("hex") };
   const derivedKey = await kdfSlots(() =>
     deriveKey({ kdf: "scrypt", kdfparams } as EthKeystore["crypto"] & object, password),
   );
