@@ -12,7 +12,7 @@ import { Wallet } from "ethers";
 import { getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aztecOf } from "../support/test-chain.js";
-import { runCli, runInProcess } from "../support/cli.js";
+import { runInProcess } from "../support/cli.js";
 import { copyToTemp, tempDir } from "../support/files.js";
 import {
   AZTEC_FIXTURE_PASSWORD as PASSWORD,
@@ -102,7 +102,7 @@ describe("Aztec's own encrypted key file, with its real KDF parameters", () => {
       .kdf.params;
     expect(ethParams).toMatchObject({ n: 131072, r: 8, p: 1 });
     expect(blsParams).toMatchObject({ c: 262144, prf: "hmac-sha256" });
-    const encrypted = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const encrypted = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: net.env,
     });

@@ -325,7 +325,7 @@ describe("--secret-store keystore-dir:<dir>", () => {
   it("refuses an unknown store: exit 64", async () => {
     const dir = workDir();
     const unchanged = recordDirs(dir);
-    const run = await runCli(
+    const run = await runInProcess(
       ["process-private-keys", "new-private-keys.json", "--secret-store", "vault:x"],
       { cwd: dir, env: net.env },
     );

@@ -176,12 +176,7 @@ describe("the rpc proxy itself", () => {
 describe("an RPC endpoint that misbehaves", () => {
   it("refusing connections: exit 69, 'cannot reach … (connection refused)'", async () => {
     const port = await getFreePort();
-    const result = await processKeys(
-      { ETHEREUM_NODE_URL: `http://127.0.0.1:${port}` },
-      [],
-      copyToTemp(phase1),
-      runCli,
-    );
+    const result = await processKeys({ ETHEREUM_NODE_URL: `http://127.0.0.1:${port}` });
     expectRefusal(
       result,
       69,
