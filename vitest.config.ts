@@ -12,6 +12,8 @@ export default defineConfig({
     // The randomized soaks run with `npm run test:soak` (vitest.soak.config.ts), not here.
     exclude: ["**/node_modules/**", "tests/soak/**"],
     globalSetup: ["tests/global-setup.ts"],
+    // In-process runs keep their worker threads warm for the next run (tests only).
+    setupFiles: ["tests/support/in-process-setup.ts"],
     // Two cores here: each chain test file runs its own anvil, so cap parallel files at two.
     pool: "forks",
     // Test files of one fork share loaded modules (viem, the CLI's sources): each file no longer
