@@ -4,6 +4,7 @@ import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
+import { dripQueueCommand } from "./commands/drip-queue.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError, takeRequestedExitCode } from "./run.js";
@@ -20,7 +21,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
     .version(version)
     .option(
       "--network <name>",
-      "network whose config and scraper state to use (default: $NETWORK, else testnet)",
+      "network whose config and scraper state to use; mainnet and testnet also fix the L1 chain id and Aztec's StakingRegistry (default: $NETWORK, else testnet)",
     )
     .option(
       "--config <file>",
@@ -38,6 +39,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(addKeysCommand(terminal));
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
+  program.addCommand(dripQueueCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

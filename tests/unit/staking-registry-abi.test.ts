@@ -12,7 +12,7 @@ import {
   toEventSelector,
   toFunctionSelector,
   toFunctionSignature,
-  type AbiError,
+  type Abi,
   type AbiEvent,
   type AbiFunction,
 } from "viem";
@@ -59,9 +59,10 @@ const EVENTS: Record<string, string> = {
   StakedWithProvider: "0xc91c8b4e",
 };
 
-const functions = stakingRegistryAbi.filter((i): i is AbiFunction => i.type === "function");
-const errors = stakingRegistryAbi.filter((i): i is AbiError => i.type === "error");
-const events = stakingRegistryAbi.filter((i): i is AbiEvent => i.type === "event");
+const abi = stakingRegistryAbi as Abi;
+const functions = abi.filter((i): i is AbiFunction => i.type === "function");
+const errors = abi.filter((i) => i.type === "error");
+const events = abi.filter((i): i is AbiEvent => i.type === "event");
 
 describe("stakingRegistryAbi is Aztec's StakingRegistry", () => {
   it("has every documented function, with its selector", () => {
@@ -74,7 +75,12 @@ describe("stakingRegistryAbi is Aztec's StakingRegistry", () => {
 
   it("has exactly the documented custom errors, with their selectors", () => {
     expect(
-      Object.fromEntries(errors.map((e) => [toFunctionSignature(e), toFunctionSelector(e)])),
+      Object.fromEntries(
+        errors.map((e) => {
+          const signature = `${e.name}(${e.inputs.map((i) => i.type).join(",")})`;
+          return [signature, toFunctionSelector(signature)];
+        }),
+      ),
     ).toEqual(ERRORS);
     expect(stakingRegistryErrorsAbi).toEqual(errors);
   });

@@ -7,6 +7,7 @@ import {
   type BatchEstimate,
 } from "../../src/core/plan/transaction-batches.js";
 import {
+  addKeysDescription,
   safeTransactionBuilderBatches,
   safeTransactionBuilderFileNames,
 } from "../../src/core/files/safe-tx-builder.js";
@@ -105,13 +106,13 @@ describe("Safe Transaction Builder files", () => {
     const safe = "0x00000000000000000000000000000000000000aa" as const;
     const to = "0x00000000000000000000000000000000000000bb" as const;
     const [first] = safeTransactionBuilderBatches({
+      command: "add-keys",
       chainId: 1,
       safe,
-      providerId: 7n,
       createdAt: 1234,
       transactions: [
-        { contractToCall: to, callData: "0x01", attesters: [to] },
-        { contractToCall: to, callData: "0x02", attesters: [to, to] },
+        { contractToCall: to, callData: "0x01", description: addKeysDescription(1, 7n) },
+        { contractToCall: to, callData: "0x02", description: addKeysDescription(2, 7n) },
       ],
     });
     expect(first).toEqual({

@@ -172,6 +172,14 @@ export function isTransportFailure(error: unknown): boolean {
   );
 }
 
+/** The node answered with a JSON-RPC error (it refused, or the call reverted), as opposed to not answering. */
+export function isRpcRefusal(error: unknown): boolean {
+  return (
+    !isTransportFailure(error) &&
+    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
+  );
+}
+
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
 export function redactUrl(url: string): string {
   try {

@@ -15,7 +15,7 @@ import {
   blockTag,
   readContractExactly,
   checkExpectedChainId,
-  isTransportFailure,
+  isRpcRefusal,
   onChain,
   toChainError,
   type ChainClient,
@@ -174,6 +174,8 @@ export async function resolveProvider(
 }
 
 export interface ProviderQueue {
+  /** The registry's index of the head (getFirstIndexInQueue): entry i is at firstIndex + i. */
+  firstIndex: bigint;
   /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters). */
   attesters: Address[];
   /** JSON-RPC calls made; the transport sends them RPC_BATCH_SIZE per HTTP request. */
@@ -228,13 +230,13 @@ export async function readProviderQueue(
           `${providerId}; this tool does not understand that registry`,
       );
     }
-    if (length === 0n) return { attesters: [], calls: 3 };
+    if (length === 0n) return { firstIndex: first, attesters: [], calls: 3 };
     const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
     const deployless = await readQueueSlicesDeployless(chain, context, slices, blockNumber);
-    if (deployless) return { attesters: deployless, calls: 3 + slices.length };
+    if (deployless) return { firstIndex: first, attesters: deployless, calls: 3 + slices.length };
     const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
     const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockNumber);
-    return { attesters, calls: 3 + slices.length + indices.length };
+    return { firstIndex: first, attesters, calls: 3 + slices.length + indices.length };
   });
 }
 
@@ -312,14 +314,6 @@ const queueReaderConstructorInputs = [
   { type: "uint256" },
   { type: "uint256" },
 ] as const;
-
-/** The node answered with a JSON-RPC error (it refused or the call reverted), as opposed to not answering. */
-function isRpcRefusal(error: unknown): boolean {
-  return (
-    !isTransportFailure(error) &&
-    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
-  );
-}
 
 /**
  * The fallback: one eth_call of getValueAtIndexInQueue per entry, sent RPC_BATCH_SIZE per HTTP

@@ -1,7 +1,7 @@
 /**
  * Safe{Wallet} Transaction Builder batch files: what a multisig provider admin imports to propose
- * add-keys' transactions. One file per transaction, because the Transaction Builder executes a
- * file as one (MultiSend) transaction, which must fit EIP-7825's cap itself.
+ * the calls add-keys and drip-queue print. One file per transaction, because the Transaction
+ * Builder executes a file as one (MultiSend) transaction, which must fit EIP-7825's cap itself.
  */
 import type { Address, Hex } from "viem";
 import { toJsonText, type PlannedWrite } from "./safe-write.js";
@@ -14,22 +14,26 @@ export interface SafeTransactionBuilderBatch {
   transactions: { to: Address; value: "0"; data: Hex }[];
 }
 
+/** A call for the provider admin to send, and what it does (for the file's description). */
+export interface AdminTransaction {
+  contractToCall: Address;
+  callData: Hex;
+  /** "addKeysToProvider: 73 validators for staking provider 2". */
+  description: string;
+}
+
 /** `<prefix>-<i>-of-<n>.json` for i = 1..n. */
 export function safeTransactionBuilderFileNames(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}-of-${count}.json`);
 }
 
-/** One batch file per transaction, in sending order. */
+/** One batch file per transaction, in sending order; `command` names the files' maker. */
 export function safeTransactionBuilderBatches(input: {
+  command: string;
   chainId: number;
   safe: Address;
-  providerId: bigint;
   createdAt: number;
-  transactions: readonly {
-    contractToCall: Address;
-    callData: Hex;
-    attesters: readonly Address[];
-  }[];
+  transactions: readonly AdminTransaction[];
 }): SafeTransactionBuilderBatch[] {
   const n = input.transactions.length;
   return input.transactions.map((tx, i) => ({
@@ -37,10 +41,8 @@ export function safeTransactionBuilderBatches(input: {
     chainId: String(input.chainId),
     createdAt: input.createdAt,
     meta: {
-      name: `aztec-butler add-keys ${i + 1} of ${n}`,
-      description:
-        `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
-        `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
+      name: `aztec-butler ${input.command} ${i + 1} of ${n}`,
+      description: `${tx.description} (transaction ${i + 1} of ${n}; execute in order)`,
       createdFromSafeAddress: input.safe,
     },
     transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
@@ -48,21 +50,18 @@ export function safeTransactionBuilderBatches(input: {
 }
 
 /**
- * add-keys' files: `--output` (exactly what stdout gets) and, with `--safe-tx-builder <prefix>`,
- * one Safe Transaction Builder file per transaction, for the provider admin's multisig. Existing
- * files are replaced only with `force`.
+ * A command's calldata files: `--output` (exactly what stdout gets) and, with
+ * `--safe-tx-builder <prefix>`, one Safe Transaction Builder file per transaction for the
+ * provider admin's multisig. Existing files are replaced only with `force`.
  */
-export function addKeysOutputWrites(input: {
+export function adminTransactionWrites(input: {
+  command: string;
   output?: string;
   safeTxBuilder?: string;
   force?: boolean;
   stdoutJson: string;
-  registry: { chainId: number; providerAdmin: Address; providerId: bigint };
-  transactions: readonly {
-    contractToCall: Address;
-    callData: Hex;
-    attesters: readonly Address[];
-  }[];
+  registry: { chainId: number; providerAdmin: Address };
+  transactions: readonly AdminTransaction[];
   createdAt?: number;
 }): PlannedWrite[] {
   const file = (path: string, content: string): PlannedWrite => ({
@@ -76,11 +75,41 @@ export function addKeysOutputWrites(input: {
   const { transactions, registry } = input;
   const names = safeTransactionBuilderFileNames(input.safeTxBuilder, transactions.length);
   const batches = safeTransactionBuilderBatches({
+    command: input.command,
     chainId: registry.chainId,
     safe: registry.providerAdmin,
-    providerId: registry.providerId,
     createdAt: input.createdAt ?? Date.now(),
     transactions,
   });
   return [...writes, ...names.map((path, i) => file(path, toJsonText(batches[i])))];
+}
+
+/** add-keys' files: its addKeysToProvider calls, described by how many validators each adds. */
+export function addKeysOutputWrites(input: {
+  output?: string;
+  safeTxBuilder?: string;
+  force?: boolean;
+  stdoutJson: string;
+  registry: { chainId: number; providerAdmin: Address; providerId: bigint };
+  transactions: readonly {
+    contractToCall: Address;
+    callData: Hex;
+    attesters: readonly Address[];
+  }[];
+  createdAt?: number;
+}): PlannedWrite[] {
+  return adminTransactionWrites({
+    ...input,
+    command: "add-keys",
+    transactions: input.transactions.map((tx) => ({
+      contractToCall: tx.contractToCall,
+      callData: tx.callData,
+      description: addKeysDescription(tx.attesters.length, input.registry.providerId),
+    })),
+  });
+}
+
+/** "addKeysToProvider: 73 validators for staking provider 2". */
+export function addKeysDescription(validators: number, providerId: bigint): string {
+  return `addKeysToProvider: ${validators} validator${validators === 1 ? "" : "s"} for staking provider ${providerId}`;
 }

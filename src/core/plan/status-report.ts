@@ -2,7 +2,8 @@
  * The `status` document: one row per attester (state, where it is, coinbases, publisher funding)
  * and counts per state, built from the chain facts and the operator's files. Pure.
  * `status --json` prints exactly this (addresses checksummed, wei as decimal strings, a field
- * that does not apply is null).
+ * that does not apply is null). `providerQueue` is the provider queue's health
+ * (provider-queue-health.ts).
  */
 import { getAddress } from "viem";
 import type { AttesterState } from "../../types/scraper-config.js";
@@ -15,6 +16,12 @@ import {
   type NoLongerActiveReason,
   type RollupStatus,
 } from "./lifecycle.js";
+import {
+  providerQueueReport,
+  queueBelowMinimum,
+  type ProviderQueueHealth,
+  type ProviderQueueReport,
+} from "./provider-queue-health.js";
 
 export interface StatusInput {
   address: string;
@@ -33,6 +40,10 @@ export interface StatusFacts {
   balances: ReadonlyMap<string, bigint>;
   flush: FlushParameters;
   minWeiPerAttester: bigint;
+  /** The provider queue's health (classifyProviderQueue). */
+  providerQueue: ProviderQueueHealth;
+  /** `--min-queue`: a queue shorter than this is a problem. */
+  minQueue?: number;
 }
 
 export interface StatusRow {
@@ -52,9 +63,15 @@ export interface StatusRow {
   problems: LifecycleProblem[];
 }
 
+/** A problem of the whole provider, not of one attester. */
+export type ProviderProblem =
+  /** `--min-queue <n>`: the provider queue holds fewer than n keys (delegations will find none). */
+  "PROVIDER_QUEUE_LOW";
+
 export interface StatusProblem {
-  address: string;
-  problem: LifecycleProblem;
+  /** The attester; null for a problem of the provider (PROVIDER_QUEUE_LOW). */
+  address: string | null;
+  problem: LifecycleProblem | ProviderProblem;
   message: string;
 }
 
@@ -63,6 +80,7 @@ export interface StatusDocument {
   attesters: StatusRow[];
   counts: Record<AttesterState, number>;
   problems: StatusProblem[];
+  providerQueue: ProviderQueueReport;
 }
 
 const ZERO = /^0x0{40}$/i;
@@ -162,10 +180,14 @@ export function buildStatusDocument(
     }
     return row;
   });
+  const queueLow = queueBelowMinimum(facts.providerQueue.length, facts.minQueue);
+  if (queueLow !== undefined)
+    problems.push({ address: null, problem: "PROVIDER_QUEUE_LOW", message: queueLow });
   return {
     blockNumber: Number(facts.blockNumber),
     attesters,
     counts: countStates(attesters.map((a) => a.state)),
     problems,
+    providerQueue: providerQueueReport(facts.providerQueue),
   };
 }
