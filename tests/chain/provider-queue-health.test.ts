@@ -13,6 +13,7 @@ import { TestERC20Abi } from "@aztec/l1-artifacts/TestERC20Abi";
 import { decodeFunctionData, parseEventLogs, type Abi, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keyStoreCheckerBytecode } from "../../src/core/chain/key-store-checker-code.js";
 import { registrationKeysOf } from "../../src/core/keys/registration.js";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
@@ -120,6 +121,7 @@ beforeAll(async () => {
   net = await startRegistryChain();
   fromBlock = await net.chain.publicClient.getBlockNumber();
   dir = tempDir("butler-queue-health-");
+  publicKeyFile();
   const { rollup } = aztecOf(net.chain);
   const valid = await validKeyStores(net.chain, keys);
   const [ksA, ksB, ksC, ksD, ksE, ksF, ksG] = valid as [
@@ -172,7 +174,7 @@ afterAll(async () => {
 
 describe("status reads the provider queue's health", () => {
   it("status --json: providerQueue exactly, every problem in queue order, blockedHead 3; exit 3", async () => {
-    const run = await inProcess(["status", publicKeyFile(), "--json"]);
+    const run = await inProcess(["status", "public-keys.json", "--json"]);
     expect(run.code, run.stderr).toBe(3);
     const doc = JSON.parse(run.stdout) as { blockNumber: number };
     expect(doc).toEqual({
@@ -194,6 +196,31 @@ describe("status reads the provider queue's health", () => {
         ],
       },
     });
+  });
+
+  it("a node that refuses the deployless key check: the same verdicts, checked in this process", async () => {
+    const proxy = await startRpcProxy(net.chain.rpcUrl, {
+      mode: {
+        kind: "refuse-eth-call",
+        dataPrefix: keyStoreCheckerBytecode,
+        message: "gas required exceeds allowance",
+      },
+    });
+    try {
+      const [direct, refused] = [
+        await inProcess(["status", "public-keys.json", "--json"]),
+        await inProcess(["status", "public-keys.json", "--json"], { ETHEREUM_NODE_URL: proxy.url }),
+      ];
+      expect(refused.code, refused.stderr).toBe(3);
+      const queueOf = (run: { stdout: string }) =>
+        (JSON.parse(run.stdout) as { providerQueue: QueueReport }).providerQueue;
+      expect(queueOf(refused)).toEqual(queueOf(direct));
+      expect(queueOf(refused).problems).toHaveLength(6);
+      // 5 entries' keys are checked (the other 3 have problems without): one refused call.
+      expect(proxy.stats.tampered).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("the table says the same in words; --min-queue makes a short queue a problem", async () => {
