@@ -7,14 +7,16 @@ pragma solidity ^0.8.20;
 /// without `to` (a "deployless" read), and the bytes the constructor returns are the answer.
 ///
 /// For each queue index asked, the entry is read with the registry's getValueAtIndexInQueue and its
-/// G1 key's registration digest with the GSE's getRegistrationDigest, and the GSE's check
-///     e(σ + γ·pk1, −G2) · e(H(pk1) + γ·G1, pk2) == 1,  γ = keccak(pk1, pk2, σ) mod r,
-/// is made: that is e(σ, G2) = e(H(pk1), pk2) (the proof of possession) and e(pk1, G2) = e(G1, pk2)
-/// (G1 and G2 keys of the same secret). The checks of all entries are batched into ONE pairing
-/// with random 128-bit weights ρ_i (derived from the caller's fresh `seed`):
-///     e(Σ ρ_i·L_i, −G2) · Π e(ρ_i·R_i, pk2_i) == 1,
-/// which holds when every entry's check holds and, for weights the queue's authors cannot know,
-/// fails with probability 1 − 2^-128 otherwise. Only when it fails is each entry checked alone.
+/// G1 key's registration digest H with the GSE's getRegistrationDigest. The GSE's check,
+///     e(σ + γ·pk1, −G2) · e(H + γ·G1, pk2) == 1,  γ = keccak(pk1, pk2, σ) mod r,
+/// holds exactly when both e(σ, G2) = e(H, pk2) (the proof of possession) and e(pk1, G2) =
+/// e(G1, pk2) (G1 and G2 keys of one secret) do. Those two equations of every entry are checked
+/// together, with ONE pairing and random 64-bit weights ρ_i, τ_i (derived from the caller's fresh
+/// `seed`, as Ethereum's clients batch BLS signatures):
+///     e(Σ ρ_i·σ_i + τ_i·pk1_i, −G2) · Π e(ρ_i·H_i + τ_i·G1, pk2_i) == 1,
+/// which holds when every entry is sound and, for weights the queue's authors cannot know, fails
+/// otherwise but with probability 2^-64. Only when it fails is each entry checked alone, the
+/// GSE's way (γ), and a failing one told apart by its keys' equation.
 ///
 /// Answer: one 32-byte word per index asked, in order: the entry's attester in the low 20 bytes
 /// (so the caller can match it to the queue it read) and in the top byte 0 (sound), 1 (invalid
@@ -44,9 +46,8 @@ contract KeyStoreChecker {
         /// x0, x1, y0, y1 as the registry stores them (x0, y0 the real parts).
         uint256[4] pk2;
         uint256[2] sigma;
-        /// σ + γ·pk1 and H(pk1) + γ·G1, once the basic checks passed.
-        uint256[2] left;
-        uint256[2] right;
+        /// The GSE's registration digest of pk1, once the basic checks passed.
+        uint256[2] digest;
         uint8 status;
         bool candidate;
     }
@@ -54,7 +55,7 @@ contract KeyStoreChecker {
     constructor(address registry, uint256 providerId, address gse, bytes32 seed, uint256[] memory indices) {
         uint256 n = indices.length;
         Entry[] memory entries = new Entry[](n);
-        // The batched pairing: pair 0 is (Σ ρ_i·L_i, −G2), then (ρ_i·R_i, pk2_i) per candidate.
+        // The batched pairing: pair 0 is (Σ ρ_i·σ_i + τ_i·pk1_i, −G2), then (ρ_i·H_i + τ_i·G1, pk2_i).
         uint256[] memory batch = new uint256[](6 * (n + 1));
         uint256[2] memory sum; // the point at infinity, (0, 0) to the precompiles
         uint256 pairs = 1;
@@ -63,14 +64,11 @@ contract KeyStoreChecker {
             readEntry(e, registry, providerId, indices[i]);
             prepare(e, gse, indices[i]);
             if (!e.candidate) continue;
-            uint256 rho = (uint256(keccak256(abi.encode(seed, indices[i]))) >> 128) | 1;
-            (bool okL, uint256[2] memory weightedLeft) = ecMul(e.left, rho);
-            (bool okR, uint256[2] memory weightedRight) = ecMul(e.right, rho);
-            (bool okS, uint256[2] memory nextSum) = ecAdd(sum, weightedLeft);
-            // L and R are points of G1 by construction; these cannot fail.
-            require(okL && okR && okS);
-            sum = nextSum;
-            setPair(batch, pairs, weightedRight, e.pk2);
+            uint256 weights = uint256(keccak256(abi.encode(seed, indices[i])));
+            uint256 rho = (weights & type(uint64).max) | 1;
+            uint256 tau = ((weights >> 64) & type(uint64).max) | 1;
+            sum = add(sum, add(mul(e.sigma, rho), mul(e.pk1, tau)));
+            setPair(batch, pairs, add(mul(e.digest, rho), mul([uint256(1), 2], tau)), e.pk2);
             pairs++;
         }
         if (pairs > 1) {
@@ -106,7 +104,7 @@ contract KeyStoreChecker {
         e.sigma = [w[7], w[8]];
     }
 
-    /// The checks that need no pairing, then L = σ + γ·pk1 and R = H(pk1) + γ·G1.
+    /// The checks that need no pairing, and the digest for those that pass them.
     function prepare(Entry memory e, address gse, uint256 index) private view {
         if (!isG1Point(e.pk1) || (e.pk2[0] | e.pk2[1] | e.pk2[2] | e.pk2[3]) == 0) {
             e.status = INVALID_KEYS;
@@ -116,28 +114,20 @@ contract KeyStoreChecker {
             e.status = INVALID_PROOF_OF_POSSESSION;
             return;
         }
-        uint256[2] memory digest = readDigest(gse, e.pk1, index);
-        uint256 gamma = uint256(
-            keccak256(abi.encode(e.pk1[0], e.pk1[1], e.pk2[0], e.pk2[1], e.pk2[2], e.pk2[3], e.sigma[0], e.sigma[1]))
-        ) % R;
-        if (gamma == 0) {
+        if (gammaOf(e) == 0) {
             // The GSE reverts (GammaZero): the deposit fails.
             e.status = INVALID_PROOF_OF_POSSESSION;
             return;
         }
-        (bool ok1, uint256[2] memory gammaPk1) = ecMul(e.pk1, gamma);
-        (bool ok2, uint256[2] memory gammaG1) = ecMul([uint256(1), 2], gamma);
-        (bool ok3, uint256[2] memory left) = ecAdd(e.sigma, gammaPk1);
-        (bool ok4, uint256[2] memory right) = ecAdd(digest, gammaG1);
-        require(ok1 && ok2 && ok3 && ok4);
-        if ((left[0] | left[1]) == 0 || (right[0] | right[1]) == 0) {
-            // A point at infinity would make the pairing hold trivially; the GSE's check fails.
-            e.status = INVALID_PROOF_OF_POSSESSION;
-            return;
-        }
-        e.left = left;
-        e.right = right;
+        e.digest = readDigest(gse, e.pk1, index);
         e.candidate = true;
+    }
+
+    /// The GSE's γ = keccak(pk1, pk2, σ) mod r.
+    function gammaOf(Entry memory e) private pure returns (uint256) {
+        return uint256(
+            keccak256(abi.encode(e.pk1[0], e.pk1[1], e.pk2[0], e.pk2[1], e.pk2[2], e.pk2[3], e.sigma[0], e.sigma[1]))
+        ) % R;
     }
 
     function readDigest(address gse, uint256[2] memory pk1, uint256 index) private view returns (uint256[2] memory) {
@@ -151,10 +141,11 @@ contract KeyStoreChecker {
 
     /// One entry's check, as the GSE makes it, and if it fails, which half of it.
     function checkAlone(Entry memory e) private view returns (uint8) {
+        uint256 gamma = gammaOf(e);
         uint256[] memory input = new uint256[](12);
         uint256[4] memory negG2 = [NEG_G2_X0, NEG_G2_X1, NEG_G2_Y0, NEG_G2_Y1];
-        setPair(input, 0, e.left, negG2);
-        setPair(input, 1, e.right, e.pk2);
+        setPair(input, 0, add(e.sigma, mul(e.pk1, gamma)), negG2);
+        setPair(input, 1, add(e.digest, mul([uint256(1), 2], gamma)), e.pk2);
         (bool ok, bool holds) = pairing(input, 2);
         if (!ok) return INVALID_KEYS; // pk2 is not a point of G2 (the precompile checks the group)
         if (holds) return SOUND;
@@ -190,17 +181,23 @@ contract KeyStoreChecker {
         holds = ok && result[0] == 1;
     }
 
-    function ecAdd(uint256[2] memory a, uint256[2] memory b) private view returns (bool ok, uint256[2] memory c) {
+    /// a + b on G1; both are points of G1 here (checked, or made from such), so it cannot fail.
+    function add(uint256[2] memory a, uint256[2] memory b) private view returns (uint256[2] memory c) {
         uint256[4] memory input = [a[0], a[1], b[0], b[1]];
+        bool ok;
         assembly {
             ok := staticcall(gas(), 0x06, input, 128, c, 64)
         }
+        require(ok);
     }
 
-    function ecMul(uint256[2] memory a, uint256 s) private view returns (bool ok, uint256[2] memory c) {
+    /// s·a on G1; a is a point of G1 here, so it cannot fail.
+    function mul(uint256[2] memory a, uint256 s) private view returns (uint256[2] memory c) {
         uint256[3] memory input = [a[0], a[1], s];
+        bool ok;
         assembly {
             ok := staticcall(gas(), 0x07, input, 96, c, 64)
         }
+        require(ok);
     }
 }

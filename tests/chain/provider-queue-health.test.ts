@@ -218,6 +218,15 @@ describe("status reads the provider queue's health", () => {
       expect(queueOf(refused).problems).toHaveLength(6);
       // 5 entries' keys are checked (the other 3 have problems without): one refused call.
       expect(proxy.stats.tampered).toBe(1);
+      expect(direct.stderr).toMatch(
+        /queue: 5 key stores checked as the GSE will \(in the node; \d+ calls\)/,
+      );
+      expect(refused.stderr).toContain(
+        "warning: the node refused the deployless check of the provider queue's keys: checking 5 key stores in this process instead",
+      );
+      expect(refused.stderr).toMatch(
+        /queue: 5 key stores checked as the GSE will \(in this process;/,
+      );
     } finally {
       await proxy.stop();
     }

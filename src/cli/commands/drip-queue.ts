@@ -17,6 +17,7 @@ import {
 import {
   classifyProviderQueue,
   describeQueueIssue,
+  inProcessKeyCheckWarning,
   planDrip,
   type DripPlan,
 } from "../../core/plan/provider-queue-health.js";
@@ -99,6 +100,7 @@ export async function dripQueue(options: Options, ctx: CommandContext): Promise<
     config,
     registry,
     block.number,
+    (n) => out.warn(inProcessKeyCheckWarning(n)),
   );
   // Plan: how many keys from the head, then prove the call works, sent by the admin.
   const plan = planDrip(

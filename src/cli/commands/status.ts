@@ -12,6 +12,7 @@ import { type ChainClient } from "../../core/chain/client.js";
 import {
   classifyProviderQueue,
   describeQueueIssue,
+  inProcessKeyCheckWarning,
   type ProviderQueueHealth,
 } from "../../core/plan/provider-queue-health.js";
 import { ExitCode, InputMissingError } from "../../core/errors.js";
@@ -143,7 +144,7 @@ export async function status(
   );
   out.progressDone();
   if (facts.staked.cacheWarning) out.warn(facts.staked.cacheWarning);
-  const queueHealth = await providerQueueHealthOf(chain, registry, facts);
+  const queueHealth = await providerQueueHealthOf(chain, registry, facts, out);
 
   // Plan: every attester's state and problems, and the provider queue's.
   const document = statusDocumentOf(attesters, facts, {
@@ -180,6 +181,7 @@ async function providerQueueHealthOf(
   chain: ChainClient,
   registry: RegistryContext,
   facts: AttesterStatusFacts,
+  out: Output,
 ): Promise<ProviderQueueHealth> {
   const read = await readProviderQueueHealth(chain, {
     registry,
@@ -188,7 +190,12 @@ async function providerQueueHealthOf(
     entryQueue: [...facts.entryQueuePositions.keys()],
     knownStatuses: facts.rollupStatuses,
     blockNumber: facts.block.number,
+    onInProcess: (n) => out.warn(inProcessKeyCheckWarning(n)),
   });
+  out.info(
+    `provider ${registry.providerId}'s queue: ${plural(read.keyChecks.size, "key store")} checked as the GSE ` +
+      `will (${read.checkedInProcess ? "in this process" : "in the node"}; ${plural(read.calls, "call")})`,
+  );
   return classifyProviderQueue(read);
 }
 

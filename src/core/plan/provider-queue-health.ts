@@ -176,6 +176,14 @@ export function describeQueueIssue(issue: ProviderQueueEntryIssue): string {
   }
 }
 
+/** Said before the slow path: the node refused the deployless check of the keys. */
+export function inProcessKeyCheckWarning(keyStores: number): string {
+  return (
+    `the node refused the deployless check of the provider queue's keys: checking ${plural(keyStores, "key store")} ` +
+    "in this process instead (two pairings each, about 25 ms)"
+  );
+}
+
 /** `--min-queue`: "the provider queue holds 4 keys, fewer than 10", or nothing when it holds enough. */
 export function queueBelowMinimum(length: number, minimum: number | undefined): string | undefined {
   if (minimum === undefined || length >= minimum) return undefined;
