@@ -7,7 +7,10 @@ import {
   type AttesterStatusFacts,
 } from "../../core/chain/attester-status.js";
 import { resolveRegistryContext, type RegistryContext } from "../../core/chain/staking-registry.js";
-import { readProviderQueueHealth } from "../../core/chain/provider-queue-health.js";
+import {
+  readProviderQueueHealth,
+  type ProviderQueueHealthFacts,
+} from "../../core/chain/provider-queue-health.js";
 import { type ChainClient } from "../../core/chain/client.js";
 import {
   classifyProviderQueue,
@@ -144,7 +147,8 @@ export async function status(
   );
   out.progressDone();
   if (facts.staked.cacheWarning) out.warn(facts.staked.cacheWarning);
-  const queueHealth = await providerQueueHealthOf(chain, registry, facts, out);
+  const queue = await providerQueueHealthOf(chain, registry, facts, out);
+  const queueHealth = classifyProviderQueue(queue);
 
   // Plan: every attester's state and problems, and the provider queue's.
   const document = statusDocumentOf(attesters, facts, {
@@ -167,6 +171,7 @@ export async function status(
 
   // Report.
   out.info(describeReads(facts, registry.providerId));
+  out.info(describeKeyChecks(queue, registry.providerId));
   if (options.json) out.result(JSON.stringify(document, null, 2));
   else printTable(out, document, queueHealth);
   return needsOperator(document) ? ExitCode.needsOperator : 0;
@@ -176,14 +181,14 @@ function needsOperator(document: StatusDocument): boolean {
   return document.problems.length > 0 || document.providerQueue.problems.length > 0;
 }
 
-/** The provider queue's health, from what status has read and its entries' key checks. */
-async function providerQueueHealthOf(
+/** What the provider queue's health needs beyond what status has read: its entries' key checks. */
+function providerQueueHealthOf(
   chain: ChainClient,
   registry: RegistryContext,
   facts: AttesterStatusFacts,
   out: Output,
-): Promise<ProviderQueueHealth> {
-  const read = await readProviderQueueHealth(chain, {
+): Promise<ProviderQueueHealthFacts> {
+  return readProviderQueueHealth(chain, {
     registry,
     aztec: facts.aztec,
     queue: facts.providerQueue,
@@ -192,11 +197,13 @@ async function providerQueueHealthOf(
     blockNumber: facts.block.number,
     onInProcess: (n) => out.warn(inProcessKeyCheckWarning(n)),
   });
-  out.info(
-    `provider ${registry.providerId}'s queue: ${plural(read.keyChecks.size, "key store")} checked as the GSE ` +
-      `will (${read.checkedInProcess ? "in this process" : "in the node"}; ${plural(read.calls, "call")})`,
+}
+
+function describeKeyChecks(queue: ProviderQueueHealthFacts, providerId: bigint): string {
+  return (
+    `provider ${providerId}'s queue: ${plural(queue.keyChecks.size, "key store")} checked as the GSE ` +
+    `will (${queue.checkedInProcess ? "in this process" : "in the node"}; ${plural(queue.calls, "call")})`
   );
-  return classifyProviderQueue(read);
 }
 
 /** Every publisher of the attesters, once (lowercase). */
