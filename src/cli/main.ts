@@ -5,6 +5,9 @@ import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
 import { dripQueueCommand } from "./commands/drip-queue.js";
+import { checkSignerCommand } from "./commands/check-signer.js";
+import { checkSecretsCommand } from "./commands/check-secrets.js";
+import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError, takeRequestedExitCode } from "./run.js";
@@ -40,6 +43,9 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
   program.addCommand(dripQueueCommand(terminal));
+  program.addCommand(checkSignerCommand(terminal));
+  program.addCommand(checkSecretsCommand(terminal));
+  program.addCommand(fundPublishersCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

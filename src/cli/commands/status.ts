@@ -37,6 +37,9 @@ import {
   type StatusRow,
 } from "../../core/plan/status-report.js";
 import { attesterStates } from "../../types/scraper-config.js";
+import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
+import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
+import { checkOutputsAreNotInputs, checkWriteTargets } from "../../core/files/safe-write.js";
 import {
   consoleOutput,
   processTerminal,
@@ -54,6 +57,8 @@ interface Options {
   updateScraperConfig?: boolean;
   fromBlock?: bigint;
   minQueue?: number;
+  /** Also write the status as Prometheus text format (node_exporter's textfile collector). */
+  metricsFile?: string;
 }
 
 export function statusCommand(terminal: Terminal = processTerminal): Command {
@@ -81,6 +86,10 @@ export function statusCommand(terminal: Terminal = processTerminal): Command {
       "also a problem: the provider queue holding fewer than n keys (delegations would find none)",
       positiveIntegerOption("--min-queue"),
     )
+    .option(
+      "--metrics-file <path>",
+      "also write the status as Prometheus metrics (text format, for node_exporter's textfile collector), atomically",
+    )
     .addHelpText(
       "after",
       `
@@ -100,7 +109,8 @@ what drip-queue removes.
 Examples:
   $ aztec-butler status prod-testnet-keyfile.json.new
   $ aztec-butler status --json | jq '.counts'
-  $ aztec-butler status prod.json --update-scraper-config`,
+  $ aztec-butler status prod.json --update-scraper-config
+  $ aztec-butler status A_prod.json B_prod.json --metrics-file /var/lib/node_exporter/textfile_collector/aztec_butler.prom`,
     )
     .action(
       runAction(async (files: string[], options: Options, command: Command) =>
@@ -126,6 +136,9 @@ export async function status(
     throw new InputMissingError("does not exist; prepare-deployment creates it", {
       file: scraperPath,
     });
+  }
+  if (options.metricsFile !== undefined) {
+    await checkMetricsFileTarget(options.metricsFile, [...files, scraperPath], out);
   }
 
   // Check the chain: everything at one pinned block.
@@ -169,9 +182,19 @@ export async function status(
     );
   }
 
+  // The metrics file, only now that the status was read (a failed run leaves the old one).
+  if (options.metricsFile !== undefined) {
+    await writeMetricsFile(options.metricsFile, statusMetricFamilies(document), {
+      network: config.network,
+      provider: String(registry.providerId),
+    });
+  }
+
   // Report.
   out.info(describeReads(facts, registry.providerId));
   out.info(describeKeyChecks(queue, registry.providerId));
+  if (options.metricsFile !== undefined)
+    out.info(`wrote ${options.metricsFile} (Prometheus metrics)`);
   if (options.json) out.result(JSON.stringify(document, null, 2));
   else printTable(out, document, queueHealth);
   return needsOperator(document) ? ExitCode.needsOperator : 0;
@@ -206,6 +229,22 @@ function describeKeyChecks(queue: ProviderQueueHealthFacts, providerId: bigint):
   );
 }
 
+/**
+ * The metrics file is replaced on every run, so it must be free or a regular file, and never
+ * one of the run's inputs; checked before the chain work.
+ */
+async function checkMetricsFileTarget(
+  path: string,
+  inputs: readonly string[],
+  out: Output,
+): Promise<void> {
+  await checkOutputsAreNotInputs([path], inputs);
+  await checkWriteTargets([{ path, overwrite: true }]);
+  if (!path.endsWith(".prom")) {
+    out.warn(`${path}: node_exporter's textfile collector reads only files named *.prom`);
+  }
+}
+
 /** Every publisher of the attesters, once (lowercase). */
 function publishersOf(attesters: readonly { publisher?: string }[]): string[] {
   return [...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : [])))];
@@ -222,6 +261,7 @@ function statusDocumentOf(
 ): StatusDocument {
   return buildStatusDocument(attesters, {
     blockNumber: facts.block.number,
+    blockTimestamp: facts.block.timestamp,
     providerQueuePositions: facts.providerQueuePositions,
     entryQueuePositions: facts.entryQueuePositions,
     rollupStatuses: facts.rollupStatuses,

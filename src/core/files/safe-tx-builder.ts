@@ -6,12 +6,46 @@
 import type { Address, Hex } from "viem";
 import { toJsonText, type PlannedWrite } from "./safe-write.js";
 
+/** One transaction of a batch: a call (add-keys) or a plain ETH transfer (data "0x"). */
+export interface SafeTransaction {
+  to: Address;
+  /** Wei, as a decimal string. */
+  value: string;
+  data: Hex;
+}
+
 export interface SafeTransactionBuilderBatch {
   version: "1.0";
   chainId: string;
   createdAt: number;
-  meta: { name: string; description: string; createdFromSafeAddress: Address };
-  transactions: { to: Address; value: "0"; data: Hex }[];
+  meta: { name: string; description: string; createdFromSafeAddress?: Address };
+  transactions: SafeTransaction[];
+}
+
+/**
+ * One Transaction Builder file: what the builder executes as one (MultiSend) transaction. Every
+ * command's files are built here, so the format's rules live in one place. `safe`, when known,
+ * is the multisig that is to execute it (the builder shows it; it is not required on import).
+ */
+export function safeTransactionBuilderBatch(input: {
+  chainId: number;
+  createdAt: number;
+  name: string;
+  description: string;
+  safe?: Address;
+  transactions: readonly SafeTransaction[];
+}): SafeTransactionBuilderBatch {
+  return {
+    version: "1.0",
+    chainId: String(input.chainId),
+    createdAt: input.createdAt,
+    meta: {
+      name: input.name,
+      description: input.description,
+      ...(input.safe === undefined ? {} : { createdFromSafeAddress: input.safe }),
+    },
+    transactions: input.transactions.map(({ to, value, data }) => ({ to, value, data })),
+  };
 }
 
 /** A call for the provider admin to send, and what it does (for the file's description). */
@@ -36,17 +70,16 @@ export function safeTransactionBuilderBatches(input: {
   transactions: readonly AdminTransaction[];
 }): SafeTransactionBuilderBatch[] {
   const n = input.transactions.length;
-  return input.transactions.map((tx, i) => ({
-    version: "1.0",
-    chainId: String(input.chainId),
-    createdAt: input.createdAt,
-    meta: {
+  return input.transactions.map((tx, i) =>
+    safeTransactionBuilderBatch({
+      chainId: input.chainId,
+      createdAt: input.createdAt,
       name: `aztec-butler ${input.command} ${i + 1} of ${n}`,
       description: `${tx.description} (transaction ${i + 1} of ${n}; execute in order)`,
-      createdFromSafeAddress: input.safe,
-    },
-    transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
-  }));
+      safe: input.safe,
+      transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
+    }),
+  );
 }
 
 /**

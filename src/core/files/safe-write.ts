@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { OutputError, OutputExistsError } from "../errors.js";
+import { OutputError, OutputExistsError, UsageError } from "../errors.js";
 
 export interface PlannedWrite {
   /** Where the file goes. */
@@ -179,6 +179,34 @@ export async function checkOutputOption(
   await checkWriteTargets([{ path: output, overwrite: force, hint: "pass --force to replace it" }]);
 }
 
+/**
+ * Refuses an output that is one of the run's input files under another name (a hard link, a
+ * symlinked folder, `dir/../file`): compared by file identity (device and inode), not by path,
+ * and refused whatever `--force` says. Outputs that do not exist yet cannot be an input.
+ */
+export async function checkOutputsAreNotInputs(
+  outputs: readonly string[],
+  inputs: readonly string[],
+): Promise<void> {
+  const identity = async (path: string) => {
+    const info = await stat(path).catch(() => undefined);
+    return info && `${info.dev}:${info.ino}`;
+  };
+  const inputIds = new Map<string, string>();
+  for (const input of inputs) {
+    const id = await identity(input);
+    if (id !== undefined && !inputIds.has(id)) inputIds.set(id, input);
+  }
+  for (const output of outputs) {
+    const input = inputIds.get((await identity(output)) ?? "");
+    if (input !== undefined) {
+      throw new UsageError(`is the input file ${input} itself; choose another output`, {
+        file: output,
+      });
+    }
+  }
+}
+
 /** Fails early, before any work, when a planned write would be refused later. */
 export async function checkWriteTargets(
   writes: readonly Pick<PlannedWrite, "path" | "overwrite" | "hint" | "createParent">[],
@@ -215,6 +243,15 @@ async function checkTarget({
     throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
   }
   if (info.isDirectory()) throw new OutputError("is a directory", { file: path });
+  // A FIFO, a device or a socket is never replaced by a file, whatever `overwrite` says.
+  if (!info.isFile()) {
+    throw new OutputError(
+      "is not a regular file (a FIFO, a device or a socket); refusing to replace it",
+      {
+        file: path,
+      },
+    );
+  }
   if (!overwrite)
     throw new OutputExistsError(
       `already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`,

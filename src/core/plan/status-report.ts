@@ -32,6 +32,8 @@ export interface StatusInput {
 
 export interface StatusFacts {
   blockNumber: bigint;
+  /** The pinned block's timestamp (unix seconds). */
+  blockTimestamp: bigint;
   providerQueuePositions: ReadonlyMap<string, number>;
   entryQueuePositions: ReadonlyMap<string, number>;
   rollupStatuses: ReadonlyMap<string, RollupStatus>;
@@ -77,10 +79,13 @@ export interface StatusProblem {
 
 export interface StatusDocument {
   blockNumber: number;
+  /** The block's timestamp, unix seconds: how fresh this status is. */
+  blockTimestamp: number;
   attesters: StatusRow[];
   counts: Record<AttesterState, number>;
-  problems: StatusProblem[];
+  /** The staking provider's queue: its length and every entry's problem (its health). */
   providerQueue: ProviderQueueReport;
+  problems: StatusProblem[];
 }
 
 const ZERO = /^0x0{40}$/i;
@@ -185,9 +190,10 @@ export function buildStatusDocument(
     problems.push({ address: null, problem: "PROVIDER_QUEUE_LOW", message: queueLow });
   return {
     blockNumber: Number(facts.blockNumber),
+    blockTimestamp: Number(facts.blockTimestamp),
     attesters,
     counts: countStates(attesters.map((a) => a.state)),
-    problems,
     providerQueue: providerQueueReport(facts.providerQueue),
+    problems,
   };
 }
