@@ -177,8 +177,10 @@ describe("status reads the provider queue's health", () => {
     const run = await inProcess(["status", "public-keys.json", "--json"]);
     expect(run.code, run.stderr).toBe(3);
     const doc = JSON.parse(run.stdout) as { blockNumber: number };
+    const block = await net.chain.publicClient.getBlock({ blockNumber: BigInt(doc.blockNumber) });
     expect(doc).toEqual({
       blockNumber: doc.blockNumber,
+      blockTimestamp: Number(block.timestamp),
       attesters: [row(D, 3), row(F, 6)],
       counts: counts(2),
       problems: [],
