@@ -114,7 +114,9 @@ describe("writeFilesAtomically", () => {
     const error = await writeError(
       writeFileAtomically({ path: join(dir, "out.json"), content: "x\n", overwrite: true }),
     );
-    expect(error.message).toBe(`${join(dir, "out.json")}: is a directory`);
+    expect(error.message).toBe(
+      `${join(dir, "out.json")}: is a directory, not a regular file; refusing to replace it (with or without --force)`,
+    );
   });
 
   it("replaces an existing file in overwrite mode, and writes the new files first", async () => {

@@ -6,7 +6,10 @@ import {
   fitAddKeysTransactions,
   readAddKeysChainState,
 } from "../../core/chain/add-keys-transactions.js";
-import { addKeysOutputWrites } from "../../core/files/safe-tx-builder.js";
+import {
+  addKeysOutputWrites,
+  checkSafeTransactionBuilderTargets,
+} from "../../core/files/safe-tx-builder.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
 import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import {
@@ -101,7 +104,9 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
 
   // Load: every key checked (same rules and messages as process-private-keys), output target free.
   const keyFile = await loadPrivateKeyFile(file, { passwords: keystorePasswords(options), out });
-  if (options.output !== undefined) await checkOutputOption(options.output, file, options.force);
+  if (options.output !== undefined) await checkOutputOption(options.output, options.force);
+  if (options.safeTxBuilder !== undefined)
+    await checkSafeTransactionBuilderTargets(options.safeTxBuilder);
   const chain = createChainClient(config);
 
   // The chain context first (wrong chain, registry, provider, rollup or GSE fail before any work).

@@ -95,7 +95,7 @@ export async function processPrivateKeys(
       out,
     });
     const outputPath = options.output ?? `public-${basename(file)}`;
-    await checkOutputOption(outputPath, file, options.force);
+    await checkOutputOption(outputPath, options.force);
     const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, {
       config,
       passwords,

@@ -2,16 +2,62 @@
  * Safe{Wallet} Transaction Builder batch files: what a multisig provider admin imports to propose
  * add-keys' transactions. One file per transaction, because the Transaction Builder executes a
  * file as one (MultiSend) transaction, which must fit EIP-7825's cap itself.
+ *
+ * Each transaction is written as the builder writes a contract call itself, so that signers see
+ * what they sign (the method and every argument, not opaque hex) and the builder does not warn
+ * on import: `data: null`, `contractMethod` (the ABI entry) and `contractInputsValues` (each
+ * argument as a string, tuples as JSON), and `meta.checksum` computed the builder's way
+ * (builderChecksum).
  */
-import type { Address, Hex } from "viem";
-import { toJsonText, type PlannedWrite } from "./safe-write.js";
+import {
+  decodeFunctionData,
+  keccak256,
+  stringToBytes,
+  type AbiFunction,
+  type AbiParameter,
+  type Address,
+  type Hex,
+} from "viem";
+import { readdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
+import { checkWriteTargets, toJsonText, type PlannedWrite } from "./safe-write.js";
+
+/** An ABI input as the builder keeps it (components for tuples). */
+export interface BuilderContractInput {
+  internalType: string;
+  name: string;
+  type: string;
+  components?: BuilderContractInput[];
+}
+
+export interface BuilderContractMethod {
+  inputs: BuilderContractInput[];
+  name: string;
+  payable: boolean;
+}
+
+export interface SafeTransactionBuilderTransaction {
+  to: Address;
+  value: "0";
+  /** null: the builder encodes the call from contractMethod and contractInputsValues. */
+  data: null;
+  contractMethod: BuilderContractMethod;
+  contractInputsValues: Record<string, string>;
+}
 
 export interface SafeTransactionBuilderBatch {
   version: "1.0";
   chainId: string;
   createdAt: number;
-  meta: { name: string; description: string; createdFromSafeAddress: Address };
-  transactions: { to: Address; value: "0"; data: Hex }[];
+  meta: {
+    name: string;
+    description: string;
+    createdFromSafeAddress: Address;
+    createdFromOwnerAddress: "";
+    checksum: Hex;
+  };
+  transactions: SafeTransactionBuilderTransaction[];
 }
 
 /** `<prefix>-<i>-of-<n>.json` for i = 1..n. */
@@ -19,7 +65,110 @@ export function safeTransactionBuilderFileNames(prefix: string, count: number): 
   return Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}-of-${count}.json`);
 }
 
-/** One batch file per transaction, in sending order. */
+/** `<prefix>-<i>-of-<n>.json` for some i and n: the names --safe-tx-builder may write. */
+export function isSafeTransactionBuilderFileName(prefixBase: string, name: string): boolean {
+  if (!name.startsWith(`${prefixBase}-`)) return false;
+  return /^[1-9][0-9]*-of-[1-9][0-9]*\.json$/.test(name.slice(prefixBase.length + 1));
+}
+
+/**
+ * What can be known of `--safe-tx-builder <prefix>`'s files before the chain says how many there
+ * are: their directory exists, and no file of theirs that exists already (`<prefix>-<i>-of-<n>.json`
+ * for any i and n) is an input of the run or anything but a regular file. Checked again when
+ * they are written.
+ */
+export async function checkSafeTransactionBuilderTargets(prefix: string): Promise<void> {
+  const directory = dirname(prefix);
+  const base = basename(prefix);
+  // A name in a missing directory: checkWriteTargets says so.
+  const names = await readdir(directory).catch(() => undefined);
+  const existing = (names ?? [])
+    .filter((name) => isSafeTransactionBuilderFileName(base, name))
+    .map((name) => join(directory, name));
+  const targets = existing.length > 0 ? existing : [`${prefix}-1-of-1.json`];
+  // Whether an existing one would be replaced depends on how many there are: --force is
+  // checked when they are written.
+  await checkWriteTargets(targets.map((path) => ({ path, overwrite: true })));
+}
+
+/**
+ * The Transaction Builder's serialisation of a JSON value, which its checksum hashes: an object is
+ * `{` + the JSON of its sorted key array + each value's serialisation followed by `,` + `}`, an
+ * array `[` + its elements' serialisations joined by `,` + `]`, anything else its JSON (undefined
+ * as null).
+ */
+export function builderSerialization(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => builderSerialization(v)).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    return `{${JSON.stringify(keys)}${keys.map((k) => `${builderSerialization(record[k])},`).join("")}}`;
+  }
+  return value === undefined ? "null" : JSON.stringify(value);
+}
+
+/**
+ * `meta.checksum` as the Transaction Builder computes and checks it on import: keccak256 of the
+ * UTF-8 bytes of builderSerialization of the file without `meta.checksum` and with `meta.name` as
+ * null (the builder leaves the name out, so that a batch can be renamed).
+ */
+export function builderChecksum(batch: {
+  meta: Record<string, unknown> & { checksum?: unknown };
+}): Hex {
+  const { checksum: _checksum, ...meta } = batch.meta;
+  void _checksum;
+  return keccak256(stringToBytes(builderSerialization({ ...batch, meta: { ...meta, name: null } })));
+}
+
+const addKeysToProviderAbi = stakingRegistryAbi.find(
+  (item): item is Extract<(typeof stakingRegistryAbi)[number], { name: "addKeysToProvider" }> =>
+    item.type === "function" && item.name === "addKeysToProvider",
+)! as AbiFunction;
+
+/** The ABI entry as the builder writes it. */
+function builderMethod(abi: AbiFunction): BuilderContractMethod {
+  const input = (parameter: AbiParameter): BuilderContractInput => ({
+    internalType: parameter.internalType ?? parameter.type,
+    name: parameter.name ?? "",
+    type: parameter.type,
+    ...("components" in parameter ? { components: parameter.components.map(input) } : {}),
+  });
+  return {
+    inputs: abi.inputs.map(input),
+    name: abi.name,
+    payable: abi.stateMutability === "payable",
+  };
+}
+
+/** A decoded argument as plain JSON for the builder: numbers as decimal strings, tuples as arrays. */
+function builderJson(value: unknown, parameter: AbiParameter): unknown {
+  if (typeof value === "bigint") return value.toString();
+  const arrayOf = /^(.*)\[\d*\]$/.exec(parameter.type);
+  if (arrayOf && Array.isArray(value)) {
+    const element = { ...parameter, type: arrayOf[1]! } as AbiParameter;
+    return value.map((v) => builderJson(v, element));
+  }
+  if (parameter.type === "tuple" && "components" in parameter) {
+    const record = value as Record<string, unknown> & unknown[];
+    return parameter.components.map((component, i) =>
+      builderJson(Array.isArray(value) ? record[i] : record[component.name!], component),
+    );
+  }
+  return value;
+}
+
+/** Each argument of `callData` as the builder's form field holds it: scalars as is, the rest as JSON. */
+function builderInputValues(abi: AbiFunction, callData: Hex): Record<string, string> {
+  const { args } = decodeFunctionData({ abi: [abi], data: callData });
+  return Object.fromEntries(
+    abi.inputs.map((parameter, i) => {
+      const value = builderJson((args ?? [])[i], parameter);
+      return [parameter.name!, typeof value === "string" ? value : JSON.stringify(value)];
+    }),
+  );
+}
+
+/** One batch file per transaction, in sending order, each with the builder's checksum. */
 export function safeTransactionBuilderBatches(input: {
   chainId: number;
   safe: Address;
@@ -32,19 +181,32 @@ export function safeTransactionBuilderBatches(input: {
   }[];
 }): SafeTransactionBuilderBatch[] {
   const n = input.transactions.length;
-  return input.transactions.map((tx, i) => ({
-    version: "1.0",
-    chainId: String(input.chainId),
-    createdAt: input.createdAt,
-    meta: {
-      name: `aztec-butler add-keys ${i + 1} of ${n}`,
-      description:
-        `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
-        `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
-      createdFromSafeAddress: input.safe,
-    },
-    transactions: [{ to: tx.contractToCall, value: "0", data: tx.callData }],
-  }));
+  const contractMethod = builderMethod(addKeysToProviderAbi);
+  return input.transactions.map((tx, i) => {
+    const batch = {
+      version: "1.0" as const,
+      chainId: String(input.chainId),
+      createdAt: input.createdAt,
+      meta: {
+        name: `aztec-butler add-keys ${i + 1} of ${n}`,
+        description:
+          `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
+          `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
+        createdFromSafeAddress: input.safe,
+        createdFromOwnerAddress: "" as const,
+      },
+      transactions: [
+        {
+          to: tx.contractToCall,
+          value: "0" as const,
+          data: null,
+          contractMethod,
+          contractInputsValues: builderInputValues(addKeysToProviderAbi, tx.callData),
+        },
+      ],
+    };
+    return { ...batch, meta: { ...batch.meta, checksum: builderChecksum(batch) } };
+  });
 }
 
 /**
