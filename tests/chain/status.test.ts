@@ -74,6 +74,13 @@ interface Row {
   coinbase: { keyFile: string | null; chain: string | null };
   publisher: { address: string; balanceWei: string; requiredWei: string } | null;
   problems: string[];
+  files: {
+    file: string | null;
+    index: number | null;
+    coinbase: string | null;
+    publisher: Row["publisher"];
+    problems: string[];
+  }[];
 }
 interface Doc {
   blockNumber: number;
@@ -82,10 +89,14 @@ interface Doc {
   problems: { address: string; problem: string; message: string }[];
 }
 
+/** The key file the last statusJson reported on: the one `row` expects every attester from. */
+let reported = "prod.json";
+
 async function statusJson(
   files: string[],
   extra?: Record<string, string>,
 ): Promise<{ run: CliResult; doc: Doc }> {
+  if (files[0] !== undefined) reported = files[0];
   const run = await cli(["status", ...files, "--json"], extra);
   if (run.code !== 0 && run.code !== 3)
     throw new Error(`status failed (${run.code}): ${run.stderr}`);
@@ -110,7 +121,7 @@ function productionFile(name: string, coinbases: Record<number, string> = {}): s
 
 /** The row status should print, with every field; `over` overrides what differs from NEW. */
 function row(i: number, over: Partial<Row>): Row {
-  return {
+  const base = {
     address: attesters[i]!,
     state: "NEW",
     chainState: "NEW",
@@ -128,6 +139,19 @@ function row(i: number, over: Partial<Row>): Row {
     },
     problems: [],
     ...over,
+  };
+  const fileProblems = ["COINBASE_MISSING", "COINBASE_MISMATCH", "PUBLISHER_EMPTY"];
+  return {
+    ...base,
+    files: [
+      {
+        file: reported,
+        index: i,
+        coinbase: base.coinbase.keyFile,
+        publisher: base.publisher,
+        problems: base.problems.filter((p) => fileProblems.includes(p)),
+      },
+    ],
   };
 }
 
@@ -475,18 +499,28 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(doc.problems.map((p) => [p.address, p.problem])).toEqual([
       [attesters[6], "UNKNOWN_TO_CHAIN"],
     ]);
-    const config = JSON.parse(readFileSync(path, "utf8")) as {
-      attesters: { address: string; coinbase: string; lastSeenState: string; extra: string }[];
-    };
-    expect(config.attesters.map((a) => [a.lastSeenState, a.coinbase, a.extra])).toEqual([
-      ["ACTIVE", splitOf(0), "kept"],
-      ["ACTIVE", splitOf(1), "kept"],
-      ["ACTIVE", splitOf(2), "kept"],
-      ["NO_LONGER_ACTIVE", splitOf(3), "kept"],
-      ["ACTIVE", splitOf(4), "kept"],
-      ["IN_STAKING_PROVIDER_QUEUE", zero, "kept"],
+    const readConfig = () =>
+      JSON.parse(readFileSync(path, "utf8")) as {
+        attesters: {
+          address: string;
+          coinbase: string;
+          expectedCoinbase?: string;
+          lastSeenState: string;
+          extra: string;
+        }[];
+      };
+    // `coinbase` is what the key file deploys; the chain's split goes in `expectedCoinbase`.
+    expect(
+      readConfig().attesters.map((a) => [a.lastSeenState, a.coinbase, a.expectedCoinbase, a.extra]),
+    ).toEqual([
+      ["ACTIVE", splitOf(0), splitOf(0), "kept"],
+      ["ACTIVE", splitOf(1), splitOf(1), "kept"],
+      ["ACTIVE", splitOf(2), splitOf(2), "kept"],
+      ["NO_LONGER_ACTIVE", splitOf(3), splitOf(3), "kept"],
+      ["ACTIVE", splitOf(4), splitOf(4), "kept"],
+      ["IN_STAKING_PROVIDER_QUEUE", zero, undefined, "kept"],
       // NEW on chain never moves a recorded state back.
-      ["IN_STAKING_PROVIDER_QUEUE", zero, "kept"],
+      ["IN_STAKING_PROVIDER_QUEUE", zero, undefined, "kept"],
     ]);
 
     // Without key files: the scraper config's attesters, with its coinbases.
@@ -499,6 +533,28 @@ describe("status and fill-coinbases walk attesters through every state", () => {
       "ACTIVE",
       "IN_STAKING_PROVIDER_QUEUE",
       "NEW",
+    ]);
+
+    // The deployed file without coinbases (prod.json): the scraper config says so, and the
+    // monitoring path (plain status) reports the active attesters' coinbases missing, never
+    // "everything is consistent" on the strength of the chain's split.
+    const deployedWithout = await cli(["status", "prod.json", "--update-scraper-config"]);
+    expect(deployedWithout.code, deployedWithout.stderr).toBe(3);
+    expect(
+      readConfig()
+        .attesters.slice(0, 5)
+        .map((a) => [a.coinbase, a.expectedCoinbase]),
+    ).toEqual([0, 1, 2, 3, 4].map((i) => [zero, splitOf(i)]));
+    const monitoring = await cli(["status"]);
+    expect(monitoring.code).toBe(3);
+    expect(monitoring.stdout).not.toContain("everything is consistent");
+    const { doc: monitored } = await statusJson([]);
+    expect(monitored.attesters.slice(0, 5).map((a) => a.state)).toEqual([
+      "COINBASE_NEEDED",
+      "COINBASE_NEEDED",
+      "COINBASE_NEEDED",
+      "NO_LONGER_ACTIVE",
+      "COINBASE_NEEDED",
     ]);
   });
 });
