@@ -86,7 +86,13 @@ interface Doc {
   blockNumber: number;
   attesters: Row[];
   counts: Record<string, number>;
-  problems: { address: string; problem: string; message: string }[];
+  problems: {
+    address: string;
+    problem: string;
+    file: string | null;
+    index: number | null;
+    message: string;
+  }[];
 }
 
 /** The key file the last statusJson reported on: the one `row` expects every attester from. */
@@ -467,6 +473,57 @@ describe("status and fill-coinbases walk attesters through every state", () => {
       "NEW 1, IN_STAKING_PROVIDER_QUEUE 1, COINBASE_NEEDED 0, IN_STAKING_QUEUE 0, ACTIVE 4, NO_LONGER_ACTIVE 1 (7 attesters)",
     );
     expect(run.stdout).toContain("everything is consistent");
+  });
+
+  it("high availability: every file's validators are checked, whatever the order of the files", async () => {
+    // B's server: no coinbases yet, and a publisher of its own that holds no ETH.
+    const emptyPublisher = "0x000000000000000000000000000000000000dEaD";
+    const a = JSON.parse(readFileSync(join(dir, "prod-4.json.new"), "utf8")) as {
+      validators: Record<string, unknown>[];
+    };
+    writeFileSync(
+      join(dir, "B_prod.json"),
+      JSON.stringify({
+        ...a,
+        validators: a.validators.map(({ coinbase: _coinbase, ...v }) => ({
+          ...v,
+          publisher: emptyPublisher,
+        })),
+      }),
+    );
+    const problemsOf = (doc: Doc) =>
+      doc.problems.map((p) => `${p.address} ${p.problem} ${p.file}`).sort();
+    const active = [0, 1, 2, 4].map((i) => attesters[i]!);
+    const expected = [
+      ...active.map((x) => `${x} COINBASE_MISSING B_prod.json`),
+      ...active.map((x) => `${x} PUBLISHER_EMPTY B_prod.json`),
+    ].sort();
+    for (const files of [
+      ["prod-4.json.new", "B_prod.json"],
+      ["B_prod.json", "prod-4.json.new"],
+    ]) {
+      const { run, doc } = await statusJson(files);
+      expect(run.code).toBe(3);
+      expect(problemsOf(doc)).toEqual(expected);
+      expect(doc.attesters).toHaveLength(7);
+      const row0 = doc.attesters[0]!;
+      expect(row0.state).toBe("COINBASE_NEEDED");
+      expect(row0.files.map((f) => [f.file, f.coinbase, f.publisher?.address, f.problems])).toEqual(
+        [
+          ["prod-4.json.new", splitOf(0), PUBLISHERS[0], []],
+          [
+            "B_prod.json",
+            null,
+            getAddress(emptyPublisher),
+            ["COINBASE_MISSING", "PUBLISHER_EMPTY"],
+          ],
+        ].sort((x, y) => files.indexOf(x[0] as string) - files.indexOf(y[0] as string)),
+      );
+    }
+    const table = await cli(["status", "B_prod.json", "prod-4.json.new"]);
+    expect(table.stdout).toContain(
+      `needs you: ${attesters[0]}: active with no coinbase in B_prod.json (validator 0); its split is ${splitOf(0)}: run fill-coinbases`,
+    );
   });
 
   it("--update-scraper-config writes the states and coinbases; status then reads it by default", async () => {

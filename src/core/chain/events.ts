@@ -415,16 +415,19 @@ async function cacheMismatch(
   options: { toBlock: bigint; fromBlock?: bigint },
 ): Promise<{ reason: string; warn: boolean } | undefined> {
   if (cache.chainId !== context.chainId)
-    return { reason: `for chain ${cache.chainId}`, warn: true };
+    return { reason: `is for chain ${cache.chainId}`, warn: true };
   if (cache.registry !== context.registry.toLowerCase())
-    return { reason: `for registry ${cache.registry}`, warn: true };
+    return { reason: `is for registry ${cache.registry}`, warn: true };
   if (cache.providerId !== context.providerId.toString())
-    return { reason: `for provider ${cache.providerId}`, warn: true };
+    return { reason: `is for provider ${cache.providerId}`, warn: true };
   // An earlier --from-block than the cache covers: read from there (no warning, it was asked).
   if (options.fromBlock !== undefined && options.fromBlock < BigInt(cache.fromBlock))
-    return { reason: "from a later block", warn: false };
+    return { reason: "starts at a later block", warn: false };
   if (BigInt(cache.fromBlock) > options.toBlock)
-    return { reason: `from block ${cache.fromBlock}, after the node's latest block`, warn: true };
+    return {
+      reason: `starts at block ${cache.fromBlock}, after the node's latest block`,
+      warn: true,
+    };
   if (cache.lastBlock === null) return undefined;
   const lastBlock = BigInt(cache.lastBlock);
   const hash =
@@ -432,7 +435,7 @@ async function cacheMismatch(
   if (hash !== cache.lastBlockHash) {
     return {
       reason:
-        `its last block ${lastBlock} (${cache.lastBlockHash}) is not on the node's chain ` +
+        `ends at block ${lastBlock} (${cache.lastBlockHash}), which is not on the node's chain ` +
         "(a reorg deeper than the blocks read again, or a cache from another fork)",
       warn: true,
     };
@@ -471,7 +474,7 @@ export async function readStakedWithProviderEvents(
   const usable = read.cache && mismatch === undefined ? read.cache : undefined;
   // Why a cache that is there is not used, when the operator did not ask for it.
   const unusable =
-    read.cache === undefined ? read.reason : mismatch?.warn ? `is ${mismatch.reason}` : undefined;
+    read.cache === undefined ? read.reason : mismatch?.warn ? mismatch.reason : undefined;
 
   let startBlock: bigint;
   let resumeAt: bigint;

@@ -114,7 +114,9 @@ export async function keyFilesToWrite(
     ...files.map((f) => ({ path: f.path, hint: "choose another --output" })),
     ...(options.scraperConfig === undefined
       ? []
-      : [{ path: options.scraperConfig, overwrite: true, createParent: true, updatesItself: true }]),
+      : [
+          { path: options.scraperConfig, overwrite: true, createParent: true, updatesItself: true },
+        ]),
   ]);
   return { files, prefixes };
 }

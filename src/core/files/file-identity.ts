@@ -39,6 +39,18 @@ export function recordInputFile(path: string, info: Pick<Stats, "dev" | "ino">):
   inputs.push({ path, absolute: resolve(path), dev: info.dev, ino: info.ino });
 }
 
+/**
+ * Records files the command line names as inputs that the run may not read (a --password-file
+ * no keystore needed): they are inputs all the same, never outputs. Missing ones are skipped.
+ */
+export async function recordInputFiles(paths: readonly (string | undefined)[]): Promise<void> {
+  for (const path of paths) {
+    if (path === undefined) continue;
+    const info = await stat(path).catch(() => undefined);
+    if (info) recordInputFile(path, info);
+  }
+}
+
 export interface OutputTarget {
   path: string;
   /**
@@ -62,9 +74,9 @@ export async function refuseOutputsThatAreInputs(targets: readonly OutputTarget[
   for (const target of targets) {
     const key = await realLocation(target.path);
     const earlier = seen.get(key);
-    if (earlier && earlier.path !== target.path) {
+    if (earlier) {
       throw new UsageError(
-        `is the same file as the output ${earlier.path}; the run would write it twice`,
+        `is the same file as ${earlier.path === target.path ? "another output" : `the output ${earlier.path}`} of this run; it would be written twice`,
         { file: target.path },
       );
     }

@@ -117,7 +117,9 @@ export function builderChecksum(batch: {
 }): Hex {
   const { checksum: _checksum, ...meta } = batch.meta;
   void _checksum;
-  return keccak256(stringToBytes(builderSerialization({ ...batch, meta: { ...meta, name: null } })));
+  return keccak256(
+    stringToBytes(builderSerialization({ ...batch, meta: { ...meta, name: null } })),
+  );
 }
 
 const addKeysToProviderAbi = stakingRegistryAbi.find(

@@ -1,8 +1,8 @@
 import type { Stats } from "node:fs";
-import { chmod, lstat, mkdir, readFile, unlink } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { chmod, lstat, mkdir, readdir, readFile, realpath, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { privateKeyToAddress } from "viem/accounts";
-import { ConfigError, InputError, OutputError } from "../../errors.js";
+import { ConfigError, InputError, OutputError, UsageError } from "../../errors.js";
 import {
   KEYSTORE_PASSWORD_ENV,
   passwordFromFileText,
@@ -70,6 +70,9 @@ export async function openKeystoreDirStore(
 
   return {
     description,
+    async refuseAsOutput(path) {
+      await refuseStoreFileAsOutput(path, folders, passwordPath, dirOption);
+    },
     async store(secrets, out) {
       const plan = await planFiles(dir, dirOption, secrets, password, pool, out);
       const written: string[] = [];
@@ -131,6 +134,42 @@ function refuseUnsafeFolder(info: Stats, shown: string): void {
         `chmod 700 ${shown} (${rule})`,
       { file: shown },
     );
+  }
+}
+
+/**
+ * An output of the run (the public-keys file) may not be one of the store's files: not in its
+ * eth/ or bls/ folders, not its password file, and not any of those files under another name
+ * (a hard link), whatever --force says (exit 64).
+ */
+async function refuseStoreFileAsOutput(
+  output: string,
+  folders: readonly string[],
+  passwordPath: string,
+  dirOption: string,
+): Promise<void> {
+  const real = async (path: string) => realpath(path).catch(() => resolve(path));
+  const outputDir = await real(dirname(resolve(output)));
+  const outputPath = join(outputDir, basename(output));
+  const [, eth, bls] = await Promise.all(folders.map(real));
+  const refuse = () =>
+    new UsageError(
+      `is one of the files of the keystore directory ${dirOption} (its keystores and ${PASSWORD_FILE}); ` +
+        "an output never replaces them, even with --force: choose another --output",
+      { file: output },
+    );
+  if (outputDir === eth || outputDir === bls || outputPath === (await real(passwordPath)))
+    throw refuse();
+  const target = await stat(output).catch(() => undefined);
+  if (!target) return;
+  const storeFiles = [passwordPath];
+  for (const folder of [eth!, bls!]) {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    storeFiles.push(...names.map((name) => join(folder, name)));
+  }
+  for (const file of storeFiles) {
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.dev === target.dev && info.ino === target.ino) throw refuse();
   }
 }
 
