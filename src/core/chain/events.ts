@@ -407,13 +407,15 @@ async function canonicalBlockHash(
   return block.hash.toLowerCase() as Hex;
 }
 
-/** Why a cache read for other parameters, or from another fork, cannot be used (undefined: usable). */
-async function cacheMismatch(
-  chain: ChainClient,
+/**
+ * Why a cache read for other parameters cannot be used (undefined: it can, if its last block is
+ * still canonical); `warn: false` when the operator asked for it (an earlier --from-block).
+ */
+function cacheBindingMismatch(
   cache: EventCache,
   context: { chainId: number; registry: Address; providerId: bigint },
   options: { toBlock: bigint; fromBlock?: bigint },
-): Promise<{ reason: string; warn: boolean } | undefined> {
+): { reason: string; warn: boolean } | undefined {
   if (cache.chainId !== context.chainId)
     return { reason: `is for chain ${cache.chainId}`, warn: true };
   if (cache.registry !== context.registry.toLowerCase())
@@ -428,19 +430,23 @@ async function cacheMismatch(
       reason: `starts at block ${cache.fromBlock}, after the node's latest block`,
       warn: true,
     };
+  return undefined;
+}
+
+/** Why the cache's last block is not the node's (undefined: it is, or it has none). */
+async function lastBlockMismatch(
+  chain: ChainClient,
+  cache: EventCache,
+  toBlock: bigint,
+): Promise<string | undefined> {
   if (cache.lastBlock === null) return undefined;
   const lastBlock = BigInt(cache.lastBlock);
-  const hash =
-    lastBlock <= options.toBlock ? await canonicalBlockHash(chain, lastBlock) : undefined;
-  if (hash !== cache.lastBlockHash) {
-    return {
-      reason:
-        `ends at block ${lastBlock} (${cache.lastBlockHash}), which is not on the node's chain ` +
-        "(a reorg deeper than the blocks read again, or a cache from another fork)",
-      warn: true,
-    };
-  }
-  return undefined;
+  const hash = lastBlock <= toBlock ? await canonicalBlockHash(chain, lastBlock) : undefined;
+  if (hash === cache.lastBlockHash) return undefined;
+  return (
+    `ends at block ${lastBlock} (${cache.lastBlockHash}), which is not on the node's chain ` +
+    "(a reorg deeper than the blocks read again, or a cache from another fork)"
+  );
 }
 
 /**
@@ -461,75 +467,95 @@ export async function readStakedWithProviderEvents(
   },
 ): Promise<StakedEventsResult> {
   const { registry, providerId, chainId } = context;
-  if (options.fromBlock !== undefined && options.fromBlock > options.toBlock) {
+  const { toBlock } = options;
+  if (options.fromBlock !== undefined && options.fromBlock > toBlock) {
     throw new UsageError(
-      `${options.fromBlock} is past the node's latest block ${options.toBlock}; give a block at or ` +
+      `${options.fromBlock} is past the node's latest block ${toBlock}; give a block at or ` +
         "before the registry's first StakedWithProvider event (its deployment block)",
       { field: "--from-block" },
     );
   }
-  const read = await readCache(options.cachePath);
-  const binding = read.cache ?? ("binding" in read ? read.binding : undefined);
-  const mismatch = read.cache && (await cacheMismatch(chain, read.cache, context, options));
-  const usable = read.cache && mismatch === undefined ? read.cache : undefined;
-  // Why a cache that is there is not used, when the operator did not ask for it.
-  const unusable =
-    read.cache === undefined ? read.reason : mismatch?.warn ? mismatch.reason : undefined;
-
-  let startBlock: bigint;
-  let resumeAt: bigint;
-  let kept: StakedWithProviderEvent[] = [];
-  let startedFrom: StakedEventsResult["startedFrom"];
-  if (usable) {
-    startBlock = BigInt(usable.fromBlock);
-    resumeAt = usable.lastBlock === null ? startBlock : BigInt(usable.lastBlock) + 1n;
-    kept = usable.events.map((e) => ({
-      attester: e.attester as Address,
-      coinbase: e.coinbase as Address,
-      rollup: e.rollup as Address,
-      blockNumber: BigInt(e.blockNumber),
-      logIndex: e.logIndex,
-    }));
-    startedFrom = "cache";
-  } else if (options.fromBlock !== undefined) {
-    startBlock = resumeAt = options.fromBlock;
-    startedFrom = "from-block";
-  } else if (
-    binding !== undefined &&
-    binding.chainId === chainId &&
-    binding.registry.toLowerCase() === registry.toLowerCase() &&
-    binding.providerId === providerId.toString() &&
-    BigInt(binding.fromBlock) <= options.toBlock
-  ) {
-    // Read for this chain, registry and provider, but its events are unusable (another fork, an
-    // older format, a damaged file): its start block is still where they begin.
-    startBlock = resumeAt = BigInt(binding.fromBlock);
-    startedFrom = "from-block";
-  } else {
-    startBlock = resumeAt = await findDeploymentBlock(chain, registry, options.toBlock);
-    startedFrom = "deployment-block";
-  }
-  const warnings: string[] = [];
-  if (unusable !== undefined) {
-    warnings.push(
-      `the event cache ${options.cachePath} ${unusable}; rebuilt from block ${startBlock}`,
-    );
-  }
-
   const topics = [
     STAKED_WITH_PROVIDER_TOPIC,
     padHex(numberToHex(providerId), { size: 32 }),
   ] as const;
-  const [fresh, cacheLast] = await Promise.all([
+  const readFrom = (from: bigint) =>
     readLogsInAdaptiveRanges(
       chain,
       { address: registry, topics },
-      resumeAt,
-      options.toBlock,
+      from,
+      toBlock,
       options.onProgress,
-    ),
-    cacheAnchor(chain, startBlock, options.toBlock),
-  ]);
+    );
+
+  const read = await readCache(options.cachePath);
+  const bindingProblem = read.cache && cacheBindingMismatch(read.cache, context, options);
+  // Why a cache that is there is not used, when the operator did not ask for it.
+  let unusable =
+    read.cache === undefined
+      ? read.reason
+      : bindingProblem?.warn
+        ? bindingProblem.reason
+        : undefined;
+
+  let startBlock: bigint;
+  let kept: StakedWithProviderEvent[] = [];
+  let startedFrom: StakedEventsResult["startedFrom"] = "cache";
+  let fresh: Awaited<ReturnType<typeof readFrom>> | undefined;
+  let cacheLast: Awaited<ReturnType<typeof cacheAnchor>>;
+  if (read.cache && bindingProblem === undefined) {
+    // The cache's last block is checked while the blocks after it are read: one round.
+    const cache = read.cache;
+    startBlock = BigInt(cache.fromBlock);
+    const resumeAt = cache.lastBlock === null ? startBlock : BigInt(cache.lastBlock) + 1n;
+    const [forked, logs, anchor] = await Promise.all([
+      lastBlockMismatch(chain, cache, toBlock),
+      readFrom(resumeAt),
+      cacheAnchor(chain, startBlock, toBlock),
+    ]);
+    if (forked === undefined) {
+      fresh = logs;
+      cacheLast = anchor;
+      kept = cache.events.map((e) => ({
+        attester: e.attester as Address,
+        coinbase: e.coinbase as Address,
+        rollup: e.rollup as Address,
+        blockNumber: BigInt(e.blockNumber),
+        logIndex: e.logIndex,
+      }));
+    } else unusable = forked;
+  }
+  if (fresh === undefined) {
+    const binding = read.cache ?? ("binding" in read ? read.binding : undefined);
+    if (options.fromBlock !== undefined) {
+      startBlock = options.fromBlock;
+      startedFrom = "from-block";
+    } else if (
+      binding !== undefined &&
+      binding.chainId === chainId &&
+      binding.registry.toLowerCase() === registry.toLowerCase() &&
+      binding.providerId === providerId.toString() &&
+      BigInt(binding.fromBlock) <= toBlock
+    ) {
+      // Read for this chain, registry and provider, but its events are unusable (another fork, an
+      // older format, a damaged file): its start block is still where they begin.
+      startBlock = BigInt(binding.fromBlock);
+      startedFrom = "from-block";
+    } else {
+      startBlock = await findDeploymentBlock(chain, registry, toBlock);
+      startedFrom = "deployment-block";
+    }
+    [fresh, cacheLast] = await Promise.all([
+      readFrom(startBlock),
+      cacheAnchor(chain, startBlock, toBlock),
+    ]);
+  }
+  const warnings: string[] = [];
+  if (unusable !== undefined) {
+    warnings.push(
+      `the event cache ${options.cachePath} ${unusable}; rebuilt from block ${startBlock!}`,
+    );
+  }
   const events = [...kept, ...fresh.events].sort((a, b) =>
     a.blockNumber === b.blockNumber
       ? a.logIndex - b.logIndex
@@ -545,7 +571,7 @@ export async function readStakedWithProviderEvents(
     chainId,
     registry: registry.toLowerCase(),
     providerId: providerId.toString(),
-    fromBlock: startBlock.toString(),
+    fromBlock: startBlock!.toString(),
     lastBlock: cacheLast?.block.toString() ?? null,
     lastBlockHash: cacheLast?.hash ?? null,
     events: events
@@ -571,7 +597,7 @@ export async function readStakedWithProviderEvents(
   return {
     byAttester,
     events,
-    stats: { ...fresh.stats, fromBlock: startBlock },
+    stats: { ...fresh.stats, fromBlock: startBlock! },
     startedFrom,
     warnings,
   };
