@@ -4,6 +4,7 @@ import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
+import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { withRunInputs } from "../core/files/file-identity.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
@@ -39,6 +40,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(addKeysCommand(terminal));
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
+  program.addCommand(fundPublishersCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -158,6 +158,7 @@ export const productionKeyFileSchema = z.looseObject({
   validators: z.array(productionValidatorSchema, { error: "must be a list" }),
   // schemaVersion 2: defaults for validators that do not set their own.
   coinbase: ethAddressSchema.optional(),
+  publisher: productionPublisherSchema.optional(),
 });
 
 export type ProductionKeyFile = z.infer<typeof productionKeyFileSchema>;

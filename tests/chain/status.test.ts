@@ -429,8 +429,10 @@ describe("status and fill-coinbases walk attesters through every state", () => {
         rollupStatus: "VALIDATING",
         coinbase: { keyFile: splitOf(i), chain: splitOf(i) },
       });
+    const block = await net.chain.publicClient.getBlock({ blockNumber: BigInt(doc.blockNumber) });
     expect(doc).toEqual({
       blockNumber: doc.blockNumber,
+      blockTimestamp: Number(block.timestamp),
       attesters: [
         active(0),
         active(1),
@@ -450,6 +452,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
         row(6, {}),
       ],
       counts: counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 1, ACTIVE: 4, NO_LONGER_ACTIVE: 1 }),
+      providerQueue: { length: 1 },
       problems: [],
     });
   });

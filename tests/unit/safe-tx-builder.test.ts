@@ -12,6 +12,7 @@ import {
   builderChecksum,
   safeTransactionBuilderBatches,
   safeTransactionBuilderFileNames,
+  type SafeContractCall,
   type SafeTransactionBuilderBatch,
 } from "../../src/core/files/safe-tx-builder.js";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
@@ -88,7 +89,6 @@ describe("Safe Transaction Builder files", () => {
       meta: {
         name: "aztec-butler add-keys 1 of 2",
         createdFromSafeAddress: safe,
-        createdFromOwnerAddress: "",
       },
     });
   });
@@ -96,7 +96,7 @@ describe("Safe Transaction Builder files", () => {
   it("each transaction is a contract call the builder shows and encodes back into exactly the calldata", () => {
     files.forEach((file, i) => {
       expect(file.transactions).toHaveLength(1);
-      const [tx] = file.transactions;
+      const [tx] = file.transactions as SafeContractCall[];
       expect(tx).toMatchObject({ to: registry, value: "0", data: null });
       expect(tx!.contractMethod.name).toBe("addKeysToProvider");
       expect(tx!.contractMethod.payable).toBe(false);
@@ -130,7 +130,7 @@ describe("Safe Transaction Builder files", () => {
     }
     // Any change to the content changes it; renaming the batch does not (the builder's rule).
     const edited = structuredClone(files[0]!);
-    edited.transactions[0]!.contractInputsValues._providerIdentifier = "8";
+    (edited.transactions[0] as SafeContractCall).contractInputsValues._providerIdentifier = "8";
     expect(describedChecksum(edited)).not.toBe(files[0]!.meta.checksum);
     const renamed = structuredClone(files[0]!);
     renamed.meta.name = "renamed";

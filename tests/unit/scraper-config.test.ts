@@ -93,7 +93,11 @@ describe("the scraper config around the merge", () => {
   });
 
   it("checkScraperConfigOwner refuses a config of another chain or provider (exit 78), accepts its own or none", () => {
-    const owner = (chainId: number, providerId?: bigint) => ({ path: "s.json", chainId, providerId });
+    const owner = (chainId: number, providerId?: bigint) => ({
+      path: "s.json",
+      chainId,
+      providerId,
+    });
     expect(() => checkScraperConfigOwner(base, owner(1))).toThrow(
       new ConfigError(
         "scraper config s.json is for chain 31337 but the node is on chain 1; wrong --network or ETHEREUM_NODE_URL?",

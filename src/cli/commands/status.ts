@@ -25,13 +25,15 @@ import {
   type ScraperConfigOwner,
 } from "../../core/files/scraper-config.js";
 import { writeScraperConfig } from "../../core/files/deployment-write.js";
-import { checkWriteTargets } from "../../core/files/safe-write.js";
 import {
   buildStatusDocument,
   type StatusDocument,
   type StatusRow,
 } from "../../core/plan/status-report.js";
 import { attesterStates } from "../../types/scraper-config.js";
+import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
+import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
+import { checkWriteTargets, type WriteTarget } from "../../core/files/safe-write.js";
 import {
   consoleOutput,
   processTerminal,
@@ -48,6 +50,8 @@ interface Options {
   json?: boolean;
   updateScraperConfig?: boolean;
   fromBlock?: bigint;
+  /** Also write the status as Prometheus text format (node_exporter's textfile collector). */
+  metricsFile?: string;
 }
 
 export function statusCommand(terminal: Terminal = processTerminal): Command {
@@ -70,6 +74,10 @@ export function statusCommand(terminal: Terminal = processTerminal): Command {
       "read StakedWithProvider events from this block (default: the registry's deployment block)",
       blockNumberOption("--from-block"),
     )
+    .option(
+      "--metrics-file <path>",
+      "also write the status as Prometheus metrics (text format, for node_exporter's textfile collector), atomically",
+    )
     .addHelpText(
       "after",
       `
@@ -81,7 +89,8 @@ places); the other codes as for every command (README).
 Examples:
   $ aztec-butler status prod-testnet-keyfile.json.new
   $ aztec-butler status --json | jq '.counts'
-  $ aztec-butler status prod.json --update-scraper-config`,
+  $ aztec-butler status prod.json --update-scraper-config
+  $ aztec-butler status A_prod.json B_prod.json --metrics-file /var/lib/node_exporter/textfile_collector/aztec_butler.prom`,
     )
     .action(
       runAction(async (files: string[], options: Options, command: Command) =>
@@ -103,10 +112,8 @@ export async function status(
   const scraperPath = scraperConfigPath(config.network);
   const scraperConfig = await loadScraperConfig(scraperPath);
   const attesters = await attestersToReport(files, scraperConfig, scraperPath);
-  if (options.updateScraperConfig) {
-    if (!scraperConfig) throw missingScraperConfig(scraperPath);
-    await checkWriteTargets([{ path: scraperPath, overwrite: true, updatesItself: true }]);
-  }
+  if (options.updateScraperConfig && !scraperConfig) throw missingScraperConfig(scraperPath);
+  await checkStatusOutputs(options, scraperPath, out);
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
@@ -145,11 +152,49 @@ export async function status(
     );
   }
 
+  // The metrics file, only now that the status was read (a failed run leaves the old one).
+  if (options.metricsFile !== undefined) {
+    await writeMetricsFile(options.metricsFile, statusMetricFamilies(document), {
+      network: config.network,
+      provider: String(registry.providerId),
+    });
+  }
+
   // Report.
   out.info(describeReads(facts, registry.providerId));
+  if (options.metricsFile !== undefined)
+    out.info(`wrote ${options.metricsFile} (Prometheus metrics)`);
   if (options.json) out.result(JSON.stringify(document, null, 2));
   else printTable(out, document);
   return document.problems.length > 0 ? ExitCode.needsOperator : 0;
+}
+
+/**
+ * The files status writes, checked before the chain work: the scraper config (with
+ * --update-scraper-config) and the metrics file, replaced on every run. Neither may be one of the
+ * run's inputs under another name, nor each other, nor anything but a regular file.
+ */
+async function checkStatusOutputs(
+  options: Options,
+  scraperPath: string,
+  out: Output,
+): Promise<void> {
+  const targets: WriteTarget[] = [];
+  if (options.updateScraperConfig)
+    targets.push({ path: scraperPath, overwrite: true, updatesItself: true });
+  if (options.metricsFile !== undefined) {
+    targets.push({
+      path: options.metricsFile,
+      overwrite: true,
+      hint: "choose another --metrics-file",
+    });
+  }
+  await checkWriteTargets(targets);
+  if (options.metricsFile !== undefined && !options.metricsFile.endsWith(".prom")) {
+    out.warn(
+      `${options.metricsFile}: node_exporter's textfile collector reads only files named *.prom`,
+    );
+  }
 }
 
 /** Every publisher of the attesters, once (lowercase). */
@@ -164,6 +209,8 @@ function statusDocumentOf(
 ): StatusDocument {
   return buildStatusDocument(attesters, {
     blockNumber: facts.block.number,
+    blockTimestamp: facts.block.timestamp,
+    providerQueueLength: facts.providerQueueLength,
     providerQueuePositions: facts.providerQueuePositions,
     entryQueuePositions: facts.entryQueuePositions,
     rollupStatuses: facts.rollupStatuses,

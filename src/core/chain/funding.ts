@@ -87,3 +87,47 @@ export function lowFundingWarnings(funding: readonly PublisherFunding[]): string
         `(MIN_ETH_PER_ATTESTER × ${f.attesters})`,
     );
 }
+
+/** A publisher with code at the pinned block: a contract, or an EIP-7702 delegated account. */
+export interface PublisherWithCode {
+  publisher: string;
+  /** Where an EIP-7702 account delegates to; undefined for a contract. */
+  delegatesTo?: string;
+}
+
+/** EIP-7702's delegation designator: 0xef0100 followed by the delegate's 20-byte address. */
+const DELEGATION = /^0xef0100([0-9a-f]{40})$/i;
+
+/**
+ * The publishers that have code at `blockNumber`, by eth_getCode in one batched round: a contract
+ * cannot sign the node's L1 transactions, and ETH sent to one may be stuck or bounce.
+ */
+export async function readPublishersWithCode(
+  chain: ChainClient,
+  { publishers, blockNumber }: { publishers: readonly string[]; blockNumber?: bigint },
+): Promise<PublisherWithCode[]> {
+  const codes = await onChain(chain, "reading the publishers' code", () =>
+    Promise.all(
+      publishers.map((address) =>
+        chain.client.getCode({ address: getAddress(address), blockNumber }),
+      ),
+    ),
+  );
+  return publishers.flatMap((publisher, i) => {
+    const code = codes[i];
+    if (code === undefined || code === "0x") return [];
+    const delegate = DELEGATION.exec(code)?.[1];
+    return [delegate ? { publisher, delegatesTo: getAddress(`0x${delegate}`) } : { publisher }];
+  });
+}
+
+/** One warning per publisher with code. */
+export function publisherCodeWarnings(withCode: readonly PublisherWithCode[]): string[] {
+  return withCode.map(({ publisher, delegatesTo }) =>
+    delegatesTo
+      ? `publisher ${getAddress(publisher)} is an EIP-7702 delegated account (its code delegates to ` +
+        `${delegatesTo}): ETH sent to it runs that code; check that this is the node's publisher`
+      : `publisher ${getAddress(publisher)} is a contract (it has code on chain): a contract cannot ` +
+        "sign the node's L1 transactions, and ETH sent to it may be lost; check the key file",
+  );
+}

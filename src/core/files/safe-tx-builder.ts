@@ -1,13 +1,13 @@
 /**
- * Safe{Wallet} Transaction Builder batch files: what a multisig provider admin imports to propose
- * add-keys' transactions. One file per transaction, because the Transaction Builder executes a
- * file as one (MultiSend) transaction, which must fit EIP-7825's cap itself.
+ * Safe{Wallet} Transaction Builder batch files: what a multisig imports to propose add-keys'
+ * transactions (one file per transaction, because the Transaction Builder executes a file as one
+ * (MultiSend) transaction, which must fit EIP-7825's cap itself) or fund-publishers' transfers.
  *
- * Each transaction is written as the builder writes a contract call itself, so that signers see
- * what they sign (the method and every argument, not opaque hex) and the builder does not warn
- * on import: `data: null`, `contractMethod` (the ABI entry) and `contractInputsValues` (each
- * argument as a string, tuples as JSON), and `meta.checksum` computed the builder's way
- * (builderChecksum).
+ * add-keys' calls are written as the builder writes a contract call itself, so that signers see
+ * what they sign (the method and every argument, not opaque hex): `data: null`, `contractMethod`
+ * (the ABI entry) and `contractInputsValues` (each argument as a string, tuples as JSON). Every
+ * file's `meta.checksum` is computed the builder's way (builderChecksum), so the builder does not
+ * warn on import.
  */
 import {
   decodeFunctionData,
@@ -37,13 +37,24 @@ export interface BuilderContractMethod {
   payable: boolean;
 }
 
-export interface SafeTransactionBuilderTransaction {
+/**
+ * A contract call as the builder writes one itself: `data` null, the builder encodes the call
+ * from `contractMethod` and `contractInputsValues` (and shows both to the signers).
+ */
+export interface SafeContractCall {
   to: Address;
-  value: "0";
-  /** null: the builder encodes the call from contractMethod and contractInputsValues. */
+  value: string;
   data: null;
   contractMethod: BuilderContractMethod;
   contractInputsValues: Record<string, string>;
+}
+
+/** A plain ETH transfer (fund-publishers): data "0x". */
+export interface SafeTransaction {
+  to: Address;
+  /** Wei, as a decimal string. */
+  value: string;
+  data: Hex;
 }
 
 export interface SafeTransactionBuilderBatch {
@@ -53,11 +64,49 @@ export interface SafeTransactionBuilderBatch {
   meta: {
     name: string;
     description: string;
-    createdFromSafeAddress: Address;
-    createdFromOwnerAddress: "";
+    createdFromSafeAddress?: Address;
+    /** The builder's own (builderChecksum): it does not warn on import. */
     checksum: Hex;
   };
-  transactions: SafeTransactionBuilderTransaction[];
+  transactions: (SafeTransaction | SafeContractCall)[];
+}
+
+/**
+ * One Transaction Builder file: what the builder executes as one (MultiSend) transaction. Every
+ * command's files are built here, so the format's rules live in one place: `meta.checksum` is
+ * the builder's own. `safe`, when known, is the multisig that is to execute it (the builder shows
+ * it; it is not required on import).
+ */
+export function safeTransactionBuilderBatch(input: {
+  chainId: number;
+  createdAt: number;
+  name: string;
+  description: string;
+  safe?: Address;
+  transactions: readonly (SafeTransaction | SafeContractCall)[];
+}): SafeTransactionBuilderBatch {
+  const batch = {
+    version: "1.0" as const,
+    chainId: String(input.chainId),
+    createdAt: input.createdAt,
+    meta: {
+      name: input.name,
+      description: input.description,
+      ...(input.safe === undefined ? {} : { createdFromSafeAddress: input.safe }),
+    },
+    transactions: input.transactions.map((tx) =>
+      tx.data === null
+        ? {
+            to: tx.to,
+            value: tx.value,
+            data: null,
+            contractMethod: tx.contractMethod,
+            contractInputsValues: tx.contractInputsValues,
+          }
+        : { to: tx.to, value: tx.value, data: tx.data },
+    ),
+  };
+  return { ...batch, meta: { ...batch.meta, checksum: builderChecksum(batch) } };
 }
 
 /** `<prefix>-<i>-of-<n>.json` for i = 1..n. */
@@ -170,7 +219,7 @@ function builderInputValues(abi: AbiFunction, callData: Hex): Record<string, str
   );
 }
 
-/** One batch file per transaction, in sending order, each with the builder's checksum. */
+/** add-keys' batch files, one per transaction, in sending order. */
 export function safeTransactionBuilderBatches(input: {
   chainId: number;
   safe: Address;
@@ -184,31 +233,26 @@ export function safeTransactionBuilderBatches(input: {
 }): SafeTransactionBuilderBatch[] {
   const n = input.transactions.length;
   const contractMethod = builderMethod(addKeysToProviderAbi);
-  return input.transactions.map((tx, i) => {
-    const batch = {
-      version: "1.0" as const,
-      chainId: String(input.chainId),
+  return input.transactions.map((tx, i) =>
+    safeTransactionBuilderBatch({
+      chainId: input.chainId,
       createdAt: input.createdAt,
-      meta: {
-        name: `aztec-butler add-keys ${i + 1} of ${n}`,
-        description:
-          `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
-          `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
-        createdFromSafeAddress: input.safe,
-        createdFromOwnerAddress: "" as const,
-      },
+      name: `aztec-butler add-keys ${i + 1} of ${n}`,
+      description:
+        `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
+        `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
+      safe: input.safe,
       transactions: [
         {
           to: tx.contractToCall,
-          value: "0" as const,
+          value: "0",
           data: null,
           contractMethod,
           contractInputsValues: builderInputValues(addKeysToProviderAbi, tx.callData),
         },
       ],
-    };
-    return { ...batch, meta: { ...batch.meta, checksum: builderChecksum(batch) } };
-  });
+    }),
+  );
 }
 
 /**

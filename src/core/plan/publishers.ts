@@ -85,3 +85,59 @@ export function highAvailabilityPrefix(index: number): string {
   }
   return `${letters}_`;
 }
+
+/** One validator of a deployed key file, as far as publishing goes. */
+export interface PublishingValidator {
+  /** Its attester's address. */
+  attester: string;
+  /** Its own publisher addresses (empty: none of its own). */
+  publishers: readonly string[];
+}
+
+/** Who publishes for one attester, and how (the node's own fallbacks included). */
+export interface ServedAttesters {
+  /** Publisher (as first written) → attesters it serves, in the order publishers first appear. */
+  loads: Map<string, number>;
+  /** Publishers that are an attester publishing for itself (no publisher configured). */
+  attestersAsPublishers: Set<string>;
+}
+
+/**
+ * Every publisher of the given key files and how many attesters each serves, summed over the
+ * files, as the node resolves them (@aztec/node-keystore's createPublisherSigners): a validator's
+ * own publishers, else the file's `publisher` (schemaVersion 2), else its attester. A validator
+ * with several publishers counts for each: any of them may have to publish for it. Addresses are
+ * merged case-insensitively; each keeps its first spelling.
+ */
+export function servedAttesters(
+  files: readonly {
+    validators: readonly PublishingValidator[];
+    filePublishers: readonly string[];
+  }[],
+): ServedAttesters {
+  const loads = new Map<string, number>();
+  const spelling = new Map<string, string>();
+  const attestersAsPublishers = new Set<string>();
+  const serve = (address: string) => {
+    const key = address.toLowerCase();
+    const name = spelling.get(key) ?? address;
+    spelling.set(key, name);
+    loads.set(name, (loads.get(name) ?? 0) + 1);
+    return name;
+  };
+  for (const file of files) {
+    for (const validator of file.validators) {
+      const own = [...new Set(validator.publishers.map((p) => p.toLowerCase()))];
+      const fallback = [...new Set(file.filePublishers.map((p) => p.toLowerCase()))];
+      if (own.length > 0) own.forEach((p) => serve(original(validator.publishers, p)));
+      else if (fallback.length > 0)
+        fallback.forEach((p) => serve(original(file.filePublishers, p)));
+      else attestersAsPublishers.add(serve(validator.attester));
+    }
+  }
+  return { loads, attestersAsPublishers };
+}
+
+/** The first of `addresses` equal to `lowercase`, as written. */
+const original = (addresses: readonly string[], lowercase: string): string =>
+  addresses.find((a) => a.toLowerCase() === lowercase)!;

@@ -34,6 +34,10 @@ export interface StatusInput {
 
 export interface StatusFacts {
   blockNumber: bigint;
+  /** The pinned block's timestamp (unix seconds). */
+  blockTimestamp: bigint;
+  /** Keys in the provider's queue at the pinned block. */
+  providerQueueLength: number;
   providerQueuePositions: ReadonlyMap<string, number>;
   entryQueuePositions: ReadonlyMap<string, number>;
   rollupStatuses: ReadonlyMap<string, RollupStatus>;
@@ -93,8 +97,12 @@ export interface StatusProblem {
 
 export interface StatusDocument {
   blockNumber: number;
+  /** The block's timestamp, unix seconds: how fresh this status is. */
+  blockTimestamp: number;
   attesters: StatusRow[];
   counts: Record<AttesterState, number>;
+  /** The staking provider's queue as a whole. */
+  providerQueue: { length: number };
   problems: StatusProblem[];
 }
 
@@ -257,8 +265,10 @@ export function buildStatusDocument(
   });
   return {
     blockNumber: Number(facts.blockNumber),
+    blockTimestamp: Number(facts.blockTimestamp),
     attesters,
     counts: countStates(attesters.map((a) => a.state)),
+    providerQueue: { length: facts.providerQueueLength },
     problems,
   };
 }
