@@ -46,21 +46,18 @@ export async function readJournal(path: string): Promise<Journal | "unreadable" 
 
 /**
  * Every temp file an unfinished journal in the data dir refers to (absolute paths): content a
- * later run completes, which cleanup must leave alone; "all" when a journal cannot be read (what
- * it protects is unknown until the run that owns it deals with it). `extraDirs`: other
- * directories to look for journals in (a write's own directory).
+ * later run completes, which cleanup must leave alone. A journal that cannot be read protects
+ * nothing: no run can complete it (the next one that takes the lock removes it, saying so).
+ * `extraDirs`: other directories to look for journals in (a write's own directory).
  */
-export async function journaledTempFiles(
-  extraDirs: readonly string[] = [],
-): Promise<Set<string> | "all"> {
+export async function journaledTempFiles(extraDirs: readonly string[] = []): Promise<Set<string>> {
   const dirs = new Set([resolve(butlerPaths().data), ...extraDirs.map((d) => resolve(d))]);
   const temps = new Set<string>();
   for (const dir of dirs) {
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.endsWith(".journal"))) {
       const journal = await readJournal(join(dir, name));
-      if (journal === "unreadable") return "all";
-      if (journal === undefined) continue;
+      if (journal === undefined || journal === "unreadable") continue;
       for (const entry of journal.files) temps.add(resolve(entry.temp));
     }
   }

@@ -154,11 +154,11 @@ const PIDLESS_TEMP_MAX_AGE_MS = 10 * 60_000;
 export async function removeDeadProcessesTempFiles(directory: string): Promise<string[]> {
   const names = await readdir(directory).catch(() => [] as string[]);
   const removed: string[] = [];
-  let journaled: Set<string> | "all" | undefined;
+  let journaled: Set<string> | undefined;
   for (const name of names) {
     if (!TEMP_FILE.test(name) && !PIDLESS_TEMP_FILE.test(name)) continue;
     journaled ??= await journaledTempFiles([directory]);
-    if (journaled === "all" || journaled.has(resolve(directory, name))) continue;
+    if (journaled.has(resolve(directory, name))) continue;
     const match = TEMP_FILE.exec(name);
     if (match ? isProcessAlive(Number(match[2])) : !(await isOldPidlessTemp(directory, name)))
       continue;
