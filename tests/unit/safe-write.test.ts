@@ -86,7 +86,9 @@ describe("writeFilesAtomically", () => {
       (e: unknown) => e as UsageError,
     );
     expect(error).toBeInstanceOf(UsageError);
-    expect(error!.shortMessage).toBe("is the same file as another output of this run; it would be written twice");
+    expect(error!.shortMessage).toBe(
+      "is the same file as another output of this run; it would be written twice",
+    );
     expect(snapshot(dir)).toEqual({});
   });
 
