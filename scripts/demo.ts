@@ -2,13 +2,17 @@
  * `npm run demo`: the whole operator flow on a local chain the demo starts itself.
  *
  * Starts anvil, deploys the test staking registry and Aztec's real GSE, registers a provider and
- * funds the publishers; then, in a temp workspace holding a simulated dev machine and node
- * (copied from key-files-and-phases/after_phase1), runs every phase with the real CLI and
- * compares the files with key-files-and-phases/after_phaseN, printing one PASS/FAIL line each.
+ * funds the publishers; starts the node's remote signer (a second anvil holding the fixtures'
+ * keys, FIXTURE_MNEMONIC's accounts, answering eth_accounts and eth_sign as web3signer does) and
+ * a local Secret Manager (the tests' gRPC server of Google's v1 API); then, in a temp workspace
+ * holding a simulated dev machine and node (copied from key-files-and-phases/after_phase1), runs
+ * every phase with the real CLI and compares the files with key-files-and-phases/after_phaseN,
+ * printing one PASS/FAIL line each, with check-signer before the node restarts (phase 4) and
+ * check-secrets before the private-key file is deleted (phase 5).
  * Exit 0 only if every phase passes. Nothing outside the temp workspace is touched (the scraper
  * config goes to a temp XDG_DATA_HOME).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   cpSync,
   mkdirSync,
@@ -18,6 +22,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +38,8 @@ import {
   startTestChain,
 } from "../tests/support/test-chain.js";
 import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
+import { startSecretManagerServer } from "../tests/support/secret-manager-server.js";
+import { FIXTURE_ACCOUNT_COUNT, FIXTURE_MNEMONIC } from "./fixture-keys.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const phases = join(root, "key-files-and-phases");
@@ -48,17 +55,27 @@ function heading(text: string) {
   console.log(`\n${paint(1, `== ${text}`)}`);
 }
 
-function cli(
+/** Runs the CLI, asynchronously: the demo's Secret Manager answers from this process meanwhile. */
+async function cli(
   args: string[],
   cwd: string,
   env: Record<string, string>,
-): { code: number; stdout: string } {
+): Promise<{ code: number; stdout: string }> {
   console.log(paint(36, `$ aztec-butler ${args.join(" ")}`));
-  const run = spawnSync(process.execPath, [join(root, "bin", "aztec-butler.js"), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    encoding: "utf8",
-  });
+  const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, "bin", "aztec-butler.js"), ...args], {
+        cwd,
+        env: { PATH: process.env.PATH ?? "", ...env },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    },
+  );
   const indent = (text: string) =>
     text
       .trimEnd()
@@ -162,7 +179,7 @@ async function afterRegistration(
   const from = ["--from-block", String(fromBlock)];
 
   heading("status: where every attester is");
-  const before = cli(["status", PROD, "--json", ...from], dev, env);
+  const before = await cli(["status", PROD, "--json", ...from], dev, env);
   const statusProblems: string[] = before.code === 3 ? [] : [`exit ${before.code}, expected 3`];
   const rows =
     before.code === 3
@@ -184,7 +201,7 @@ async function afterRegistration(
   );
 
   heading("fill-coinbases: the splits into the key file");
-  const fill = cli(["fill-coinbases", PROD, ...from], dev, env);
+  const fill = await cli(["fill-coinbases", PROD, ...from], dev, env);
   const fillProblems: string[] = fill.code === 0 ? [] : [`exit ${fill.code}`];
   if (fill.code === 0) {
     const written = JSON.parse(readFileSync(join(dev, `${PROD}.new`), "utf8")) as {
@@ -197,7 +214,7 @@ async function afterRegistration(
       if (v?.coinbase !== split.get(attester.toLowerCase()))
         fillProblems.push(`${attester}'s coinbase in ${PROD}.new is ${v?.coinbase}, not its split`);
     }
-    const after = cli(["status", `${PROD}.new`, ...from], dev, env);
+    const after = await cli(["status", `${PROD}.new`, ...from], dev, env);
     if (after.code !== 0)
       fillProblems.push(`status on ${PROD}.new exited ${after.code}, expected 0`);
   }
@@ -208,8 +225,44 @@ async function afterRegistration(
   );
 }
 
+/**
+ * check-signer on copies of `files` whose remoteSigner is the demo's signer: the fixtures name a
+ * web3signer host that does not exist here. Exit 0 from each run is a pass.
+ */
+async function checkSigner(
+  sets: { label: string; files: string[] }[],
+  workspace: string,
+  signerUrl: string,
+  env: Record<string, string>,
+): Promise<string[]> {
+  const dir = join(workspace, "signer-check");
+  mkdirSync(dir, { recursive: true });
+  const problems: string[] = [];
+  for (const { label, files } of sets) {
+    const names = files.map((file) => {
+      const name = file.split("/").at(-1)!;
+      const keyFile = JSON.parse(readFileSync(file, "utf8")) as { remoteSigner?: string };
+      writeFileSync(
+        join(dir, name),
+        `${JSON.stringify({ ...keyFile, remoteSigner: signerUrl }, null, 2)}\n`,
+      );
+      return name;
+    });
+    const run = await cli(["check-signer", ...names], dir, env);
+    if (run.code !== 0) problems.push(`${label}: exit ${run.code}`);
+  }
+  return problems;
+}
+
 const chain = await startTestChain();
 const fromBlock = await chain.publicClient.getBlockNumber();
+const signer = await startTestChain({
+  aztecL1: false,
+  mnemonic: FIXTURE_MNEMONIC,
+  accounts: FIXTURE_ACCOUNT_COUNT,
+});
+const secretManager = await startSecretManagerServer();
+const SECRET_STORE = "gcp:aztec-butler-demo";
 const workspace = mkdtempSync(join(tmpdir(), "aztec-butler-demo-"));
 try {
   heading("Setting up a local chain");
@@ -228,6 +281,12 @@ try {
   );
   console.log(`  anvil like mainnet: EIP-7825's 2^24 gas cap per transaction, 60M gas blocks`);
   console.log(`  ${publishers.length} publishers funded with 5 ETH each`);
+  console.log(
+    `  remote signer: anvil ${signer.rpcUrl} holding the fixtures' ${FIXTURE_ACCOUNT_COUNT} accounts (eth_accounts, eth_sign)`,
+  );
+  console.log(
+    `  secret store: a local Secret Manager at ${secretManager.endpoint} (${SECRET_STORE})`,
+  );
 
   const dev = join(workspace, "on-dev-machine");
   const node = join(workspace, "on-testnet-node");
@@ -242,28 +301,38 @@ try {
     STAKING_REGISTRY_ADDRESS: registry,
     AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: admin,
     AZTEC_GSE_ADDRESS: gse,
+    GCP_SECRET_MANAGER_ENDPOINT: secretManager.endpoint,
   };
   console.log(
     `  workspace ${workspace} (dev machine and node copied from key-files-and-phases/after_phase1)`,
   );
 
-  heading("Phase 2: derive the public keys of the new private keys");
-  const p2 = cli(
-    ["process-private-keys", "new-private-keys.json", "-o", "new-public-keys.json"],
+  heading(
+    "Phase 2: derive the public keys of the new private keys, store the keys in Secret Manager",
+  );
+  const p2 = await cli(
+    [
+      "process-private-keys",
+      "new-private-keys.json",
+      "-o",
+      "new-public-keys.json",
+      "--secret-store",
+      SECRET_STORE,
+    ],
     dev,
     env,
   );
   verdict("after_phase2", dev, node, p2.code === 0 ? [] : [`exit ${p2.code}`]);
 
   heading("Phase 3: prepare the deployment (then again for two high-availability servers)");
-  const p3 = cli(
+  const p3 = await cli(
     ["prepare-deployment", PROD, PUBLISHERS, "--new-public-keys", "new-public-keys.json"],
     dev,
     env,
   );
   const haDir = join(workspace, "high-availability");
   mkdirSync(haDir);
-  const ha = cli(
+  const ha = await cli(
     [
       "prepare-deployment",
       PROD,
@@ -314,6 +383,27 @@ try {
     ...haProblems,
   ]);
 
+  heading("Phase 4, before the node restarts: its remote signer holds every key of the .new files");
+  console.log(
+    `  (copies of the .new files, their remoteSigner pointed at the demo's signer ${signer.rpcUrl})`,
+  );
+  stepVerdict(
+    "check-signer",
+    await checkSigner(
+      [
+        { label: `${PROD}.new`, files: [join(dev, `${PROD}.new`)] },
+        {
+          label: "high availability",
+          files: ["A", "B"].map((l) => join(haDir, `${l}_${PROD}.new`)),
+        },
+      ],
+      workspace,
+      signer.rpcUrl,
+      env,
+    ),
+    "every attester and publisher of the .new file and of A_/B_ is listed by the signer and signs as itself (exit 0)",
+  );
+
   heading("Phase 4 (simulated): ship the .new file to the node");
   rmSync(join(dev, PROD));
   rmSync(join(dev, "new-public-keys.json"));
@@ -326,7 +416,7 @@ try {
 
   heading("Phase 5: register the new keys with the staking provider");
   const calldataFile = join(workspace, "add-keys-calldata.json");
-  const p5 = cli(["add-keys", "new-private-keys.json", "--output", calldataFile], dev, env);
+  const p5 = await cli(["add-keys", "new-private-keys.json", "--output", calldataFile], dev, env);
   const p5Problems: string[] = p5.code === 0 ? [] : [`exit ${p5.code}`];
   if (p5.code === 0) {
     const out = JSON.parse(p5.stdout) as {
@@ -384,6 +474,17 @@ try {
     if (!isDeepStrictEqual(inQueue, expected))
       p5Problems.push("the queue does not hold exactly the new attesters");
   }
+  heading("Phase 5, before deleting the private-key file: every key is in the secret store");
+  const secrets = await cli(
+    ["check-secrets", "new-private-keys.json", "--secret-store", SECRET_STORE],
+    dev,
+    env,
+  );
+  stepVerdict(
+    "check-secrets",
+    secrets.code === 0 ? [] : [`exit ${secrets.code}`],
+    "both keys of every attester of new-private-keys.json are in Secret Manager and derive to its public keys (exit 0)",
+  );
   rmSync(join(dev, "new-private-keys.json"));
   console.log("  deleted new-private-keys.json (the keys are in secret storage and registered)");
   verdict("after_phase5", dev, node, p5Problems);
@@ -395,7 +496,7 @@ try {
   ).validators.map((v) => v.attester.eth);
   await afterRegistration(dev, env, registry, providerId, newAttesters, fromBlock);
 } finally {
-  await chain.stop();
+  await Promise.all([chain.stop(), signer.stop(), secretManager.stop()]);
   rmSync(workspace, { recursive: true, force: true });
 }
 
@@ -403,4 +504,4 @@ const passed = results.filter((r) => r.pass).length;
 heading(
   `${passed} of ${results.length} phases passed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
-process.exitCode = passed === results.length && results.length === 6 ? 0 : 1;
+process.exitCode = passed === results.length && results.length === 8 ? 0 : 1;

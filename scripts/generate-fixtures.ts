@@ -4,6 +4,8 @@
  *
  * Public keys are computed here with @noble/curves and @noble/hashes, independently of the code
  * under test (viem and bb.js), so the fixtures are an oracle and not a copy of the tool's output.
+ * Every eth key (attesters, publishers) is an account of FIXTURE_MNEMONIC (BIP-44, derived with
+ * ethers, which the tool does not use), so that an anvil started with it is the demo's signer.
  * Publisher assignment is the plain round-robin the specification describes, written out here.
  *
  *   npm run fixtures
@@ -13,6 +15,8 @@ import { join } from "node:path";
 import { bn254 } from "@noble/curves/bn254.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { HDNodeWallet } from "ethers";
+import { FIXTURE_ACCOUNTS, FIXTURE_ACCOUNT_COUNT, FIXTURE_MNEMONIC } from "./fixture-keys.js";
 
 const root = new URL("../key-files-and-phases/", import.meta.url).pathname;
 const ZERO_FEE_RECIPIENT = `0x${"0".repeat(64)}`;
@@ -49,16 +53,22 @@ function blsPublicCompressed(privateKey: bigint): string {
   return hex32(x | ((y & 1n) << 255n));
 }
 
-const publisherAddress = (label: string) => ethAddress(scalar(`publisher ${label}`, SECP_N));
+/** The private key of account `index` of FIXTURE_MNEMONIC (m/44'/60'/0'/0/index). */
+const accountRoot = HDNodeWallet.fromPhrase(FIXTURE_MNEMONIC, undefined, "m/44'/60'/0'/0");
+function accountKey(index: number): bigint {
+  if (index >= FIXTURE_ACCOUNT_COUNT)
+    throw new Error(`account ${index}: raise FIXTURE_ACCOUNT_COUNT`);
+  return BigInt(accountRoot.deriveChild(index).privateKey);
+}
 
 // Phase 0: the production file on the node: public keys only, behind a web3signer.
 const existing = Array.from({ length: 4 }, (_, i) => {
   const validator: Record<string, unknown> = {
     attester: {
-      eth: ethAddress(scalar(`existing ${i} eth`, SECP_N)),
+      eth: ethAddress(accountKey(FIXTURE_ACCOUNTS.existing(i))),
       bls: blsPublicCompressed(scalar(`existing ${i} bls`, BN_R)),
     },
-    publisher: publisherAddress("0"),
+    publisher: ethAddress(accountKey(FIXTURE_ACCOUNTS.publisher(0))),
   };
   // The last existing validator has no coinbase yet (allowed); the others have their own.
   if (i < 3) validator.coinbase = ethAddress(scalar(`coinbase ${i}`, SECP_N));
@@ -70,12 +80,12 @@ const production = {
   remoteSigner: "https://web3signer.butler-fixture.example:9000",
   validators: existing,
 };
-const publishers = ["0", "1", "2"].map(publisherAddress);
+const publishers = [0, 1, 2].map((i) => ethAddress(accountKey(FIXTURE_ACCOUNTS.publisher(i))));
 
 // Phase 1: `aztec validator-keys new` output (private keys), 6 new validators.
 const NEW_COUNT = 6;
 const newKeys = Array.from({ length: NEW_COUNT }, (_, i) => ({
-  eth: scalar(`new ${i} eth`, SECP_N),
+  eth: accountKey(FIXTURE_ACCOUNTS.newValidator(i)),
   bls: scalar(`new ${i} bls`, BN_R),
   publisher: scalar(`new ${i} generated publisher`, SECP_N),
 }));
@@ -197,10 +207,12 @@ for (const [phase, layout] of Object.entries(phases)) {
 const haDir = join(root, "high-availability");
 rmSync(haDir, { recursive: true, force: true });
 mkdirSync(haDir, { recursive: true });
-const haPublishers = Array.from({ length: 10 }, (_, i) => publisherAddress(`ha ${i}`));
+const haPublishers = Array.from({ length: 10 }, (_, i) =>
+  ethAddress(accountKey(FIXTURE_ACCOUNTS.haPublisher(i))),
+);
 const haNewKeys = Array.from({ length: 11 }, (_, i) => ({
   attester: {
-    eth: ethAddress(scalar(`ha new ${i} eth`, SECP_N)),
+    eth: ethAddress(accountKey(FIXTURE_ACCOUNTS.haNewValidator(i))),
     bls: blsPublicCompressed(scalar(`ha new ${i} bls`, BN_R)),
   },
   feeRecipient: ZERO_FEE_RECIPIENT,

@@ -15,12 +15,11 @@ export function passwordFileOption(): Option {
   );
 }
 
-/** `--secret-store <store>`: where process-private-keys puts the private keys. */
-export function secretStoreOption(): Option {
-  return new Option(
-    "--secret-store <store>",
-    `where the new attesters' private keys go: ${SECRET_STORE_FORMS} (default: print)`,
-  ).argParser((text: string) => {
+/** `--secret-store <store>`: where process-private-keys puts the private keys (check-secrets: where they are). */
+export function secretStoreOption(
+  description = `where the new attesters' private keys go: ${SECRET_STORE_FORMS} (default: print)`,
+): Option {
+  return new Option("--secret-store <store>", description).argParser((text: string) => {
     try {
       return parseSecretStoreSpec(text);
     } catch (error) {

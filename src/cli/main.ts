@@ -4,6 +4,8 @@ import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
+import { checkSignerCommand } from "./commands/check-signer.js";
+import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { withRunInputs } from "../core/files/file-identity.js";
@@ -40,6 +42,8 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(addKeysCommand(terminal));
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
+  program.addCommand(checkSignerCommand(terminal));
+  program.addCommand(checkSecretsCommand(terminal));
   program.addCommand(fundPublishersCommand(terminal));
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -45,6 +45,11 @@ export type RpcProxyMode =
   /** Forward, but replace the result of every call of `method` (first `times` only, if given). */
   | { kind: "result"; method: string; result: unknown; times?: number }
   /**
+   * Forward every call as `rewrite` makes it (same id): a signer that signs with another key than
+   * the one asked for, say. Answers come back unchanged.
+   */
+  | { kind: "rewrite-request"; rewrite: (call: RpcCall) => RpcCall }
+  /**
    * Forward, but refuse (JSON-RPC error, as many providers do) every eth_getLogs over more than
    * `blocks` blocks; the other calls of the same batch are forwarded and answered as usual.
    */
@@ -249,6 +254,19 @@ export async function startRpcProxy(
             : undefined,
         );
         return;
+      case "rewrite-request": {
+        const parsed = parsedBody(body);
+        if (parsed === undefined) {
+          forward(req, res, body, undefined);
+          return;
+        }
+        const rewritten = Array.isArray(parsed)
+          ? (parsed as RpcCall[]).map(current.rewrite)
+          : current.rewrite(parsed as RpcCall);
+        stats.tampered++;
+        forward(req, res, Buffer.from(JSON.stringify(rewritten)), undefined);
+        return;
+      }
       case "forward":
         forward(req, res, body, undefined);
         return;

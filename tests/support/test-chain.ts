@@ -130,6 +130,13 @@ export interface StartTestChainOptions {
    * (tests/support/aztec-l1.ts). Default true; false gives an empty chain.
    */
   aztecL1?: boolean;
+  /**
+   * anvil's `--mnemonic` and `--accounts`: the accounts it holds and signs for (eth_accounts,
+   * eth_sign), as a web3signer would. Default ANVIL_MNEMONIC's 10 dev accounts (the harness'
+   * `accounts` and `privateKeys` are those: only use another mnemonic with aztecL1: false).
+   */
+  mnemonic?: string;
+  accounts?: number;
 }
 
 const liveAnvils = new Set<ChildProcess>();
@@ -240,9 +247,9 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
     "--chain-id",
     String(ANVIL_CHAIN_ID),
     "--accounts",
-    String(ANVIL_ACCOUNTS.length),
+    String(opts.accounts ?? ANVIL_ACCOUNTS.length),
     "--mnemonic",
-    ANVIL_MNEMONIC,
+    opts.mnemonic ?? ANVIL_MNEMONIC,
     "--gas-limit",
     (opts.blockGasLimit ?? TEST_CHAIN_BLOCK_GAS_LIMIT).toString(),
     "--no-request-size-limit",

@@ -17,7 +17,12 @@ import {
 } from "viem";
 import type { ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError, RpcUnavailableError } from "../errors.js";
-import { MalformedAnswerError, MalformedBatchError, verifiedFetch } from "./verified-fetch.js";
+import {
+  MalformedAnswerError,
+  MalformedBatchError,
+  verifiedFetch,
+  verifyingFetch,
+} from "./verified-fetch.js";
 
 export { MalformedAnswerError, MalformedBatchError } from "./verified-fetch.js";
 
@@ -36,6 +41,10 @@ export interface ChainClient {
   readonly batchSize: number;
   /** RPC_TIMEOUT_MS, for the "did not answer within" message. */
   readonly timeoutMs: number;
+  /** What it is, for messages (default "Ethereum node <shownUrl>"): "remote signer <shownUrl>". */
+  readonly shownAs?: string;
+  /** Where its URL is set, for "cannot reach" messages (default ETHEREUM_NODE_URL). */
+  readonly urlSetting?: string;
 }
 
 /** First retry after this long; each next one waits twice as long. */
@@ -43,19 +52,38 @@ const RETRY_BASE_DELAY_MS = 250;
 
 export function createChainClient(config: ButlerConfig): ChainClient {
   const url = config.require("ETHEREUM_NODE_URL", "the L1 JSON-RPC endpoint");
-  const { timeoutMs, retries, batchSize } = config.rpcOptions;
+  return createVerifiedRpcClient(url, config.rpcOptions);
+}
+
+export interface RpcOptions {
+  timeoutMs: number;
+  retries: number;
+  batchSize: number;
+}
+
+/**
+ * A JSON-RPC client with the chain client's batching, deadline, retries and answer checks, for
+ * any endpoint (the L1 node, a remote signer). `fetchFn` replaces global fetch under the checks
+ * (a TLS client certificate); `shownAs` and `urlSetting` name the endpoint in messages.
+ */
+export function createVerifiedRpcClient(
+  url: string,
+  { timeoutMs, retries, batchSize }: RpcOptions,
+  options: { fetchFn?: typeof fetch; shownAs?: string; urlSetting?: string } = {},
+): ChainClient {
   const client = createPublicClient({
     transport: retryingWithin(
       http(url, {
         batch: { batchSize, wait: 0 },
         timeout: timeoutMs,
         retryCount: 0,
-        fetchFn: verifiedFetch,
+        fetchFn: options.fetchFn ? verifyingFetch(options.fetchFn) : verifiedFetch,
       }),
       { retries, withinMs: timeoutMs },
     ),
   });
-  return { client, shownUrl: redactUrl(url), batchSize, timeoutMs };
+  const { shownAs, urlSetting } = options;
+  return { client, shownUrl: redactUrl(url), batchSize, timeoutMs, shownAs, urlSetting };
 }
 
 /**
@@ -206,7 +234,7 @@ export async function onChain<T>(
 export function toChainError(chain: ChainClient, what: string, error: unknown): Error {
   if (error instanceof RpcUnavailableError || error instanceof ChainRefusalError) return error;
   if (error instanceof ConfigError) return error;
-  const at = `Ethereum node ${chain.shownUrl}`;
+  const at = chain.shownAs ?? `Ethereum node ${chain.shownUrl}`;
   // Raised by this tool's checks, bare (readContractExactly) or as the cause of a viem error.
   if (error instanceof MalformedAnswerError) {
     return new RpcUnavailableError(`${what}: ${at} ${error.problem}`);
@@ -263,7 +291,7 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
         { cause: error },
       );
     return new RpcUnavailableError(
-      `${what}: cannot reach ${at} (${cause}); check ETHEREUM_NODE_URL`,
+      `${what}: cannot reach ${at} (${cause}); check ${chain.urlSetting ?? "ETHEREUM_NODE_URL"}`,
       {},
       { cause: error },
     );

@@ -6,7 +6,8 @@
  * another call's result (a publisher credited with someone else's balance). Here every 2xx
  * answer to a batch must hold exactly one answer per request id, each id once, nothing else, in
  * request order (see checkAnswers); and every result of the methods this tool uses must have the shape
- * its method promises (a hex quantity, hex data), before viem decodes it.
+ * its method promises (a hex quantity, hex data, a list of addresses, a signature), before viem
+ * decodes it. Remote signers (web3signer's eth1 JSON-RPC) are asked through the same checks.
  */
 
 /** A batch answer that does not pair one-to-one with the requests: transient, retried. */
@@ -45,12 +46,25 @@ const QUANTITY_METHODS = new Set([
   "eth_getTransactionCount",
 ]);
 const DATA_METHODS = new Set(["eth_call", "eth_getCode", "eth_getStorageAt"]);
+/** eth_accounts: a list of addresses (web3signer answers them lowercase). */
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+/**
+ * eth_sign: r, s and v, 65 bytes. Aztec's node (@aztec/node-keystore 4.1.2, RemoteSigner) adds a
+ * missing 0x before parsing the signature, so a signer that leaves it out still serves the node.
+ */
+const SIGNATURE = /^(0x)?[0-9a-fA-F]{130}$/;
 
-export async function verifiedFetch(
-  input: string | URL | Request,
-  init?: RequestInit,
-): Promise<Response> {
-  const response = await fetch(input, init);
+type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** The fetch under viem's HTTP transport: global fetch, every answer checked (see above). */
+export const verifiedFetch: Fetch = (input, init) => verifyingFetch(fetch)(input, init);
+
+/** `base` (a fetch with a TLS client certificate, say) with every answer checked. */
+export function verifyingFetch(base: Fetch): Fetch {
+  return async (input, init) => checkedAnswer(await base(input, init), init);
+}
+
+async function checkedAnswer(response: Response, init: RequestInit | undefined): Promise<Response> {
   if (!response.ok) return response;
   const sent = sentCalls(init?.body);
   if (!sent) return response;
@@ -174,6 +188,20 @@ function checkResult(method: string, answer: Record<string, unknown>): void {
   } else if (DATA_METHODS.has(method)) {
     if (typeof result !== "string" || !DATA.test(result)) {
       throw new MalformedAnswerError(`answered ${method} with ${describe(result)}, not hex data`);
+    }
+  } else if (method === "eth_accounts") {
+    if (!Array.isArray(result) || result.some((a) => typeof a !== "string" || !ADDRESS.test(a))) {
+      throw new MalformedAnswerError(
+        Array.isArray(result)
+          ? "answered eth_accounts with a list holding something other than addresses"
+          : `answered eth_accounts with ${describe(result)}, not a list of addresses`,
+      );
+    }
+  } else if (method === "eth_sign") {
+    if (typeof result !== "string" || !SIGNATURE.test(result)) {
+      throw new MalformedAnswerError(
+        `answered eth_sign with ${describe(result)}, not a 65-byte signature`,
+      );
     }
   }
 }

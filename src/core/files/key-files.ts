@@ -1,6 +1,13 @@
 import { readJsonFile, parseWithSchema } from "./json-file.js";
 import { InputError } from "../errors.js";
-import { KeyDerivationPool, checkPrivateKeyValidators } from "../keys/private-keys.js";
+import {
+  KeyDerivationPool,
+  checkPrivateKeyValidators,
+  privateKeysOf,
+} from "../keys/private-keys.js";
+import type { SecretAttester } from "../plan/secret-check.js";
+import { getAddress } from "viem";
+import type { Hex } from "../../types/primitives.js";
 import {
   decryptKeyFileKeystores,
   hasKeystoreSlots,
@@ -13,6 +20,9 @@ import {
   type PrivateKeyInputFile,
 } from "../../types/private-key-file.js";
 import { publicKeyFileSchema, type PublicKeyFile } from "../../types/public-key-file.js";
+import { productionKeyFileSchema } from "../../types/production-key-file.js";
+import { signerAccountsOf, type SignerAccount } from "../plan/signer-accounts.js";
+import { dirname } from "node:path";
 import { toJsonText } from "./safe-write.js";
 import type { AttesterPublicKeys } from "../keys/private-keys.js";
 import type { Output } from "../plan/report.js";
@@ -112,11 +122,16 @@ export async function loadPublicKeyFile(file: string): Promise<PublicKeyFile> {
   return parseWithSchema(publicKeyFileSchema, json, file);
 }
 
-function looksLikePrivateKeyFile(json: unknown): boolean {
+/**
+ * Whether a key file holds private keys: an `attester.eth` of 32 bytes (or, with `keystores`,
+ * an encrypted keystore slot `{path, …}`) rather than an address.
+ */
+export function looksLikePrivateKeyFile(json: unknown, { keystores = false } = {}): boolean {
   const validators = (json as { validators?: unknown })?.validators;
   if (!Array.isArray(validators)) return false;
   return validators.some((v: unknown) => {
     const eth = (v as { attester?: { eth?: unknown } })?.attester?.eth;
+    if (keystores && typeof eth === "object" && eth !== null && "path" in eth) return true;
     return typeof eth === "string" && /^0x[0-9a-fA-F]{64}$/.test(eth);
   });
 }
@@ -136,4 +151,87 @@ export function renderPublicKeyFile(
     })),
   };
   return toJsonText(publicKeyFileSchema.parse(file));
+}
+
+/**
+ * Every attester and publisher of the key files (production `.new`, high-availability or deployed
+ * files), each with the remote signer the node would ask for it (see signerAccountsOf).
+ */
+export async function loadRemoteSignerAccounts(files: readonly string[]): Promise<SignerAccount[]> {
+  const accounts: SignerAccount[] = [];
+  for (const file of files) {
+    const json = await readJsonFile(file);
+    if (looksLikePrivateKeyFile(json)) {
+      throw new InputError(
+        "holds private keys (attester.eth is 32 bytes, not an address); check-signer reads the " +
+          "key file the node runs, whose accounts its remote signer serves",
+        { file },
+      );
+    }
+    parseWithSchema(productionKeyFileSchema, json, file);
+    accounts.push(
+      ...signerAccountsOf(file, json as Parameters<typeof signerAccountsOf>[1], dirname(file)),
+    );
+  }
+  return accounts;
+}
+
+/** Key files as read (strict JSON), with the number of validators they hold, for sizing the pool. */
+export async function readKeyFiles(
+  files: readonly string[],
+): Promise<{ keyFiles: { file: string; json: unknown }[]; validators: number }> {
+  const keyFiles = await Promise.all(
+    files.map(async (file) => ({ file, json: await readJsonFile(file) })),
+  );
+  const validators = keyFiles.reduce((n, { json }) => {
+    const list = (json as { validators?: unknown })?.validators;
+    return n + (Array.isArray(list) ? list.length : 0);
+  }, 0);
+  return { keyFiles, validators };
+}
+
+/**
+ * The attesters of the key files with both public keys, each once (high-availability files all
+ * list the same validators): from a public-key or production file as written (a validator
+ * without `attester.bls` is refused: there is nothing to compare its stored BLS key with), from
+ * a private-key file derived on the workers (its keystores decrypted first, as everywhere).
+ */
+export async function loadSecretAttesters(
+  keyFiles: readonly { file: string; json: unknown }[],
+  { pool, passwords, out }: { pool: KeyDerivationPool; passwords: KeystorePasswords; out: Output },
+): Promise<SecretAttester[]> {
+  const attesters: SecretAttester[] = [];
+  const seen = new Set<string>();
+  const add = (attester: SecretAttester) => {
+    const key = attester.address.toLowerCase();
+    if (seen.has(key)) return;
+    seen.add(key);
+    attesters.push(attester);
+  };
+  for (const { file, json } of keyFiles) {
+    if (looksLikePrivateKeyFile(json, { keystores: true })) {
+      const input = parseWithSchema(privateKeyInputFileSchema, json, file);
+      const keyFile = await decryptPrivateKeyFile(file, input, {
+        pool,
+        passwords,
+        onProgress: keystoreProgress(out),
+      });
+      checkPrivateKeyValidators(file, keyFile.validators);
+      const publicKeys = await pool.derive(privateKeysOf(keyFile.validators));
+      publicKeys.forEach((keys, index) => add({ address: keys.eth, bls: keys.bls, file, index }));
+      continue;
+    }
+    const parsed = parseWithSchema(productionKeyFileSchema, json, file);
+    parsed.validators.forEach((v, index) => {
+      if (v.attester.bls === undefined) {
+        throw new InputError(
+          "is missing: check-secrets compares the stored BLS key with it; give the public-key file " +
+            "process-private-keys wrote for this attester",
+          { file, index, field: "attester.bls" },
+        );
+      }
+      add({ address: getAddress(v.attester.eth), bls: v.attester.bls as Hex, file, index });
+    });
+  }
+  return attesters;
 }

@@ -6,6 +6,7 @@
 import { privateKeyToAddress } from "viem/accounts";
 import type { Hex } from "viem";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
+import { looksLikePrivateKeyFile } from "./key-files.js";
 import { checkPrivateKeyValidators } from "../keys/private-keys.js";
 import { privateKeyInputFileSchema } from "../../types/private-key-file.js";
 import { InputError } from "../errors.js";
@@ -26,19 +27,6 @@ export interface StatusAttester {
   index: number;
 }
 
-const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
-
-function isPrivateKeyFile(json: unknown): boolean {
-  const validators = (json as { validators?: unknown })?.validators;
-  return (
-    Array.isArray(validators) &&
-    validators.some((v: unknown) => {
-      const eth = (v as { attester?: { eth?: unknown } })?.attester?.eth;
-      return typeof eth === "string" && PRIVATE_KEY.test(eth);
-    })
-  );
-}
-
 /** The first address of a publisher field: an address, a remote signer account, or a list of them. */
 function firstPublisher(value: unknown): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
@@ -57,7 +45,7 @@ function firstPublisher(value: unknown): string | undefined {
  */
 export async function loadStatusAttestersOfFile(file: string): Promise<StatusAttester[]> {
   const json = await readJsonFile(file);
-  if (isPrivateKeyFile(json)) {
+  if (looksLikePrivateKeyFile(json)) {
     const input = parseWithSchema(privateKeyInputFileSchema, json, file);
     const encrypted = input.validators.findIndex((v) => typeof v.attester.eth !== "string");
     if (encrypted >= 0) {

@@ -58,11 +58,22 @@ export async function decryptEthKeystore(keystore: EthKeystore, password: string
   return `0x${plain.toString("hex")}`;
 }
 
-/** A v3 keystore of `privateKey`, with its address, in the parameters Aztec's CLI writes. */
-export async function encryptEthKeystore(privateKey: Hex, password: string): Promise<EthKeystore> {
+export type ScryptParameters = { n: number; r: number; p: number; dklen: number };
+
+/**
+ * A v3 keystore of `privateKey`, with its address, in the parameters Aztec's CLI writes (tests
+ * pass cheaper ones: the CLI never does).
+ */
+export async function encryptEthKeystore(
+  privateKey: Hex,
+  password: string,
+  scryptParameters: ScryptParameters = ETH_KEYSTORE_SCRYPT,
+): Promise<EthKeystore> {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
-  const kdfparams = { ...ETH_KEYSTORE_SCRYPT, salt: salt.toString("hex") };
+  // The only dklen any reader accepts (see KEYSTORE_KDF_LIMITS).
+  if (scryptParameters.dklen !== 32) throw new Error("a keystore's dklen is 32");
+  const kdfparams = { ...scryptParameters, dklen: 32 as const, salt: salt.toString("hex") };
   const derivedKey = await kdfSlots(() =>
     deriveKey({ kdf: "scrypt", kdfparams } as EthKeystore["crypto"] & object, password),
   );

@@ -1,5 +1,18 @@
-import type { AttesterPrivateKeys, AttesterPublicKeys, KeyDerivationPool } from "./private-keys.js";
+import {
+  privateKeyProblem,
+  type AttesterPrivateKeys,
+  type AttesterPublicKeys,
+  type KeyDerivationPool,
+} from "./private-keys.js";
+import {
+  secretProblems,
+  type SecretAttester,
+  type SecretProblem,
+  type StoredKey,
+} from "../plan/secret-check.js";
+import type { Hex } from "../../types/primitives.js";
 import type { KeystorePasswords } from "./keystore-passwords.js";
+import type { ScryptParameters } from "./eth-keystore.js";
 import type { ButlerConfig } from "../config.js";
 import { UsageError } from "../errors.js";
 import type { Output } from "../plan/report.js";
@@ -37,6 +50,11 @@ export interface SecretStoreContext {
   passwords: KeystorePasswords;
   /** BLS keystores are made and checked on the derivation workers (pbkdf2 is synchronous). */
   pool: KeyDerivationPool;
+  /**
+   * Tests only (the CLI never sets it): keystore-dir's eth keystores with cheaper scrypt than
+   * Aztec's n=2^17, so that a test's store costs milliseconds. Readers take any parameters.
+   */
+  ethKeystoreScrypt?: ScryptParameters;
 }
 
 export const SECRET_STORE_FORMS = "print, keystore-dir:<dir> or gcp:<project-id>";
@@ -85,4 +103,59 @@ export async function storeValidatorSecrets(
   store?: SecretStore,
 ): Promise<void> {
   await (store?.store ?? printSecrets)(secrets, out);
+}
+
+/** A store that holds keys (not `print`). */
+export type ReadableSecretStoreSpec = Exclude<SecretStoreSpec, { kind: "print" }>;
+
+/** For messages: "keystore directory ./keys", "GCP Secret Manager (project p)". */
+export function describeSecretStore(spec: ReadableSecretStoreSpec): string {
+  return spec.kind === "keystore-dir"
+    ? `keystore directory ${spec.dir}`
+    : `GCP Secret Manager (project ${spec.project})`;
+}
+
+/**
+ * check-secrets: every problem with the attesters' keys in the store. The keys are read by the
+ * names the store writes (keystore-dir decrypts them), then their public keys derived on the
+ * workers and compared with the key files'. Never a key in any message.
+ */
+export async function findSecretProblems(
+  spec: ReadableSecretStoreSpec,
+  attesters: readonly SecretAttester[],
+  context: SecretStoreContext,
+  out: Output,
+): Promise<SecretProblem[]> {
+  const stored =
+    spec.kind === "keystore-dir"
+      ? await (
+          await import("./secret-stores/keystore-dir.js")
+        ).readKeystoreDirKeys(spec.dir, attesters, context, out)
+      : await (
+          await import("./secret-stores/gcp.js")
+        ).readGcpKeys(spec.project, attesters, context, out);
+  // A value that is no key of its kind (zero, out of range) is the attester's no more than
+  // another key is; the rest are derived together.
+  const checked = stored.map((keys) => ({
+    eth: usableKey(keys.eth, "eth"),
+    bls: usableKey(keys.bls, "bls"),
+  }));
+  const PLACEHOLDER = `0x${"0".repeat(63)}1` as Hex;
+  const keyOf = (key: StoredKey) => (key.state === "key" ? key.key : PLACEHOLDER);
+  const publicKeys = await context.pool.derive(
+    checked.map((keys) => ({ eth: keyOf(keys.eth), bls: keyOf(keys.bls) })),
+  );
+  const derived = checked.map((keys, i) => ({
+    eth: keys.eth.state === "key" ? publicKeys[i]!.eth : undefined,
+    bls: keys.bls.state === "key" ? publicKeys[i]!.bls : undefined,
+  }));
+  return secretProblems(attesters, checked, derived);
+}
+
+function usableKey(key: StoredKey, kind: "eth" | "bls"): StoredKey {
+  if (key.state !== "key") return key;
+  const problem = privateKeyProblem(key.key, kind);
+  return problem === undefined
+    ? key
+    : { state: "unusable", where: key.where, why: `holds what ${problem}` };
 }

@@ -9,7 +9,8 @@ import {
   type ErrorParts,
 } from "../../errors.js";
 import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
-import { count, plural } from "../../plan/report.js";
+import { count, plural, type Output } from "../../plan/report.js";
+import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /**
  * Points the client at a Secret Manager emulator (`host:port`, plaintext gRPC) instead of Google;
@@ -50,19 +51,9 @@ export async function openGcpSecretStore(
   project: string,
   { config }: SecretStoreContext,
 ): Promise<SecretStore> {
-  const endpoint = process.env[GCP_ENDPOINT_ENV];
   const timeout = config.rpcOptions.timeoutMs;
-  const client = await createClient(endpoint);
-  const where = endpoint
-    ? `the Secret Manager emulator at ${endpoint}`
-    : "Google Cloud Secret Manager";
-  const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
-    try {
-      return await request();
-    } catch (error) {
-      throw describeFailure(error, what, where, project);
-    }
-  };
+  const { client, where } = await connect();
+  const call = callerOf(where, project, "the public-keys file was not written");
 
   return {
     description: `GCP Secret Manager (project ${project})`,
@@ -92,7 +83,7 @@ export async function openGcpSecretStore(
       //    anywhere stops everything before anything is written.
       let done = 0;
       const existing = await inBatches(entries, async (e) => {
-        const value = await readLatest(e, call, client, options);
+        const value = await readLatest(e.name, call, client, options);
         out.progress(`checking secrets: ${count(++done)}/${count(entries.length)}`);
         return value;
       });
@@ -155,7 +146,7 @@ export async function openGcpSecretStore(
       // 3. Read every secret back and compare.
       done = 0;
       const readBack = await inBatches(entries, async (e) => {
-        const value = await readLatest(e, call, client, options);
+        const value = await readLatest(e.name, call, client, options);
         out.progress(`verifying secrets: ${count(++done)}/${count(entries.length)}`);
         return value;
       });
@@ -200,14 +191,37 @@ type Latest =
   | { state: "unusable" }
   | { state: "value"; value: string };
 
+type Call = <T>(what: string, request: () => Promise<T>) => Promise<T>;
+
+/** Runs a Secret Manager call, its failure described as one error (see describeFailure). */
+function callerOf(where: string, project: string, consequence: string): Call {
+  return async (what, request) => {
+    try {
+      return await request();
+    } catch (error) {
+      throw describeFailure(error, what, where, project, consequence);
+    }
+  };
+}
+
+/** The client, for Google or the emulator of GCP_ENDPOINT_ENV, and what it is for messages. */
+async function connect(): Promise<{ client: SecretManagerServiceClient; where: string }> {
+  const endpoint = process.env[GCP_ENDPOINT_ENV];
+  const client = await createClient(endpoint);
+  const where = endpoint
+    ? `the Secret Manager emulator at ${endpoint}`
+    : "Google Cloud Secret Manager";
+  return { client, where };
+}
+
 async function readLatest(
-  e: Entry,
-  call: <T>(what: string, request: () => Promise<T>) => Promise<T>,
+  name: string,
+  call: Call,
   client: SecretManagerServiceClient,
   options: never,
 ): Promise<Latest> {
-  const result = await call(`read ${e.name}`, () =>
-    client.accessSecretVersion({ name: `${e.name}/versions/latest` }, options).then(
+  const result = await call(`read ${name}`, () =>
+    client.accessSecretVersion({ name: `${name}/versions/latest` }, options).then(
       ([response]) => ({
         state: "value" as const,
         value: Buffer.from(response.payload?.data ?? "").toString("utf8"),
@@ -221,8 +235,8 @@ async function readLatest(
   );
   if (result) return result;
   // No latest version: is there a secret at all?
-  return call(`read ${e.name}`, () =>
-    client.getSecret({ name: e.name }, options).then(
+  return call(`read ${name}`, () =>
+    client.getSecret({ name }, options).then(
       () => ({ state: "empty" as const }),
       (error: { code?: number }) => {
         if (error.code !== GRPC_NOT_FOUND) throw error;
@@ -299,7 +313,13 @@ async function createClient(endpoint: string | undefined): Promise<SecretManager
   });
 }
 
-function describeFailure(error: unknown, what: string, where: string, project: string): Error {
+function describeFailure(
+  error: unknown,
+  what: string,
+  where: string,
+  project: string,
+  consequence: string,
+): Error {
   const code = (error as { code?: number }).code;
   const detail = String(
     (error as { details?: string }).details ?? (error as Error).message ?? error,
@@ -309,7 +329,7 @@ function describeFailure(error: unknown, what: string, where: string, project: s
     .trim();
   if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
     return new SecretStoreUnavailableError(
-      `cannot ${what}: ${where} cannot be reached (${detail}); the public-keys file was not written`,
+      `cannot ${what}: ${where} cannot be reached (${detail}); ${consequence}`,
     );
   }
   if (
@@ -319,12 +339,10 @@ function describeFailure(error: unknown, what: string, where: string, project: s
   ) {
     return new SecretStoreUnavailableError(
       `cannot ${what}: ${where} refuses the credentials (${detail}); run \`gcloud auth application-default login\` ` +
-        `or set GOOGLE_APPLICATION_CREDENTIALS, with access to project ${project}; the public-keys file was not written`,
+        `or set GOOGLE_APPLICATION_CREDENTIALS, with access to project ${project}; ${consequence}`,
     );
   }
-  return new OutputError(
-    `cannot ${what} in ${where} (${detail}); the public-keys file was not written`,
-  );
+  return new OutputError(`cannot ${what} in ${where} (${detail}); ${consequence}`);
 }
 
 /**
@@ -353,4 +371,51 @@ async function inBatches<T, R>(
   );
   if (failure) throw failure.error;
   return results;
+}
+
+/**
+ * check-secrets: each attester's keys as the store wrote them (`gcpSecretId` for the network,
+ * latest version), read CONCURRENT_CALLS at a time. A secret without a readable latest version
+ * (none, disabled, destroyed) is absent: web3signer cannot read it either.
+ */
+export async function readGcpKeys(
+  project: string,
+  attesters: readonly { address: string }[],
+  { config }: Pick<SecretStoreContext, "config">,
+  out: Output,
+): Promise<StoredAttesterKeys[]> {
+  const { client, where } = await connect();
+  const call = callerOf(where, project, "nothing was checked");
+  const options = { timeout: config.rpcOptions.timeoutMs, retry: null } as never;
+  const names = attesters.flatMap(({ address }) =>
+    (["eth", "bls"] as const).map(
+      (kind) => `projects/${project}/secrets/${gcpSecretId(config.network, kind, address)}`,
+    ),
+  );
+  let done = 0;
+  try {
+    const latest = await inBatches(names, async (name) => {
+      const value = await readLatest(name, call, client, options);
+      out.progress(`reading secrets: ${count(++done)}/${count(names.length)}`);
+      return value;
+    });
+    out.progressDone();
+    const stored = latest.map((value, i): StoredKey => {
+      const where = names[i]!;
+      if (value.state === "absent") return { state: "absent", where, why: "no such secret" };
+      if (value.state === "empty") return { state: "absent", where, why: "has no version" };
+      if (value.state === "unusable")
+        return { state: "absent", where, why: "its latest version is disabled or destroyed" };
+      if (!/^0x[0-9a-fA-F]{64}$/.test(value.value))
+        return {
+          state: "unusable",
+          where,
+          why: "does not hold a private key (0x and 64 hex digits)",
+        };
+      return { state: "key", where, key: value.value as `0x${string}` };
+    });
+    return attesters.map((_, i) => ({ eth: stored[2 * i]!, bls: stored[2 * i + 1]! }));
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }

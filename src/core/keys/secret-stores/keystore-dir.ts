@@ -1,12 +1,20 @@
 import type { Stats } from "node:fs";
 import { chmod, lstat, mkdir, readdir, readFile, realpath, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { getAddress } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import { ConfigError, InputError, OutputError, UsageError } from "../../errors.js";
+import {
+  ConfigError,
+  InputError,
+  InputMissingError,
+  OutputError,
+  UsageError,
+} from "../../errors.js";
 import {
   KEYSTORE_PASSWORD_ENV,
   passwordFromFileText,
   readPasswordFile,
+  type KeystorePasswords,
 } from "../keystore-passwords.js";
 import { fileKind, writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
 import { decryptEthKeystore, encryptEthKeystore } from "../eth-keystore.js";
@@ -14,6 +22,7 @@ import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secre
 import { blsKeystoreSchema, ethKeystoreSchema } from "../../../types/keystore.js";
 import type { Hex } from "../../../types/primitives.js";
 import { count, plural, type Output } from "../../plan/report.js";
+import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /** The password of every keystore in the directory, written once (web3signer reads it too). */
 export const PASSWORD_FILE = "keystore-password.txt";
@@ -34,7 +43,7 @@ export const PASSWORD_FILE = "keystore-password.txt";
  */
 export async function openKeystoreDirStore(
   dirOption: string,
-  { passwords, pool }: SecretStoreContext,
+  { passwords, pool, ethKeystoreScrypt }: SecretStoreContext,
 ): Promise<SecretStore> {
   const dir = resolve(dirOption);
   const description = `keystore directory ${dirOption}`;
@@ -44,19 +53,7 @@ export async function openKeystoreDirStore(
   // Refused before any work: a folder the store would write in that is not the operator's own.
   for (const folder of folders) await checkStoreFolder(folder, shownDir(folder));
   const passwordPath = join(dir, PASSWORD_FILE);
-  const existingPassword = await readStorePassword(passwordPath, join(dirOption, PASSWORD_FILE));
-  // The directory's own password wins: its existing keystores were made with it. A different
-  // one given explicitly is refused rather than silently ignored.
-  if (existingPassword !== undefined) {
-    const given = await passwords.given();
-    if (given !== undefined && given !== existingPassword) {
-      throw new ConfigError(
-        `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
-          `${join(dirOption, PASSWORD_FILE)}, which the keystores there are encrypted with; give ` +
-          "that one, or choose another directory",
-      );
-    }
-  }
+  const existingPassword = await directoryPassword(dir, dirOption, passwords, OutputError);
   const password =
     existingPassword ?? (await passwords.forNewKeystores(`the keystores in ${dirOption}`));
   if (existingPassword === undefined && passwordFromFileText(password) !== password) {
@@ -74,7 +71,7 @@ export async function openKeystoreDirStore(
       await refuseStoreFileAsOutput(path, folders, passwordPath, dirOption);
     },
     async store(secrets, out) {
-      const plan = await planFiles(dir, dirOption, secrets, password, pool, out);
+      const plan = await planFiles(dir, dirOption, secrets, password, pool, out, ethKeystoreScrypt);
       const written: string[] = [];
       try {
         for (const folder of folders) await makeStoreFolder(folder, shownDir(folder));
@@ -180,19 +177,38 @@ async function makeStoreFolder(path: string, shown: string): Promise<void> {
   refuseUnsafeFolder(await lstat(path), shown);
 }
 
-/** The store's keystore-password.txt, by the rule of every password file; undefined if absent. */
-async function readStorePassword(path: string, shown: string): Promise<string | undefined> {
-  const info = await lstat(path).catch((error: NodeJS.ErrnoException) => error);
+/**
+ * The directory's own password (<dir>/keystore-password.txt, read by the rule of every password
+ * file), if it has one: its keystores were made with it. A different one given explicitly
+ * (--password-file, the variable) is refused rather than silently ignored.
+ */
+async function directoryPassword(
+  dir: string,
+  dirOption: string,
+  passwords: KeystorePasswords,
+  Unreadable: typeof OutputError | typeof InputMissingError,
+): Promise<string | undefined> {
+  const shown = join(dirOption, PASSWORD_FILE);
+  const info = await lstat(join(dir, PASSWORD_FILE)).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
     if (info.code === "ENOENT") return undefined;
-    throw new OutputError(`cannot be read (${info.code ?? "error"})`, { file: shown });
+    throw new Unreadable(`cannot be read (${info.code ?? "error"})`, { file: shown });
   }
   if (!info.isFile()) {
-    throw new OutputError(`is ${fileKind(info)}, not a password file; refusing to use it`, {
+    throw new Unreadable(`is ${fileKind(info)}, not a password file; refusing to use it`, {
       file: shown,
     });
   }
-  return readPasswordFile(path);
+  const existing = await readPasswordFile(join(dir, PASSWORD_FILE));
+  const given = await passwords.given();
+  if (given !== undefined && given !== existing) {
+    throw new ConfigError(
+      `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
+        `${shown}, which the keystores there are encrypted with; give that one, or choose another ` +
+        "directory",
+    );
+  }
+  return existing;
 }
 
 export function keystorePaths(dir: string, address: Hex) {
@@ -229,6 +245,7 @@ async function planFiles(
   password: string,
   pool: SecretStoreContext["pool"],
   out: Output,
+  ethKeystoreScrypt: SecretStoreContext["ethKeystoreScrypt"],
 ): Promise<PlannedEntry[]> {
   const passwordPath = join(dir, PASSWORD_FILE);
   const shown = (path: string) => join(dirOption, path.slice(dir.length + 1));
@@ -298,7 +315,9 @@ async function planFiles(
   const [ethKeystores, blsKeystores] = await Promise.all([
     Promise.all(
       missingEth.map((e) =>
-        encryptEthKeystore(e.secret.privateKeys.eth, password).then((k) => (tick(), k)),
+        encryptEthKeystore(e.secret.privateKeys.eth, password, ethKeystoreScrypt).then(
+          (k) => (tick(), k),
+        ),
       ),
     ),
     missingBls.length === 0
@@ -431,4 +450,165 @@ function parseOr<T>(
     });
   }
   return parsed.data;
+}
+
+/**
+ * check-secrets: what the directory holds for each attester, read by the names the store writes
+ * (keystorePaths) and decrypted with the directory's password (else the one given, else asked),
+ * eth with node's scrypt on libuv's threadpool and BLS on the derivation workers, as
+ * process-private-keys does. A password that opens none of the keystores is refused (exit 78)
+ * before anything is reported: every key would otherwise look mismatched.
+ */
+export async function readKeystoreDirKeys(
+  dirOption: string,
+  attesters: readonly { address: Hex }[],
+  { passwords, pool }: Pick<SecretStoreContext, "passwords" | "pool">,
+  out: Output,
+): Promise<StoredAttesterKeys[]> {
+  const dir = resolve(dirOption);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new InputMissingError(info ? "is not a directory" : "does not exist", {
+      file: dirOption,
+      field: "--secret-store",
+    });
+  }
+  const password =
+    (await directoryPassword(dir, dirOption, passwords, InputMissingError)) ??
+    (await passwords.forInput({ file: dirOption, keystore: join(dirOption, PASSWORD_FILE) }));
+  const shown = (path: string) => join(dirOption, path.slice(dir.length + 1));
+  const files = await readKeystoreFiles(dir, attesters, shown);
+  const total =
+    files.filter((f) => f.eth !== undefined).length +
+    files.filter((f) => f.bls !== undefined).length;
+  let done = 0;
+  const tick = () => out.progress(`decrypting keystores: ${count(++done)}/${count(total)}`);
+  const [eth, bls] = await Promise.all([
+    decryptEthKeystores(files, password, shown, tick),
+    decryptBlsKeystoreFiles(files, password, shown, pool, tick),
+  ]);
+  out.progressDone();
+  const attempted = [...eth, ...bls].filter((k) => k.attempted).length;
+  if (attempted > 0 && ![...eth, ...bls].some((k) => k.key.state === "key")) {
+    throw new ConfigError(
+      `the keystore password opens none of the ${plural(attempted, "keystore")} in ${dirOption}: a wrong password`,
+    );
+  }
+  return files.map((_, i) => ({ eth: eth[i]!.key, bls: bls[i]!.key }));
+}
+
+interface KeystoreFiles {
+  paths: ReturnType<typeof keystorePaths>;
+  eth?: string;
+  bls?: string;
+}
+
+/** Each attester's keystore files as text (undefined: not there), by the store's names. */
+async function readKeystoreFiles(
+  dir: string,
+  attesters: readonly { address: Hex }[],
+  shown: (path: string) => string,
+): Promise<KeystoreFiles[]> {
+  // A few hundred files at a time: tens of thousands at once would run out of file descriptors.
+  const files: KeystoreFiles[] = [];
+  for (let start = 0; start < attesters.length; start += 128) {
+    const chunk = attesters.slice(start, start + 128);
+    files.push(
+      ...(await Promise.all(
+        chunk.map(async ({ address }) => {
+          const paths = keystorePaths(dir, getAddress(address));
+          const [eth, bls] = await Promise.all([
+            readIfThere(paths.eth, shown),
+            readIfThere(paths.bls, shown),
+          ]);
+          return { paths, eth, bls };
+        }),
+      )),
+    );
+  }
+  return files;
+}
+
+/** A stored key, and whether decrypting it was tried (a keystore of the right shape was there). */
+type Decrypted = { key: StoredKey; attempted: boolean };
+
+const absentKeystore = (where: string): Decrypted => ({
+  key: { state: "absent", where, why: "no such keystore" },
+  attempted: false,
+});
+const unusableKeystore = (where: string, why: string, attempted: boolean): Decrypted => ({
+  key: { state: "unusable", where, why },
+  attempted,
+});
+
+/** The v3 keystores, decrypted with node's scrypt on libuv's threadpool (a few at a time). */
+function decryptEthKeystores(
+  files: readonly KeystoreFiles[],
+  password: string,
+  shown: (path: string) => string,
+  tick: () => void,
+): Promise<Decrypted[]> {
+  return Promise.all(
+    files.map(async ({ paths, eth }) => {
+      const where = shown(paths.eth);
+      if (eth === undefined) return absentKeystore(where);
+      const keystore = ethKeystoreSchema.safeParse(jsonOrUndefined(eth));
+      if (!keystore.success) return unusableKeystore(where, "is not a v3 keystore", false);
+      const key = await decryptEthKeystore(keystore.data, password).catch((e: Error) => e);
+      tick();
+      if (key instanceof Error) {
+        const why = `cannot be decrypted with the keystore password (${key.message})`;
+        return unusableKeystore(where, why, true);
+      }
+      return { key: { state: "key" as const, where, key }, attempted: true };
+    }),
+  );
+}
+
+/** The EIP-2335 keystores, decrypted with Aztec's code on the derivation workers. */
+async function decryptBlsKeystoreFiles(
+  files: readonly KeystoreFiles[],
+  password: string,
+  shown: (path: string) => string,
+  pool: SecretStoreContext["pool"],
+  tick: () => void,
+): Promise<Decrypted[]> {
+  const decrypted = files.map(({ paths, bls }) =>
+    bls === undefined
+      ? absentKeystore(shown(paths.bls))
+      : unusableKeystore(shown(paths.bls), "is not an EIP-2335 keystore", false),
+  );
+  const items = files.flatMap(({ bls }, i) => {
+    const keystore = bls === undefined ? undefined : jsonOrUndefined(bls);
+    return blsKeystoreSchema.safeParse(keystore).success ? [{ i, keystore, password }] : [];
+  });
+  if (items.length === 0) return decrypted;
+  const results = await pool.decryptBlsKeystores(items, () => tick());
+  items.forEach(({ i }, j) => {
+    const result = results[j]!;
+    const where = shown(files[i]!.paths.bls);
+    decrypted[i] =
+      "error" in result
+        ? unusableKeystore(where, "cannot be decrypted with the keystore password", true)
+        : { key: { state: "key", where, key: result.key }, attempted: true };
+  });
+  return decrypted;
+}
+
+async function readIfThere(
+  path: string,
+  shown: (path: string) => string,
+): Promise<string | undefined> {
+  return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw new InputMissingError(`cannot be read (${error.code ?? "error"})`, { file: shown(path) });
+  });
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
