@@ -9,6 +9,7 @@ import { checkSignerCommand } from "./commands/check-signer.js";
 import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
+import { withRunInputs } from "../core/files/file-identity.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError, takeRequestedExitCode } from "./run.js";
 
@@ -65,7 +66,8 @@ export async function run(
   let code = 0;
   takeRequestedExitCode(terminal);
   try {
-    await program.parseAsync(argv);
+    // The run's input files are recorded, so that no output can be one of them (file-identity.ts).
+    await withRunInputs(() => program.parseAsync(argv));
     code = takeRequestedExitCode(terminal) ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {

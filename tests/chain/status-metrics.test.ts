@@ -245,7 +245,9 @@ describe("status --metrics-file", () => {
     });
     expectRefusal(await status(["--metrics-file", "./prod.json"]), {
       code: 64,
-      error: "./prod.json: is the input file prod.json itself; choose another output",
+      error:
+        "./prod.json: is the input file prod.json itself; an output never replaces an input, even " +
+        "with --force: choose another --metrics-file",
       unchanged,
     });
   });

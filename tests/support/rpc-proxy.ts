@@ -59,7 +59,21 @@ export type RpcProxyMode =
    * contract's creation code, say) with a JSON-RPC error, as a node with a tight gas cap or no
    * deployless calls does; the other calls of the same batch are answered as usual.
    */
-  | { kind: "refuse-eth-call"; dataPrefix: string; message: string };
+  | { kind: "refuse-eth-call"; dataPrefix: string; message: string }
+  /**
+   * Forward, but answer every eth_getLogs with `rewrite` of the real answer and its query: a
+   * lying node's forged logs (another provider's, outside the range asked for) or logs with
+   * fields that do not decode (see forgedStakedLog).
+   */
+  | { kind: "logs"; rewrite: (logs: unknown[], query: LogQuery) => unknown[] };
+
+/** An eth_getLogs filter as the client sent it (hex block numbers). */
+export interface LogQuery {
+  address?: string;
+  topics?: (string | null)[];
+  fromBlock: string;
+  toBlock: string;
+}
 
 export type BatchFault = "duplicate" | "missing" | "extra" | "rotate-order" | "rotate-ids";
 
@@ -255,6 +269,19 @@ export async function startRpcProxy(
         );
         return;
       }
+      case "logs":
+        forward(
+          req,
+          res,
+          body,
+          calls.some((c) => c.method === "eth_getLogs")
+            ? (answer) => {
+                stats.tampered++;
+                return rewriteLogs(answer, body, current.rewrite);
+              }
+            : undefined,
+        );
+        return;
       case "rewrite-request": {
         const parsed = parsedBody(body);
         if (parsed === undefined) {
@@ -522,6 +549,67 @@ function rewriteResults(answer: string, request: Buffer, method: string, result:
     return item;
   };
   return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
+}
+
+/** Each eth_getLogs result (matched by id) replaced by `rewrite` of it and its query. */
+function rewriteLogs(
+  answer: string,
+  request: Buffer,
+  rewrite: (logs: unknown[], query: LogQuery) => unknown[],
+): string {
+  let requests: unknown;
+  let parsed: unknown;
+  try {
+    requests = JSON.parse(request.toString("utf8"));
+    parsed = JSON.parse(answer);
+  } catch {
+    return answer;
+  }
+  const queries = new Map<string, LogQuery>();
+  for (const call of (Array.isArray(requests) ? requests : [requests]) as RpcCall[]) {
+    if (call?.method === "eth_getLogs" && Array.isArray(call.params))
+      queries.set(JSON.stringify(call.id), call.params[0] as LogQuery);
+  }
+  const fix = (item: unknown) => {
+    const query = queries.get(JSON.stringify((item as RpcCall | null)?.id));
+    if (query && Array.isArray((item as { result?: unknown }).result))
+      (item as { result: unknown[] }).result = rewrite(
+        (item as { result: unknown[] }).result,
+        query,
+      );
+    return item;
+  };
+  return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
+}
+
+/**
+ * A StakedWithProvider log as a node would answer it, for `query`'s registry and provider (its
+ * topics 0 and 1), in its first block: `attester`'s split is `coinbase`. Fields may be overridden
+ * to forge or break it.
+ */
+export function forgedStakedLog(
+  query: LogQuery,
+  fields: { attester: string; coinbase: string; rollup?: string },
+  override: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const word = (address: string) => `0x${address.slice(2).toLowerCase().padStart(64, "0")}`;
+  return {
+    address: query.address,
+    topics: [
+      query.topics?.[0],
+      query.topics?.[1],
+      word(fields.rollup ?? "0x00000000000000000000000000000000000000aa"),
+      word(fields.attester),
+    ],
+    data: `${word(fields.coinbase)}${word("0x00000000000000000000000000000000000000bb").slice(2)}`,
+    blockNumber: query.fromBlock,
+    blockHash: `0x${"11".repeat(32)}`,
+    transactionHash: `0x${"22".repeat(32)}`,
+    transactionIndex: "0x0",
+    logIndex: "0x0",
+    removed: false,
+    ...override,
+  };
 }
 
 /** Replaces the result of every eth_chainId call (matched by id) in a JSON-RPC answer. */

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { formatEther } from "viem";
+import { formatEther, getAddress } from "viem";
 import { createChainClient } from "../../core/chain/client.js";
 import {
   pinLatestBlock,
@@ -19,6 +19,7 @@ import {
   type ProviderQueueHealth,
 } from "../../core/plan/provider-queue-health.js";
 import { ExitCode, InputMissingError } from "../../core/errors.js";
+import { ZERO_ADDRESS } from "../../types/primitives.js";
 import {
   loadStatusAttesters,
   statusAttestersOfScraperConfig,
@@ -28,9 +29,13 @@ import {
 import {
   applyChainStates,
   loadScraperConfig,
+  missingScraperConfig,
   scraperConfigPath,
-  updateScraperConfig,
+  scraperConfigWrite,
+  type ChainStateUpdate,
+  type ScraperConfigOwner,
 } from "../../core/files/scraper-config.js";
+import { writeScraperConfig } from "../../core/files/deployment-write.js";
 import {
   buildStatusDocument,
   type StatusDocument,
@@ -39,7 +44,7 @@ import {
 import { attesterStates } from "../../types/scraper-config.js";
 import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
 import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
-import { checkOutputsAreNotInputs, checkWriteTargets } from "../../core/files/safe-write.js";
+import { checkWriteTargets, type WriteTarget } from "../../core/files/safe-write.js";
 import {
   consoleOutput,
   processTerminal,
@@ -132,14 +137,8 @@ export async function status(
   const scraperPath = scraperConfigPath(config.network);
   const scraperConfig = await loadScraperConfig(scraperPath);
   const attesters = await attestersToReport(files, scraperConfig, scraperPath);
-  if (options.updateScraperConfig && !scraperConfig) {
-    throw new InputMissingError("does not exist; prepare-deployment creates it", {
-      file: scraperPath,
-    });
-  }
-  if (options.metricsFile !== undefined) {
-    await checkMetricsFileTarget(options.metricsFile, [...files, scraperPath], out);
-  }
+  if (options.updateScraperConfig && !scraperConfig) throw missingScraperConfig(scraperPath);
+  await checkStatusOutputs(options, scraperPath, out);
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
@@ -159,7 +158,7 @@ export async function status(
     },
   );
   out.progressDone();
-  if (facts.staked.cacheWarning) out.warn(facts.staked.cacheWarning);
+  for (const warning of facts.staked.warnings) out.warn(warning);
   const queue = await providerQueueHealthOf(chain, registry, facts, out);
   const queueHealth = classifyProviderQueue(queue);
 
@@ -172,7 +171,9 @@ export async function status(
 
   // Write: the scraper config, when asked (under its lock).
   if (options.updateScraperConfig) {
-    const outcome = await recordChainStates(scraperPath, document);
+    const owner = { path: scraperPath, chainId: registry.chainId, providerId: registry.providerId };
+    const deployed = files.length > 0 ? deployedCoinbases(attesters) : new Map<string, string>();
+    const outcome = await recordChainStates(owner, document, deployed, out.warn);
     out.info(
       `updated scraper config ${scraperPath} (${plural(outcome.changed, "attester")} changed` +
         (outcome.unlisted.length > 0
@@ -230,18 +231,30 @@ function describeKeyChecks(queue: ProviderQueueHealthFacts, providerId: bigint):
 }
 
 /**
- * The metrics file is replaced on every run, so it must be free or a regular file, and never
- * one of the run's inputs; checked before the chain work.
+ * The files status writes, checked before the chain work: the scraper config (with
+ * --update-scraper-config) and the metrics file, replaced on every run. Neither may be one of the
+ * run's inputs under another name, nor each other, nor anything but a regular file.
  */
-async function checkMetricsFileTarget(
-  path: string,
-  inputs: readonly string[],
+async function checkStatusOutputs(
+  options: Options,
+  scraperPath: string,
   out: Output,
 ): Promise<void> {
-  await checkOutputsAreNotInputs([path], inputs);
-  await checkWriteTargets([{ path, overwrite: true }]);
-  if (!path.endsWith(".prom")) {
-    out.warn(`${path}: node_exporter's textfile collector reads only files named *.prom`);
+  const targets: WriteTarget[] = [];
+  if (options.updateScraperConfig)
+    targets.push({ path: scraperPath, overwrite: true, updatesItself: true });
+  if (options.metricsFile !== undefined) {
+    targets.push({
+      path: options.metricsFile,
+      overwrite: true,
+      hint: "choose another --metrics-file",
+    });
+  }
+  await checkWriteTargets(targets);
+  if (options.metricsFile !== undefined && !options.metricsFile.endsWith(".prom")) {
+    out.warn(
+      `${options.metricsFile}: node_exporter's textfile collector reads only files named *.prom`,
+    );
   }
 }
 
@@ -274,24 +287,54 @@ function statusDocumentOf(
   });
 }
 
-/** The derived states and the chain's coinbases, into the scraper config's listed attesters. */
+/**
+ * The derived states and the chain's expected coinbases (the splits) into the scraper config's
+ * listed attesters, through the one scraper-config write (checked against the chain and the
+ * provider). `deployed`: what the given key files deploy as each attester's `coinbase`.
+ */
 async function recordChainStates(
-  scraperPath: string,
+  owner: ScraperConfigOwner,
   document: StatusDocument,
+  deployed: ReadonlyMap<string, string>,
+  warn: (line: string) => void,
 ): Promise<ReturnType<typeof applyChainStates>> {
   let outcome: ReturnType<typeof applyChainStates> | undefined;
-  await updateScraperConfig(scraperPath, (current) => {
-    outcome = applyChainStates(
-      current.attesters,
-      document.attesters.map((row) => ({
-        address: row.address,
-        state: row.state,
-        coinbase: row.coinbase.chain ?? undefined,
-      })),
-    );
-    return { ...current, attesters: outcome.attesters };
-  });
+  const updates = document.attesters.map((row): ChainStateUpdate => ({
+    address: row.address,
+    state: row.state,
+    expectedCoinbase: row.coinbase.chain ?? undefined,
+    coinbase: deployed.get(row.address.toLowerCase()),
+  }));
+  await writeScraperConfig(
+    scraperConfigWrite(owner, (current) => {
+      if (!current) throw missingScraperConfig(owner.path);
+      outcome = applyChainStates(current.attesters, updates);
+      return { ...current, attesters: outcome.attesters };
+    }),
+    warn,
+  );
   return outcome!;
+}
+
+/**
+ * The coinbase key files deploy for each attester (lowercase → address): of the entries that are
+ * a deployment's (they give a publisher; private- and public-key files say nothing of coinbases),
+ * the coinbase they all give, or the zero address when they differ or give none.
+ */
+function deployedCoinbases(attesters: readonly StatusAttester[]): Map<string, string> {
+  const given = new Map<string, Set<string>>();
+  for (const a of attesters) {
+    if (a.publisher === undefined) continue;
+    const key = a.address.toLowerCase();
+    const coinbase = (a.coinbase ?? ZERO_ADDRESS).toLowerCase();
+    given.set(key, (given.get(key) ?? new Set()).add(coinbase));
+  }
+  return new Map(
+    [...given].map(([key, coinbases]) => [
+      key,
+      coinbases.size === 1 ? getAddress([...coinbases][0]!) : ZERO_ADDRESS,
+    ]),
+  );
 }
 
 function describeReads(facts: AttesterStatusFacts, providerId: bigint): string {

@@ -1,9 +1,10 @@
-import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { link, open, rename, stat, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
+import { journalPathOf, readJournal, type JournalEntry } from "./journal.js";
 import { OutputExistsError } from "../errors.js";
 import type { ScraperConfig } from "../../types/scraper-config.js";
 import { withFileLock } from "./file-lock.js";
-import { loadScraperConfig } from "./scraper-config.js";
+import { loadScraperConfig, type ScraperConfigWrite } from "./scraper-config.js";
 import { tempFileName, toJsonText, writeFilesAtomically } from "./safe-write.js";
 
 export interface DeploymentWrite {
@@ -17,13 +18,10 @@ export interface DeploymentWrite {
   /** Auto-named outputs (`.new`, `.new2`, …) move on to the next free name; `-o` does not. */
   moveOnWhenTaken: boolean;
   /**
-   * The scraper config: `build` gets the content read under the lock (undefined when there is
-   * none yet) and returns what to write (undefined: leave it).
+   * The scraper config (scraperConfigWrite): `build` gets the content read under the lock
+   * (undefined when there is none yet) and returns what to write (undefined: leave it).
    */
-  scraper?: {
-    path: string;
-    build: (current: ScraperConfig | undefined) => ScraperConfig | undefined;
-  };
+  scraper?: ScraperConfigWrite;
   /** Told what a previous, killed run left and what was done about it. */
   warn: (line: string) => void;
 }
@@ -53,12 +51,30 @@ export async function writeDeployment(write: DeploymentWrite): Promise<Deploymen
   return withFileLock(
     scraper.path,
     async () => {
-      const journal = `${scraper.path}.journal`;
+      const journal = journalPathOf(scraper.path);
       await recoverJournal(journal, write.warn);
       return writeKeyFiles(write, journal);
     },
     { createParent: true },
   );
+}
+
+/**
+ * The scraper config alone (status --update-scraper-config), written the way writeDeployment
+ * writes it: under its lock, an unfinished journal completed first, atomically.
+ */
+export async function writeScraperConfig(
+  scraper: ScraperConfigWrite,
+  warn: (line: string) => void,
+): Promise<ScraperConfig | undefined> {
+  const written = await writeDeployment({
+    keyFiles: [],
+    paths: () => Promise.resolve([]),
+    moveOnWhenTaken: false,
+    scraper,
+    warn,
+  });
+  return written.scraperConfig;
 }
 
 async function writeKeyFiles(
@@ -78,6 +94,7 @@ async function writeKeyFiles(
               content: toJsonText(scraperConfig),
               overwrite: true,
               createParent: true,
+              updatesItself: true,
             },
           ]
         : []),
@@ -100,12 +117,6 @@ async function writeKeyFiles(
       throw error;
     }
   }
-}
-
-interface JournalEntry {
-  path: string;
-  temp: string;
-  overwrite: boolean;
 }
 
 async function writeJournal(
@@ -135,14 +146,9 @@ async function writeJournal(
  * is reported. Runs under the lock, before this run reads the scraper config.
  */
 async function recoverJournal(journal: string, warn: (line: string) => void): Promise<void> {
-  const text = await readFile(journal, "utf8").catch(() => undefined);
-  if (text === undefined) return;
-  let recorded: { pid?: unknown; files?: JournalEntry[] };
-  try {
-    recorded = JSON.parse(text) as typeof recorded;
-  } catch {
-    recorded = {};
-  }
+  const read = await readJournal(journal);
+  if (read === undefined) return;
+  const recorded: { pid?: number; files?: JournalEntry[] } = read === "unreadable" ? {} : read;
   const completed: string[] = [];
   const missing: string[] = [];
   for (const { path, temp, overwrite } of recorded.files ?? []) {
