@@ -62,7 +62,12 @@ export interface SafeTransactionBuilderBatch {
   chainId: string;
   createdAt: number;
   meta: {
-    name: string;
+    /**
+     * Always null: the builder nulls the name before it hashes (a batch can be renamed), so with
+     * a null name the checksum is the same whether a reader follows the builder's code or hashes
+     * the file as written. The batch's title leads the description instead.
+     */
+    name: null;
     description: string;
     createdFromSafeAddress?: Address;
     /** The builder's own (builderChecksum): it does not warn on import. */
@@ -90,8 +95,8 @@ export function safeTransactionBuilderBatch(input: {
     chainId: String(input.chainId),
     createdAt: input.createdAt,
     meta: {
-      name: input.name,
-      description: input.description,
+      name: null,
+      description: `${input.name}: ${input.description}`,
       ...(input.safe === undefined ? {} : { createdFromSafeAddress: input.safe }),
     },
     transactions: input.transactions.map((tx) =>
