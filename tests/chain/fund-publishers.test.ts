@@ -176,9 +176,9 @@ describe("fund-publishers", () => {
       chainId: String(net.chain.chainId),
       createdAt: expect.any(Number),
       meta: {
-        name: "aztec-butler fund-publishers",
+        name: null,
         description: expect.stringMatching(
-          /^total: 2\.200000000000000001 ETH to 3 of 10 publishers/,
+          /^aztec-butler fund-publishers: total: 2\.200000000000000001 ETH to 3 of 10 publishers/,
         ),
         // The builder's own checksum: it does not warn on import (issue 15).
         checksum: builderChecksum(safe),

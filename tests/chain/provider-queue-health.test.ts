@@ -14,6 +14,7 @@ import { decodeFunctionData, parseEventLogs, type Abi, type Address, type Hex } 
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyStoreCheckerBytecode } from "../../src/core/chain/key-store-checker-code.js";
+import { builderChecksum } from "../../src/core/files/safe-tx-builder.js";
 import { registrationKeysOf } from "../../src/core/keys/registration.js";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import {
@@ -328,19 +329,37 @@ describe("drip-queue", () => {
     });
     expect(readFileSync(join(dir, "drip.json"), "utf8")).toBe(run.stdout);
     const safe = JSON.parse(readFileSync(join(dir, "drip-1-of-1.json"), "utf8")) as {
-      chainId: string;
-      meta: { name: string; description: string; createdFromSafeAddress: string };
-      transactions: unknown[];
+      meta: Record<string, unknown>;
     };
-    expect(safe).toMatchObject({
+    expect(safe).toEqual({
+      createdAt: expect.any(Number),
       version: "1.0",
       chainId: String(net.chain.chainId),
       meta: {
-        name: "aztec-butler drip-queue 1 of 1",
-        description: `dripProviderQueue: 3 keys from the head of staking provider ${net.providerId}'s queue (index 1 on) (transaction 1 of 1; execute in order)`,
+        name: null,
+        description: `aztec-butler drip-queue 1 of 1: dripProviderQueue: 3 keys from the head of staking provider ${net.providerId}'s queue (index 1 on) (transaction 1 of 1; execute in order)`,
         createdFromSafeAddress: net.admin,
+        checksum: builderChecksum(safe as never),
       },
-      transactions: [{ to: net.registry, value: "0", data: tx.callData }],
+      transactions: [
+        {
+          to: net.registry,
+          value: "0",
+          data: null,
+          contractMethod: {
+            name: "dripProviderQueue",
+            payable: false,
+            inputs: [
+              { internalType: "uint256", name: "_providerIdentifier", type: "uint256" },
+              { internalType: "uint256", name: "_numberOfKeysToDrip", type: "uint256" },
+            ],
+          },
+          contractInputsValues: {
+            _providerIdentifier: String(net.providerId),
+            _numberOfKeysToDrip: "3",
+          },
+        },
+      ],
     });
     expect(run.stderr).toContain(`  index 1 ${A}: EXITING, the rollup has an exit for it`);
     expect(run.stderr).toContain(`  index 2 ${B}: ALREADY_REGISTERED, already VALIDATING`);

@@ -65,6 +65,7 @@ interface Doc {
     state: string;
     problems: string[];
     publisher: { address: string; balanceWei: string; requiredWei: string } | null;
+    files: { publisher: { address: string; balanceWei: string; requiredWei: string } | null }[];
   }[];
   counts: Record<string, number>;
   providerQueue: { length: number; problems: unknown[] };
@@ -133,7 +134,7 @@ function expectedSamples(doc: Doc): Map<string, number> {
   );
   put("aztec_butler_provider_queue_length", doc.providerQueue.length);
   put("aztec_butler_provider_queue_problems", doc.providerQueue.problems.length);
-  for (const { publisher } of doc.attesters) {
+  for (const { publisher } of doc.attesters.flatMap((row) => row.files)) {
     if (!publisher) continue;
     const labels = { publisher: publisher.address };
     put("aztec_butler_publisher_balance_wei", Number(publisher.balanceWei), labels);

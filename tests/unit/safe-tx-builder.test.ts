@@ -88,9 +88,9 @@ describe("Safe Transaction Builder files", () => {
       chainId: "11155111",
       createdAt: 1_764_650_000_000,
       meta: {
-        name: "aztec-butler add-keys 1 of 2",
+        name: null,
         description:
-          "addKeysToProvider: 2 validators for staking provider 7 (transaction 1 of 2; execute in order)",
+          "aztec-butler add-keys 1 of 2: addKeysToProvider: 2 validators for staking provider 7 (transaction 1 of 2; execute in order)",
         createdFromSafeAddress: safe,
       },
     });
@@ -136,8 +136,13 @@ describe("Safe Transaction Builder files", () => {
     (edited.transactions[0] as SafeContractCall).contractInputsValues._providerIdentifier = "8";
     expect(describedChecksum(edited)).not.toBe(files[0]!.meta.checksum);
     const renamed = structuredClone(files[0]!);
-    renamed.meta.name = "renamed";
+    (renamed.meta as { name: unknown }).name = "renamed";
     expect(describedChecksum(renamed)).toBe(files[0]!.meta.checksum);
+    // The file's own name is null, so hashing it as written (no name rule) gives the same checksum.
+    expect(files[0]!.meta.name).toBeNull();
+    const asWritten = JSON.parse(JSON.stringify(files[0]!)) as { meta: Record<string, unknown> };
+    delete asWritten.meta.checksum;
+    expect(keccak256(toHex(describedSerialisation(asWritten)))).toBe(files[0]!.meta.checksum);
     expect(files[0]!.meta.checksum).not.toBe(files[1]!.meta.checksum);
   });
 });

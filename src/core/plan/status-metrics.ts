@@ -18,9 +18,12 @@ const one = (value: number) => [{ labels: {}, value }];
 /** Every gauge of the metrics file, in the order written; wei as float64 (Prometheus' type). */
 export function statusMetricFamilies(document: StatusDocument): MetricFamily[] {
   const publishers = new Map<string, { balanceWei: string; requiredWei: string }>();
+  // Every file's publisher (high availability: each server's file has its own publishers).
   for (const row of document.attesters) {
-    if (row.publisher && !publishers.has(row.publisher.address))
-      publishers.set(row.publisher.address, row.publisher);
+    for (const { publisher } of row.files.length > 0 ? row.files : [row]) {
+      if (publisher && !publishers.has(publisher.address))
+        publishers.set(publisher.address, publisher);
+    }
   }
   const perPublisher = (field: "balanceWei" | "requiredWei") =>
     [...publishers].map(([publisher, funding]) => ({
