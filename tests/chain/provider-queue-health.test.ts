@@ -95,7 +95,7 @@ function publicKeyFile(): string {
   return "public-keys.json";
 }
 
-const row = (address: string, position: number) => ({
+const row = (address: string, position: number, index: number) => ({
   address,
   state: "IN_STAKING_PROVIDER_QUEUE",
   chainState: "IN_STAKING_PROVIDER_QUEUE",
@@ -107,6 +107,7 @@ const row = (address: string, position: number) => ({
   coinbase: { keyFile: null, chain: null },
   publisher: null,
   problems: [],
+  files: [{ file: "public-keys.json", index, coinbase: null, publisher: null, problems: [] }],
 });
 
 const counts = (inQueue: number) => ({
@@ -182,7 +183,7 @@ describe("status reads the provider queue's health", () => {
     expect(doc).toEqual({
       blockNumber: doc.blockNumber,
       blockTimestamp: Number(block.timestamp),
-      attesters: [row(D, 3), row(F, 6)],
+      attesters: [row(D, 3, 0), row(F, 6, 1)],
       counts: counts(2),
       problems: [],
       providerQueue: {
@@ -261,6 +262,8 @@ describe("status reads the provider queue's health", () => {
       {
         address: null,
         problem: "PROVIDER_QUEUE_LOW",
+        file: null,
+        index: null,
         message: "the provider queue holds 8 keys, fewer than 9",
       },
     ]);
