@@ -4,6 +4,7 @@ import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
+import { dripQueueCommand } from "./commands/drip-queue.js";
 import { checkSignerCommand } from "./commands/check-signer.js";
 import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { fundPublishersCommand } from "./commands/fund-publishers.js";
@@ -24,7 +25,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
     .version(version)
     .option(
       "--network <name>",
-      "network whose config and scraper state to use (default: $NETWORK, else testnet)",
+      "network whose config and scraper state to use; mainnet and testnet also fix the L1 chain id and Aztec's StakingRegistry (default: $NETWORK, else testnet)",
     )
     .option(
       "--config <file>",
@@ -42,6 +43,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(addKeysCommand(terminal));
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
+  program.addCommand(dripQueueCommand(terminal));
   program.addCommand(checkSignerCommand(terminal));
   program.addCommand(checkSecretsCommand(terminal));
   program.addCommand(fundPublishersCommand(terminal));

@@ -68,7 +68,7 @@ interface Doc {
     files: { publisher: { address: string; balanceWei: string; requiredWei: string } | null }[];
   }[];
   counts: Record<string, number>;
-  providerQueue: { length: number };
+  providerQueue: { length: number; problems: unknown[] };
   problems: unknown[];
 }
 
@@ -133,7 +133,7 @@ function expectedSamples(doc: Doc): Map<string, number> {
     ).length,
   );
   put("aztec_butler_provider_queue_length", doc.providerQueue.length);
-  put("aztec_butler_provider_queue_problems", 0);
+  put("aztec_butler_provider_queue_problems", doc.providerQueue.problems.length);
   for (const { publisher } of doc.attesters.flatMap((row) => row.files)) {
     if (!publisher) continue;
     const labels = { publisher: publisher.address };

@@ -93,7 +93,16 @@ interface Doc {
     index: number | null;
     message: string;
   }[];
+  providerQueue: { length: number; firstIndex: string; blockedHead: number; problems: unknown[] };
 }
+
+/** A provider queue of sound keys (add-keys signed them), as status --json reports it. */
+const soundQueue = (length: number, firstIndex: number) => ({
+  length,
+  firstIndex: String(firstIndex),
+  blockedHead: 0,
+  problems: [],
+});
 
 /** The key file the last statusJson reported on: the one `row` expects every attester from. */
 let reported = "prod.json";
@@ -224,6 +233,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(doc.attesters).toEqual(attesters.map((_, i) => row(i, {})));
     expect(doc.counts).toEqual(counts({ NEW: 7 }));
     expect(doc.problems).toEqual([]);
+    expect(doc.providerQueue).toEqual(soundQueue(0, 1));
 
     const fromPrivate = await statusJson(["new-private-keys.json"]);
     expect(fromPrivate.doc.attesters.map((a) => [a.address, a.state, a.publisher])).toEqual(
@@ -261,6 +271,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
       ),
     );
     expect(doc.counts).toEqual(counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 6 }));
+    expect(doc.providerQueue).toEqual(soundQueue(6, 1));
   });
 
   it("COINBASE_NEEDED in the entry queue once staked, coinbase = the event's split; exit 3", async () => {
@@ -300,6 +311,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(doc.problems.map((p) => [p.address, p.problem])).toEqual(
       attesters.slice(0, 5).map((a) => [a, "COINBASE_MISSING"]),
     );
+    expect(doc.providerQueue).toEqual(soundQueue(1, 6));
 
     // Validator 4's operator already put its split in the file: IN_STAKING_QUEUE.
     productionFile("prod-4.json", { 4: splitOf(4) });
@@ -452,7 +464,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
         row(6, {}),
       ],
       counts: counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 1, ACTIVE: 4, NO_LONGER_ACTIVE: 1 }),
-      providerQueue: { length: 1 },
+      providerQueue: soundQueue(1, 6),
       problems: [],
     });
   });
@@ -475,7 +487,9 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(run.stdout).toContain(
       "NEW 1, IN_STAKING_PROVIDER_QUEUE 1, COINBASE_NEEDED 0, IN_STAKING_QUEUE 0, ACTIVE 4, NO_LONGER_ACTIVE 1 (7 attesters)",
     );
-    expect(run.stdout).toContain("everything is consistent");
+    expect(run.stdout).toContain(
+      "provider queue: 1 key from index 6, every one sound\neverything is consistent\n",
+    );
   });
 
   it("high availability: every file's validators are checked, whatever the order of the files", async () => {

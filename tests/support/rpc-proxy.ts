@@ -55,6 +55,12 @@ export type RpcProxyMode =
    */
   | { kind: "max-log-range"; blocks: number }
   /**
+   * Forward, but refuse every eth_call whose data starts with `dataPrefix` (a deployless
+   * contract's creation code, say) with a JSON-RPC error, as a node with a tight gas cap or no
+   * deployless calls does; the other calls of the same batch are answered as usual.
+   */
+  | { kind: "refuse-eth-call"; dataPrefix: string; message: string }
+  /**
    * Forward, but answer every eth_getLogs with `rewrite` of the real answer and its query: a
    * lying node's forged logs (another provider's, outside the range asked for) or logs with
    * fields that do not decode (see forgedStakedLog).
@@ -80,7 +86,7 @@ export interface RpcProxyStats {
   methods: Record<string, number>;
   /** Requests answered with HTTP 429 by the rate-limit mode. */
   rateLimited: number;
-  /** Answers changed by the batch-fault and result modes. */
+  /** Answers changed by the batch-fault and result modes, calls refused by refuse-eth-call. */
   tampered: number;
   /** eth_getLogs calls refused by the max-log-range mode. */
   logRangeRefusals: number;
@@ -241,6 +247,28 @@ export async function startRpcProxy(
       case "max-log-range":
         limitLogRanges(req, res, body, current.blocks);
         return;
+      case "refuse-eth-call": {
+        const prefix = current.dataPrefix.toLowerCase();
+        const matches = (call: RpcCall) => {
+          const tx = Array.isArray(call.params)
+            ? (call.params[0] as { data?: unknown })
+            : undefined;
+          return (
+            call.method === "eth_call" &&
+            typeof tx?.data === "string" &&
+            tx.data.toLowerCase().startsWith(prefix)
+          );
+        };
+        refuseSome(
+          req,
+          res,
+          body,
+          matches,
+          { code: -32000, message: current.message },
+          () => stats.tampered++,
+        );
+        return;
+      }
       case "logs":
         forward(
           req,
@@ -280,6 +308,31 @@ export async function startRpcProxy(
     body: Buffer,
     maxBlocks: number,
   ): void {
+    const tooWide = (call: RpcCall) => {
+      if (call.method !== "eth_getLogs" || !Array.isArray(call.params)) return false;
+      const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
+      if (!filter?.fromBlock || !filter.toBlock || !filter.toBlock.startsWith("0x")) return false;
+      return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > maxBlocks;
+    };
+    refuseSome(
+      req,
+      res,
+      body,
+      tooWide,
+      { code: -32602, message: `query exceeds max block range ${maxBlocks}` },
+      () => stats.logRangeRefusals++,
+    );
+  }
+
+  /** Answers the calls `refused` picks with `error`, forwards the rest, and merges the answers. */
+  function refuseSome(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    refused: (call: RpcCall) => boolean,
+    error: { code: number; message: string },
+    onRefusal: () => void = () => undefined,
+  ): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString("utf8"));
@@ -289,27 +342,16 @@ export async function startRpcProxy(
     }
     const batch = Array.isArray(parsed);
     const calls = (batch ? parsed : [parsed]) as RpcCall[];
-    const tooWide = (call: RpcCall) => {
-      if (call.method !== "eth_getLogs" || !Array.isArray(call.params)) return false;
-      const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
-      if (!filter?.fromBlock || !filter.toBlock || !filter.toBlock.startsWith("0x")) return false;
-      return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > maxBlocks;
-    };
-    const refused = calls.filter(tooWide);
-    if (refused.length === 0) {
+    if (!calls.some(refused)) {
       forward(req, res, body, undefined);
       return;
     }
-    stats.logRangeRefusals += refused.length;
-    const refusal = (call: RpcCall) => ({
-      jsonrpc: "2.0",
-      id: call.id,
-      error: { code: -32602, message: `query exceeds max block range ${maxBlocks}` },
-    });
-    const rest = calls.filter((c) => !tooWide(c));
+    for (const call of calls) if (refused(call)) onRefusal();
+    const refusal = (call: RpcCall) => ({ jsonrpc: "2.0", id: call.id, error });
+    const rest = calls.filter((c) => !refused(c));
     const send = (answers: unknown[]) => {
       const byId = new Map(answers.map((a) => [(a as { id: unknown }).id, a]));
-      const merged = calls.map((c) => (tooWide(c) ? refusal(c) : byId.get(c.id)));
+      const merged = calls.map((c) => (refused(c) ? refusal(c) : byId.get(c.id)));
       const text = JSON.stringify(batch ? merged : merged[0]);
       res.writeHead(200, {
         "content-type": "application/json",

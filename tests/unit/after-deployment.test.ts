@@ -109,7 +109,16 @@ describe("statusMetricFamilies: the status document as gauges", () => {
     {
       blockNumber: 100n,
       blockTimestamp: 1_764_650_000n,
-      providerQueueLength: 7,
+      // 7 keys, the first and the fifth with a problem.
+      providerQueue: {
+        length: 7,
+        firstIndex: 1n,
+        blockedHead: 1,
+        issues: [
+          { index: "1", position: 0, attester: a(9), problem: "EXITING", detail: "EXITING" },
+          { index: "5", position: 4, attester: a(8), problem: "INVALID_KEYS" },
+        ],
+      },
       providerQueuePositions: new Map([[a(4), 0]]),
       entryQueuePositions: new Map([[a(2), 0]]),
       rollupStatuses: new Map([
@@ -155,7 +164,7 @@ describe("statusMetricFamilies: the status document as gauges", () => {
       ],
       aztec_butler_attesters_missing_coinbase: [["", 3]],
       aztec_butler_provider_queue_length: [["", 7]],
-      aztec_butler_provider_queue_problems: [["", 0]],
+      aztec_butler_provider_queue_problems: [["", 2]],
       aztec_butler_publisher_balance_wei: [
         [document.attesters[0]!.publisher!.address, 1e18],
         [document.attesters[2]!.publisher!.address, 0],
@@ -180,7 +189,7 @@ describe("statusMetricFamilies: the status document as gauges", () => {
       {
         blockNumber: 1n,
         blockTimestamp: 1n,
-        providerQueueLength: 0,
+        providerQueue: { length: 0, firstIndex: 1n, blockedHead: 0, issues: [] },
         providerQueuePositions: new Map(),
         entryQueuePositions: new Map(),
         rollupStatuses: new Map(),

@@ -9,6 +9,7 @@ import { Interface } from "ethers";
 import { encodeFunctionData, keccak256, toHex, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import {
+  addKeysDescription,
   builderChecksum,
   safeTransactionBuilderBatches,
   safeTransactionBuilderFileNames,
@@ -62,14 +63,14 @@ describe("Safe Transaction Builder files", () => {
   const keyStores = [keyStore(1), keyStore(9), keyStore(17)];
   const calldata = [callOf(7n, keyStores.slice(0, 2)), callOf(7n, keyStores.slice(2))];
   const batches = safeTransactionBuilderBatches({
+    command: "add-keys",
     chainId: 11155111,
     safe,
-    providerId: 7n,
     createdAt: 1_764_650_000_000,
-    transactions: calldata.map((callData) => ({
+    transactions: calldata.map((callData, i) => ({
       contractToCall: registry,
       callData,
-      attesters: [],
+      description: addKeysDescription(i === 0 ? 2 : 1, 7n),
     })),
   });
   // As written to disk and read back by the builder.
@@ -88,7 +89,8 @@ describe("Safe Transaction Builder files", () => {
       createdAt: 1_764_650_000_000,
       meta: {
         name: null,
-        description: expect.stringMatching(/^aztec-butler add-keys 1 of 2: addKeysToProvider: /),
+        description:
+          "aztec-butler add-keys 1 of 2: addKeysToProvider: 2 validators for staking provider 7 (transaction 1 of 2; execute in order)",
         createdFromSafeAddress: safe,
       },
     });

@@ -1,9 +1,10 @@
 /**
- * Safe{Wallet} Transaction Builder batch files: what a multisig imports to propose add-keys'
- * transactions (one file per transaction, because the Transaction Builder executes a file as one
- * (MultiSend) transaction, which must fit EIP-7825's cap itself) or fund-publishers' transfers.
+ * Safe{Wallet} Transaction Builder batch files: what a multisig imports to propose add-keys' and
+ * drip-queue's transactions (one file per transaction, because the Transaction Builder executes a
+ * file as one (MultiSend) transaction, which must fit EIP-7825's cap itself) or fund-publishers'
+ * transfers.
  *
- * add-keys' calls are written as the builder writes a contract call itself, so that signers see
+ * The registry calls are written as the builder writes a contract call itself, so that signers see
  * what they sign (the method and every argument, not opaque hex): `data: null`, `contractMethod`
  * (the ABI entry) and `contractInputsValues` (each argument as a string, tuples as JSON). Every
  * file's `meta.checksum` is computed the builder's way (builderChecksum), so the builder does not
@@ -176,10 +177,13 @@ export function builderChecksum(batch: {
   );
 }
 
-const addKeysToProviderAbi = stakingRegistryAbi.find(
-  (item): item is Extract<(typeof stakingRegistryAbi)[number], { name: "addKeysToProvider" }> =>
-    item.type === "function" && item.name === "addKeysToProvider",
-)! as AbiFunction;
+/** The staking registry's function a call is of (add-keys' addKeysToProvider, drip-queue's drip). */
+function registryFunctionOf(callData: Hex): AbiFunction {
+  const { functionName } = decodeFunctionData({ abi: stakingRegistryAbi, data: callData });
+  return stakingRegistryAbi.find(
+    (item) => item.type === "function" && item.name === functionName,
+  )! as AbiFunction;
+}
 
 /** The ABI entry as the builder writes it. */
 function builderMethod(abi: AbiFunction): BuilderContractMethod {
@@ -224,58 +228,60 @@ function builderInputValues(abi: AbiFunction, callData: Hex): Record<string, str
   );
 }
 
-/** add-keys' batch files, one per transaction, in sending order. */
+/** A call for the provider admin to send, and what it does (for the file's description). */
+export interface AdminTransaction {
+  contractToCall: Address;
+  callData: Hex;
+  /** "addKeysToProvider: 73 validators for staking provider 2". */
+  description: string;
+}
+
+/**
+ * One batch file per registry call, in sending order, each a contract call the builder shows;
+ * `command` names the files' maker.
+ */
 export function safeTransactionBuilderBatches(input: {
+  command: string;
   chainId: number;
   safe: Address;
-  providerId: bigint;
   createdAt: number;
-  transactions: readonly {
-    contractToCall: Address;
-    callData: Hex;
-    attesters: readonly Address[];
-  }[];
+  transactions: readonly AdminTransaction[];
 }): SafeTransactionBuilderBatch[] {
   const n = input.transactions.length;
-  const contractMethod = builderMethod(addKeysToProviderAbi);
-  return input.transactions.map((tx, i) =>
-    safeTransactionBuilderBatch({
+  return input.transactions.map((tx, i) => {
+    const method = registryFunctionOf(tx.callData);
+    return safeTransactionBuilderBatch({
       chainId: input.chainId,
       createdAt: input.createdAt,
-      name: `aztec-butler add-keys ${i + 1} of ${n}`,
-      description:
-        `addKeysToProvider: ${tx.attesters.length} validator${tx.attesters.length === 1 ? "" : "s"} ` +
-        `for staking provider ${input.providerId} (transaction ${i + 1} of ${n}; execute in order)`,
+      name: `aztec-butler ${input.command} ${i + 1} of ${n}`,
+      description: `${tx.description} (transaction ${i + 1} of ${n}; execute in order)`,
       safe: input.safe,
       transactions: [
         {
           to: tx.contractToCall,
           value: "0",
           data: null,
-          contractMethod,
-          contractInputsValues: builderInputValues(addKeysToProviderAbi, tx.callData),
+          contractMethod: builderMethod(method),
+          contractInputsValues: builderInputValues(method, tx.callData),
         },
       ],
-    }),
-  );
+    });
+  });
 }
 
 /**
- * add-keys' files: `--output` (exactly what stdout gets) and, with `--safe-tx-builder <prefix>`,
- * one Safe Transaction Builder file per transaction, for the provider admin's multisig. Existing
- * files are replaced only with `force`.
+ * A command's calldata files: `--output` (exactly what stdout gets) and, with
+ * `--safe-tx-builder <prefix>`, one Safe Transaction Builder file per transaction for the
+ * provider admin's multisig. Existing files are replaced only with `force`.
  */
-export function addKeysOutputWrites(input: {
+export function adminTransactionWrites(input: {
+  command: string;
   output?: string;
   safeTxBuilder?: string;
   force?: boolean;
   stdoutJson: string;
-  registry: { chainId: number; providerAdmin: Address; providerId: bigint };
-  transactions: readonly {
-    contractToCall: Address;
-    callData: Hex;
-    attesters: readonly Address[];
-  }[];
+  registry: { chainId: number; providerAdmin: Address };
+  transactions: readonly AdminTransaction[];
   createdAt?: number;
 }): PlannedWrite[] {
   const file = (path: string, content: string): PlannedWrite => ({
@@ -289,11 +295,41 @@ export function addKeysOutputWrites(input: {
   const { transactions, registry } = input;
   const names = safeTransactionBuilderFileNames(input.safeTxBuilder, transactions.length);
   const batches = safeTransactionBuilderBatches({
+    command: input.command,
     chainId: registry.chainId,
     safe: registry.providerAdmin,
-    providerId: registry.providerId,
     createdAt: input.createdAt ?? Date.now(),
     transactions,
   });
   return [...writes, ...names.map((path, i) => file(path, toJsonText(batches[i])))];
+}
+
+/** add-keys' files: its addKeysToProvider calls, described by how many validators each adds. */
+export function addKeysOutputWrites(input: {
+  output?: string;
+  safeTxBuilder?: string;
+  force?: boolean;
+  stdoutJson: string;
+  registry: { chainId: number; providerAdmin: Address; providerId: bigint };
+  transactions: readonly {
+    contractToCall: Address;
+    callData: Hex;
+    attesters: readonly Address[];
+  }[];
+  createdAt?: number;
+}): PlannedWrite[] {
+  return adminTransactionWrites({
+    ...input,
+    command: "add-keys",
+    transactions: input.transactions.map((tx) => ({
+      contractToCall: tx.contractToCall,
+      callData: tx.callData,
+      description: addKeysDescription(tx.attesters.length, input.registry.providerId),
+    })),
+  });
+}
+
+/** "addKeysToProvider: 73 validators for staking provider 2". */
+export function addKeysDescription(validators: number, providerId: bigint): string {
+  return `addKeysToProvider: ${validators} validator${validators === 1 ? "" : "s"} for staking provider ${providerId}`;
 }

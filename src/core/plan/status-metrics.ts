@@ -59,8 +59,7 @@ export function statusMetricFamilies(document: StatusDocument): MetricFamily[] {
       name: "aztec_butler_provider_queue_problems",
       help: "Provider queue entries with a problem.",
       labelNames: [],
-      // Queue health (providerQueue.problems) is not in the status document yet.
-      samples: one(0),
+      samples: one(document.providerQueue.problems.length),
     },
     {
       name: "aztec_butler_publisher_balance_wei",

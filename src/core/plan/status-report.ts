@@ -2,7 +2,8 @@
  * The `status` document: one row per attester (state, where it is, coinbases, publisher funding)
  * and counts per state, built from the chain facts and the operator's files. Pure.
  * `status --json` prints exactly this (addresses checksummed, wei as decimal strings, a field
- * that does not apply is null).
+ * that does not apply is null). `providerQueue` is the provider queue's health
+ * (provider-queue-health.ts).
  */
 import { getAddress } from "viem";
 import type { AttesterState } from "../../types/scraper-config.js";
@@ -15,6 +16,12 @@ import {
   type NoLongerActiveReason,
   type RollupStatus,
 } from "./lifecycle.js";
+import {
+  providerQueueReport,
+  queueBelowMinimum,
+  type ProviderQueueHealth,
+  type ProviderQueueReport,
+} from "./provider-queue-health.js";
 
 /**
  * One validator entry of the operator's files: an attester listed in several files (high
@@ -36,8 +43,6 @@ export interface StatusFacts {
   blockNumber: bigint;
   /** The pinned block's timestamp (unix seconds). */
   blockTimestamp: bigint;
-  /** Keys in the provider's queue at the pinned block. */
-  providerQueueLength: number;
   providerQueuePositions: ReadonlyMap<string, number>;
   entryQueuePositions: ReadonlyMap<string, number>;
   rollupStatuses: ReadonlyMap<string, RollupStatus>;
@@ -46,6 +51,10 @@ export interface StatusFacts {
   balances: ReadonlyMap<string, bigint>;
   flush: FlushParameters;
   minWeiPerAttester: bigint;
+  /** The provider queue's health (classifyProviderQueue). */
+  providerQueue: ProviderQueueHealth;
+  /** `--min-queue`: a queue shorter than this is a problem. */
+  minQueue?: number;
 }
 
 export interface StatusPublisher {
@@ -86,10 +95,16 @@ export interface StatusRow {
   files: StatusFileEntry[];
 }
 
+/** A problem of the whole provider, not of one attester. */
+export type ProviderProblem =
+  /** `--min-queue <n>`: the provider queue holds fewer than n keys (delegations will find none). */
+  "PROVIDER_QUEUE_LOW";
+
 export interface StatusProblem {
-  address: string;
-  problem: LifecycleProblem;
-  /** The file whose entry has the problem (null: a problem of the attester on chain). */
+  /** The attester; null for a problem of the provider (PROVIDER_QUEUE_LOW). */
+  address: string | null;
+  problem: LifecycleProblem | ProviderProblem;
+  /** The file whose entry has the problem (null: a problem of the attester on chain, or the provider's). */
   file: string | null;
   index: number | null;
   message: string;
@@ -101,8 +116,8 @@ export interface StatusDocument {
   blockTimestamp: number;
   attesters: StatusRow[];
   counts: Record<AttesterState, number>;
-  /** The staking provider's queue as a whole. */
-  providerQueue: { length: number };
+  /** The staking provider's queue: its length and every entry's problem (its health). */
+  providerQueue: ProviderQueueReport;
   problems: StatusProblem[];
 }
 
@@ -263,12 +278,21 @@ export function buildStatusDocument(
     }
     return row;
   });
+  const queueLow = queueBelowMinimum(facts.providerQueue.length, facts.minQueue);
+  if (queueLow !== undefined)
+    problems.push({
+      address: null,
+      problem: "PROVIDER_QUEUE_LOW",
+      file: null,
+      index: null,
+      message: queueLow,
+    });
   return {
     blockNumber: Number(facts.blockNumber),
     blockTimestamp: Number(facts.blockTimestamp),
     attesters,
     counts: countStates(attesters.map((a) => a.state)),
-    providerQueue: { length: facts.providerQueueLength },
+    providerQueue: providerQueueReport(facts.providerQueue),
     problems,
   };
 }
