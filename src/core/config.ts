@@ -12,6 +12,8 @@ import {
 } from "../types/config.js";
 
 export const DEFAULT_NETWORK = "testnet";
+/** ButlerConfig.networkSource when neither --network nor NETWORK chose the network. */
+const DEFAULT_NETWORK_SOURCE = "the default network";
 
 /** What a network preset fixes: the L1 chain and the staking registry on it. */
 export interface NetworkPreset {
@@ -83,8 +85,14 @@ export class ButlerConfig {
     readonly warnings: readonly string[] = [],
   ) {}
 
-  /** The chain and registry the network fixes (mainnet, testnet); undefined for other names. */
+  /**
+   * The chain and registry the network fixes (mainnet, testnet) when the operator chose it
+   * (--network or NETWORK); undefined for other names and for the default network, which, as
+   * before presets existed, fixes nothing: the registry then follows the node's chain id, and the
+   * chain id is checked only when ETHEREUM_CHAIN_ID is set.
+   */
   get networkPreset(): NetworkPreset | undefined {
+    if (this.networkSource === DEFAULT_NETWORK_SOURCE) return undefined;
     return Object.hasOwn(NETWORK_PRESETS, this.network) ? NETWORK_PRESETS[this.network] : undefined;
   }
 
@@ -148,7 +156,7 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
       ? "--network"
       : env.NETWORK !== undefined
         ? "NETWORK (from the environment)"
-        : "the default network";
+        : DEFAULT_NETWORK_SOURCE;
   if (!network.success) {
     throw new ConfigError(`${from} ${network.error.issues[0]?.message}`);
   }

@@ -506,12 +506,20 @@ describe("network presets", () => {
           unchanged,
         },
       );
+      // Without --network: the registry follows the node's chain id, to the same refusal.
+      expectRefusal(await inProcess(["drip-queue"], preset({ ETHEREUM_NODE_URL: proxy.url })), {
+        code: 78,
+        error: new RegExp(
+          `StakingRegistry of chain 1 is ${MAINNET_REGISTRY}, which has no contract`,
+        ),
+        unchanged,
+      });
     } finally {
       await proxy.stop();
     }
   });
 
-  it("the network's chain id against the node's: refused naming both (--network, NETWORK, the default)", async () => {
+  it("the network's chain id against the node's: refused naming both (--network, NETWORK); the default network fixes none", async () => {
     const url = net.chain.rpcUrl;
     const refused = (network: string, chainId: number, source: string) =>
       `the network is ${network} (${source}), which is chain ${chainId}, but the node at ${url} is on ` +
@@ -525,10 +533,12 @@ describe("network presets", () => {
       code: 78,
       error: refused("testnet", 11155111, "NETWORK (from the environment)"),
     });
-    expectRefusal(await inProcess(["drip-queue"], preset({})), {
-      code: 78,
-      error: refused("testnet", 11155111, "the default network"),
-    });
+    // Neither given: no chain is fixed (as before presets), so the run gets past the chain id to
+    // the registry, which on chain 31337 has no documented default.
+    const byDefault = await inProcess(["drip-queue"], preset({}));
+    expect(byDefault.code).toBe(78);
+    expect(byDefault.stderr).not.toMatch(/the network is|wrong chain/);
+    expect(byDefault.stderr).toMatch(/STAKING_REGISTRY_ADDRESS/);
   });
 
   it("ETHEREUM_CHAIN_ID and STAKING_REGISTRY_ADDRESS override the preset", async () => {

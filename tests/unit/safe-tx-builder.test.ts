@@ -110,6 +110,15 @@ describe("Safe Transaction Builder files", () => {
       for (const input of tx!.contractMethod.inputs) {
         expect(Object.keys(input).slice(0, 3)).toEqual(["internalType", "name", "type"]);
       }
+      // Solidity's struct names, as solc writes them in the registry's ABI.
+      const [, keyStores] = tx!.contractMethod.inputs;
+      expect(keyStores!.internalType).toBe("struct IStakingRegistry.KeyStore[]");
+      expect(keyStores!.components!.map((c) => c.internalType)).toEqual([
+        "address",
+        "struct G1Point",
+        "struct G2Point",
+        "struct G1Point",
+      ]);
       // Every value a string (the builder refuses numbers); the tuple array as JSON.
       expect(Object.values(tx!.contractInputsValues).every((v) => typeof v === "string")).toBe(
         true,

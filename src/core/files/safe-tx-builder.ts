@@ -186,9 +186,27 @@ function registryFunctionOf(callData: Hex): AbiFunction {
 }
 
 /** The ABI entry as the builder writes it. */
+/**
+ * Solidity's internalType of the registry's structs, by their fields (a human-readable ABI, as
+ * parseAbi reads it, keeps no struct names): what solc writes in the registry's ABI, and so what
+ * the builder shows for the argument.
+ */
+const structNames: Readonly<Record<string, string>> = {
+  "attester,publicKeyG1,publicKeyG2,proofOfPossession": "struct IStakingRegistry.KeyStore",
+  "x,y": "struct G1Point",
+  "x0,x1,y0,y1": "struct G2Point",
+};
+
+function internalTypeOf(parameter: AbiParameter): string {
+  if (parameter.internalType) return parameter.internalType;
+  if (!("components" in parameter) || !parameter.type.startsWith("tuple")) return parameter.type;
+  const name = structNames[parameter.components.map((c) => c.name).join(",")];
+  return name ? `${name}${parameter.type.slice("tuple".length)}` : parameter.type;
+}
+
 function builderMethod(abi: AbiFunction): BuilderContractMethod {
   const input = (parameter: AbiParameter): BuilderContractInput => ({
-    internalType: parameter.internalType ?? parameter.type,
+    internalType: internalTypeOf(parameter),
     name: parameter.name ?? "",
     type: parameter.type,
     ...("components" in parameter ? { components: parameter.components.map(input) } : {}),
