@@ -40,6 +40,7 @@ import {
 import { makeDeploymentInputs, makePrivateKeyFile } from "./keygen.js";
 import { benchEncryptedKeyFiles } from "./encrypted-keys.js";
 import { benchStatus } from "./status.js";
+import { benchQueueHealth } from "./queue-health.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import {
   fmtInt,
@@ -542,6 +543,10 @@ async function main(): Promise<number> {
     const statusBench = await benchStatus(tmp, log, REPEATS);
     targets.push(...statusBench.targets);
     for (const line of statusBench.lines) log(line);
+    // --- the provider queue's health at 10,000 entries (bench/queue-health.ts, its own chain) ---
+    const queueHealthBench = await benchQueueHealth(tmp, log, REPEATS);
+    targets.push(...queueHealthBench.targets);
+    for (const line of queueHealthBench.lines) log(line);
 
     const report = {
       startedAt,

@@ -4,10 +4,12 @@ import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
 import { addKeysCommand } from "./commands/add-keys.js";
 import { statusCommand } from "./commands/status.js";
 import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
+import { dripQueueCommand } from "./commands/drip-queue.js";
 import { checkSignerCommand } from "./commands/check-signer.js";
 import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
+import { withRunInputs } from "../core/files/file-identity.js";
 import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
 import { reportError, takeRequestedExitCode } from "./run.js";
 
@@ -29,7 +31,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
     .version(version)
     .option(
       "--network <name>",
-      "network whose config and scraper state to use (default: $NETWORK, else testnet)",
+      "network whose config and scraper state to use; mainnet and testnet also fix the L1 chain id and Aztec's StakingRegistry (default: $NETWORK, else testnet)",
     )
     .option(
       "--config <file>",
@@ -44,6 +46,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(addKeysCommand(terminal));
   program.addCommand(statusCommand(terminal));
   program.addCommand(fillCoinbasesCommand(terminal));
+  program.addCommand(dripQueueCommand(terminal));
   program.addCommand(checkSignerCommand(terminal));
   program.addCommand(checkSecretsCommand(terminal));
   program.addCommand(fundPublishersCommand(terminal));
@@ -66,7 +69,8 @@ export async function run(
   let code = 0;
   takeRequestedExitCode(terminal);
   try {
-    await program.parseAsync(argv);
+    // The run's input files are recorded, so that no output can be one of them (file-identity.ts).
+    await withRunInputs(() => program.parseAsync(argv));
     code = takeRequestedExitCode(terminal) ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {

@@ -12,6 +12,32 @@ import {
 } from "../types/config.js";
 
 export const DEFAULT_NETWORK = "testnet";
+/** ButlerConfig.networkSource when neither --network nor NETWORK chose the network. */
+const DEFAULT_NETWORK_SOURCE = "the default network";
+
+/** What a network preset fixes: the L1 chain and the staking registry on it. */
+export interface NetworkPreset {
+  chainId: number;
+  /** Aztec's StakingRegistry on that chain. */
+  stakingRegistry: `0x${string}`;
+}
+
+/**
+ * The networks whose chain and StakingRegistry Aztec documents (docs, "Networks" page, version
+ * 4.2.0): with `--network mainnet` or `testnet` an operator sets only ETHEREUM_NODE_URL and the
+ * provider. ETHEREUM_CHAIN_ID and STAKING_REGISTRY_ADDRESS override them. (Aztec 2.x's testnet
+ * registry 0xc3860c45e5F0b1eF3000dbF93149756f16928ADB is stale.)
+ */
+export const NETWORK_PRESETS: Readonly<Record<string, NetworkPreset>> = {
+  mainnet: { chainId: 1, stakingRegistry: "0x042dF8f42790d6943F41C25C2132400fd727f452" },
+  testnet: { chainId: 11155111, stakingRegistry: "0xC6EcC1832c8BF6a41c927BEb4E9ec610FBeDd1C2" },
+};
+
+/** The documented StakingRegistry of an L1 chain, used when STAKING_REGISTRY_ADDRESS is not set. */
+export function defaultStakingRegistryOf(chainId: number): `0x${string}` | undefined {
+  return Object.values(NETWORK_PRESETS).find((preset) => preset.chainId === chainId)
+    ?.stakingRegistry;
+}
 export const DEFAULTS = {
   MIN_ETH_PER_ATTESTER: "0.1",
   RPC_TIMEOUT_MS: 10_000,
@@ -50,12 +76,25 @@ interface SourcedValue {
 export class ButlerConfig {
   constructor(
     readonly network: string,
+    /** How the network was chosen, for messages: "--network", "NETWORK (from the environment)". */
+    readonly networkSource: string,
     private readonly values: ReadonlyMap<ConfigKey, SourcedValue>,
     /** The files consulted, in precedence order, for the "not set" message. */
     private readonly consulted: readonly string[],
     /** Lines of the dotenv files that are not KEY=value, by file and line number (never the line). */
     readonly warnings: readonly string[] = [],
   ) {}
+
+  /**
+   * The chain and registry the network fixes (mainnet, testnet) when the operator chose it
+   * (--network or NETWORK); undefined for other names and for the default network, which, as
+   * before presets existed, fixes nothing: the registry then follows the node's chain id, and the
+   * chain id is checked only when ETHEREUM_CHAIN_ID is set.
+   */
+  get networkPreset(): NetworkPreset | undefined {
+    if (this.networkSource === DEFAULT_NETWORK_SOURCE) return undefined;
+    return Object.hasOwn(NETWORK_PRESETS, this.network) ? NETWORK_PRESETS[this.network] : undefined;
+  }
 
   sourceOf(key: ConfigKey): string | undefined {
     return this.values.get(key)?.source;
@@ -112,8 +151,13 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
   const cwd = options.cwd ?? process.cwd();
   const networkText = options.network ?? env.NETWORK ?? DEFAULT_NETWORK;
   const network = networkNameSchema.safeParse(networkText);
+  const from =
+    options.network !== undefined
+      ? "--network"
+      : env.NETWORK !== undefined
+        ? "NETWORK (from the environment)"
+        : DEFAULT_NETWORK_SOURCE;
   if (!network.success) {
-    const from = options.network !== undefined ? "--network" : "NETWORK (from the environment)";
     throw new ConfigError(`${from} ${network.error.issues[0]?.message}`);
   }
 
@@ -142,7 +186,13 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
       if (text !== undefined && text.trim() !== "") values.set(key, { text, source: layer.source });
     }
   }
-  return new ButlerConfig(network.data, values, layers.map((l) => l.source).reverse(), warnings);
+  return new ButlerConfig(
+    network.data,
+    from,
+    values,
+    layers.map((l) => l.source).reverse(),
+    warnings,
+  );
 }
 
 async function readDotenv(

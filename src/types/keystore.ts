@@ -7,28 +7,69 @@ import { z } from "zod";
  */
 const hexBytes = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, { error: "must be hex" });
 
+/**
+ * The work a keystore may ask for before it is refused (README "Keeping keys safe"): above what
+ * any real tool writes (Aztec's CLI: scrypt n=2^17, r=8, p=1; EIP-2335 pbkdf2 c=2^18), far below
+ * what would run for hours (pbkdf2 c=2^31-1) or exhaust memory (scrypt needs 128·n·r bytes).
+ */
+export const KEYSTORE_KDF_LIMITS = {
+  scryptN: 2 ** 18,
+  scryptR: 8,
+  scryptP: 16,
+  pbkdf2C: 2 ** 20,
+  dklen: 32,
+} as const;
+
+const dklen = z.literal(KEYSTORE_KDF_LIMITS.dklen, { error: "dklen must be 32" });
+const pbkdf2C = z
+  .number()
+  .int()
+  .positive()
+  .max(KEYSTORE_KDF_LIMITS.pbkdf2C, { error: "pbkdf2 c must be at most 2^20 (1,048,576)" });
+
 const scryptParams = z.object({
-  n: z.number().int().positive(),
-  r: z.number().int().positive(),
-  p: z.number().int().positive(),
-  dklen: z.number().int().min(32),
+  n: z
+    .number()
+    .int()
+    .min(2)
+    .max(KEYSTORE_KDF_LIMITS.scryptN, { error: "scrypt n must be at most 2^18 (262,144)" })
+    .refine((n) => (n & (n - 1)) === 0, { error: "scrypt n must be a power of 2" }),
+  r: z
+    .number()
+    .int()
+    .positive()
+    .max(KEYSTORE_KDF_LIMITS.scryptR, { error: "scrypt r must be at most 8" }),
+  p: z
+    .number()
+    .int()
+    .positive()
+    .max(KEYSTORE_KDF_LIMITS.scryptP, { error: "scrypt p must be at most 16" }),
+  dklen,
   salt: hexBytes,
 });
 const pbkdf2Params = z.object({
-  c: z.number().int().positive(),
-  dklen: z.number().int().min(32),
+  c: pbkdf2C,
+  dklen,
   prf: z.literal("hmac-sha256", { error: "prf must be hmac-sha256" }),
   salt: hexBytes,
 });
 
-const ethKeystoreCrypto = z.object({
+const cipherFields = {
   cipher: z.literal("aes-128-ctr", { error: "cipher must be aes-128-ctr" }),
   cipherparams: z.object({ iv: hexBytes }),
   ciphertext: hexBytes,
   mac: hexBytes,
-  kdf: z.enum(["scrypt", "pbkdf2"], { error: "kdf must be scrypt or pbkdf2" }),
-  kdfparams: z.union([scryptParams, pbkdf2Params]),
-});
+};
+const ethKeystoreCrypto = z.discriminatedUnion(
+  "kdf",
+  [
+    z.object({ ...cipherFields, kdf: z.literal("scrypt"), kdfparams: scryptParams }),
+    z.object({ ...cipherFields, kdf: z.literal("pbkdf2"), kdfparams: pbkdf2Params }),
+  ],
+  {
+    error: (issue) => (issue.code === "invalid_union" ? "kdf must be scrypt or pbkdf2" : undefined),
+  },
+);
 
 export const ethKeystoreSchema = z
   .object({
@@ -56,8 +97,8 @@ export const blsKeystoreSchema = z.object({
     kdf: z.object({
       function: z.literal("pbkdf2", { error: "kdf must be pbkdf2" }),
       params: z.object({
-        dklen: z.literal(32, { error: "dklen must be 32" }),
-        c: z.number().int().positive(),
+        dklen,
+        c: pbkdf2C,
         prf: z.literal("hmac-sha256", { error: "prf must be hmac-sha256" }),
         salt: hexBytes,
       }),

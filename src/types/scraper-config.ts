@@ -14,9 +14,15 @@ export type AttesterState = (typeof attesterStates)[number];
 
 export const scraperAttesterSchema = z.looseObject({
   address: ethAddressSchema,
+  /** The coinbase deployed: what the key files give it (the zero address: none). */
   coinbase: ethAddressSchema,
   publisher: ethAddressSchema,
   lastSeenState: z.enum(attesterStates).optional(),
+  /**
+   * The coinbase the chain expects: the split contract of its StakedWithProvider event, recorded
+   * by status --update-scraper-config and fill-coinbases. Monitoring compares it with `coinbase`.
+   */
+  expectedCoinbase: ethAddressSchema.optional(),
 });
 
 /**

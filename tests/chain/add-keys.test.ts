@@ -14,7 +14,9 @@ import {
 } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Interface } from "ethers";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
+import { builderChecksum } from "../../src/core/files/safe-tx-builder.js";
 import {
   ATTESTER_STATUS,
   flushEntryQueue,
@@ -352,7 +354,12 @@ describe("add-keys against the real GSE", () => {
         version: string;
         chainId: string;
         createdAt: number;
-        meta: { name: string; description: string; createdFromSafeAddress: string };
+        meta: {
+          name: string;
+          description: string;
+          createdFromSafeAddress: string;
+          checksum: string;
+        };
         transactions: unknown[];
       };
       expect(Object.keys(batch)).toEqual([
@@ -367,11 +374,39 @@ describe("add-keys against the real GSE", () => {
       expect(batch.createdAt).toBeGreaterThanOrEqual(startedAt);
       expect(batch.createdAt).toBeLessThanOrEqual(Date.now());
       expect(batch.meta.createdFromSafeAddress).toBe(admin);
-      expect(batch.meta.name).toBe(`aztec-butler add-keys ${i + 1} of ${n}`);
+      expect(batch.meta.name).toBeNull();
+      expect(batch.meta.description).toMatch(
+        new RegExp(`^aztec-butler add-keys ${i + 1} of ${n}: `),
+      );
       expect(batch.meta.description).toContain(
         `${estimated[i]!.keys} validators for staking provider ${providerId}`,
       );
-      expect(batch.transactions).toEqual([{ to: registry, value: "0", data: tx.callData }]);
+      // A contract call the builder shows and encodes (with ethers) into exactly the calldata.
+      const [call] = batch.transactions as {
+        to: string;
+        value: string;
+        data: null;
+        contractMethod: {
+          name: string;
+          inputs: { name: string; type: string }[];
+          payable: boolean;
+        };
+        contractInputsValues: Record<string, string>;
+      }[];
+      expect(batch.transactions).toHaveLength(1);
+      expect({ to: call!.to, value: call!.value, data: call!.data }).toEqual({
+        to: registry,
+        value: "0",
+        data: null,
+      });
+      const method = new Interface([{ ...call!.contractMethod, type: "function", outputs: [] }]);
+      expect(
+        method.encodeFunctionData("addKeysToProvider", [
+          call!.contractInputsValues._providerIdentifier,
+          JSON.parse(call!.contractInputsValues._keyStores!),
+        ]),
+      ).toBe(tx.callData);
+      expect(batch.meta.checksum).toBe(builderChecksum(batch));
     }
     expectNoPrivateKeyIn(
       names.map((f) => readFileSync(join(dir, f), "utf8")).join("\n"),
@@ -535,8 +570,11 @@ describe("add-keys against the real GSE", () => {
       ["add-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"],
       { cwd: dir, env },
     );
-    expect(self.code).toBe(73);
-    expect(self.stderr).toMatch(/is the private-key file itself/);
+    expect(self.code).toBe(64);
+    expect(self.stderr).toBe(
+      "error: ./new-private-keys.json: is the input file new-private-keys.json itself; an output " +
+        "never replaces an input, even with --force: choose another --output\n",
+    );
   });
 });
 

@@ -10,6 +10,7 @@ import { KeystoreManager } from "@aztec/node-keystore";
 import { loadKeystoreFile } from "@aztec/node-keystore/loader";
 import { getAddress, parseEther, type Address, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { builderChecksum } from "../../src/core/files/safe-tx-builder.js";
 import { ANVIL_ACCOUNTS, rpc, setBalances } from "../support/test-chain.js";
 import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
@@ -156,7 +157,10 @@ describe("fund-publishers", () => {
     });
     expectRefusal(await fund([FILES[0]!, "-o", "hard-link.json", "--force"]), {
       code: 64,
-      error: `hard-link.json: is the input file ${FILES[0]} itself; choose another output`,
+      error:
+        `hard-link.json: is the input file ${FILES[0]} under another name (the same file: a symlink, ` +
+        "a hard link or another path to it); an output never replaces an input, even with --force: " +
+        "choose another --output",
       unchanged: withLink,
     });
     rmSync(join(dir, "hard-link.json"));
@@ -172,10 +176,12 @@ describe("fund-publishers", () => {
       chainId: String(net.chain.chainId),
       createdAt: expect.any(Number),
       meta: {
-        name: "aztec-butler fund-publishers",
+        name: null,
         description: expect.stringMatching(
-          /^total: 2\.200000000000000001 ETH to 3 of 10 publishers/,
+          /^aztec-butler fund-publishers: total: 2\.200000000000000001 ETH to 3 of 10 publishers/,
         ),
+        // The builder's own checksum: it does not warn on import (issue 15).
+        checksum: builderChecksum(safe),
       },
       transactions: EXPECTED_TRANSFERS(),
     });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getFreePort } from "../support/test-chain.js";
 import { projectRoot, runCli, runInProcess } from "../support/cli.js";
+import { expectRefusal } from "../support/refusal.js";
 import { snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 import {
@@ -163,6 +164,67 @@ describe("--secret-store gcp:<project-id> against a local Secret Manager", () =>
     );
     expect(refused.stderr).toMatch(/public-keys file was not written/);
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("refuses a GCP_SECRET_MANAGER_ENDPOINT that is not loopback: exit 78, before a key is sent", async () => {
+    for (const endpoint of ["secrets.example.com:443", "10.0.0.1:8080", "[2001:db8::1]:443"]) {
+      const dir = workDir();
+      const before = snapshot(dir);
+      const calls = server.calls.length;
+      const refused = await runInProcess(
+        ["process-private-keys", "new-private-keys.json", "--secret-store", "gcp:butler-remote"],
+        { cwd: dir, env: { ...net.env, GCP_SECRET_MANAGER_ENDPOINT: endpoint } },
+      );
+      expectRefusal(refused, {
+        code: 78,
+        error: new RegExp(
+          `^error: GCP_SECRET_MANAGER_ENDPOINT=${endpoint.replace(/[.[\]]/g, "\\$&")}: the emulator endpoint speaks plaintext gRPC, so only a loopback host`,
+        ),
+        unchanged: { dirs: [dir], before: [before] },
+      });
+      expect(server.calls.length).toBe(calls);
+    }
+  });
+
+  it("a run that fails part-way names the secrets it added (never a value) and keeps them; a re-run completes idempotently", async () => {
+    const dir = workDir();
+    const before = snapshot(dir);
+    server.failAfterAdds = 2;
+    let failed;
+    try {
+      failed = await runInProcess(
+        ["process-private-keys", "new-private-keys.json", "--secret-store", "gcp:butler-midway"],
+        { cwd: dir, env: { ...net.env, GCP_SECRET_MANAGER_ENDPOINT: server.endpoint } },
+      );
+    } finally {
+      server.failAfterAdds = undefined;
+    }
+    const added = [...server.secrets.values()]
+      .filter((x) => x.name.startsWith("projects/butler-midway/") && x.versions.length > 0)
+      .map((x) => x.name)
+      .sort();
+    expect(added).toHaveLength(2);
+    expect(failed.code, failed.stderr).toBe(69);
+    const lines = failed.stderr
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l.startsWith("error: "));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `before that, 2 secrets were added and are kept (a failed run cannot take them back): ${added.join(", ")}; run the same command again`,
+    );
+    expectNoKeyIn(failed.stdout + failed.stderr);
+    expect(snapshot(dir)).toEqual(before);
+
+    const completed = await runInProcess(
+      ["process-private-keys", "new-private-keys.json", "--secret-store", "gcp:butler-midway"],
+      { cwd: dir, env: { ...net.env, GCP_SECRET_MANAGER_ENDPOINT: server.endpoint } },
+    );
+    expect(completed.code, completed.stderr).toBe(0);
+    expect(completed.stderr).toMatch(/6 secrets: 4 added, 2 already there with the same value/);
+    // One version each: the ones added before the failure were kept, not added again.
+    expect(versionsIn("butler-midway").map((v) => v.state)).toEqual(Array(6).fill("ENABLED"));
+    expect(existsSync(join(dir, "public-new-private-keys.json"))).toBe(true);
   });
 
   it("refuses a malformed project id: exit 64", async () => {

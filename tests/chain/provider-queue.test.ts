@@ -148,7 +148,7 @@ describe("readProviderQueue", () => {
       providerId: emptyProvider,
       providerAdmin: ANVIL_ACCOUNTS[4]!,
     });
-    expect(queue).toEqual({ attesters: [], calls: 3 });
+    expect(queue).toEqual({ firstIndex: 1n, attesters: [], calls: 3 });
     expect(setup.proxy.stats.httpRequests).toBe(1);
   });
 });

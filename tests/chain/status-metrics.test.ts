@@ -65,9 +65,10 @@ interface Doc {
     state: string;
     problems: string[];
     publisher: { address: string; balanceWei: string; requiredWei: string } | null;
+    files: { publisher: { address: string; balanceWei: string; requiredWei: string } | null }[];
   }[];
   counts: Record<string, number>;
-  providerQueue: { length: number };
+  providerQueue: { length: number; problems: unknown[] };
   problems: unknown[];
 }
 
@@ -132,8 +133,8 @@ function expectedSamples(doc: Doc): Map<string, number> {
     ).length,
   );
   put("aztec_butler_provider_queue_length", doc.providerQueue.length);
-  put("aztec_butler_provider_queue_problems", 0);
-  for (const { publisher } of doc.attesters) {
+  put("aztec_butler_provider_queue_problems", doc.providerQueue.problems.length);
+  for (const { publisher } of doc.attesters.flatMap((row) => row.files)) {
     if (!publisher) continue;
     const labels = { publisher: publisher.address };
     put("aztec_butler_publisher_balance_wei", Number(publisher.balanceWei), labels);
@@ -245,7 +246,9 @@ describe("status --metrics-file", () => {
     });
     expectRefusal(await status(["--metrics-file", "./prod.json"]), {
       code: 64,
-      error: "./prod.json: is the input file prod.json itself; choose another output",
+      error:
+        "./prod.json: is the input file prod.json itself; an output never replaces an input, even " +
+        "with --force: choose another --metrics-file",
       unchanged,
     });
   });

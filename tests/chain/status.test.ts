@@ -79,19 +79,45 @@ interface Row {
   coinbase: { keyFile: string | null; chain: string | null };
   publisher: { address: string; balanceWei: string; requiredWei: string } | null;
   problems: string[];
+  files: {
+    file: string | null;
+    index: number | null;
+    coinbase: string | null;
+    publisher: Row["publisher"];
+    problems: string[];
+  }[];
 }
 interface Doc {
   blockNumber: number;
   attesters: Row[];
   counts: Record<string, number>;
-  problems: { address: string; problem: string; message: string }[];
+  problems: {
+    address: string;
+    problem: string;
+    file: string | null;
+    index: number | null;
+    message: string;
+  }[];
+  providerQueue: { length: number; firstIndex: string; blockedHead: number; problems: unknown[] };
 }
+
+/** A provider queue of sound keys (add-keys signed them), as status --json reports it. */
+const soundQueue = (length: number, firstIndex: number) => ({
+  length,
+  firstIndex: String(firstIndex),
+  blockedHead: 0,
+  problems: [],
+});
+
+/** The key file the last statusJson reported on: the one `row` expects every attester from. */
+let reported = "prod.json";
 
 async function statusJson(
   files: string[],
   extra?: Record<string, string>,
   runner: typeof runCli = runInProcess,
 ): Promise<{ run: CliResult; doc: Doc }> {
+  if (files[0] !== undefined) reported = files[0];
   const run = await cli(["status", ...files, "--json"], extra, runner);
   if (run.code !== 0 && run.code !== 3)
     throw new Error(`status failed (${run.code}): ${run.stderr}`);
@@ -116,7 +142,7 @@ function productionFile(name: string, coinbases: Record<number, string> = {}): s
 
 /** The row status should print, with every field; `over` overrides what differs from NEW. */
 function row(i: number, over: Partial<Row>): Row {
-  return {
+  const base = {
     address: attesters[i]!,
     state: "NEW",
     chainState: "NEW",
@@ -134,6 +160,19 @@ function row(i: number, over: Partial<Row>): Row {
     },
     problems: [],
     ...over,
+  };
+  const fileProblems = ["COINBASE_MISSING", "COINBASE_MISMATCH", "PUBLISHER_EMPTY"];
+  return {
+    ...base,
+    files: [
+      {
+        file: reported,
+        index: i,
+        coinbase: base.coinbase.keyFile,
+        publisher: base.publisher,
+        problems: base.problems.filter((p) => fileProblems.includes(p)),
+      },
+    ],
   };
 }
 
@@ -200,6 +239,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(doc.attesters).toEqual(attesters.map((_, i) => row(i, {})));
     expect(doc.counts).toEqual(counts({ NEW: 7 }));
     expect(doc.problems).toEqual([]);
+    expect(doc.providerQueue).toEqual(soundQueue(0, 1));
 
     const fromPrivate = await statusJson(["new-private-keys.json"]);
     expect(fromPrivate.doc.attesters.map((a) => [a.address, a.state, a.publisher])).toEqual(
@@ -237,6 +277,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
       ),
     );
     expect(doc.counts).toEqual(counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 6 }));
+    expect(doc.providerQueue).toEqual(soundQueue(6, 1));
   });
 
   it("COINBASE_NEEDED in the entry queue once staked, coinbase = the event's split; exit 3", async () => {
@@ -276,6 +317,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(doc.problems.map((p) => [p.address, p.problem])).toEqual(
       attesters.slice(0, 5).map((a) => [a, "COINBASE_MISSING"]),
     );
+    expect(doc.providerQueue).toEqual(soundQueue(1, 6));
 
     // Validator 4's operator already put its split in the file: IN_STAKING_QUEUE.
     productionFile("prod-4.json", { 4: splitOf(4) });
@@ -428,7 +470,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
         row(6, {}),
       ],
       counts: counts({ NEW: 1, IN_STAKING_PROVIDER_QUEUE: 1, ACTIVE: 4, NO_LONGER_ACTIVE: 1 }),
-      providerQueue: { length: 1 },
+      providerQueue: soundQueue(1, 6),
       problems: [],
     });
   });
@@ -451,7 +493,60 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(run.stdout).toContain(
       "NEW 1, IN_STAKING_PROVIDER_QUEUE 1, COINBASE_NEEDED 0, IN_STAKING_QUEUE 0, ACTIVE 4, NO_LONGER_ACTIVE 1 (7 attesters)",
     );
-    expect(run.stdout).toContain("everything is consistent");
+    expect(run.stdout).toContain(
+      "provider queue: 1 key from index 6, every one sound\neverything is consistent\n",
+    );
+  });
+
+  it("high availability: every file's validators are checked, whatever the order of the files", async () => {
+    // B's server: no coinbases yet, and a publisher of its own that holds no ETH.
+    const emptyPublisher = "0x000000000000000000000000000000000000dEaD";
+    const a = JSON.parse(readFileSync(join(dir, "prod-4.json.new"), "utf8")) as {
+      validators: Record<string, unknown>[];
+    };
+    writeFileSync(
+      join(dir, "B_prod.json"),
+      JSON.stringify({
+        ...a,
+        validators: a.validators.map(({ coinbase: _coinbase, ...v }) => ({
+          ...v,
+          publisher: emptyPublisher,
+        })),
+      }),
+    );
+    const problemsOf = (doc: Doc) =>
+      doc.problems.map((p) => `${p.address} ${p.problem} ${p.file}`).sort();
+    const active = [0, 1, 2, 4].map((i) => attesters[i]!);
+    const expected = [
+      ...active.map((x) => `${x} COINBASE_MISSING B_prod.json`),
+      ...active.map((x) => `${x} PUBLISHER_EMPTY B_prod.json`),
+    ].sort();
+    for (const files of [
+      ["prod-4.json.new", "B_prod.json"],
+      ["B_prod.json", "prod-4.json.new"],
+    ]) {
+      const { run, doc } = await statusJson(files);
+      expect(run.code).toBe(3);
+      expect(problemsOf(doc)).toEqual(expected);
+      expect(doc.attesters).toHaveLength(7);
+      const row0 = doc.attesters[0]!;
+      expect(row0.state).toBe("COINBASE_NEEDED");
+      expect(row0.files.map((f) => [f.file, f.coinbase, f.publisher?.address, f.problems])).toEqual(
+        [
+          ["prod-4.json.new", splitOf(0), PUBLISHERS[0], []],
+          [
+            "B_prod.json",
+            null,
+            getAddress(emptyPublisher),
+            ["COINBASE_MISSING", "PUBLISHER_EMPTY"],
+          ],
+        ].sort((x, y) => files.indexOf(x[0] as string) - files.indexOf(y[0] as string)),
+      );
+    }
+    const table = await cli(["status", "B_prod.json", "prod-4.json.new"]);
+    expect(table.stdout).toContain(
+      `needs you: ${attesters[0]}: active with no coinbase in B_prod.json (validator 0); its split is ${splitOf(0)}: run fill-coinbases`,
+    );
   });
 
   it("--update-scraper-config writes the states and coinbases; status then reads it by default", async () => {
@@ -484,18 +579,28 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(doc.problems.map((p) => [p.address, p.problem])).toEqual([
       [attesters[6], "UNKNOWN_TO_CHAIN"],
     ]);
-    const config = JSON.parse(readFileSync(path, "utf8")) as {
-      attesters: { address: string; coinbase: string; lastSeenState: string; extra: string }[];
-    };
-    expect(config.attesters.map((a) => [a.lastSeenState, a.coinbase, a.extra])).toEqual([
-      ["ACTIVE", splitOf(0), "kept"],
-      ["ACTIVE", splitOf(1), "kept"],
-      ["ACTIVE", splitOf(2), "kept"],
-      ["NO_LONGER_ACTIVE", splitOf(3), "kept"],
-      ["ACTIVE", splitOf(4), "kept"],
-      ["IN_STAKING_PROVIDER_QUEUE", zero, "kept"],
+    const readConfig = () =>
+      JSON.parse(readFileSync(path, "utf8")) as {
+        attesters: {
+          address: string;
+          coinbase: string;
+          expectedCoinbase?: string;
+          lastSeenState: string;
+          extra: string;
+        }[];
+      };
+    // `coinbase` is what the key file deploys; the chain's split goes in `expectedCoinbase`.
+    expect(
+      readConfig().attesters.map((a) => [a.lastSeenState, a.coinbase, a.expectedCoinbase, a.extra]),
+    ).toEqual([
+      ["ACTIVE", splitOf(0), splitOf(0), "kept"],
+      ["ACTIVE", splitOf(1), splitOf(1), "kept"],
+      ["ACTIVE", splitOf(2), splitOf(2), "kept"],
+      ["NO_LONGER_ACTIVE", splitOf(3), splitOf(3), "kept"],
+      ["ACTIVE", splitOf(4), splitOf(4), "kept"],
+      ["IN_STAKING_PROVIDER_QUEUE", zero, undefined, "kept"],
       // NEW on chain never moves a recorded state back.
-      ["IN_STAKING_PROVIDER_QUEUE", zero, "kept"],
+      ["IN_STAKING_PROVIDER_QUEUE", zero, undefined, "kept"],
     ]);
 
     // Without key files: the scraper config's attesters, with its coinbases.
@@ -508,6 +613,28 @@ describe("status and fill-coinbases walk attesters through every state", () => {
       "ACTIVE",
       "IN_STAKING_PROVIDER_QUEUE",
       "NEW",
+    ]);
+
+    // The deployed file without coinbases (prod.json): the scraper config says so, and the
+    // monitoring path (plain status) reports the active attesters' coinbases missing, never
+    // "everything is consistent" on the strength of the chain's split.
+    const deployedWithout = await cli(["status", "prod.json", "--update-scraper-config"]);
+    expect(deployedWithout.code, deployedWithout.stderr).toBe(3);
+    expect(
+      readConfig()
+        .attesters.slice(0, 5)
+        .map((a) => [a.coinbase, a.expectedCoinbase]),
+    ).toEqual([0, 1, 2, 3, 4].map((i) => [zero, splitOf(i)]));
+    const monitoring = await cli(["status"]);
+    expect(monitoring.code).toBe(3);
+    expect(monitoring.stdout).not.toContain("everything is consistent");
+    const { doc: monitored } = await statusJson([]);
+    expect(monitored.attesters.slice(0, 5).map((a) => a.state)).toEqual([
+      "COINBASE_NEEDED",
+      "COINBASE_NEEDED",
+      "COINBASE_NEEDED",
+      "NO_LONGER_ACTIVE",
+      "COINBASE_NEEDED",
     ]);
   });
 });

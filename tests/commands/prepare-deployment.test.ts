@@ -417,10 +417,18 @@ const refusals: Refusal[] = [
 
   // Outputs are never overwritten.
   {
-    name: "an --output that exists (the production file itself)",
-    args: [...defaultArgs, "--output", PROD],
+    name: "an --output that exists",
+    prepare: (ws) => writeFileSync(ws.path("other.json"), "{}\n"),
+    args: [...defaultArgs, "--output", "other.json"],
     code: 73,
-    error: `${PROD}: already exists; refusing to overwrite it`,
+    error: "other.json: already exists; refusing to overwrite it (choose another --output)",
+  },
+  // An output is never an input (exit 64), whatever the name (issue 15).
+  {
+    name: "an --output that is the production file itself",
+    args: [...defaultArgs, "--output", PROD],
+    code: 64,
+    error: `${PROD}: is the input file ${PROD} itself; an output never replaces an input, even with --force: choose another --output`,
   },
 
   // The existing scraper config.

@@ -308,8 +308,10 @@ describe("process-private-keys against the chain", () => {
       ["process-private-keys", "new-private-keys.json", "-o", "./new-private-keys.json", "--force"],
       { cwd: dir, env: net.env },
     );
-    expect(run.code).toBe(73);
-    expect(run.stderr).toMatch(/is the private-key file itself/);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toMatch(
+      /is the input file new-private-keys\.json itself; an output never replaces an input/,
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 });

@@ -373,7 +373,11 @@ describe("an output that cannot be written", () => {
     mkdirSync(join(dir, "out"));
     writeFileSync(join(dir, "out", "keep"), "x");
     const result = await processKeys({}, ["--output", "out", "--force"], dir);
-    expectRefusal(result, 73, "error: out: is a directory\n");
+    expectRefusal(
+      result,
+      73,
+      "error: out: is a directory, not a regular file; refusing to replace it (with or without --force)\n",
+    );
   });
 
   it("--output pointing at a symbolic link: exit 73, even with --force, and the link's target is untouched", async () => {

@@ -21,7 +21,6 @@ import {
   getAddress,
   numberToHex,
   parseAbi,
-  zeroAddress,
   type Address,
   type Hash,
   type Hex,
@@ -42,7 +41,12 @@ export interface AztecL1Deployment {
   /** TestERC20; its owner and minter is anvil account 0. */
   stakingAsset: Address;
   rollupVersion: bigint;
-  /** A TestStakingRegistry(stakingAsset, 0, registry) deployed from anvil account 0, no providers. */
+  /** TestPullSplitFactory: the 0xSplits v2 createSplit the test staking registry calls per stake. */
+  pullSplitFactory: Address;
+  /**
+   * A TestStakingRegistry(stakingAsset, pullSplitFactory, registry), the twin of Aztec's
+   * StakingRegistry, deployed from anvil account 0, no providers.
+   */
   stakingRegistry: Address;
 }
 
@@ -58,7 +62,7 @@ export interface AztecL1Snapshot {
   state: Hex;
 }
 
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 
 async function projectRoot(): Promise<string> {
   const { PROJECT_ROOT } = await import("./test-chain.js");
@@ -138,13 +142,14 @@ function fromFile(file: SnapshotFile): AztecL1Snapshot {
       gse: getAddress(d.gse),
       stakingAsset: getAddress(d.stakingAsset),
       rollupVersion: BigInt(d.rollupVersion),
+      pullSplitFactory: getAddress(d.pullSplitFactory),
       stakingRegistry: getAddress(d.stakingRegistry),
     },
   };
 }
 
 async function deploySnapshot(root: string): Promise<AztecL1Snapshot> {
-  const { startTestChain, compileTestContract, rpc } = await import("./test-chain.js");
+  const { startTestChain, deployTestContract, rpc } = await import("./test-chain.js");
   const chain = await startTestChain({ aztecL1: false });
   const resultFile = path.join(tmpdir(), `aztec-l1-${process.pid}-${Date.now()}.json`);
   try {
@@ -169,23 +174,20 @@ async function deploySnapshot(root: string): Promise<AztecL1Snapshot> {
     const registry = need("registryAddress");
     const stakingAsset = need("stakingAssetAddress");
 
-    const artifact = await compileTestContract();
-    const hash = await chain.walletClient.deployContract({
-      abi: artifact.abi,
-      bytecode: artifact.bytecode,
-      args: [stakingAsset, zeroAddress, registry],
-    });
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success" || !receipt.contractAddress) {
-      throw new Error(`deploying the test staking registry failed (tx ${hash})`);
-    }
+    const pullSplitFactory = await deployTestContract(chain, "TestPullSplitFactory", []);
+    const stakingRegistry = await deployTestContract(chain, "TestStakingRegistry", [
+      stakingAsset,
+      pullSplitFactory,
+      registry,
+    ]);
     const deployment: AztecL1Deployment = {
       registry,
       rollup: need("rollupAddress"),
       gse: need("gseAddress"),
       stakingAsset,
       rollupVersion: BigInt(result.rollupVersion ?? "0"),
-      stakingRegistry: getAddress(receipt.contractAddress),
+      pullSplitFactory,
+      stakingRegistry,
     };
     const state = await rpc<Hex>(chain, "anvil_dumpState");
     return { deployment, state };

@@ -53,7 +53,27 @@ export type RpcProxyMode =
    * Forward, but refuse (JSON-RPC error, as many providers do) every eth_getLogs over more than
    * `blocks` blocks; the other calls of the same batch are forwarded and answered as usual.
    */
-  | { kind: "max-log-range"; blocks: number };
+  | { kind: "max-log-range"; blocks: number }
+  /**
+   * Forward, but refuse every eth_call whose data starts with `dataPrefix` (a deployless
+   * contract's creation code, say) with a JSON-RPC error, as a node with a tight gas cap or no
+   * deployless calls does; the other calls of the same batch are answered as usual.
+   */
+  | { kind: "refuse-eth-call"; dataPrefix: string; message: string }
+  /**
+   * Forward, but answer every eth_getLogs with `rewrite` of the real answer and its query: a
+   * lying node's forged logs (another provider's, outside the range asked for) or logs with
+   * fields that do not decode (see forgedStakedLog).
+   */
+  | { kind: "logs"; rewrite: (logs: unknown[], query: LogQuery) => unknown[] };
+
+/** An eth_getLogs filter as the client sent it (hex block numbers). */
+export interface LogQuery {
+  address?: string;
+  topics?: (string | null)[];
+  fromBlock: string;
+  toBlock: string;
+}
 
 export type BatchFault = "duplicate" | "missing" | "extra" | "rotate-order" | "rotate-ids";
 
@@ -66,7 +86,7 @@ export interface RpcProxyStats {
   methods: Record<string, number>;
   /** Requests answered with HTTP 429 by the rate-limit mode. */
   rateLimited: number;
-  /** Answers changed by the batch-fault and result modes. */
+  /** Answers changed by the batch-fault and result modes, calls refused by refuse-eth-call. */
   tampered: number;
   /** eth_getLogs calls refused by the max-log-range mode. */
   logRangeRefusals: number;
@@ -227,6 +247,41 @@ export async function startRpcProxy(
       case "max-log-range":
         limitLogRanges(req, res, body, current.blocks);
         return;
+      case "refuse-eth-call": {
+        const prefix = current.dataPrefix.toLowerCase();
+        const matches = (call: RpcCall) => {
+          const tx = Array.isArray(call.params)
+            ? (call.params[0] as { data?: unknown })
+            : undefined;
+          return (
+            call.method === "eth_call" &&
+            typeof tx?.data === "string" &&
+            tx.data.toLowerCase().startsWith(prefix)
+          );
+        };
+        refuseSome(
+          req,
+          res,
+          body,
+          matches,
+          { code: -32000, message: current.message },
+          () => stats.tampered++,
+        );
+        return;
+      }
+      case "logs":
+        forward(
+          req,
+          res,
+          body,
+          calls.some((c) => c.method === "eth_getLogs")
+            ? (answer) => {
+                stats.tampered++;
+                return rewriteLogs(answer, body, current.rewrite);
+              }
+            : undefined,
+        );
+        return;
       case "rewrite-request": {
         const parsed = parsedBody(body);
         if (parsed === undefined) {
@@ -253,6 +308,31 @@ export async function startRpcProxy(
     body: Buffer,
     maxBlocks: number,
   ): void {
+    const tooWide = (call: RpcCall) => {
+      if (call.method !== "eth_getLogs" || !Array.isArray(call.params)) return false;
+      const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
+      if (!filter?.fromBlock || !filter.toBlock || !filter.toBlock.startsWith("0x")) return false;
+      return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > maxBlocks;
+    };
+    refuseSome(
+      req,
+      res,
+      body,
+      tooWide,
+      { code: -32602, message: `query exceeds max block range ${maxBlocks}` },
+      () => stats.logRangeRefusals++,
+    );
+  }
+
+  /** Answers the calls `refused` picks with `error`, forwards the rest, and merges the answers. */
+  function refuseSome(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    refused: (call: RpcCall) => boolean,
+    error: { code: number; message: string },
+    onRefusal: () => void = () => undefined,
+  ): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString("utf8"));
@@ -262,27 +342,16 @@ export async function startRpcProxy(
     }
     const batch = Array.isArray(parsed);
     const calls = (batch ? parsed : [parsed]) as RpcCall[];
-    const tooWide = (call: RpcCall) => {
-      if (call.method !== "eth_getLogs" || !Array.isArray(call.params)) return false;
-      const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
-      if (!filter?.fromBlock || !filter.toBlock || !filter.toBlock.startsWith("0x")) return false;
-      return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > maxBlocks;
-    };
-    const refused = calls.filter(tooWide);
-    if (refused.length === 0) {
+    if (!calls.some(refused)) {
       forward(req, res, body, undefined);
       return;
     }
-    stats.logRangeRefusals += refused.length;
-    const refusal = (call: RpcCall) => ({
-      jsonrpc: "2.0",
-      id: call.id,
-      error: { code: -32602, message: `query exceeds max block range ${maxBlocks}` },
-    });
-    const rest = calls.filter((c) => !tooWide(c));
+    for (const call of calls) if (refused(call)) onRefusal();
+    const refusal = (call: RpcCall) => ({ jsonrpc: "2.0", id: call.id, error });
+    const rest = calls.filter((c) => !refused(c));
     const send = (answers: unknown[]) => {
       const byId = new Map(answers.map((a) => [(a as { id: unknown }).id, a]));
-      const merged = calls.map((c) => (tooWide(c) ? refusal(c) : byId.get(c.id)));
+      const merged = calls.map((c) => (refused(c) ? refusal(c) : byId.get(c.id)));
       const text = JSON.stringify(batch ? merged : merged[0]);
       res.writeHead(200, {
         "content-type": "application/json",
@@ -480,6 +549,67 @@ function rewriteResults(answer: string, request: Buffer, method: string, result:
     return item;
   };
   return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
+}
+
+/** Each eth_getLogs result (matched by id) replaced by `rewrite` of it and its query. */
+function rewriteLogs(
+  answer: string,
+  request: Buffer,
+  rewrite: (logs: unknown[], query: LogQuery) => unknown[],
+): string {
+  let requests: unknown;
+  let parsed: unknown;
+  try {
+    requests = JSON.parse(request.toString("utf8"));
+    parsed = JSON.parse(answer);
+  } catch {
+    return answer;
+  }
+  const queries = new Map<string, LogQuery>();
+  for (const call of (Array.isArray(requests) ? requests : [requests]) as RpcCall[]) {
+    if (call?.method === "eth_getLogs" && Array.isArray(call.params))
+      queries.set(JSON.stringify(call.id), call.params[0] as LogQuery);
+  }
+  const fix = (item: unknown) => {
+    const query = queries.get(JSON.stringify((item as RpcCall | null)?.id));
+    if (query && Array.isArray((item as { result?: unknown }).result))
+      (item as { result: unknown[] }).result = rewrite(
+        (item as { result: unknown[] }).result,
+        query,
+      );
+    return item;
+  };
+  return JSON.stringify(Array.isArray(parsed) ? parsed.map(fix) : fix(parsed));
+}
+
+/**
+ * A StakedWithProvider log as a node would answer it, for `query`'s registry and provider (its
+ * topics 0 and 1), in its first block: `attester`'s split is `coinbase`. Fields may be overridden
+ * to forge or break it.
+ */
+export function forgedStakedLog(
+  query: LogQuery,
+  fields: { attester: string; coinbase: string; rollup?: string },
+  override: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const word = (address: string) => `0x${address.slice(2).toLowerCase().padStart(64, "0")}`;
+  return {
+    address: query.address,
+    topics: [
+      query.topics?.[0],
+      query.topics?.[1],
+      word(fields.rollup ?? "0x00000000000000000000000000000000000000aa"),
+      word(fields.attester),
+    ],
+    data: `${word(fields.coinbase)}${word("0x00000000000000000000000000000000000000bb").slice(2)}`,
+    blockNumber: query.fromBlock,
+    blockHash: `0x${"11".repeat(32)}`,
+    transactionHash: `0x${"22".repeat(32)}`,
+    transactionIndex: "0x0",
+    logIndex: "0x0",
+    removed: false,
+    ...override,
+  };
 }
 
 /** Replaces the result of every eth_chainId call (matched by id) in a JSON-RPC answer. */

@@ -32,6 +32,11 @@ export interface SecretManagerServer {
   calls: string[];
   /** When set, AccessSecretVersion answers a different value than stored (a faulty store). */
   tamperReads: boolean;
+  /**
+   * When set, the server is "gone" once this many versions were added: every later call fails
+   * UNAVAILABLE (a run failing part-way). Reset to undefined to bring it back.
+   */
+  failAfterAdds: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -63,7 +68,12 @@ export async function startSecretManagerServer(): Promise<SecretManagerServer> {
   };
   const secrets = new Map<string, StoredSecret>();
   const calls: string[] = [];
-  const state = { tamperReads: false };
+  const state = { tamperReads: false, failAfterAdds: undefined as number | undefined, adds: 0 };
+  const gone = (callback: Callback): boolean => {
+    if (state.failAfterAdds === undefined || state.adds < state.failAfterAdds) return false;
+    fail(callback, grpc.status.UNAVAILABLE, "Connection dropped (the test server is gone)");
+    return true;
+  };
   const versionOf = (name: string): StoredVersion | "no-secret" | undefined => {
     const match = /^(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/]+)$/.exec(name);
     const secret = match && secrets.get(match[1]!);
@@ -81,6 +91,7 @@ export async function startSecretManagerServer(): Promise<SecretManagerServer> {
     ) {
       const name = `${call.request.parent}/secrets/${call.request.secretId}`;
       calls.push(`CreateSecret ${name}`);
+      if (gone(callback)) return;
       if (secrets.has(name))
         return fail(callback, grpc.status.ALREADY_EXISTS, `Secret [${name}] already exists.`);
       const secret = { name, labels: { ...call.request.secret?.labels }, versions: [] };
@@ -89,6 +100,7 @@ export async function startSecretManagerServer(): Promise<SecretManagerServer> {
     },
     GetSecret(call: Call<{ name: string }>, callback: Callback) {
       calls.push(`GetSecret ${call.request.name}`);
+      if (gone(callback)) return;
       const secret = secrets.get(call.request.name);
       if (!secret)
         return fail(callback, grpc.status.NOT_FOUND, `Secret [${call.request.name}] not found.`);
@@ -99,6 +111,7 @@ export async function startSecretManagerServer(): Promise<SecretManagerServer> {
       callback: Callback,
     ) {
       calls.push(`AddSecretVersion ${call.request.parent}`);
+      if (gone(callback)) return;
       const secret = secrets.get(call.request.parent);
       if (!secret)
         return fail(callback, grpc.status.NOT_FOUND, `Secret [${call.request.parent}] not found.`);
@@ -108,10 +121,12 @@ export async function startSecretManagerServer(): Promise<SecretManagerServer> {
         state: "ENABLED",
       };
       secret.versions.push(version);
+      state.adds++;
       callback(null, { name: version.name, state: "ENABLED" });
     },
     AccessSecretVersion(call: Call<{ name: string }>, callback: Callback) {
       calls.push(`AccessSecretVersion ${call.request.name}`);
+      if (gone(callback)) return;
       const version = versionOf(call.request.name);
       if (version === "no-secret")
         return fail(callback, grpc.status.NOT_FOUND, `Secret [${call.request.name}] not found.`);
@@ -157,6 +172,13 @@ export async function startSecretManagerServer(): Promise<SecretManagerServer> {
     },
     set tamperReads(value: boolean) {
       state.tamperReads = value;
+    },
+    get failAfterAdds() {
+      return state.failAfterAdds;
+    },
+    set failAfterAdds(value: number | undefined) {
+      state.failAfterAdds = value;
+      state.adds = 0;
     },
     stop: () =>
       new Promise<void>((resolve) => {

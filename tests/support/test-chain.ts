@@ -625,16 +625,29 @@ async function deployBytecode(
 }
 
 /**
- * Compiles (cached) and deploys a fresh TestStakingRegistry from the first dev account, wired to
- * the chain's Aztec L1 (staking asset, no split factory, Aztec's Registry). Every chain already has
- * one (chain.aztec.stakingRegistry); this is for tests that need another.
+ * Compiles (cached) and deploys one contract of test-contracts/TestStakingRegistry.sol from the
+ * first dev account; returns its address.
+ */
+export async function deployTestContract(
+  chain: TestChain,
+  contractName: "TestStakingRegistry" | "TestPullSplitFactory",
+  args: readonly unknown[],
+): Promise<Address> {
+  const artifact = await compileTestContract(REGISTRY_SOURCE_FILE, contractName);
+  return deployBytecode(chain, artifact.abi, artifact.bytecode, args);
+}
+
+/**
+ * Deploys a fresh TestStakingRegistry (the twin of Aztec's StakingRegistry) from the first dev
+ * account, wired to the chain's Aztec L1 (staking asset, the chain's split factory, Aztec's
+ * Registry). Every chain already has one (chain.aztec.stakingRegistry); this is for tests that
+ * need another.
  */
 export async function deployStakingRegistry(chain: TestChain): Promise<{ address: Address }> {
-  const { stakingAsset, registry } = aztecOf(chain);
-  const artifact = await compileTestContract();
-  const address = await deployBytecode(chain, artifact.abi, artifact.bytecode, [
+  const { stakingAsset, pullSplitFactory, registry } = aztecOf(chain);
+  const address = await deployTestContract(chain, "TestStakingRegistry", [
     stakingAsset,
-    "0x0000000000000000000000000000000000000000",
+    pullSplitFactory,
     registry,
   ]);
   return { address };

@@ -109,7 +109,16 @@ describe("statusMetricFamilies: the status document as gauges", () => {
     {
       blockNumber: 100n,
       blockTimestamp: 1_764_650_000n,
-      providerQueueLength: 7,
+      // 7 keys, the first and the fifth with a problem.
+      providerQueue: {
+        length: 7,
+        firstIndex: 1n,
+        blockedHead: 1,
+        issues: [
+          { index: "1", position: 0, attester: a(9), problem: "EXITING", detail: "EXITING" },
+          { index: "5", position: 4, attester: a(8), problem: "INVALID_KEYS" },
+        ],
+      },
       providerQueuePositions: new Map([[a(4), 0]]),
       entryQueuePositions: new Map([[a(2), 0]]),
       rollupStatuses: new Map([
@@ -155,7 +164,7 @@ describe("statusMetricFamilies: the status document as gauges", () => {
       ],
       aztec_butler_attesters_missing_coinbase: [["", 3]],
       aztec_butler_provider_queue_length: [["", 7]],
-      aztec_butler_provider_queue_problems: [["", 0]],
+      aztec_butler_provider_queue_problems: [["", 2]],
       aztec_butler_publisher_balance_wei: [
         [document.attesters[0]!.publisher!.address, 1e18],
         [document.attesters[2]!.publisher!.address, 0],
@@ -169,6 +178,47 @@ describe("statusMetricFamilies: the status document as gauges", () => {
       aztec_butler_status_timestamp_seconds: [["", 1_764_650_000]],
     });
     expect(document.problems.length).toBe(4); // 3 coinbases, 1 empty publisher of an active attester
+  });
+
+  it("high availability: every file's publishers, each with what it serves", () => {
+    const ha = buildStatusDocument(
+      [1, 2].flatMap((i) => [
+        { address: a(i), publisher: a(0xa0 + i), file: "A_prod.json", index: i - 1 },
+        { address: a(i), publisher: a(0xb0), file: "B_prod.json", index: i - 1 },
+      ]),
+      {
+        blockNumber: 1n,
+        blockTimestamp: 1n,
+        providerQueue: { length: 0, firstIndex: 1n, blockedHead: 0, issues: [] },
+        providerQueuePositions: new Map(),
+        entryQueuePositions: new Map(),
+        rollupStatuses: new Map(),
+        stakedCoinbases: new Map(),
+        balances: new Map([[a(0xb0), eth("0.05")]]),
+        flush: {
+          currentEpoch: 1n,
+          availableFlushes: 0n,
+          flushSizePerEpoch: 16n,
+          epochDurationSeconds: 384n,
+          now: 1n,
+        },
+        minWeiPerAttester: eth("0.1"),
+      },
+    );
+    const family = (name: string) =>
+      statusMetricFamilies(ha)
+        .find((f) => f.name === name)!
+        .samples.map((s) => [s.labels.publisher!.toLowerCase(), s.value]);
+    expect(family("aztec_butler_publisher_balance_wei")).toEqual([
+      [a(0xa1), 0],
+      [a(0xb0), 0.05e18],
+      [a(0xa2), 0],
+    ]);
+    expect(family("aztec_butler_publisher_required_wei")).toEqual([
+      [a(0xa1), 0.1e18],
+      [a(0xb0), 0.2e18],
+      [a(0xa2), 0.1e18],
+    ]);
   });
 
   it("renders text format 0.0.4 with HELP, TYPE and the common labels, escaping label values", async () => {

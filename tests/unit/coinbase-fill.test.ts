@@ -125,4 +125,21 @@ describe("applyChainStates", () => {
     expect(result.changed).toBe(1);
     expect(result.unlisted).toEqual([C]);
   });
+
+  it("the chain's split goes into expectedCoinbase, never into the deployed coinbase", () => {
+    const result = applyChainStates(
+      [{ address: A, coinbase: ZERO, publisher: OTHER, lastSeenState: "IN_STAKING_QUEUE" }],
+      [{ address: A, state: "COINBASE_NEEDED", expectedCoinbase: SPLIT_A }],
+    );
+    expect(result.attesters).toEqual([
+      {
+        address: A,
+        coinbase: ZERO,
+        publisher: OTHER,
+        lastSeenState: "COINBASE_NEEDED",
+        expectedCoinbase: SPLIT_A,
+      },
+    ]);
+    expect(result.changed).toBe(1);
+  });
 });

@@ -1,7 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULTS, loadConfig, type ButlerConfig } from "../../src/core/config.js";
+import {
+  DEFAULTS,
+  NETWORK_PRESETS,
+  defaultStakingRegistryOf,
+  loadConfig,
+  type ButlerConfig,
+} from "../../src/core/config.js";
 import { ConfigError, ExitCode } from "../../src/core/errors.js";
 import { configKeys, type ConfigKey } from "../../src/types/config.js";
 import { runCli, runInProcess } from "../support/cli.js";
@@ -143,6 +149,26 @@ describe("loadConfig network selection", () => {
       "testnet",
       "http://testnet:8545",
     ]);
+  });
+
+  it("mainnet and testnet carry Aztec's documented chain id and StakingRegistry; other names none", async () => {
+    const mainnet = await loadConfig({ network: "mainnet", cwd, env: {} });
+    expect([mainnet.networkPreset, mainnet.networkSource]).toEqual([
+      { chainId: 1, stakingRegistry: "0x042dF8f42790d6943F41C25C2132400fd727f452" },
+      "--network",
+    ]);
+    const testnet = await loadConfig({ cwd, env: { NETWORK: "testnet" } });
+    expect([testnet.networkPreset, testnet.networkSource]).toEqual([
+      { chainId: 11155111, stakingRegistry: "0xC6EcC1832c8BF6a41c927BEb4E9ec610FBeDd1C2" },
+      "NETWORK (from the environment)",
+    ]);
+    expect((await loadConfig({ cwd, env: {} })).networkSource).toBe("the default network");
+    for (const name of ["devnet", "constructor", "toString"]) {
+      expect((await loadConfig({ network: name, cwd, env: {} })).networkPreset).toBeUndefined();
+    }
+    expect(defaultStakingRegistryOf(1)).toBe(NETWORK_PRESETS.mainnet!.stakingRegistry);
+    expect(defaultStakingRegistryOf(11155111)).toBe(NETWORK_PRESETS.testnet!.stakingRegistry);
+    expect(defaultStakingRegistryOf(31337)).toBeUndefined();
   });
 
   it("a network without a base file is fine until a key is needed", async () => {

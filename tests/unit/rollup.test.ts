@@ -1,9 +1,6 @@
 import { RegistryAbi } from "@aztec/l1-artifacts/RegistryAbi";
 import { RollupAbi } from "@aztec/l1-artifacts/RollupAbi";
 import { describe, expect, it } from "vitest";
-import { attesterStatusReaderBytecode } from "../../src/core/chain/attester-status-reader-code.js";
-// @ts-expect-error: a plain .mjs script without type declarations
-import { compileAttesterStatusReader } from "../../scripts/compile-attester-status-reader.mjs";
 import { describeRollupKnown, rollupKnownAttesters } from "../../src/core/chain/rollup.js";
 import { aztecRegistryAbi, aztecRollupAbi } from "../../src/types/abi/rollup.js";
 
@@ -51,12 +48,5 @@ describe("rollupKnownAttesters", () => {
     const upper = a(0xabc).toUpperCase().replace("0X", "0x") as `0x${string}`;
     expect(rollupKnownAttesters([upper], [a(0xabc)], [])).toHaveLength(1);
     expect(rollupKnownAttesters([a(1)], [], [{ attester: a(1), status: "NONE" }])).toEqual([]);
-  });
-});
-
-describe("AttesterStatusReader", () => {
-  it("the bytecode the CLI carries is contracts/AttesterStatusReader.sol compiled (run scripts/compile-attester-status-reader.mjs after editing it)", () => {
-    const { bytecode } = compileAttesterStatusReader() as { bytecode: string };
-    expect(attesterStatusReaderBytecode).toBe(bytecode);
   });
 });

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ExitCode, OutputError } from "../../src/core/errors.js";
+import { createHash } from "node:crypto";
+import { ExitCode, OutputError, UsageError } from "../../src/core/errors.js";
 import {
   firstFreeSuffix,
   toJsonText,
@@ -20,6 +21,7 @@ async function writeError(run: Promise<void>): Promise<OutputError> {
   return error as OutputError;
 }
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const tempFilesIn = (dir: string) => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
 
 describe("writeFilesAtomically", () => {
@@ -55,20 +57,39 @@ describe("writeFilesAtomically", () => {
   });
 
   it("when the second file cannot be placed (the name is taken meanwhile), removes the first again", async () => {
-    // Both targets pass the up-front check; the first is linked into place, the second link then
-    // fails with EEXIST, as it would if another process created the file between check and write.
+    // Both targets pass the up-front check; another process creates the second between the check
+    // and the placing (the hook plays it): the first is linked into place, the second link fails.
     const dir = tempDir("butler-write-");
     const before = snapshot(dir);
     const error = await writeError(
-      writeFilesAtomically([
-        { path: join(dir, "out.json"), content: "1\n" },
-        { path: join(dir, "out.json"), content: "2\n" },
-      ]),
+      writeFilesAtomically(
+        [
+          { path: join(dir, "first.json"), content: "1\n" },
+          { path: join(dir, "out.json"), content: "2\n" },
+        ],
+        { beforePlacing: async () => writeFileSync(join(dir, "out.json"), "theirs\n") },
+      ),
     );
     expect(error.message).toMatch(
       /out\.json: cannot be written \(a file of that name appeared meanwhile\); nothing was written$/,
     );
-    expect(snapshot(dir)).toEqual(before);
+    expect(snapshot(dir)).toEqual({ ...before, "out.json": sha256("theirs\n") });
+  });
+
+  it("refuses the same target twice in one write (exit 64), before writing anything", async () => {
+    const dir = tempDir("butler-write-");
+    const error = await writeFilesAtomically([
+      { path: join(dir, "out.json"), content: "1\n" },
+      { path: join(dir, ".", "out.json"), content: "2\n" },
+    ]).then(
+      () => undefined,
+      (e: unknown) => e as UsageError,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.shortMessage).toBe(
+      "is the same file as another output of this run; it would be written twice",
+    );
+    expect(snapshot(dir)).toEqual({});
   });
 
   it("checks every target before writing anything", async () => {
@@ -114,7 +135,9 @@ describe("writeFilesAtomically", () => {
     const error = await writeError(
       writeFileAtomically({ path: join(dir, "out.json"), content: "x\n", overwrite: true }),
     );
-    expect(error.message).toBe(`${join(dir, "out.json")}: is a directory`);
+    expect(error.message).toBe(
+      `${join(dir, "out.json")}: is a directory, not a regular file; refusing to replace it (with or without --force)`,
+    );
   });
 
   it("replaces an existing file in overwrite mode, and writes the new files first", async () => {
@@ -146,13 +169,16 @@ describe("writeFilesAtomically", () => {
     writeFileSync(join(dir, "config.json"), "old\n");
     const before = snapshot(dir);
     await writeError(
-      writeFilesAtomically([
-        { path: join(dir, "config.json"), content: "new config\n", overwrite: true },
-        { path: join(dir, "fresh.json"), content: "1\n" },
-        { path: join(dir, "fresh.json"), content: "2\n" },
-      ]),
+      writeFilesAtomically(
+        [
+          { path: join(dir, "config.json"), content: "new config\n", overwrite: true },
+          { path: join(dir, "fresh.json"), content: "1\n" },
+          { path: join(dir, "taken.json"), content: "2\n" },
+        ],
+        { beforePlacing: async () => writeFileSync(join(dir, "taken.json"), "theirs\n") },
+      ),
     );
-    expect(snapshot(dir)).toEqual(before);
+    expect(snapshot(dir)).toEqual({ ...before, "taken.json": sha256("theirs\n") });
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
 import {
-  checkScraperConfigChain,
+  checkScraperConfigOwner,
   mergeScraperAttesters,
   mergedScraperConfig,
   newScraperConfig,
@@ -92,14 +92,25 @@ describe("the scraper config around the merge", () => {
     });
   });
 
-  it("checkScraperConfigChain refuses a config of another chain (exit 78), accepts its own or none", () => {
-    expect(() => checkScraperConfigChain(base, "s.json", 1)).toThrow(
+  it("checkScraperConfigOwner refuses a config of another chain or provider (exit 78), accepts its own or none", () => {
+    const owner = (chainId: number, providerId?: bigint) => ({
+      path: "s.json",
+      chainId,
+      providerId,
+    });
+    expect(() => checkScraperConfigOwner(base, owner(1))).toThrow(
       new ConfigError(
         "scraper config s.json is for chain 31337 but the node is on chain 1; wrong --network or ETHEREUM_NODE_URL?",
       ),
     );
-    expect(() => checkScraperConfigChain(base, "s.json", 31337)).not.toThrow();
-    expect(() => checkScraperConfigChain(undefined, "s.json", 1)).not.toThrow();
+    expect(() => checkScraperConfigOwner(base, owner(31337, 8n))).toThrow(
+      /scraper config s\.json is for staking provider \d+ but the configuration's provider is 8;/,
+    );
+    expect(() =>
+      checkScraperConfigOwner(base, owner(31337, BigInt(base.stakingProviderId))),
+    ).not.toThrow();
+    expect(() => checkScraperConfigOwner(base, owner(31337))).not.toThrow();
+    expect(() => checkScraperConfigOwner(undefined, owner(1))).not.toThrow();
   });
 
   it("scraperConfigBase: the existing config, else one for the provider resolved only when configured", async () => {

@@ -6,10 +6,6 @@ import {
   splitByGas,
   type BatchEstimate,
 } from "../../src/core/plan/transaction-batches.js";
-import {
-  safeTransactionBuilderBatches,
-  safeTransactionBuilderFileNames,
-} from "../../src/core/files/safe-tx-builder.js";
 
 /** A cost model like addKeysToProvider's: a fixed part plus a per-item part, with a ceiling. */
 function linear(fixed: bigint, perItem: bigint, ceiling = 30_000_000n, rejected?: number) {
@@ -92,39 +88,5 @@ describe("splitByGas", () => {
     await expect(splitByGas({ items: items(3), budget: 15_099_494n, estimate })).rejects.toThrow(
       ItemTooLargeError,
     );
-  });
-});
-
-describe("Safe Transaction Builder files", () => {
-  it("one file per transaction, named <prefix>-<i>-of-<n>.json, each holding its one call", () => {
-    expect(safeTransactionBuilderFileNames("out/add", 3)).toEqual([
-      "out/add-1-of-3.json",
-      "out/add-2-of-3.json",
-      "out/add-3-of-3.json",
-    ]);
-    const safe = "0x00000000000000000000000000000000000000aa" as const;
-    const to = "0x00000000000000000000000000000000000000bb" as const;
-    const [first] = safeTransactionBuilderBatches({
-      chainId: 1,
-      safe,
-      providerId: 7n,
-      createdAt: 1234,
-      transactions: [
-        { contractToCall: to, callData: "0x01", attesters: [to] },
-        { contractToCall: to, callData: "0x02", attesters: [to, to] },
-      ],
-    });
-    expect(first).toEqual({
-      version: "1.0",
-      chainId: "1",
-      createdAt: 1234,
-      meta: {
-        name: "aztec-butler add-keys 1 of 2",
-        description:
-          "addKeysToProvider: 1 validator for staking provider 7 (transaction 1 of 2; execute in order)",
-        createdFromSafeAddress: safe,
-      },
-      transactions: [{ to, value: "0", data: "0x01" }],
-    });
   });
 });

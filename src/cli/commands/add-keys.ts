@@ -6,7 +6,10 @@ import {
   fitAddKeysTransactions,
   readAddKeysChainState,
 } from "../../core/chain/add-keys-transactions.js";
-import { addKeysOutputWrites } from "../../core/files/safe-tx-builder.js";
+import {
+  addKeysOutputWrites,
+  checkSafeTransactionBuilderTargets,
+} from "../../core/files/safe-tx-builder.js";
 import { loadPrivateKeyFile } from "../../core/files/key-files.js";
 import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import {
@@ -29,6 +32,7 @@ import { positiveIntegerOption } from "../options.js";
 import { runAction } from "../run.js";
 import { passwordFileOption } from "../keystore-options.js";
 import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
+import { recordInputFiles } from "../../core/files/file-identity.js";
 
 interface Options {
   output?: string;
@@ -101,7 +105,11 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
 
   // Load: every key checked (same rules and messages as process-private-keys), output target free.
   const keyFile = await loadPrivateKeyFile(file, { passwords: keystorePasswords(options), out });
-  if (options.output !== undefined) await checkOutputOption(options.output, file, options.force);
+  // Named as an input even when no keystore needs it: never an output.
+  await recordInputFiles([options.passwordFile]);
+  if (options.output !== undefined) await checkOutputOption(options.output, options.force);
+  if (options.safeTxBuilder !== undefined)
+    await checkSafeTransactionBuilderTargets(options.safeTxBuilder);
   const chain = createChainClient(config);
 
   // The chain context first (wrong chain, registry, provider, rollup or GSE fail before any work).
@@ -126,7 +134,6 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
     validators,
     blockNumber: atBlock,
   });
-  out.info(describeAddKeysReads(state, { registry, l1, batchSize: chain.batchSize }));
   assertNoneQueued(state.queue.attesters, state.attesters, {
     providerId: registry.providerId,
     file,
@@ -144,7 +151,8 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   });
   const { transactions } = fitted;
 
-  // Write (only now that every check passed), then report.
+  // Write (only now that every check passed), then report (a refusal above stays one line).
+  out.info(describeAddKeysReads(state, { registry, l1, batchSize: chain.batchSize }));
   const stdoutJson = toJsonText(calldataJson(transactions));
   const writes = addKeysOutputWrites({ ...options, stdoutJson, registry, transactions });
   await writeFilesAtomically(writes);

@@ -11,13 +11,14 @@ import {
   applyChainStates,
   loadScraperConfig,
   scraperConfigPath,
+  scraperConfigWrite,
 } from "../../core/files/scraper-config.js";
 import { checkNoDuplicateAttesters } from "../../core/plan/deployment-plan.js";
 import {
   planCoinbaseFill,
   type CoinbaseFillPlan as CoinbaseFill,
 } from "../../core/plan/coinbase-fill.js";
-import { scraperConfigSchema, type ScraperConfig } from "../../types/scraper-config.js";
+import type { ScraperConfig } from "../../types/scraper-config.js";
 import {
   consoleOutput,
   processTerminal,
@@ -96,7 +97,11 @@ async function fillCoinbasesWith(
   const production = await loadProductionSource(file);
   checkNoDuplicateAttesters(production, []);
   const outputsNow = () => outputPaths(file, options.output, [""], cwd);
-  await checkWriteTargets((await outputsNow()).map((path) => ({ path })));
+  const scraperPath = scraperConfigPath(config.network);
+  await checkWriteTargets([
+    ...(await outputsNow()).map((path) => ({ path, hint: "choose another --output" })),
+    { path: scraperPath, overwrite: true, createParent: true, updatesItself: true },
+  ]);
 
   // Check the chain: the provider's StakedWithProvider events up to one pinned block.
   const chain = createChainClient(config);
@@ -108,7 +113,7 @@ async function fillCoinbasesWith(
       out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
   });
   out.progressDone();
-  if (staked.cacheWarning) out.warn(staked.cacheWarning);
+  for (const warning of staked.warnings) out.warn(warning);
 
   // Plan: each validator without a coinbase gets its split; a different coinbase is refused.
   const plan = planCoinbaseFill(
@@ -122,22 +127,19 @@ async function fillCoinbasesWith(
 
   // Write the key file and the scraper config's coinbases as one unit, as prepare-deployment does
   // (under the scraper config's lock, `.new2` when `.new` is taken meanwhile, crash journal).
-  const scraperPath = scraperConfigPath(config.network);
   const scraperExists = (await loadScraperConfig(scraperPath)) !== undefined;
+  const owner = { path: scraperPath, chainId: registry.chainId, providerId: registry.providerId };
   let changed = 0;
   const written = await writeDeployment({
     keyFiles: [toJsonText(plan.content)],
     paths: outputsNow,
     moveOnWhenTaken: options.output === undefined,
     scraper: scraperExists
-      ? {
-          path: scraperPath,
-          build: (current) => {
-            const updated = current && withCoinbases(current, plan);
-            changed = updated?.changed ?? 0;
-            return updated?.config;
-          },
-        }
+      ? scraperConfigWrite(owner, (current) => {
+          const updated = current && withCoinbases(current, plan);
+          changed = updated?.changed ?? 0;
+          return updated?.config;
+        })
       : undefined,
     warn: out.warn,
   });
@@ -146,21 +148,23 @@ async function fillCoinbasesWith(
   else out.result(`updated scraper config ${scraperPath} (${plural(changed, "coinbase")} set)`);
 }
 
-/** The scraper config with the filled coinbases applied (matched in any case). */
+/**
+ * The scraper config with the filled coinbases applied (matched in any case): deployed with the
+ * file written now, and the split the chain expects.
+ */
 function withCoinbases(
   current: ScraperConfig,
   plan: CoinbaseFill,
 ): { config: ScraperConfig; changed: number } {
   const applied = applyChainStates(
     current.attesters,
-    plan.filled.map((f) => ({ address: f.attester, coinbase: f.coinbase })),
+    plan.filled.map((f) => ({
+      address: f.attester,
+      coinbase: f.coinbase,
+      expectedCoinbase: f.coinbase,
+    })),
   );
-  const config = scraperConfigSchema.parse({
-    ...current,
-    attesters: applied.attesters,
-    lastUpdated: new Date().toISOString(),
-  });
-  return { config, changed: applied.changed };
+  return { config: { ...current, attesters: applied.attesters }, changed: applied.changed };
 }
 
 function reportNothingToFill(out: Output, file: string, plan: CoinbaseFill): void {

@@ -17,11 +17,11 @@ import {
   loadPublishingKeyFiles,
 } from "../../core/files/funding-files.js";
 import {
-  checkOutputsAreNotInputs,
   checkWriteTargets,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
+import { refuseOutputsThatAreInputs } from "../../core/files/file-identity.js";
 import { servedAttesters, type ServedAttesters } from "../../core/plan/publishers.js";
 import {
   checkTopUpTarget,
@@ -114,7 +114,13 @@ export async function fundPublishers(
   const target = options.targetEthPerAttester ?? 2n * minimum;
   checkTopUpTarget(target, minimum);
   const safeFile = options.safeTxBuilder && fundingSafeFileName(options.safeTxBuilder);
-  await checkOutputsAreNotInputs([options.output, safeFile].filter(isSet), files);
+  // No output is an input of the run under any name (the key files were read above).
+  await refuseOutputsThatAreInputs([
+    ...(options.output === undefined
+      ? []
+      : [{ path: options.output, hint: "choose another --output" }]),
+    ...(safeFile ? [{ path: safeFile, hint: "choose another --safe-tx-builder" }] : []),
+  ]);
   if (options.output !== undefined) {
     await checkWriteTargets([{ path: options.output, overwrite: options.force }]);
   }
@@ -152,8 +158,6 @@ export async function fundPublishers(
     out.info(`wrote ${path}${path === options.output ? "" : " (Safe Transaction Builder)"}`);
   if (safeFile && transfers.length === 0) out.info(`nothing to send: ${safeFile} not written`);
 }
-
-const isSet = (value: string | undefined): value is string => value !== undefined && value !== "";
 
 function describeTopUps(
   topUps: readonly PublisherTopUp[],

@@ -36,7 +36,7 @@ import {
 import { toJsonText } from "../../core/files/safe-write.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
-  checkScraperConfigChain,
+  checkScraperConfigOwner,
   loadScraperConfig,
   deploymentScraperUpdate,
   scraperConfigBase,
@@ -139,17 +139,18 @@ async function prepareDeploymentWith(
   checkNoDuplicateAttesters(production, newSources);
   checkNoZeroCoinbase(production);
 
-  // Plan: which validators, which publisher each gets, which files.
+  // Plan: which validators, which publisher each gets, which files (none of them an input).
+  const scraperPath = scraperConfigPath(config.network);
   const { files, prefixes } = await keyFilesToWrite(production, newSources, groups, {
     ...options,
     publishersFile,
     cwd,
+    scraperConfig: scraperPath,
   });
   // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
   const locateIssue = (path: readonly PropertyKey[]) =>
     locateInInputs(path, production, newSources);
   await nodeCheck.check(files.map((file) => ({ content: file.content, locate: locateIssue })));
-  const scraperPath = scraperConfigPath(config.network);
   const existingScraperConfig = await loadScraperConfig(scraperPath);
 
   // Check the chain: the chain id and every publisher's balance in one batched round, every read
@@ -159,7 +160,13 @@ async function prepareDeploymentWith(
   const allPublishers = files.flatMap((f) => f.publishers);
   const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers, atBlock);
   checkExpectedChainId(chain, config, chainId);
-  checkScraperConfigChain(existingScraperConfig, scraperPath, chainId);
+  // The scraper config must be for this chain and, when one is configured, this provider.
+  const providerConfigured = isProviderConfigured(stakingProviderSettings(config));
+  const registry = providerConfigured
+    ? await resolveRegistryContext(chain, config, atBlock)
+    : undefined;
+  const scraperOwner = { path: scraperPath, chainId, providerId: registry?.providerId };
+  checkScraperConfigOwner(existingScraperConfig, scraperOwner);
   const funding = assessKeyFilesFunding(files, balances, config.minWeiPerAttester);
   checkNoEmptyPublisher(funding, publishersFile);
   for (const warning of lowFundingWarnings(funding)) out.warn(warning);
@@ -169,7 +176,7 @@ async function prepareDeploymentWith(
   const scraperBase = await scraperConfigBase(existingScraperConfig, {
     network: config.network,
     l1ChainId: chainId,
-    providerConfigured: isProviderConfigured(stakingProviderSettings(config)),
+    providerConfigured,
     resolveProvider: () => resolveRegistryContext(chain, config, atBlock),
   });
   // The scraper config gets every validator of the first file, the new ones in state NEW.
@@ -181,7 +188,7 @@ async function prepareDeploymentWith(
     keyFiles: files.map((f) => toJsonText(f.content)),
     paths: () => outputPaths(productionFile, options.output, prefixes, cwd),
     moveOnWhenTaken: options.output === undefined,
-    scraper: deploymentScraperUpdate(scraperPath, scraperBase, deployed, chainId),
+    scraper: deploymentScraperUpdate(scraperOwner, scraperBase, deployed),
     warn: out.warn,
   });
   files.forEach((f, i) => (f.path = written.paths[i]!));

@@ -19,6 +19,7 @@ import {
 } from "../../core/keys/private-keys.js";
 import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
 import { openSecretStore, storeValidatorSecrets } from "../../core/keys/secret-store.js";
+import { recordInputFiles } from "../../core/files/file-identity.js";
 import {
   assertNoneQueued,
   readProviderQueue,
@@ -94,13 +95,16 @@ export async function processPrivateKeys(
       passwordFile: options.passwordFile,
       out,
     });
+    // Named as an input even when no keystore needs it: never an output.
+    await recordInputFiles([options.passwordFile]);
     const outputPath = options.output ?? `public-${basename(file)}`;
-    await checkOutputOption(outputPath, file, options.force);
+    await checkOutputOption(outputPath, options.force);
     const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, {
       config,
       passwords,
       pool: derivation,
     });
+    await secretStore.refuseAsOutput?.(outputPath);
     const chain = createChainClient(config);
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in

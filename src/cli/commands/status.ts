@@ -1,13 +1,25 @@
 import { Command } from "commander";
-import { formatEther } from "viem";
+import { formatEther, getAddress } from "viem";
 import { createChainClient } from "../../core/chain/client.js";
 import {
   pinLatestBlock,
   readAttesterStatusFacts,
   type AttesterStatusFacts,
 } from "../../core/chain/attester-status.js";
-import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
+import { resolveRegistryContext, type RegistryContext } from "../../core/chain/staking-registry.js";
+import {
+  readProviderQueueHealth,
+  type ProviderQueueHealthFacts,
+} from "../../core/chain/provider-queue-health.js";
+import { type ChainClient } from "../../core/chain/client.js";
+import {
+  classifyProviderQueue,
+  describeQueueIssue,
+  inProcessKeyCheckWarning,
+  type ProviderQueueHealth,
+} from "../../core/plan/provider-queue-health.js";
 import { ExitCode, InputMissingError } from "../../core/errors.js";
+import { ZERO_ADDRESS } from "../../types/primitives.js";
 import {
   loadStatusAttesters,
   statusAttestersOfScraperConfig,
@@ -17,9 +29,13 @@ import {
 import {
   applyChainStates,
   loadScraperConfig,
+  missingScraperConfig,
   scraperConfigPath,
-  updateScraperConfig,
+  scraperConfigWrite,
+  type ChainStateUpdate,
+  type ScraperConfigOwner,
 } from "../../core/files/scraper-config.js";
+import { writeScraperConfig } from "../../core/files/deployment-write.js";
 import {
   buildStatusDocument,
   type StatusDocument,
@@ -28,7 +44,7 @@ import {
 import { attesterStates } from "../../types/scraper-config.js";
 import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
 import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
-import { checkOutputsAreNotInputs, checkWriteTargets } from "../../core/files/safe-write.js";
+import { checkWriteTargets, type WriteTarget } from "../../core/files/safe-write.js";
 import {
   consoleOutput,
   processTerminal,
@@ -38,13 +54,14 @@ import {
   type Output,
 } from "../output.js";
 import { contextFor, type CommandContext } from "../context.js";
-import { blockNumberOption } from "../options.js";
+import { blockNumberOption, positiveIntegerOption } from "../options.js";
 import { requestExitCode, runAction } from "../run.js";
 
 interface Options {
   json?: boolean;
   updateScraperConfig?: boolean;
   fromBlock?: bigint;
+  minQueue?: number;
   /** Also write the status as Prometheus text format (node_exporter's textfile collector). */
   metricsFile?: string;
 }
@@ -70,6 +87,11 @@ export function statusCommand(terminal: Terminal = processTerminal): Command {
       blockNumberOption("--from-block"),
     )
     .option(
+      "--min-queue <n>",
+      "also a problem: the provider queue holding fewer than n keys (delegations would find none)",
+      positiveIntegerOption("--min-queue"),
+    )
+    .option(
       "--metrics-file <path>",
       "also write the status as Prometheus metrics (text format, for node_exporter's textfile collector), atomically",
     )
@@ -79,7 +101,15 @@ export function statusCommand(terminal: Terminal = processTerminal): Command {
 Exit codes: 0 everything is consistent; ${ExitCode.needsOperator} something needs you (a coinbase missing or
 not the attester's split, an active attester whose publisher has no ETH, an attester the chain
 has never heard of although the scraper config says it was registered, an attester found in two
-places); the other codes as for every command (README).
+places, a provider queue entry that blocks or wastes delegations, a queue shorter than
+--min-queue); the other codes as for every command (README).
+
+The provider queue's health: every entry is checked as Aztec's rollup and GSE will check it when
+a delegator stakes it: EXITING (its deposit reverts, so every stake does while it is at the
+head), ALREADY_REGISTERED (validating or in the rollup's entry queue), DUPLICATE_IN_QUEUE (a second
+copy), INVALID_KEYS, INVALID_PROOF_OF_POSSESSION (both fail at the flush and hand the stake
+back). --json's providerQueue.blockedHead is how many entries from the head have a problem:
+what drip-queue removes.
 
 Examples:
   $ aztec-butler status prod-testnet-keyfile.json.new
@@ -107,14 +137,8 @@ export async function status(
   const scraperPath = scraperConfigPath(config.network);
   const scraperConfig = await loadScraperConfig(scraperPath);
   const attesters = await attestersToReport(files, scraperConfig, scraperPath);
-  if (options.updateScraperConfig && !scraperConfig) {
-    throw new InputMissingError("does not exist; prepare-deployment creates it", {
-      file: scraperPath,
-    });
-  }
-  if (options.metricsFile !== undefined) {
-    await checkMetricsFileTarget(options.metricsFile, [...files, scraperPath], out);
-  }
+  if (options.updateScraperConfig && !scraperConfig) throw missingScraperConfig(scraperPath);
+  await checkStatusOutputs(options, scraperPath, out);
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
@@ -134,14 +158,22 @@ export async function status(
     },
   );
   out.progressDone();
-  if (facts.staked.cacheWarning) out.warn(facts.staked.cacheWarning);
+  for (const warning of facts.staked.warnings) out.warn(warning);
+  const queue = await providerQueueHealthOf(chain, registry, facts, out);
+  const queueHealth = classifyProviderQueue(queue);
 
-  // Plan: every attester's state and problems.
-  const document = statusDocumentOf(attesters, facts, config.minWeiPerAttester);
+  // Plan: every attester's state and problems, and the provider queue's.
+  const document = statusDocumentOf(attesters, facts, {
+    providerQueue: queueHealth,
+    minQueue: options.minQueue,
+    minWeiPerAttester: config.minWeiPerAttester,
+  });
 
   // Write: the scraper config, when asked (under its lock).
   if (options.updateScraperConfig) {
-    const outcome = await recordChainStates(scraperPath, document);
+    const owner = { path: scraperPath, chainId: registry.chainId, providerId: registry.providerId };
+    const deployed = files.length > 0 ? deployedCoinbases(attesters) : new Map<string, string>();
+    const outcome = await recordChainStates(owner, document, deployed, out.warn);
     out.info(
       `updated scraper config ${scraperPath} (${plural(outcome.changed, "attester")} changed` +
         (outcome.unlisted.length > 0
@@ -161,26 +193,68 @@ export async function status(
 
   // Report.
   out.info(describeReads(facts, registry.providerId));
+  out.info(describeKeyChecks(queue, registry.providerId));
   if (options.metricsFile !== undefined)
     out.info(`wrote ${options.metricsFile} (Prometheus metrics)`);
   if (options.json) out.result(JSON.stringify(document, null, 2));
-  else printTable(out, document);
-  return document.problems.length > 0 ? ExitCode.needsOperator : 0;
+  else printTable(out, document, queueHealth);
+  return needsOperator(document) ? ExitCode.needsOperator : 0;
+}
+
+function needsOperator(document: StatusDocument): boolean {
+  return document.problems.length > 0 || document.providerQueue.problems.length > 0;
+}
+
+/** What the provider queue's health needs beyond what status has read: its entries' key checks. */
+function providerQueueHealthOf(
+  chain: ChainClient,
+  registry: RegistryContext,
+  facts: AttesterStatusFacts,
+  out: Output,
+): Promise<ProviderQueueHealthFacts> {
+  return readProviderQueueHealth(chain, {
+    registry,
+    aztec: facts.aztec,
+    queue: facts.providerQueue,
+    entryQueue: [...facts.entryQueuePositions.keys()],
+    knownStatuses: facts.rollupStatuses,
+    blockNumber: facts.block.number,
+    onInProcess: (n) => out.warn(inProcessKeyCheckWarning(n)),
+  });
+}
+
+function describeKeyChecks(queue: ProviderQueueHealthFacts, providerId: bigint): string {
+  return (
+    `provider ${providerId}'s queue: ${plural(queue.keyChecks.size, "key store")} checked as the GSE ` +
+    `will (${queue.checkedInProcess ? "in this process" : "in the node"}; ${plural(queue.calls, "call")})`
+  );
 }
 
 /**
- * The metrics file is replaced on every run, so it must be free or a regular file, and never
- * one of the run's inputs; checked before the chain work.
+ * The files status writes, checked before the chain work: the scraper config (with
+ * --update-scraper-config) and the metrics file, replaced on every run. Neither may be one of the
+ * run's inputs under another name, nor each other, nor anything but a regular file.
  */
-async function checkMetricsFileTarget(
-  path: string,
-  inputs: readonly string[],
+async function checkStatusOutputs(
+  options: Options,
+  scraperPath: string,
   out: Output,
 ): Promise<void> {
-  await checkOutputsAreNotInputs([path], inputs);
-  await checkWriteTargets([{ path, overwrite: true }]);
-  if (!path.endsWith(".prom")) {
-    out.warn(`${path}: node_exporter's textfile collector reads only files named *.prom`);
+  const targets: WriteTarget[] = [];
+  if (options.updateScraperConfig)
+    targets.push({ path: scraperPath, overwrite: true, updatesItself: true });
+  if (options.metricsFile !== undefined) {
+    targets.push({
+      path: options.metricsFile,
+      overwrite: true,
+      hint: "choose another --metrics-file",
+    });
+  }
+  await checkWriteTargets(targets);
+  if (options.metricsFile !== undefined && !options.metricsFile.endsWith(".prom")) {
+    out.warn(
+      `${options.metricsFile}: node_exporter's textfile collector reads only files named *.prom`,
+    );
   }
 }
 
@@ -192,12 +266,15 @@ function publishersOf(attesters: readonly { publisher?: string }[]): string[] {
 function statusDocumentOf(
   attesters: Parameters<typeof buildStatusDocument>[0],
   facts: AttesterStatusFacts,
-  minWeiPerAttester: bigint,
+  {
+    providerQueue,
+    minQueue,
+    minWeiPerAttester,
+  }: { providerQueue: ProviderQueueHealth; minQueue?: number; minWeiPerAttester: bigint },
 ): StatusDocument {
   return buildStatusDocument(attesters, {
     blockNumber: facts.block.number,
     blockTimestamp: facts.block.timestamp,
-    providerQueueLength: facts.providerQueueLength,
     providerQueuePositions: facts.providerQueuePositions,
     entryQueuePositions: facts.entryQueuePositions,
     rollupStatuses: facts.rollupStatuses,
@@ -205,27 +282,59 @@ function statusDocumentOf(
     balances: facts.balances,
     flush: facts.flush,
     minWeiPerAttester,
+    providerQueue,
+    minQueue,
   });
 }
 
-/** The derived states and the chain's coinbases, into the scraper config's listed attesters. */
+/**
+ * The derived states and the chain's expected coinbases (the splits) into the scraper config's
+ * listed attesters, through the one scraper-config write (checked against the chain and the
+ * provider). `deployed`: what the given key files deploy as each attester's `coinbase`.
+ */
 async function recordChainStates(
-  scraperPath: string,
+  owner: ScraperConfigOwner,
   document: StatusDocument,
+  deployed: ReadonlyMap<string, string>,
+  warn: (line: string) => void,
 ): Promise<ReturnType<typeof applyChainStates>> {
   let outcome: ReturnType<typeof applyChainStates> | undefined;
-  await updateScraperConfig(scraperPath, (current) => {
-    outcome = applyChainStates(
-      current.attesters,
-      document.attesters.map((row) => ({
-        address: row.address,
-        state: row.state,
-        coinbase: row.coinbase.chain ?? undefined,
-      })),
-    );
-    return { ...current, attesters: outcome.attesters };
-  });
+  const updates = document.attesters.map((row): ChainStateUpdate => ({
+    address: row.address,
+    state: row.state,
+    expectedCoinbase: row.coinbase.chain ?? undefined,
+    coinbase: deployed.get(row.address.toLowerCase()),
+  }));
+  await writeScraperConfig(
+    scraperConfigWrite(owner, (current) => {
+      if (!current) throw missingScraperConfig(owner.path);
+      outcome = applyChainStates(current.attesters, updates);
+      return { ...current, attesters: outcome.attesters };
+    }),
+    warn,
+  );
   return outcome!;
+}
+
+/**
+ * The coinbase key files deploy for each attester (lowercase → address): of the entries that are
+ * a deployment's (they give a publisher; private- and public-key files say nothing of coinbases),
+ * the coinbase they all give, or the zero address when they differ or give none.
+ */
+function deployedCoinbases(attesters: readonly StatusAttester[]): Map<string, string> {
+  const given = new Map<string, Set<string>>();
+  for (const a of attesters) {
+    if (a.publisher === undefined) continue;
+    const key = a.address.toLowerCase();
+    const coinbase = (a.coinbase ?? ZERO_ADDRESS).toLowerCase();
+    given.set(key, (given.get(key) ?? new Set()).add(coinbase));
+  }
+  return new Map(
+    [...given].map(([key, coinbases]) => [
+      key,
+      coinbases.size === 1 ? getAddress([...coinbases][0]!) : ZERO_ADDRESS,
+    ]),
+  );
 }
 
 function describeReads(facts: AttesterStatusFacts, providerId: bigint): string {
@@ -281,7 +390,7 @@ function publisherOf(row: StatusRow): string {
   return `${short(address)} ${formatEther(BigInt(balanceWei))}/${formatEther(BigInt(requiredWei))} ETH`;
 }
 
-function printTable(out: Output, document: StatusDocument): void {
+function printTable(out: Output, document: StatusDocument, queue: ProviderQueueHealth): void {
   const rows = document.attesters.map((row) => [
     row.address,
     row.state,
@@ -304,6 +413,28 @@ function printTable(out: Output, document: StatusDocument): void {
       ` (${plural(document.attesters.length, "attester")})`,
   );
   for (const problem of document.problems)
-    out.result(`needs you: ${problem.address}: ${problem.message}`);
-  if (document.problems.length === 0) out.result("everything is consistent");
+    out.result(`needs you: ${problem.address ?? "the provider"}: ${problem.message}`);
+  printProviderQueue(out, queue);
+  if (!needsOperator(document)) out.result("everything is consistent");
+}
+
+/** The provider queue's health in words: a summary line, then one line per entry with a problem. */
+function printProviderQueue(out: Output, queue: ProviderQueueHealth): void {
+  const { length, firstIndex, blockedHead, issues } = queue;
+  const held = `provider queue: ${plural(length, "key")}${length > 0 ? ` from index ${firstIndex}` : ""}`;
+  if (issues.length === 0) {
+    out.result(`${held}${length > 0 ? ", every one sound" : ""}`);
+    return;
+  }
+  const head =
+    blockedHead > 0
+      ? `the first ${plural(blockedHead, "entry", "entries")} from the head ${blockedHead === 1 ? "has" : "have"} one, ` +
+        "so the next delegation is not sound: remove them with drip-queue"
+      : "the head is sound (drip-queue removes keys from the head only)";
+  out.result(`${held}, ${plural(issues.length, "with a problem", "with problems")}; ${head}`);
+  for (const issue of issues) {
+    out.result(
+      `needs you: provider queue index ${issue.index} ${issue.attester}: ${issue.problem}, ${describeQueueIssue(issue)}`,
+    );
+  }
 }

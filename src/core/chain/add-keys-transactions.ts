@@ -13,6 +13,7 @@ import {
   splitByGas,
 } from "../plan/transaction-batches.js";
 import type { ChainClient } from "./client.js";
+import { minimumAddKeysGas } from "../plan/gas-floor.js";
 import { estimateGasOfCalls, readGasBudget, type GasBudget } from "./gas.js";
 import { readRegistrationDigests } from "./gse.js";
 import { findRollupKnownAttesters, type AztecL1, type RollupKnownAttester } from "./rollup.js";
@@ -64,7 +65,17 @@ export async function fitAddKeysTransactions(
         return estimateGasOfCalls(
           chain,
           registry.providerAdmin,
-          batches.map((b) => ({ to: registry.registry, data: encode(registry.providerId, b) })),
+          batches.map((b) => {
+            const data = encode(registry.providerId, b);
+            return {
+              to: registry.registry,
+              data,
+              minimum: {
+                gas: minimumAddKeysGas(data, b.length),
+                what: `addKeysToProvider of ${b.length} key${b.length === 1 ? "" : "s"} (21,000 + its calldata + 9 fresh storage words a key)`,
+              },
+            };
+          }),
           stakingRegistryErrorsAbi,
         );
       },

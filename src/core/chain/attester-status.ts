@@ -12,7 +12,7 @@ import { rollupFlushAbi } from "../../types/abi/rollup-flush.js";
 import { onChain, type ChainClient } from "./client.js";
 import { eventCachePath, readStakedWithProviderEvents, type StakedEventsResult } from "./events.js";
 import { readAttesterStatuses, readEntryQueue, resolveAztecL1, type AztecL1 } from "./rollup.js";
-import { readProviderQueue, type RegistryContext } from "./staking-registry.js";
+import { readProviderQueue, type ProviderQueue, type RegistryContext } from "./staking-registry.js";
 
 export interface PinnedBlock {
   number: bigint;
@@ -47,6 +47,8 @@ export async function readStakedEvents(
 export interface AttesterStatusFacts {
   block: PinnedBlock;
   aztec: AztecL1;
+  /** The provider's queue as read (head first), for its health. */
+  providerQueue: ProviderQueue;
   /** Lowercase address → zero-based position. */
   providerQueuePositions: Map<string, number>;
   entryQueuePositions: Map<string, number>;
@@ -119,6 +121,7 @@ export async function readAttesterStatusFacts(
   return {
     block,
     aztec,
+    providerQueue,
     providerQueuePositions: positions(providerQueue.attesters),
     providerQueueLength: providerQueue.attesters.length,
     entryQueuePositions: positions(entryQueue.attesters),

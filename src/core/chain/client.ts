@@ -200,6 +200,14 @@ export function isTransportFailure(error: unknown): boolean {
   );
 }
 
+/** The node answered with a JSON-RPC error (it refused, or the call reverted), as opposed to not answering. */
+export function isRpcRefusal(error: unknown): boolean {
+  return (
+    !isTransportFailure(error) &&
+    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
+  );
+}
+
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
 export function redactUrl(url: string): string {
   try {
@@ -407,17 +415,30 @@ export function blockTag(blockNumber: bigint | undefined): `0x${string}` | "late
   return blockNumber === undefined ? "latest" : `0x${blockNumber.toString(16)}`;
 }
 
-/** When ETHEREUM_CHAIN_ID is set, the node must be on that chain: nothing happens on the wrong one. */
+/**
+ * The node must be on the chain the configuration says: ETHEREUM_CHAIN_ID when set, else the
+ * network preset's (mainnet 1, testnet 11155111); nothing happens on the wrong one. Other network
+ * names without ETHEREUM_CHAIN_ID accept any chain.
+ */
 export function checkExpectedChainId(
   chain: ChainClient,
   config: ButlerConfig,
   chainId: number,
 ): void {
   const expected = config.optional("ETHEREUM_CHAIN_ID");
-  if (expected !== undefined && chainId !== expected) {
+  if (expected !== undefined) {
+    if (chainId === expected) return;
     throw new ConfigError(
       `ETHEREUM_CHAIN_ID (from ${config.sourceOf("ETHEREUM_CHAIN_ID")}) is ${expected} but the node at ` +
         `${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain`,
+    );
+  }
+  const preset = config.networkPreset;
+  if (preset !== undefined && chainId !== preset.chainId) {
+    throw new ConfigError(
+      `the network is ${config.network} (${config.networkSource}), which is chain ${preset.chainId}, but ` +
+        `the node at ${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain ` +
+        "(choose the network with --network or NETWORK; ETHEREUM_CHAIN_ID overrides its chain id)",
     );
   }
 }

@@ -5,14 +5,23 @@
  * dir with the last block read so the next run reads only new blocks (and the last
  * REORG_DEPTH_BLOCKS again, in case they were reorganised).
  */
-import { readFile } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { BaseError, RpcRequestError, numberToHex, padHex, type Address, type Hex } from "viem";
+import {
+  BaseError,
+  BlockNotFoundError,
+  RpcRequestError,
+  numberToHex,
+  padHex,
+  type Address,
+  type Hex,
+} from "viem";
 import { z } from "zod";
 import { butlerPaths } from "../config.js";
-import { ConfigError, RpcUnavailableError } from "../errors.js";
+import { ButlerError, ConfigError, RpcUnavailableError, UsageError } from "../errors.js";
+import { readJsonFile } from "../files/json-file.js";
 import { toJsonText, writeFileAtomically } from "../files/safe-write.js";
-import { isTransportFailure, toChainError, type ChainClient } from "./client.js";
+import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
 
 /** keccak256("StakedWithProvider(uint256,address,address,address,address)") */
 export const STAKED_WITH_PROVIDER_TOPIC =
@@ -56,56 +65,118 @@ export function isLogRangeRefusal(error: unknown): boolean {
   return /too many|more than \d+ results|range|too large|response size|exceed|limit/i.test(text);
 }
 
-interface RawLog {
-  address: Hex;
-  topics: Hex[];
-  data: Hex;
-  blockNumber: Hex;
-  logIndex: Hex;
-  removed?: boolean;
+/** What one eth_getLogs call asked for: every log of its answer must match it. */
+export interface LogQuery {
+  address: Address;
+  /** topic 0 (the event) and topic 1 (the provider id, indexed). */
+  topics: readonly [Hex, Hex];
+  fromBlock: bigint;
+  toBlock: bigint;
 }
 
-const WORD_ADDRESS = /^0x0{24}([0-9a-fA-F]{40})$/;
+/** A log that does not match its query or does not decode: the node's answer is not believed. */
+export class UntrustedLogError extends Error {
+  constructor(readonly problem: string) {
+    super(problem);
+    this.name = "UntrustedLogError";
+  }
+}
 
-/** One StakedWithProvider log, checked for shape (a node's answer is not trusted unchecked). */
-function parseStakedLog(log: RawLog, registry: Address): StakedWithProviderEvent {
-  const bad = (why: string) =>
-    new RpcUnavailableError(
-      `reading StakedWithProvider events: the node answered a log that is not one (${why}); is it a real node?`,
+const WORD = /^0x[0-9a-fA-F]{64}$/;
+const WORD_ADDRESS = /^0x0{24}([0-9a-fA-F]{40})$/;
+const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]{0,63})$/;
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * One StakedWithProvider log of an eth_getLogs answer, checked against the query that asked for
+ * it before it is believed (a forged or misrouted log would become a coinbase in a key file): the
+ * registry's address, topic 0, the provider id topic, a block number inside the requested range,
+ * and every field decodable (attester, rollup, split and staker as addresses, block number and
+ * log index as quantities). Any failure is an UntrustedLogError saying what is wrong.
+ */
+export function checkedStakedLog(log: unknown, query: LogQuery): StakedWithProviderEvent {
+  const bad = (why: string) => new UntrustedLogError(why);
+  if (typeof log !== "object" || log === null || Array.isArray(log)) throw bad("not an object");
+  const entry = log as Record<string, unknown>;
+  if (
+    typeof entry.address !== "string" ||
+    entry.address.toLowerCase() !== query.address.toLowerCase()
+  )
+    throw bad(`another contract's (${String(entry.address)}), not the registry ${query.address}'s`);
+  const topics = entry.topics;
+  if (
+    !Array.isArray(topics) ||
+    topics.length !== 4 ||
+    !topics.every((t) => typeof t === "string" && WORD.test(t))
+  )
+    throw bad("its topics are not the event's four 32-byte words");
+  if (topics[0].toLowerCase() !== query.topics[0].toLowerCase())
+    throw bad(`another event (topic 0 ${topics[0]})`);
+  if (topics[1].toLowerCase() !== query.topics[1].toLowerCase())
+    throw bad(`another provider's (topic 1 ${topics[1]}, asked for ${query.topics[1]})`);
+  const rollup = WORD_ADDRESS.exec(topics[2]);
+  const attester = WORD_ADDRESS.exec(topics[3]);
+  if (!rollup || !attester) throw bad("its rollup or attester topic is not an address");
+  const data = typeof entry.data === "string" ? entry.data : "";
+  const fields = /^0x0{24}([0-9a-fA-F]{40})0{24}[0-9a-fA-F]{40}$/.exec(data);
+  if (!fields) throw bad("its data is not the split and staker addresses");
+  const blockNumber = quantity(entry.blockNumber, "blockNumber");
+  if (blockNumber < query.fromBlock || blockNumber > query.toBlock) {
+    throw bad(
+      `block ${blockNumber}, outside the blocks ${query.fromBlock}..${query.toBlock} asked for`,
     );
-  if (typeof log !== "object" || log === null) throw bad("not an object");
-  if (log.address?.toLowerCase() !== registry.toLowerCase()) throw bad("another contract's");
-  if (!Array.isArray(log.topics) || log.topics.length !== 4) throw bad("wrong topics");
-  if (log.topics[0]?.toLowerCase() !== STAKED_WITH_PROVIDER_TOPIC) throw bad("another event");
-  const rollup = WORD_ADDRESS.exec(log.topics[2] ?? "");
-  const attester = WORD_ADDRESS.exec(log.topics[3] ?? "");
-  const data = typeof log.data === "string" ? log.data : "";
-  const coinbase = /^0x0{24}([0-9a-fA-F]{40})[0-9a-fA-F]{64}$/.exec(data);
-  if (!rollup || !attester || !coinbase) throw bad("malformed fields");
+  }
+  const logIndex = quantity(entry.logIndex, "logIndex");
+  if (logIndex > BigInt(Number.MAX_SAFE_INTEGER))
+    throw bad(`logIndex ${logIndex} is not plausible`);
+  for (const field of ["blockHash", "transactionHash"] as const) {
+    const value = entry[field];
+    if (value !== undefined && value !== null && !(typeof value === "string" && HASH.test(value)))
+      throw bad(`its ${field} is not a 32-byte hash`);
+  }
+  if (entry.removed !== undefined && typeof entry.removed !== "boolean")
+    throw bad("its removed flag is not a boolean");
   return {
     attester: `0x${attester[1]!.toLowerCase()}`,
     rollup: `0x${rollup[1]!.toLowerCase()}`,
-    coinbase: `0x${coinbase[1]!.toLowerCase()}`,
-    blockNumber: BigInt(log.blockNumber),
-    logIndex: Number(BigInt(log.logIndex)),
+    coinbase: `0x${fields[1]!.toLowerCase()}`,
+    blockNumber,
+    logIndex: Number(logIndex),
   };
+}
+
+function quantity(value: unknown, field: string): bigint {
+  if (typeof value !== "string" || !QUANTITY.test(value)) {
+    throw new UntrustedLogError(
+      `its ${field} ${value === undefined ? "is missing" : `${JSON.stringify(value)} is not a hex quantity`}`,
+    );
+  }
+  return BigInt(value);
 }
 
 /**
  * Every log matching `filter` in [fromBlock, toBlock], in block ranges that adapt to the node:
  * a refused range (see isLogRangeRefusal) is halved and tried again, a successful one doubles
- * the next (up to MAX_LOG_RANGE). A refusal of a single block is a real failure.
+ * the next (up to MAX_LOG_RANGE). A refusal of a single block is a real failure. Each answer's
+ * logs are checked against the query of their range (checkedStakedLog) as they arrive: one that
+ * fails, or the same log twice, is an RpcUnavailableError naming eth_getLogs (exit 69).
  */
 export async function readLogsInAdaptiveRanges(
   chain: ChainClient,
-  filter: { address: Address; topics: (Hex | null)[] },
+  filter: { address: Address; topics: readonly [Hex, Hex] },
   fromBlock: bigint,
   toBlock: bigint,
   onProgress?: (done: bigint, total: bigint) => void,
-): Promise<{ logs: RawLog[]; stats: LogReadStats }> {
+): Promise<{ events: StakedWithProviderEvent[]; stats: LogReadStats }> {
   const what = "reading StakedWithProvider events";
   const stats: LogReadStats = { requests: 0, refusals: 0, fromBlock, toBlock };
-  const logs: RawLog[] = [];
+  const events: StakedWithProviderEvent[] = [];
+  const seen = new Set<string>();
+  const untrusted = (problem: string) =>
+    new RpcUnavailableError(
+      `${what}: Ethereum node ${chain.shownUrl} answered eth_getLogs with a log that does not ` +
+        `match the query (${problem}); is it a real node?`,
+    );
   let range = INITIAL_LOG_RANGE;
   for (let from = fromBlock; from <= toBlock;) {
     const to = from + range - 1n < toBlock ? from + range - 1n : toBlock;
@@ -117,7 +188,7 @@ export async function readLogsInAdaptiveRanges(
         params: [
           {
             address: filter.address,
-            topics: filter.topics,
+            topics: [...filter.topics],
             fromBlock: numberToHex(from),
             toBlock: numberToHex(to),
           },
@@ -133,15 +204,31 @@ export async function readLogsInAdaptiveRanges(
     }
     if (!Array.isArray(answer)) {
       throw new RpcUnavailableError(
-        `${what}: the node answered eth_getLogs with something that is not a list`,
+        `${what}: Ethereum node ${chain.shownUrl} answered eth_getLogs with something that is not a list`,
       );
     }
-    for (const log of answer as RawLog[]) if (!log.removed) logs.push(log);
+    const query: LogQuery = { ...filter, fromBlock: from, toBlock: to };
+    for (const log of answer) {
+      let event: StakedWithProviderEvent;
+      try {
+        event = checkedStakedLog(log, query);
+      } catch (error) {
+        if (error instanceof UntrustedLogError) throw untrusted(error.problem);
+        throw error;
+      }
+      // A log the node says was reorganised away is not a fact.
+      if ((log as { removed?: boolean }).removed === true) continue;
+      const id = `${event.blockNumber}:${event.logIndex}`;
+      if (seen.has(id))
+        throw untrusted(`log ${event.logIndex} of block ${event.blockNumber} twice`);
+      seen.add(id);
+      events.push(event);
+    }
     onProgress?.(to - fromBlock + 1n, toBlock - fromBlock + 1n);
     from = to + 1n;
     range = range * 2n < MAX_LOG_RANGE ? range * 2n : MAX_LOG_RANGE;
   }
-  return { logs, stats };
+  return { events, stats };
 }
 
 /**
@@ -181,23 +268,60 @@ export async function findDeploymentBlock(
   return high;
 }
 
-const cacheSchema = z.object({
-  version: z.literal(1),
-  chainId: z.number(),
-  registry: z.string(),
-  providerId: z.string(),
-  fromBlock: z.string().regex(/^[0-9]+$/),
-  lastBlock: z.string().regex(/^[0-9]+$/),
-  events: z.array(
-    z.object({
-      attester: z.string(),
-      coinbase: z.string(),
-      rollup: z.string(),
-      blockNumber: z.string().regex(/^[0-9]+$/),
-      logIndex: z.number(),
-    }),
-  ),
-});
+const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
+const lowercaseAddress = z.string().regex(/^0x[0-9a-f]{40}$/);
+
+/**
+ * The event cache: data from a file anyone with the operator's rights could have changed, so it is
+ * checked on every read. It holds the events of [fromBlock, lastBlock] and is bound to the chain,
+ * registry and provider it was read for, and to the hash of its last block: a cache whose last
+ * block is no longer canonical (a reorg deeper than REORG_DEPTH_BLOCKS, a cache made on a fork) is
+ * rebuilt. lastBlock is REORG_DEPTH_BLOCKS below the block the run read up to (those later blocks
+ * are read again by every run); null while the read range is shorter than that.
+ */
+const cacheSchema = z
+  .object({
+    version: z.literal(2),
+    chainId: z.number().int().positive(),
+    registry: lowercaseAddress,
+    providerId: decimal,
+    fromBlock: decimal,
+    lastBlock: decimal.nullable(),
+    lastBlockHash: z
+      .string()
+      .regex(/^0x[0-9a-f]{64}$/)
+      .nullable(),
+    events: z.array(
+      z.strictObject({
+        attester: lowercaseAddress,
+        coinbase: lowercaseAddress,
+        rollup: lowercaseAddress,
+        blockNumber: decimal,
+        logIndex: z.number().int().nonnegative(),
+      }),
+    ),
+  })
+  .refine((c) => (c.lastBlock === null) === (c.lastBlockHash === null), {
+    error: "lastBlock and lastBlockHash go together",
+  })
+  .refine(
+    (c) =>
+      c.events.every((e, i) => {
+        const block = BigInt(e.blockNumber);
+        const previous = c.events[i - 1];
+        const ordered =
+          previous === undefined ||
+          BigInt(previous.blockNumber) < block ||
+          (BigInt(previous.blockNumber) === block && previous.logIndex < e.logIndex);
+        return (
+          ordered &&
+          block >= BigInt(c.fromBlock) &&
+          c.lastBlock !== null &&
+          block <= BigInt(c.lastBlock)
+        );
+      }),
+    { error: "an event outside [fromBlock, lastBlock] or out of order" },
+  );
 type EventCache = z.infer<typeof cacheSchema>;
 
 /** `<data dir>/<network>-staked-events-<registry>-<provider>.json`. */
@@ -208,13 +332,44 @@ export function eventCachePath(network: string, registry: Address, providerId: b
   );
 }
 
-async function readCache(path: string): Promise<EventCache | undefined> {
+/** What a cache was read for: enough to know where to start again when its events are unusable. */
+const cacheBindingSchema = z.object({
+  chainId: z.number().int().positive(),
+  registry: z.string(),
+  providerId: z.string(),
+  fromBlock: decimal,
+});
+type CacheBinding = z.infer<typeof cacheBindingSchema>;
+
+/**
+ * The cache, or why it cannot be used (no `reason`: there is none) and, if it still says so, what
+ * it was read for.
+ */
+async function readCache(
+  path: string,
+): Promise<{ cache: EventCache } | { cache?: undefined; reason?: string; binding?: CacheBinding }> {
+  const exists = await lstat(path).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return {};
+  let json: unknown;
   try {
-    const parsed = cacheSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined; // missing or unreadable: read everything again
+    json = await readJsonFile(path);
+  } catch (error) {
+    return { reason: error instanceof ButlerError ? error.shortMessage : "cannot be read" };
   }
+  const parsed = cacheSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length > 0 ? ` at ${issue.path.join(".")}` : "";
+    const binding = cacheBindingSchema.safeParse(json);
+    return {
+      reason: `does not hold what it should (${issue.message}${at})`,
+      binding: binding.success ? binding.data : undefined,
+    };
+  }
+  return { cache: parsed.data };
 }
 
 export interface StakedEventsResult {
@@ -224,14 +379,82 @@ export interface StakedEventsResult {
   stats: LogReadStats;
   /** Where the read started, and why. */
   startedFrom: "cache" | "from-block" | "deployment-block";
-  /** A warning when the cache could not be written (the result is complete all the same). */
-  cacheWarning?: string;
+  /** Warnings: a cache rebuilt (and why), or one that could not be written. */
+  warnings: string[];
 }
 
 /**
- * The provider's StakedWithProvider events up to `toBlock` (pinned by the caller): the cached
- * ones plus what was emitted since the cache's last block (minus REORG_DEPTH_BLOCKS), then the
- * cache rewritten. The cache is used only for the same chain, registry, provider and start block.
+ * The hash of block `blockNumber` on the node's canonical chain (undefined: the node has no such
+ * block), checked to be a 32-byte hash.
+ */
+async function canonicalBlockHash(
+  chain: ChainClient,
+  blockNumber: bigint,
+): Promise<Hex | undefined> {
+  const block = await onChain(chain, "reading a block's hash", () =>
+    chain.client.getBlock({ blockNumber }).catch((error: unknown) => {
+      if (error instanceof BlockNotFoundError) return undefined;
+      throw error;
+    }),
+  );
+  if (block === undefined) return undefined;
+  if (typeof block.hash !== "string" || !HASH.test(block.hash)) {
+    throw new RpcUnavailableError(
+      `reading a block's hash: Ethereum node ${chain.shownUrl} answered eth_getBlockByNumber ` +
+        `${blockNumber} without a 32-byte hash`,
+    );
+  }
+  return block.hash.toLowerCase() as Hex;
+}
+
+/**
+ * Why a cache read for other parameters cannot be used (undefined: it can, if its last block is
+ * still canonical); `warn: false` when the operator asked for it (an earlier --from-block).
+ */
+function cacheBindingMismatch(
+  cache: EventCache,
+  context: { chainId: number; registry: Address; providerId: bigint },
+  options: { toBlock: bigint; fromBlock?: bigint },
+): { reason: string; warn: boolean } | undefined {
+  if (cache.chainId !== context.chainId)
+    return { reason: `is for chain ${cache.chainId}`, warn: true };
+  if (cache.registry !== context.registry.toLowerCase())
+    return { reason: `is for registry ${cache.registry}`, warn: true };
+  if (cache.providerId !== context.providerId.toString())
+    return { reason: `is for provider ${cache.providerId}`, warn: true };
+  // An earlier --from-block than the cache covers: read from there (no warning, it was asked).
+  if (options.fromBlock !== undefined && options.fromBlock < BigInt(cache.fromBlock))
+    return { reason: "starts at a later block", warn: false };
+  if (BigInt(cache.fromBlock) > options.toBlock)
+    return {
+      reason: `starts at block ${cache.fromBlock}, after the node's latest block`,
+      warn: true,
+    };
+  return undefined;
+}
+
+/** Why the cache's last block is not the node's (undefined: it is, or it has none). */
+async function lastBlockMismatch(
+  chain: ChainClient,
+  cache: EventCache,
+  toBlock: bigint,
+): Promise<string | undefined> {
+  if (cache.lastBlock === null) return undefined;
+  const lastBlock = BigInt(cache.lastBlock);
+  const hash = lastBlock <= toBlock ? await canonicalBlockHash(chain, lastBlock) : undefined;
+  if (hash === cache.lastBlockHash) return undefined;
+  return (
+    `ends at block ${lastBlock} (${cache.lastBlockHash}), which is not on the node's chain ` +
+    "(a reorg deeper than the blocks read again, or a cache from another fork)"
+  );
+}
+
+/**
+ * The provider's StakedWithProvider events up to `toBlock` (pinned by the caller): those of a
+ * usable cache (checked: schema, chain, registry, provider, its last block still canonical) plus
+ * what the node answers since, then the cache rewritten. A cache that cannot be used is rebuilt
+ * from its start block (or --from-block, or the deployment block), with a warning that says why.
+ * A --from-block past `toBlock` is refused (exit 64) before anything is read or written.
  */
 export async function readStakedWithProviderEvents(
   chain: ChainClient,
@@ -244,55 +467,96 @@ export async function readStakedWithProviderEvents(
   },
 ): Promise<StakedEventsResult> {
   const { registry, providerId, chainId } = context;
-  const cached = await readCache(options.cachePath);
-  const usable =
-    cached &&
-    cached.chainId === chainId &&
-    cached.registry.toLowerCase() === registry.toLowerCase() &&
-    cached.providerId === providerId.toString() &&
-    (options.fromBlock === undefined || BigInt(cached.fromBlock) === options.fromBlock)
-      ? cached
-      : undefined;
+  const { toBlock } = options;
+  if (options.fromBlock !== undefined && options.fromBlock > toBlock) {
+    throw new UsageError(
+      `${options.fromBlock} is past the node's latest block ${toBlock}; give a block at or ` +
+        "before the registry's first StakedWithProvider event (its deployment block)",
+      { field: "--from-block" },
+    );
+  }
+  const topics = [
+    STAKED_WITH_PROVIDER_TOPIC,
+    padHex(numberToHex(providerId), { size: 32 }),
+  ] as const;
+  const readFrom = (from: bigint) =>
+    readLogsInAdaptiveRanges(
+      chain,
+      { address: registry, topics },
+      from,
+      toBlock,
+      options.onProgress,
+    );
+
+  const read = await readCache(options.cachePath);
+  const bindingProblem = read.cache && cacheBindingMismatch(read.cache, context, options);
+  // Why a cache that is there is not used, when the operator did not ask for it.
+  let unusable =
+    read.cache === undefined
+      ? read.reason
+      : bindingProblem?.warn
+        ? bindingProblem.reason
+        : undefined;
 
   let startBlock: bigint;
-  let resumeAt: bigint;
   let kept: StakedWithProviderEvent[] = [];
-  let startedFrom: StakedEventsResult["startedFrom"];
-  if (usable) {
-    startBlock = BigInt(usable.fromBlock);
-    const last =
-      BigInt(usable.lastBlock) < options.toBlock ? BigInt(usable.lastBlock) : options.toBlock;
-    resumeAt =
-      last - REORG_DEPTH_BLOCKS + 1n > startBlock ? last - REORG_DEPTH_BLOCKS + 1n : startBlock;
-    kept = usable.events
-      .map((e) => ({
-        attester: e.attester.toLowerCase() as Address,
-        coinbase: e.coinbase.toLowerCase() as Address,
-        rollup: e.rollup.toLowerCase() as Address,
+  let startedFrom: StakedEventsResult["startedFrom"] = "cache";
+  let fresh: Awaited<ReturnType<typeof readFrom>> | undefined;
+  let cacheLast: Awaited<ReturnType<typeof cacheAnchor>>;
+  if (read.cache && bindingProblem === undefined) {
+    // The cache's last block is checked while the blocks after it are read: one round.
+    const cache = read.cache;
+    startBlock = BigInt(cache.fromBlock);
+    const resumeAt = cache.lastBlock === null ? startBlock : BigInt(cache.lastBlock) + 1n;
+    const [forked, logs, anchor] = await Promise.all([
+      lastBlockMismatch(chain, cache, toBlock),
+      readFrom(resumeAt),
+      cacheAnchor(chain, startBlock, toBlock),
+    ]);
+    if (forked === undefined) {
+      fresh = logs;
+      cacheLast = anchor;
+      kept = cache.events.map((e) => ({
+        attester: e.attester as Address,
+        coinbase: e.coinbase as Address,
+        rollup: e.rollup as Address,
         blockNumber: BigInt(e.blockNumber),
         logIndex: e.logIndex,
-      }))
-      .filter((e) => e.blockNumber < resumeAt);
-    startedFrom = "cache";
-  } else if (options.fromBlock !== undefined) {
-    startBlock = resumeAt = options.fromBlock;
-    startedFrom = "from-block";
-  } else {
-    startBlock = resumeAt = await findDeploymentBlock(chain, registry, options.toBlock);
-    startedFrom = "deployment-block";
+      }));
+    } else unusable = forked;
   }
-
-  const { logs, stats } = await readLogsInAdaptiveRanges(
-    chain,
-    {
-      address: registry,
-      topics: [STAKED_WITH_PROVIDER_TOPIC, padHex(numberToHex(providerId), { size: 32 })],
-    },
-    resumeAt,
-    options.toBlock,
-    options.onProgress,
-  );
-  const events = [...kept, ...logs.map((log) => parseStakedLog(log, registry))].sort((a, b) =>
+  if (fresh === undefined) {
+    const binding = read.cache ?? ("binding" in read ? read.binding : undefined);
+    if (options.fromBlock !== undefined) {
+      startBlock = options.fromBlock;
+      startedFrom = "from-block";
+    } else if (
+      binding !== undefined &&
+      binding.chainId === chainId &&
+      binding.registry.toLowerCase() === registry.toLowerCase() &&
+      binding.providerId === providerId.toString() &&
+      BigInt(binding.fromBlock) <= toBlock
+    ) {
+      // Read for this chain, registry and provider, but its events are unusable (another fork, an
+      // older format, a damaged file): its start block is still where they begin.
+      startBlock = BigInt(binding.fromBlock);
+      startedFrom = "from-block";
+    } else {
+      startBlock = await findDeploymentBlock(chain, registry, toBlock);
+      startedFrom = "deployment-block";
+    }
+    [fresh, cacheLast] = await Promise.all([
+      readFrom(startBlock),
+      cacheAnchor(chain, startBlock, toBlock),
+    ]);
+  }
+  const warnings: string[] = [];
+  if (unusable !== undefined) {
+    warnings.push(
+      `the event cache ${options.cachePath} ${unusable}; rebuilt from block ${startBlock!}`,
+    );
+  }
+  const events = [...kept, ...fresh.events].sort((a, b) =>
     a.blockNumber === b.blockNumber
       ? a.logIndex - b.logIndex
       : a.blockNumber < b.blockNumber
@@ -303,32 +567,53 @@ export async function readStakedWithProviderEvents(
   for (const event of events) byAttester.set(event.attester, event);
 
   const cache: EventCache = {
-    version: 1,
+    version: 2,
     chainId,
     registry: registry.toLowerCase(),
     providerId: providerId.toString(),
-    fromBlock: startBlock.toString(),
-    lastBlock: options.toBlock.toString(),
-    events: events.map((e) => ({ ...e, blockNumber: e.blockNumber.toString() })),
+    fromBlock: startBlock!.toString(),
+    lastBlock: cacheLast?.block.toString() ?? null,
+    lastBlockHash: cacheLast?.hash ?? null,
+    events: events
+      .filter((e) => cacheLast !== undefined && e.blockNumber <= cacheLast.block)
+      .map((e) => ({ ...e, blockNumber: e.blockNumber.toString() })),
   };
-  let cacheWarning: string | undefined;
   try {
     await writeFileAtomically({
       path: options.cachePath,
       content: toJsonText(cache),
       overwrite: true,
       createParent: true,
+      updatesItself: true,
     });
   } catch (error) {
-    cacheWarning = `the event cache ${options.cachePath} was not written (${
-      error instanceof Error ? error.message : String(error)
-    }); the next run reads every event again`;
+    if (error instanceof UsageError) throw error;
+    warnings.push(
+      `the event cache ${options.cachePath} was not written (${
+        error instanceof Error ? error.message : String(error)
+      }); the next run reads every event again`,
+    );
   }
   return {
     byAttester,
     events,
-    stats: { ...stats, fromBlock: startBlock },
+    stats: { ...fresh.stats, fromBlock: startBlock! },
     startedFrom,
-    cacheWarning,
+    warnings,
   };
+}
+
+/**
+ * The last block the cache keeps events of: REORG_DEPTH_BLOCKS below `toBlock` (the later ones are
+ * read again by every run), with its hash; undefined while that is before `startBlock`.
+ */
+async function cacheAnchor(
+  chain: ChainClient,
+  startBlock: bigint,
+  toBlock: bigint,
+): Promise<{ block: bigint; hash: Hex } | undefined> {
+  const block = toBlock - REORG_DEPTH_BLOCKS;
+  if (block < startBlock) return undefined;
+  const hash = await canonicalBlockHash(chain, block);
+  return hash === undefined ? undefined : { block, hash };
 }

@@ -3,6 +3,7 @@
  * The estimates are how the tool proves, before printing anything, that every call succeeds.
  */
 import { BaseError, decodeErrorResult, numberToHex, type Abi, type Address, type Hex } from "viem";
+import { RpcUnavailableError } from "../errors.js";
 import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
 
 /** EIP-7825 (Osaka/Fusaka; Sepolia since October 2025, mainnet since 3 December 2025). */
@@ -40,6 +41,11 @@ export async function readGasBudget(chain: ChainClient): Promise<GasBudget> {
 export interface CallToEstimate {
   to: Address;
   data: Hex;
+  /**
+   * The least the call can cost (see plan/gas-floor.ts) and what it is, for the message: an
+   * estimate below it is not believed.
+   */
+  minimum?: { gas: bigint; what: string };
 }
 
 /** An estimate: the gas, or why the call reverts (decoded), or that it needs more than a block. */
@@ -49,7 +55,8 @@ export type GasEstimate =
 /**
  * eth_estimateGas of each call as sent by `from`, all together (one JSON-RPC batch, RPC_BATCH_SIZE
  * per HTTP request). A revert is decoded with `errorsAbi` (plus Error(string) and Panic); a call
- * that would need more gas than the node allows is "too-large"; transport failures throw.
+ * that would need more gas than the node allows is "too-large"; transport failures throw, and so
+ * does an estimate below the call's `minimum` (an RpcUnavailableError naming eth_estimateGas).
  */
 export async function estimateGasOfCalls(
   chain: ChainClient,
@@ -60,17 +67,27 @@ export async function estimateGasOfCalls(
   const what = "estimating the transactions' gas";
   return onChain(chain, what, () =>
     Promise.all(
-      calls.map(async ({ to, data }): Promise<GasEstimate> => {
+      calls.map(async ({ to, data, minimum }): Promise<GasEstimate> => {
+        let gas: bigint;
         try {
-          const gas = await chain.client.request({
-            method: "eth_estimateGas",
-            params: [{ from, to, data }, "latest"],
-          });
-          return { kind: "gas", gas: BigInt(gas as Hex) };
+          gas = BigInt(
+            (await chain.client.request({
+              method: "eth_estimateGas",
+              params: [{ from, to, data }, "latest"],
+            })) as Hex,
+          );
         } catch (error) {
           if (isTransportFailure(error)) throw toChainError(chain, what, error);
           return classifyFailedEstimate(error, errorsAbi);
         }
+        if (minimum !== undefined && gas < minimum.gas) {
+          throw new RpcUnavailableError(
+            `${what}: Ethereum node ${chain.shownUrl} answered eth_estimateGas with ` +
+              `${gas.toLocaleString("en-US")} gas for ${minimum.what}, which costs at least ` +
+              `${minimum.gas.toLocaleString("en-US")}; is it a real node?`,
+          );
+        }
+        return { kind: "gas", gas };
       }),
     ),
   );

@@ -4,8 +4,6 @@
  * batch, RPC_BATCH_SIZE per HTTP request) and takes the block to read at, when the caller has one.
  */
 import {
-  BaseError,
-  RpcRequestError,
   concatHex,
   encodeAbiParameters,
   getAddress,
@@ -19,7 +17,13 @@ import { ATTESTER_STATUS_NAMES, aztecRegistryAbi, aztecRollupAbi } from "../../t
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import type { ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError } from "../errors.js";
-import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+import {
+  isRpcRefusal,
+  isTransportFailure,
+  onChain,
+  toChainError,
+  type ChainClient,
+} from "./client.js";
 import { readViewsAggregated } from "./multicall.js";
 
 /** Aztec's rollup and GSE as a command uses them, with how each was found (for messages). */
@@ -354,14 +358,6 @@ export async function readAttesterStatuses(
     const views = await readAttesterViews(chain, rollup, attesters, at);
     return { statuses: views.map((v) => v.status), calls: slices.length + views.length };
   }
-}
-
-/** The node answered with a JSON-RPC error (it refused, or the call reverted). */
-function isRpcRefusal(error: unknown): boolean {
-  return (
-    !isTransportFailure(error) &&
-    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
-  );
 }
 
 /**

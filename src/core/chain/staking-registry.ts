@@ -10,20 +10,17 @@ import {
   type Hex,
 } from "viem";
 import { providerQueueReaderBytecode } from "./provider-queue-reader-code.js";
-import {
-  defaultStakingRegistryByChainId,
-  stakingRegistryAbi,
-} from "../../types/abi/staking-registry.js";
+import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import {
   blockTag,
   readContractExactly,
   checkExpectedChainId,
-  isTransportFailure,
+  isRpcRefusal,
   onChain,
   toChainError,
   type ChainClient,
 } from "./client.js";
-import type { ButlerConfig } from "../config.js";
+import { defaultStakingRegistryOf, type ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError } from "../errors.js";
 
 /** The L1 context every chain-touching command establishes first. */
@@ -38,8 +35,8 @@ export interface RegistryContext {
  * Establishes which chain, registry and provider the command works against, in as few HTTP
  * requests as the inputs allow (batched: chain id, registry code and the provider count go
  * together when the registry address is configured):
- * - ETHEREUM_CHAIN_ID, when set, must equal the node's chain id;
- * - the registry (STAKING_REGISTRY_ADDRESS, else the chain's default) must have code;
+ * - the node's chain id must be ETHEREUM_CHAIN_ID, else the network preset's (checkExpectedChainId);
+ * - the registry (STAKING_REGISTRY_ADDRESS, else Aztec's documented one of the chain) must have code;
  * - the provider is AZTEC_STAKING_PROVIDER_ID, or the one whose admin is
  *   AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS (both set: they must agree).
  */
@@ -84,16 +81,16 @@ export async function resolveRegistryContext(
 
   const registry = configuredRegistry
     ? getAddress(configuredRegistry)
-    : defaultStakingRegistryByChainId[chainId];
+    : defaultStakingRegistryOf(chainId);
   if (!registry) {
     throw new ConfigError(
-      `STAKING_REGISTRY_ADDRESS is not set and chain ${chainId} has no default registry ` +
-        "(defaults exist for 1 and 11155111)",
+      `STAKING_REGISTRY_ADDRESS is not set and chain ${chainId} has no documented StakingRegistry ` +
+        "(mainnet 1 and testnet 11155111 have one)",
     );
   }
   const registrySource = configuredRegistry
     ? `STAKING_REGISTRY_ADDRESS (from ${config.sourceOf("STAKING_REGISTRY_ADDRESS")})`
-    : `the default registry of chain ${chainId}`;
+    : `Aztec's documented StakingRegistry of chain ${chainId}`;
 
   // Round 2, only when the registry address came from the chain's default.
   const [code, next] =
@@ -177,6 +174,8 @@ export async function resolveProvider(
 }
 
 export interface ProviderQueue {
+  /** The registry's index of the head (getFirstIndexInQueue): entry i is at firstIndex + i. */
+  firstIndex: bigint;
   /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters). */
   attesters: Address[];
   /** JSON-RPC calls made; the transport sends them RPC_BATCH_SIZE per HTTP request. */
@@ -231,13 +230,13 @@ export async function readProviderQueue(
           `${providerId}; this tool does not understand that registry`,
       );
     }
-    if (length === 0n) return { attesters: [], calls: 3 };
+    if (length === 0n) return { firstIndex: first, attesters: [], calls: 3 };
     const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
     const deployless = await readQueueSlicesDeployless(chain, context, slices, blockNumber);
-    if (deployless) return { attesters: deployless, calls: 3 + slices.length };
+    if (deployless) return { firstIndex: first, attesters: deployless, calls: 3 + slices.length };
     const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
     const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockNumber);
-    return { attesters, calls: 3 + slices.length + indices.length };
+    return { firstIndex: first, attesters, calls: 3 + slices.length + indices.length };
   });
 }
 
@@ -315,14 +314,6 @@ const queueReaderConstructorInputs = [
   { type: "uint256" },
   { type: "uint256" },
 ] as const;
-
-/** The node answered with a JSON-RPC error (it refused or the call reverted), as opposed to not answering. */
-function isRpcRefusal(error: unknown): boolean {
-  return (
-    !isTransportFailure(error) &&
-    Boolean((error as BaseError).walk((e) => e instanceof RpcRequestError))
-  );
-}
 
 /**
  * The fallback: one eth_call of getValueAtIndexInQueue per entry, sent RPC_BATCH_SIZE per HTTP

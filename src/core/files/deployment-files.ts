@@ -91,7 +91,14 @@ export async function keyFilesToWrite(
   production: ProductionSource,
   newSources: readonly NewKeysSource[],
   groups: readonly PublisherGroup[],
-  options: { highAvailabilityCount?: number; publishersFile: string; output?: string; cwd: string },
+  options: {
+    highAvailabilityCount?: number;
+    publishersFile: string;
+    output?: string;
+    cwd: string;
+    /** The scraper config the run updates, checked with the key files (no output is an input). */
+    scraperConfig?: string;
+  },
 ): Promise<{ files: (PlannedKeyFile & { path: string })[]; prefixes: string[] }> {
   const plans = planKeyFiles(
     production,
@@ -103,6 +110,13 @@ export async function keyFilesToWrite(
   const prefixes = plans.map((p) => p.prefix);
   const outputs = await outputPaths(production.file, options.output, prefixes, options.cwd);
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
-  await checkWriteTargets(files.map((f) => ({ path: f.path })));
+  await checkWriteTargets([
+    ...files.map((f) => ({ path: f.path, hint: "choose another --output" })),
+    ...(options.scraperConfig === undefined
+      ? []
+      : [
+          { path: options.scraperConfig, overwrite: true, createParent: true, updatesItself: true },
+        ]),
+  ]);
   return { files, prefixes };
 }

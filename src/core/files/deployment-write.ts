@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
+import { journalPathOf, readJournal, type JournalEntry } from "./journal.js";
 import { OutputExistsError } from "../errors.js";
 import type { ScraperConfig } from "../../types/scraper-config.js";
 import { withFileLock } from "./file-lock.js";
-import { loadScraperConfig } from "./scraper-config.js";
+import { loadScraperConfig, type ScraperConfigWrite } from "./scraper-config.js";
 import { tempFileName, toJsonText, writeFilesAtomically } from "./safe-write.js";
 import { testPoint } from "./test-points.js";
 
@@ -19,13 +20,10 @@ export interface DeploymentWrite {
   /** Auto-named outputs (`.new`, `.new2`, …) move on to the next free name; `-o` does not. */
   moveOnWhenTaken: boolean;
   /**
-   * The scraper config: `build` gets the content read under the lock (undefined when there is
-   * none yet) and returns what to write (undefined: leave it).
+   * The scraper config (scraperConfigWrite): `build` gets the content read under the lock
+   * (undefined when there is none yet) and returns what to write (undefined: leave it).
    */
-  scraper?: {
-    path: string;
-    build: (current: ScraperConfig | undefined) => ScraperConfig | undefined;
-  };
+  scraper?: ScraperConfigWrite;
   /** Told what a previous, killed run left and what was done about it. */
   warn: (line: string) => void;
 }
@@ -56,12 +54,30 @@ export async function writeDeployment(write: DeploymentWrite): Promise<Deploymen
     scraper.path,
     async () => {
       await testPoint("lock-acquired");
-      const journal = `${scraper.path}.journal`;
+      const journal = journalPathOf(scraper.path);
       await recoverJournal(journal, write.warn);
       return writeKeyFiles(write, journal);
     },
     { createParent: true },
   );
+}
+
+/**
+ * The scraper config alone (status --update-scraper-config), written the way writeDeployment
+ * writes it: under its lock, an unfinished journal completed first, atomically.
+ */
+export async function writeScraperConfig(
+  scraper: ScraperConfigWrite,
+  warn: (line: string) => void,
+): Promise<ScraperConfig | undefined> {
+  const written = await writeDeployment({
+    keyFiles: [],
+    paths: () => Promise.resolve([]),
+    moveOnWhenTaken: false,
+    scraper,
+    warn,
+  });
+  return written.scraperConfig;
 }
 
 async function writeKeyFiles(
@@ -81,6 +97,7 @@ async function writeKeyFiles(
               content: toJsonText(scraperConfig),
               overwrite: true,
               createParent: true,
+              updatesItself: true,
             },
           ]
         : []),
@@ -103,14 +120,6 @@ async function writeKeyFiles(
       throw error;
     }
   }
-}
-
-interface JournalEntry {
-  path: string;
-  temp: string;
-  overwrite: boolean;
-  /** sha256 of the content: a target that holds it was placed (its temp name is gone). */
-  sha256?: string;
 }
 
 async function writeJournal(
@@ -145,14 +154,9 @@ async function writeJournal(
  * is reported. Runs under the lock, before this run reads the scraper config.
  */
 async function recoverJournal(journal: string, warn: (line: string) => void): Promise<void> {
-  const text = await readFile(journal, "utf8").catch(() => undefined);
-  if (text === undefined) return;
-  let recorded: { pid?: unknown; files?: JournalEntry[] };
-  try {
-    recorded = JSON.parse(text) as typeof recorded;
-  } catch {
-    recorded = {};
-  }
+  const read = await readJournal(journal);
+  if (read === undefined) return;
+  const recorded: { pid?: number; files?: JournalEntry[] } = read === "unreadable" ? {} : read;
   const completed: string[] = [];
   const missing: string[] = [];
   for (const { path, temp, overwrite, sha256: placedContent } of recorded.files ?? []) {

@@ -3,6 +3,7 @@ import { open, stat } from "node:fs/promises";
 import type { z } from "zod";
 import { InputError, InputMissingError, type ErrorLocation } from "../errors.js";
 import { findDuplicateKey } from "./json-duplicates.js";
+import { recordInputFile } from "./file-identity.js";
 
 /** No input of this tool comes near this; anything larger is the wrong file (or /dev/zero). */
 export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
@@ -45,13 +46,20 @@ export async function readJsonFile(file: string): Promise<unknown> {
  * (which would block until a writer comes), a device (/dev/zero never ends) or a huge file is
  * refused at once. Exported for the other input readers (.env files).
  */
-export async function readInputFile(file: string, expected = "a JSON file"): Promise<string> {
+export async function readInputFile(
+  file: string,
+  expected = "a JSON file",
+  maxBytes = MAX_INPUT_BYTES,
+): Promise<string> {
   try {
-    checkRegularFile(await stat(file), file, expected);
+    checkRegularFile(await stat(file), file, expected, maxBytes);
     // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait.
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      checkRegularFile(await handle.stat(), file, expected);
+      const info = await handle.stat();
+      checkRegularFile(info, file, expected, maxBytes);
+      // An input of this run: no output may be this file (see file-identity.ts).
+      recordInputFile(file, info);
       // Read to the end rather than trust the size (files under /proc say 0), never past the cap.
       const chunks: Buffer[] = [];
       let total = 0;
@@ -60,7 +68,7 @@ export async function readInputFile(file: string, expected = "a JSON file"): Pro
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
         if (bytesRead === 0) break;
         total += bytesRead;
-        checkSize(total, file);
+        checkSize(total, file, maxBytes);
         chunks.push(chunk.subarray(0, bytesRead));
       }
       return Buffer.concat(chunks, total).toString("utf8");
@@ -73,7 +81,12 @@ export async function readInputFile(file: string, expected = "a JSON file"): Pro
   }
 }
 
-function checkRegularFile(info: import("node:fs").Stats, file: string, expected: string): void {
+function checkRegularFile(
+  info: import("node:fs").Stats,
+  file: string,
+  expected: string,
+  maxBytes: number,
+): void {
   if (info.isDirectory()) {
     throw new InputMissingError(`is a directory, expected ${expected}`, { file });
   }
@@ -87,17 +100,21 @@ function checkRegularFile(info: import("node:fs").Stats, file: string, expected:
           : "not a regular file";
     throw new InputMissingError(`is ${kind}, not a regular file; refusing to read it`, { file });
   }
-  checkSize(info.size, file);
+  checkSize(info.size, file, maxBytes);
 }
 
-function checkSize(size: number, file: string): void {
-  if (size > MAX_INPUT_BYTES) {
+function checkSize(size: number, file: string, maxBytes: number): void {
+  if (size > maxBytes) {
     throw new InputMissingError(
-      `is ${Math.round(size / 1024 / 1024)} MiB, more than the ${MAX_INPUT_BYTES / 1024 / 1024} MiB ` +
-        "any input of this tool can be; wrong file?",
+      `is ${describeSize(size)}, more than the ${describeSize(maxBytes)} ` +
+        `${maxBytes === MAX_INPUT_BYTES ? "any input of this tool" : "such a file"} can be; wrong file?`,
       { file },
     );
   }
+}
+
+function describeSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${bytes} bytes`;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { OutputError, OutputExistsError, UsageError } from "../errors.js";
+import { OutputError, OutputExistsError } from "../errors.js";
+import { refuseOutputsThatAreInputs } from "./file-identity.js";
+import { journaledTempFiles } from "./journal.js";
 import { testPoint } from "./test-points.js";
 
 export interface PlannedWrite {
@@ -17,6 +19,11 @@ export interface PlannedWrite {
   createParent?: boolean;
   /** The new file's permissions (default 0644, less the umask); 0600 for secrets. */
   mode?: number;
+  /**
+   * The file is read by this run and updated in place (scraper config, event cache): reading it
+   * through this path is no clash with it as an output (see file-identity.ts).
+   */
+  updatesItself?: boolean;
 }
 
 /** JSON as every file this tool writes it: 2-space indent and a final newline. */
@@ -28,7 +35,8 @@ export function toJsonText(value: unknown): string {
  * Writes one or more files so that a reader (or a crash) never sees a half-written file, and a
  * failure leaves the directory as it was.
  *
- * 1. Every target is checked first (no symlink; no existing file unless `overwrite`).
+ * 1. Every target is checked first: not an input of the run under any name, not a symlink or
+ *    anything but a regular file, no existing file unless `overwrite`.
  * 2. Each content goes into a temp file in the target's directory and is fsynced.
  * 3. The temp files are moved into place: `link` for new files (fails instead of clobbering a
  *    file that appeared meanwhile), `rename` for overwrites, which are done last.
@@ -38,7 +46,7 @@ export async function writeFilesAtomically(
   writes: readonly PlannedWrite[],
   hooks: WriteHooks = {},
 ): Promise<void> {
-  for (const write of writes) await checkTarget(write);
+  await checkWriteTargets(writes);
   for (const directory of new Set(writes.map((w) => dirname(w.path)))) {
     await removeDeadProcessesTempFiles(directory);
   }
@@ -60,6 +68,8 @@ export async function writeFilesAtomically(
     for (const { write, temp } of ordered) {
       current = write.path;
       if (write.overwrite) {
+        // Checked again just before: rename would replace a FIFO or a device made meanwhile.
+        await checkReplaceable(write.path);
         await rename(temp, write.path);
       } else {
         await link(temp, write.path);
@@ -129,11 +139,19 @@ const PIDLESS_TEMP_FILE = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
 /** No write takes this long: a pid-less temp file older than this is a leftover. */
 const PIDLESS_TEMP_MAX_AGE_MS = 10 * 60_000;
 
-/** Removes this tool's temp files in `directory` whose process is gone. Returns their names. */
+/**
+ * Removes this tool's temp files in `directory` whose process is gone, except those an unfinished
+ * journal refers to (a killed prepare-deployment's content, which the next run that takes the
+ * scraper config's lock puts in place). Returns their names.
+ */
 export async function removeDeadProcessesTempFiles(directory: string): Promise<string[]> {
   const names = await readdir(directory).catch(() => [] as string[]);
   const removed: string[] = [];
+  let journaled: Set<string> | undefined;
   for (const name of names) {
+    if (!TEMP_FILE.test(name) && !PIDLESS_TEMP_FILE.test(name)) continue;
+    journaled ??= await journaledTempFiles([directory]);
+    if (journaled.has(resolve(directory, name))) continue;
     const match = TEMP_FILE.exec(name);
     if (match ? isProcessAlive(Number(match[2])) : !(await isOldPidlessTemp(directory, name)))
       continue;
@@ -156,54 +174,25 @@ export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
 }
 
 /**
- * The `--output [--force]` check of commands that read a private-key file: the output is never
- * the input itself (not even with --force), and an existing file only with --force.
+ * The `--output [--force]` check: the output is never an input of the run under any name (not
+ * even with --force), and an existing file is replaced only with --force.
  */
-export async function checkOutputOption(
-  output: string,
-  input: string,
-  force: boolean | undefined,
-): Promise<void> {
-  if (resolve(output) === resolve(input)) {
-    throw new OutputError("is the private-key file itself; choose another --output", {
-      file: output,
-    });
-  }
+export async function checkOutputOption(output: string, force: boolean | undefined): Promise<void> {
+  await refuseOutputsThatAreInputs([{ path: output, hint: "choose another --output" }]);
   await checkWriteTargets([{ path: output, overwrite: force, hint: "pass --force to replace it" }]);
 }
 
-/**
- * Refuses an output that is one of the run's input files under another name (a hard link, a
- * symlinked folder, `dir/../file`): compared by file identity (device and inode), not by path,
- * and refused whatever `--force` says. Outputs that do not exist yet cannot be an input.
- */
-export async function checkOutputsAreNotInputs(
-  outputs: readonly string[],
-  inputs: readonly string[],
-): Promise<void> {
-  const identity = async (path: string) => {
-    const info = await stat(path).catch(() => undefined);
-    return info && `${info.dev}:${info.ino}`;
-  };
-  const inputIds = new Map<string, string>();
-  for (const input of inputs) {
-    const id = await identity(input);
-    if (id !== undefined && !inputIds.has(id)) inputIds.set(id, input);
-  }
-  for (const output of outputs) {
-    const input = inputIds.get((await identity(output)) ?? "");
-    if (input !== undefined) {
-      throw new UsageError(`is the input file ${input} itself; choose another output`, {
-        file: output,
-      });
-    }
-  }
-}
+export type WriteTarget = Pick<
+  PlannedWrite,
+  "path" | "overwrite" | "hint" | "createParent" | "updatesItself"
+>;
 
-/** Fails early, before any work, when a planned write would be refused later. */
-export async function checkWriteTargets(
-  writes: readonly Pick<PlannedWrite, "path" | "overwrite" | "hint" | "createParent">[],
-): Promise<void> {
+/**
+ * Fails early, before any work, when a planned write would be refused later: a target that is an
+ * input of the run (exit 64), then one that is not free or replaceable (exit 73).
+ */
+export async function checkWriteTargets(writes: readonly WriteTarget[]): Promise<void> {
+  await refuseOutputsThatAreInputs(writes);
   for (const write of writes) await checkTarget(write);
 }
 
@@ -232,19 +221,7 @@ async function checkTarget({
     }
     return;
   }
-  if (info.isSymbolicLink()) {
-    throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
-  }
-  if (info.isDirectory()) throw new OutputError("is a directory", { file: path });
-  // A FIFO, a device or a socket is never replaced by a file, whatever `overwrite` says.
-  if (!info.isFile()) {
-    throw new OutputError(
-      "is not a regular file (a FIFO, a device or a socket); refusing to replace it",
-      {
-        file: path,
-      },
-    );
-  }
+  refuseIfNotRegularFile(info, path);
   if (!overwrite)
     throw new OutputExistsError(
       `already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`,
@@ -252,6 +229,37 @@ async function checkTarget({
         file: path,
       },
     );
+}
+
+/**
+ * Only a regular file is ever replaced: a symlink, a directory, a FIFO, a device or a socket is
+ * refused, whatever --force says (a rename over /dev/null would replace the device itself).
+ */
+function refuseIfNotRegularFile(info: import("node:fs").Stats, path: string): void {
+  if (info.isFile()) return;
+  if (info.isSymbolicLink()) {
+    throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
+  }
+  throw new OutputError(
+    `is ${fileKind(info)}, not a regular file; refusing to replace it (with or without --force)`,
+    { file: path },
+  );
+}
+
+/** What a non-regular file is, for messages. */
+export function fileKind(info: import("node:fs").Stats): string {
+  if (info.isDirectory()) return "a directory";
+  if (info.isFIFO()) return "a named pipe (FIFO)";
+  if (info.isCharacterDevice()) return "a character device";
+  if (info.isBlockDevice()) return "a block device";
+  if (info.isSocket()) return "a socket";
+  if (info.isSymbolicLink()) return "a symbolic link";
+  return "not a regular file";
+}
+
+async function checkReplaceable(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info) refuseIfNotRegularFile(info, path);
 }
 
 async function stageTempFile({ path, content, createParent, mode }: PlannedWrite): Promise<string> {

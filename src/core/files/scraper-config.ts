@@ -2,9 +2,7 @@ import { join } from "node:path";
 import { access } from "node:fs/promises";
 import { butlerPaths } from "../config.js";
 import { ConfigError, InputMissingError } from "../errors.js";
-import { withFileLock } from "./file-lock.js";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
-import { toJsonText, writeFileAtomically } from "./safe-write.js";
 import { stateToRecord } from "../plan/lifecycle.js";
 import { ZERO_ADDRESS, isZeroHex } from "../../types/primitives.js";
 import {
@@ -112,18 +110,75 @@ export function newScraperConfig(fields: {
   };
 }
 
-/** Refuses a scraper config written for another chain (wrong --network or ETHEREUM_NODE_URL). */
-export function checkScraperConfigChain(
-  existing: ScraperConfig | undefined,
-  path: string,
-  chainId: number,
+/**
+ * What a run is on, which the scraper config it writes must be for: the node's chain, and the
+ * staking provider of the configuration when the run knows it (resolved on the chain).
+ */
+export interface ScraperConfigOwner {
+  path: string;
+  chainId: number;
+  providerId?: bigint;
+}
+
+/**
+ * Refuses (exit 78) a scraper config written for another chain or another staking provider than
+ * the run's (wrong --network, ETHEREUM_NODE_URL or provider settings): writing into it would mix
+ * two deployments' attesters.
+ */
+export function checkScraperConfigOwner(
+  config: ScraperConfig | undefined,
+  owner: ScraperConfigOwner,
 ): void {
-  if (existing && existing.l1ChainId !== chainId) {
+  if (!config) return;
+  if (config.l1ChainId !== owner.chainId) {
     throw new ConfigError(
-      `scraper config ${path} is for chain ${existing.l1ChainId} but the node is on chain ` +
-        `${chainId}; wrong --network or ETHEREUM_NODE_URL?`,
+      `scraper config ${owner.path} is for chain ${config.l1ChainId} but the node is on chain ` +
+        `${owner.chainId}; wrong --network or ETHEREUM_NODE_URL?`,
     );
   }
+  if (owner.providerId !== undefined && BigInt(config.stakingProviderId) !== owner.providerId) {
+    throw new ConfigError(
+      `scraper config ${owner.path} is for staking provider ${config.stakingProviderId} but the ` +
+        `configuration's provider is ${owner.providerId}; wrong --network or AZTEC_STAKING_PROVIDER_* setting?`,
+    );
+  }
+}
+
+/** What writeDeployment does with the scraper config (see scraperConfigWrite). */
+export interface ScraperConfigWrite {
+  path: string;
+  build: (current: ScraperConfig | undefined) => ScraperConfig | undefined;
+}
+
+/**
+ * The one way the scraper config is written, by every command that writes it (prepare-deployment,
+ * fill-coinbases, status --update-scraper-config), through writeDeployment: under the config's
+ * lock, the content read there is checked against the run's chain and provider
+ * (checkScraperConfigOwner), `change` gives the next content (undefined: leave it), which is
+ * checked again (a config created now), validated and dated.
+ */
+export function scraperConfigWrite(
+  owner: ScraperConfigOwner,
+  change: (current: ScraperConfig | undefined) => ScraperConfig | undefined,
+): ScraperConfigWrite {
+  return {
+    path: owner.path,
+    build: (current) => {
+      checkScraperConfigOwner(current, owner);
+      const next = change(current);
+      if (next === undefined) return undefined;
+      checkScraperConfigOwner(next, owner);
+      return scraperConfigSchema.parse({ ...next, lastUpdated: new Date().toISOString() });
+    },
+  };
+}
+
+/** The config is needed and is not there (status --update-scraper-config). */
+export function missingScraperConfig(path: string): InputMissingError {
+  return new InputMissingError(
+    "does not exist; prepare-deployment creates it (with the attesters it deploys)",
+    { file: path },
+  );
 }
 
 /**
@@ -163,54 +218,24 @@ export function mergedScraperConfig(
   });
 }
 
-/**
- * Reads the existing scraper config, applies `change` and writes the result atomically, all under
- * the config's exclusive lock (the one prepare-deployment takes), so that concurrent runs' updates
- * are serialized and none is lost. A missing config is an InputMissingError (prepare-deployment
- * creates it).
- */
-export async function updateScraperConfig(
-  path: string,
-  change: (config: ScraperConfig) => ScraperConfig,
-): Promise<ScraperConfig> {
-  // Refused before the lock, whose file would need the config's directory.
-  if ((await loadScraperConfig(path)) === undefined) throw missingScraperConfig(path);
-  return withFileLock(path, () => updateScraperConfigLocked(path, change));
-}
-
-function missingScraperConfig(path: string): InputMissingError {
-  return new InputMissingError(
-    "does not exist; prepare-deployment creates it (with the attesters it deploys)",
-    { file: path },
-  );
-}
-
-async function updateScraperConfigLocked(
-  path: string,
-  change: (config: ScraperConfig) => ScraperConfig,
-): Promise<ScraperConfig> {
-  const current = await loadScraperConfig(path);
-  if (!current) throw missingScraperConfig(path);
-  const next = scraperConfigSchema.parse({
-    ...change(current),
-    lastUpdated: new Date().toISOString(),
-  });
-  await writeFileAtomically({ path, content: toJsonText(next), overwrite: true });
-  return next;
-}
-
-/** What the chain says of one attester, for the scraper config. */
+/** What a run knows of one attester, for the scraper config. */
 export interface ChainStateUpdate {
   address: string;
   state?: AttesterState;
-  /** Its split contract from StakedWithProvider, when known. */
+  /** The coinbase its key files give it: what is deployed (the config's `coinbase`). */
   coinbase?: string;
+  /**
+   * Its split contract from StakedWithProvider, the coinbase the chain expects (the config's
+   * `expectedCoinbase`, never its `coinbase`: monitoring compares the two).
+   */
+  expectedCoinbase?: string;
 }
 
 /**
- * The attesters with the derived states (see stateToRecord: never back to NEW) and the chain's
- * coinbases applied, matched in any case; entries not updated, and unknown fields, stay as they
- * are. Returns how many entries changed and which updates name attesters the config does not list.
+ * The attesters with the derived states (see stateToRecord: never back to NEW), the deployed
+ * coinbases and the chain's expected ones applied, matched in any case; entries not updated, and
+ * unknown fields, stay as they are. Returns how many entries changed and which updates name
+ * attesters the config does not list.
  */
 export function applyChainStates(
   attesters: readonly ScraperAttester[],
@@ -228,7 +253,13 @@ export function applyChainStates(
     if (update.state !== undefined)
       copy.lastSeenState = stateToRecord(entry.lastSeenState, update.state);
     if (update.coinbase !== undefined) copy.coinbase = update.coinbase;
-    if (copy.lastSeenState !== entry.lastSeenState || copy.coinbase !== entry.coinbase) changed++;
+    if (update.expectedCoinbase !== undefined) copy.expectedCoinbase = update.expectedCoinbase;
+    if (
+      copy.lastSeenState !== entry.lastSeenState ||
+      copy.coinbase !== entry.coinbase ||
+      copy.expectedCoinbase !== entry.expectedCoinbase
+    )
+      changed++;
     return copy;
   });
   const unlisted = updates
@@ -238,22 +269,17 @@ export function applyChainStates(
 }
 
 /**
- * prepare-deployment's scraper config update, for writeDeployment: `deployed` merged into the
- * content read under the lock (or into `base` when there is none yet), refused if that content is
- * for another chain. Undefined when there is no config to write (no staking provider configured).
+ * prepare-deployment's scraper config update (scraperConfigWrite): `deployed` merged into the
+ * content read under the lock (or into `base` when there is none yet). Undefined when there is no
+ * config to write (no staking provider configured).
  */
 export function deploymentScraperUpdate(
-  path: string,
+  owner: ScraperConfigOwner,
   base: ScraperConfig | undefined,
   deployed: readonly DeployedAttester[],
-  chainId: number,
-): { path: string; build: (current: ScraperConfig | undefined) => ScraperConfig } | undefined {
+): ScraperConfigWrite | undefined {
   if (!base) return undefined;
-  return {
-    path,
-    build: (current) => {
-      checkScraperConfigChain(current, path, chainId);
-      return mergedScraperConfig(current ?? base, deployed, new Date());
-    },
-  };
+  return scraperConfigWrite(owner, (current) =>
+    mergedScraperConfig(current ?? base, deployed, new Date()),
+  );
 }

@@ -77,20 +77,13 @@ export async function loadStatusAttestersOfFile(file: string): Promise<StatusAtt
 }
 
 /**
- * The attesters of several key files, each once (the first file naming it wins; high-availability
- * files all list the same validators), in order.
+ * Every validator entry of several key files, in order: an attester listed in several files
+ * (high availability: every server's file lists every validator) comes once per file, so that
+ * each file's coinbase and publisher are checked (buildStatusDocument gives it one row).
  */
 export async function loadStatusAttesters(files: readonly string[]): Promise<StatusAttester[]> {
-  const seen = new Set<string>();
   const attesters: StatusAttester[] = [];
-  for (const file of files) {
-    for (const attester of await loadStatusAttestersOfFile(file)) {
-      const key = attester.address.toLowerCase();
-      if (seen.has(key)) continue;
-      seen.add(key);
-      attesters.push(attester);
-    }
-  }
+  for (const file of files) attesters.push(...(await loadStatusAttestersOfFile(file)));
   return attesters;
 }
 

@@ -70,7 +70,9 @@ export async function encryptEthKeystore(
 ): Promise<EthKeystore> {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
-  const kdfparams = { ...scryptParameters, salt: salt.toString("hex") };
+  // The only dklen any reader accepts (see KEYSTORE_KDF_LIMITS).
+  if (scryptParameters.dklen !== 32) throw new Error("a keystore's dklen is 32");
+  const kdfparams = { ...scryptParameters, dklen: 32 as const, salt: salt.toString("hex") };
   const derivedKey = await kdfSlots(() =>
     deriveKey({ kdf: "scrypt", kdfparams } as EthKeystore["crypto"] & object, password),
   );

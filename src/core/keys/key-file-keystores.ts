@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { privateKeyToAddress } from "viem/accounts";
 import type { z } from "zod";
@@ -19,6 +19,11 @@ import type {
   PrivateKeyInputFile,
 } from "../../types/private-key-file.js";
 import type { Hex } from "../../types/primitives.js";
+import { readInputFile } from "../files/json-file.js";
+import { fileKind } from "../files/safe-write.js";
+
+/** A keystore is a few hundred bytes; a path to anything larger is not one. */
+export const MAX_KEYSTORE_BYTES = 1024 * 1024;
 
 export interface KeystoreReading {
   passwords: KeystorePasswords;
@@ -170,17 +175,7 @@ async function readKeystore<K>(
   where: ErrorLocation,
 ): Promise<Job<K>> {
   const path = isAbsolute(reference.path) ? reference.path : resolve(base, reference.path);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputMissingError(
-      `keystore ${reference.path} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? "error"})`}` +
-        (isAbsolute(reference.path) ? "" : ` (looked in ${base}/, the key file's directory)`),
-      where,
-    );
-  }
+  const text = await readKeystoreText(reference.path, path, base, where);
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
@@ -197,6 +192,44 @@ async function readKeystore<K>(
     );
   }
   return { reference, path: reference.path, keystore: parsed.data, where };
+}
+
+/**
+ * A keystore file's text, bounded before it is read: a regular file of at most 1 MiB (a FIFO would
+ * hang the read forever, a device never end). Missing: exit 66; anything else refused: 65.
+ */
+async function readKeystoreText(
+  shown: string,
+  path: string,
+  base: string,
+  where: ErrorLocation,
+): Promise<string> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) {
+    throw new InputMissingError(
+      `keystore ${shown} ${info.code === "ENOENT" ? "does not exist" : `cannot be read (${info.code ?? "error"})`}` +
+        (isAbsolute(shown) ? "" : ` (looked in ${base}/, the key file's directory)`),
+      where,
+    );
+  }
+  if (!info.isFile()) {
+    throw new InputError(`keystore ${shown} is ${fileKind(info)}, not a keystore file`, where);
+  }
+  if (info.size > MAX_KEYSTORE_BYTES) {
+    throw new InputError(
+      `keystore ${shown} is ${info.size} bytes, more than the 1 MiB a keystore can be; wrong file?`,
+      where,
+    );
+  }
+  try {
+    return await readInputFile(path, "a keystore", MAX_KEYSTORE_BYTES);
+  } catch (error) {
+    // Replaced between the check and the read.
+    throw new InputError(
+      `keystore ${shown} ${(error as InputMissingError).shortMessage ?? "cannot be read"}`,
+      where,
+    );
+  }
 }
 
 function keystoreError(job: Job<unknown>, problem: string): InputError {

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { ConfigError, InputMissingError, UsageError, type ErrorLocation } from "../errors.js";
+import { ConfigError, UsageError, type ErrorLocation } from "../errors.js";
+import { readInputFile } from "../files/json-file.js";
 
 /** The environment variable that may carry the keystore password (after --password-file). */
 export const KEYSTORE_PASSWORD_ENV = "AZTEC_BUTLER_KEYSTORE_PASSWORD";
@@ -72,24 +72,34 @@ export function keystorePasswords(sources: PasswordSources = {}): KeystorePasswo
   };
 }
 
-/** --password-file's content (one trailing newline dropped), else the variable, else nothing. */
+/** No password file is anywhere near this: a larger one is the wrong file. */
+const MAX_PASSWORD_FILE_BYTES = 64 * 1024;
+
+/**
+ * A password as a file holds it, by the one rule every password file follows (--password-file, a
+ * keystore directory's keystore-password.txt, made by the operator or by this tool): a UTF-8 byte
+ * order mark and one trailing `\n` or `\r\n` are not part of it (`echo pw > file` writes "pw\n").
+ */
+export function passwordFromFileText(text: string): string {
+  return text.replace(/^\uFEFF/, "").replace(/\r?\n$/, "");
+}
+
+/**
+ * A password file's password (passwordFromFileText): a regular file of at most 64 KiB, read as an
+ * input of the run (no output may be it).
+ */
+export async function readPasswordFile(path: string): Promise<string> {
+  return passwordFromFileText(
+    await readInputFile(path, "a password file", MAX_PASSWORD_FILE_BYTES),
+  );
+}
+
+/** --password-file's password (readPasswordFile), else the variable, else nothing. */
 async function readGivenPassword(
   passwordFile: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
-  if (passwordFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(passwordFile, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new InputMissingError(
-        code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? "error"})`,
-        { file: passwordFile, field: "--password-file" },
-      );
-    }
-    return text.replace(/\r?\n$/, "");
-  }
+  if (passwordFile !== undefined) return readPasswordFile(passwordFile);
   return env[KEYSTORE_PASSWORD_ENV];
 }
 

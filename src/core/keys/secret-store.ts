@@ -35,6 +35,11 @@ export interface SecretStore {
   /** What and where, for messages: "keystore directory ./keys". */
   readonly description: string;
   store(secrets: readonly ValidatorSecrets[], out: Output): Promise<void>;
+  /**
+   * Refuses (exit 64) an output of the run that would be one of the store's own files (a
+   * keystore directory's keystores and password), before any work.
+   */
+  refuseAsOutput?(path: string): Promise<void>;
 }
 
 export type SecretStoreSpec =

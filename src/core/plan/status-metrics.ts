@@ -18,9 +18,12 @@ const one = (value: number) => [{ labels: {}, value }];
 /** Every gauge of the metrics file, in the order written; wei as float64 (Prometheus' type). */
 export function statusMetricFamilies(document: StatusDocument): MetricFamily[] {
   const publishers = new Map<string, { balanceWei: string; requiredWei: string }>();
+  // Every file's publisher (high availability: each server's file has its own publishers).
   for (const row of document.attesters) {
-    if (row.publisher && !publishers.has(row.publisher.address))
-      publishers.set(row.publisher.address, row.publisher);
+    for (const { publisher } of row.files.length > 0 ? row.files : [row]) {
+      if (publisher && !publishers.has(publisher.address))
+        publishers.set(publisher.address, publisher);
+    }
   }
   const perPublisher = (field: "balanceWei" | "requiredWei") =>
     [...publishers].map(([publisher, funding]) => ({
@@ -56,8 +59,7 @@ export function statusMetricFamilies(document: StatusDocument): MetricFamily[] {
       name: "aztec_butler_provider_queue_problems",
       help: "Provider queue entries with a problem.",
       labelNames: [],
-      // Queue health (providerQueue.problems) is not in the status document yet.
-      samples: one(0),
+      samples: one(document.providerQueue.problems.length),
     },
     {
       name: "aztec_butler_publisher_balance_wei",

@@ -79,7 +79,10 @@ export async function splitByGas<T>(options: SplitByGasOptions<T>): Promise<Size
   if (one.kind !== "gas") throw new ItemTooLargeError(undefined, budget);
   if (one.gas > budget) throw new ItemTooLargeError(one.gas, budget);
   const two = probed[1];
-  const perItem = two?.kind === "gas" && two.gas > one.gas ? two.gas - one.gas : one.gas;
+  // At least 1 gas an item: the estimates are checked for plausibility by the caller, and a
+  // division by zero must not follow from one that was not.
+  const perItemEstimate = two?.kind === "gas" && two.gas > one.gas ? two.gas - one.gas : one.gas;
+  const perItem = perItemEstimate > 0n ? perItemEstimate : 1n;
   const fixed = one.gas - perItem > 0n ? one.gas - perItem : 0n;
   let size = Math.max(1, Math.min(most, Number((budget - fixed) / perItem)));
 

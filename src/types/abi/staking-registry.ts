@@ -1,146 +1,67 @@
 /**
- * The subset of the staking provider registry's ABI that aztec-butler reads and encodes.
+ * Aztec's StakingRegistry (AztecProtocol/ignition-contracts, src/staking-registry/), the contract
+ * mainnet's and testnet's staking providers live in: its whole interface, with its custom errors
+ * (its own, QueueLib's and OpenZeppelin's SafeERC20's) so that every revert decodes by name. No
+ * package ships its ABI; tests/unit/staking-registry-abi.test.ts checks every selector against
+ * the documented ones.
  *
- * The real registry keeps one FIFO queue of attester key stores per provider. Queue indices are
- * half-open: entries live at `getFirstIndexInQueue(id)` .. `getLastIndexInQueue(id) - 1`, and
- * `getProviderQueueLength(id)` equals their difference.
+ * One FIFO queue of attester key stores per provider, QueueLib's: entries live at
+ * `getFirstIndexInQueue(id)` .. `getLastIndexInQueue(id) - 1` (the last index is exclusive; a new
+ * provider's queue starts at 1), and `getProviderQueueLength(id)` is their difference. `stake`
+ * always takes the head; only the admin can remove keys, and only from the head
+ * (`dripProviderQueue`).
  */
+import { parseAbi } from "viem";
 
-import { g1PointAbi as g1Point, g2PointAbi as g2Point } from "./bn254.js";
+export const stakingRegistryAbi = parseAbi([
+  "struct G1Point { uint256 x; uint256 y; }",
+  "struct G2Point { uint256 x0; uint256 x1; uint256 y0; uint256 y1; }",
+  "struct KeyStore { address attester; G1Point publicKeyG1; G2Point publicKeyG2; G1Point proofOfPossession; }",
 
-const keyStoreComponents = [
-  { name: "attester", type: "address", internalType: "address" },
-  { name: "publicKeyG1", ...g1Point },
-  { name: "publicKeyG2", ...g2Point },
-  { name: "proofOfPossession", ...g1Point },
-] as const;
+  "function STAKING_ASSET() view returns (address)",
+  "function PULL_SPLIT_FACTORY() view returns (address)",
+  "function ROLLUP_REGISTRY() view returns (address)",
+  "function providerConfigurations(uint256 providerIdentifier) view returns (address providerAdmin, uint16 providerTakeRate, address providerRewardsRecipient)",
+  "function providerQueues(uint256 providerIdentifier) view returns (uint128 first, uint128 last)",
+  "function pendingProviderAdmins(uint256 providerIdentifier) view returns (address providerAdmin)",
+  "function nextProviderIdentifier() view returns (uint256)",
 
-export const stakingRegistryAbi = [
-  {
-    type: "function",
-    name: "ROLLUP_REGISTRY",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [{ name: "", type: "address", internalType: "address" }],
-  },
-  {
-    type: "function",
-    name: "registerProvider",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "_providerAdmin", type: "address", internalType: "address" },
-      { name: "_providerTakeRate", type: "uint16", internalType: "uint16" },
-      { name: "_providerRewardsRecipient", type: "address", internalType: "address" },
-    ],
-    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "providerConfigurations",
-    stateMutability: "view",
-    inputs: [{ name: "", type: "uint256", internalType: "uint256" }],
-    outputs: [
-      { name: "providerAdmin", type: "address", internalType: "address" },
-      { name: "providerTakeRate", type: "uint16", internalType: "uint16" },
-      { name: "providerRewardsRecipient", type: "address", internalType: "address" },
-    ],
-  },
-  {
-    type: "function",
-    name: "nextProviderIdentifier",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "addKeysToProvider",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "_providerIdentifier", type: "uint256", internalType: "uint256" },
-      {
-        name: "_keyStores",
-        type: "tuple[]",
-        internalType: "struct IStakingRegistry.KeyStore[]",
-        components: keyStoreComponents,
-      },
-    ],
-    outputs: [],
-  },
-  {
-    type: "function",
-    name: "getProviderQueueLength",
-    stateMutability: "view",
-    inputs: [{ name: "_providerIdentifier", type: "uint256", internalType: "uint256" }],
-    outputs: [{ name: "", type: "uint256", internalType: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "getFirstIndexInQueue",
-    stateMutability: "view",
-    inputs: [{ name: "_providerIdentifier", type: "uint256", internalType: "uint256" }],
-    outputs: [{ name: "", type: "uint128", internalType: "uint128" }],
-  },
-  {
-    type: "function",
-    name: "getLastIndexInQueue",
-    stateMutability: "view",
-    inputs: [{ name: "_providerIdentifier", type: "uint256", internalType: "uint256" }],
-    outputs: [{ name: "", type: "uint128", internalType: "uint128" }],
-  },
-  {
-    type: "function",
-    name: "getValueAtIndexInQueue",
-    stateMutability: "view",
-    inputs: [
-      { name: "_providerIdentifier", type: "uint256", internalType: "uint256" },
-      { name: "_index", type: "uint128", internalType: "uint128" },
-    ],
-    outputs: [
-      {
-        name: "",
-        type: "tuple",
-        internalType: "struct IStakingRegistry.KeyStore",
-        components: keyStoreComponents,
-      },
-    ],
-  },
-  {
-    type: "function",
-    name: "dripProviderQueue",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "_providerIdentifier", type: "uint256", internalType: "uint256" },
-      { name: "_numberOfKeysToDrip", type: "uint256", internalType: "uint256" },
-    ],
-    outputs: [],
-  },
-] as const;
+  "function registerProvider(address _providerAdmin, uint16 _providerTakeRate, address _providerRewardsRecipient) returns (uint256)",
+  "function addKeysToProvider(uint256 _providerIdentifier, KeyStore[] _keyStores)",
+  "function dripProviderQueue(uint256 _providerIdentifier, uint256 _numberOfKeysToDrip)",
+  "function stake(uint256 _providerIdentifier, uint256 _rollupVersion, address _withdrawalAddress, uint16 _expectedProviderTakeRate, address _userRewardsRecipient, bool _moveWithLatestRollup)",
+  "function updateProviderAdmin(uint256 _providerIdentifier, address _newAdmin)",
+  "function acceptProviderAdmin(uint256 _providerIdentifier)",
+  "function updateProviderRewardsRecipient(uint256 _providerIdentifier, address _newRewardsRecipient)",
+  "function updateProviderTakeRate(uint256 _providerIdentifier, uint16 _newTakeRate)",
 
-/**
- * Errors a registry's addKeysToProvider may revert with, to decode a failed estimate. The real
- * registry's source is not public: these are the ones its stand-in uses (test-contracts/); any
- * other custom error is shown by its selector, a require message or a panic as such.
- */
-export const stakingRegistryErrorsAbi = [
-  {
-    type: "error",
-    name: "NotProviderAdmin",
-    inputs: [
-      { name: "providerIdentifier", type: "uint256", internalType: "uint256" },
-      { name: "caller", type: "address", internalType: "address" },
-    ],
-  },
-  {
-    type: "error",
-    name: "ProviderDoesNotExist",
-    inputs: [{ name: "providerIdentifier", type: "uint256", internalType: "uint256" }],
-  },
-  { type: "error", name: "ZeroAddress", inputs: [] },
-] as const;
+  "function getProviderQueueLength(uint256 _providerIdentifier) view returns (uint256)",
+  "function getFirstIndexInQueue(uint256 _providerIdentifier) view returns (uint128)",
+  "function getLastIndexInQueue(uint256 _providerIdentifier) view returns (uint128)",
+  "function getValueAtIndexInQueue(uint256 _providerIdentifier, uint128 _index) view returns (KeyStore)",
+  "function getActivationThreshold(uint256 _rollupVersion) view returns (uint256)",
 
-/** Registry addresses by L1 chain id, used when STAKING_REGISTRY_ADDRESS is not set. */
-export const defaultStakingRegistryByChainId: Readonly<Record<number, `0x${string}`>> = {
-  11155111: "0xc3860c45e5F0b1eF3000dbF93149756f16928ADB",
-  1: "0x042dF8f42790d6943F41C25C2132400fd727f452",
-};
+  "event ProviderRegistered(uint256 indexed providerIdentifier, address indexed providerAdmin, uint16 indexed providerTakeRate)",
+  "event AttestersAddedToProvider(uint256 indexed providerIdentifier, address[] attesters)",
+  "event ProviderQueueDripped(uint256 indexed providerIdentifier, address indexed attester)",
+  "event StakedWithProvider(uint256 indexed providerIdentifier, address indexed rollupAddress, address indexed attester, address coinbaseSplitContractAddress, address stakerImplementation)",
+  "event ProviderAdminUpdateInitiated(uint256 indexed providerIdentifier, address indexed newAdmin)",
+  "event ProviderAdminUpdated(uint256 indexed providerIdentifier, address indexed newAdmin)",
+  "event ProviderRewardsRecipientUpdated(uint256 indexed providerIdentifier, address indexed newRewardsRecipient)",
+  "event ProviderTakeRateUpdated(uint256 indexed providerIdentifier, uint16 newTakeRate)",
+
+  "error StakingRegistry__ZeroAddress()",
+  "error StakingRegistry__InvalidProviderIdentifier(uint256 _providerIdentifier)",
+  "error StakingRegistry__NotProviderAdmin()",
+  "error StakingRegistry__UpdatedProviderAdminToSameAddress()",
+  "error StakingRegistry__UpdatedProviderTakeRateToSameValue()",
+  "error StakingRegistry__NotPendingProviderAdmin()",
+  "error StakingRegistry__InvalidTakeRate(uint256 _takeRate)",
+  "error StakingRegistry__UnexpectedTakeRate(uint256 _expectedTakeRate, uint256 _gotTakeRate)",
+  "error QueueIsEmpty()",
+  "error QueueIndexOutOfBounds()",
+  "error SafeERC20FailedOperation(address token)",
+]);
+
+/** The registry's custom errors alone, to decode a failed estimate of one of its calls. */
+export const stakingRegistryErrorsAbi = stakingRegistryAbi.filter((item) => item.type === "error");

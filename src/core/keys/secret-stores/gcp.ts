@@ -1,12 +1,21 @@
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
-import { ButlerError, ExitCode, OutputError } from "../../errors.js";
+import { isIP } from "node:net";
+import {
+  ButlerError,
+  ConfigError,
+  ExitCode,
+  OutputError,
+  type ErrorLocation,
+  type ErrorParts,
+} from "../../errors.js";
 import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
 import { count, plural, type Output } from "../../plan/report.js";
 import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /**
  * Points the client at a Secret Manager emulator (`host:port`, plaintext gRPC) instead of Google;
- * the tests' local server, never for production.
+ * the tests' local server, never for production: only a loopback host is accepted, since the keys
+ * would cross the network unencrypted.
  */
 export const GCP_ENDPOINT_ENV = "GCP_SECRET_MANAGER_ENDPOINT";
 
@@ -96,8 +105,11 @@ export async function openGcpSecretStore(
         }
       });
 
-      // 2. Create the missing secrets and add their value.
+      // 2. Create the missing secrets and add their value. A failure part-way (the server gone)
+      //    cannot take back what was added: the error names those secrets, and a re-run keeps
+      //    them (same value) and adds the rest.
       const added: string[] = [];
+      const addedSecrets: string[] = [];
       done = 0;
       const missing = entries.filter((_, i) => existing[i]!.state !== "value");
       await inBatches(missing, async (e, i) => {
@@ -124,8 +136,11 @@ export async function openGcpSecretStore(
           ),
         );
         if (version.name) added.push(version.name);
+        addedSecrets.push(e.name);
         out.progress(`storing secrets: ${count(++done)}/${count(missing.length)}`);
         void i;
+      }).catch((error: unknown) => {
+        throw withAddedSecrets(error, addedSecrets);
       });
 
       // 3. Read every secret back and compare.
@@ -231,7 +246,52 @@ async function readLatest(
   );
 }
 
+/** The failure, saying which secrets were added before it (never their values). */
+function withAddedSecrets(error: unknown, addedSecrets: readonly string[]): unknown {
+  if (addedSecrets.length === 0 || !(error instanceof ButlerError)) return error;
+  const Kind = error.constructor as new (
+    message: string,
+    location?: ErrorLocation,
+    parts?: ErrorParts,
+  ) => ButlerError;
+  return new Kind(
+    `${error.shortMessage}; before that, ${plural(addedSecrets.length, "secret")} ` +
+      `${addedSecrets.length === 1 ? "was" : "were"} added and ${addedSecrets.length === 1 ? "is" : "are"} ` +
+      `kept (a failed run cannot take them back): ${[...addedSecrets].sort().join(", ")}; run the ` +
+      "same command again to complete (secrets holding the same value are kept)",
+    error.location,
+    { details: error.details, cause: error },
+  );
+}
+
+/**
+ * `host:port` of GCP_SECRET_MANAGER_ENDPOINT, refused (exit 78) unless the host is loopback:
+ * `localhost`, 127.0.0.0/8 or ::1 (plaintext gRPC must not leave the machine).
+ */
+export function emulatorEndpoint(endpoint: string): { host: string; port: number } {
+  const match = /^([^:/[\]]+|\[[^\]]+\]):(\d+)$/.exec(endpoint);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+    throw new ConfigError(`${GCP_ENDPOINT_ENV} must be host:port (got ${endpoint})`);
+  }
+  const host = match[1]!;
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const loopback =
+    bare === "localhost" ||
+    (isIP(bare) === 4 && bare.startsWith("127.")) ||
+    (isIP(bare) === 6 && (bare === "::1" || /^::ffff:127\./.test(bare)));
+  if (!loopback) {
+    throw new ConfigError(
+      `${GCP_ENDPOINT_ENV}=${endpoint}: the emulator endpoint speaks plaintext gRPC, so only a ` +
+        "loopback host (localhost, 127.0.0.1, [::1]) is accepted; the keys would cross the network " +
+        `unencrypted. Unset ${GCP_ENDPOINT_ENV} to use Google Cloud Secret Manager`,
+    );
+  }
+  return { host, port: Number(match[2]) };
+}
+
 async function createClient(endpoint: string | undefined): Promise<SecretManagerServiceClient> {
+  // Checked before the client library loads: nothing is sent anywhere before this passes.
+  const emulator = endpoint === undefined ? undefined : emulatorEndpoint(endpoint);
   let secretManager: typeof import("@google-cloud/secret-manager");
   try {
     secretManager = await import("@google-cloud/secret-manager");
@@ -240,19 +300,13 @@ async function createClient(endpoint: string | undefined): Promise<SecretManager
       `cannot load @google-cloud/secret-manager (${(error as Error).message}); reinstall aztec-butler`,
     );
   }
-  if (endpoint === undefined) return new secretManager.SecretManagerServiceClient();
-  const match = /^([^:/]+|\[[^\]]+\]):(\d+)$/.exec(endpoint);
-  if (!match) {
-    throw new SecretStoreUnavailableError(
-      `${GCP_ENDPOINT_ENV} must be host:port (got ${endpoint})`,
-    );
-  }
+  if (emulator === undefined) return new secretManager.SecretManagerServiceClient();
   // The emulator speaks plaintext gRPC: the client's own grpc-js (through google-gax) makes the
   // insecure credentials, and no Application Default Credentials are looked up.
   const { grpc } = await import("google-gax");
   return new secretManager.SecretManagerServiceClient({
-    apiEndpoint: match[1],
-    port: Number(match[2]),
+    apiEndpoint: emulator.host,
+    port: emulator.port,
     sslCreds: grpc.credentials.createInsecure(),
     // Known universe: otherwise the auth library asks the GCE metadata server for it.
     clientOptions: { universeDomain: "googleapis.com" },
@@ -291,21 +345,31 @@ function describeFailure(
   return new OutputError(`cannot ${what} in ${where} (${detail}); ${consequence}`);
 }
 
-/** Runs `task` over `items`, CONCURRENT_CALLS at a time; results in input order. */
+/**
+ * Runs `task` over `items`, CONCURRENT_CALLS at a time; results in input order. After a failure no
+ * new task starts, and the ones in flight are waited for before the first failure is thrown (so
+ * that what they did is known when it is reported).
+ */
 async function inBatches<T, R>(
   items: readonly T[],
   task: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   await Promise.all(
     Array.from({ length: Math.min(CONCURRENT_CALLS, items.length) }, async () => {
-      while (next < items.length) {
+      while (next < items.length && failure === undefined) {
         const i = next++;
-        results[i] = await task(items[i]!, i);
+        try {
+          results[i] = await task(items[i]!, i);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     }),
   );
+  if (failure) throw failure.error;
   return results;
 }
 

@@ -1,10 +1,22 @@
-import { chmod, lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import type { Stats } from "node:fs";
+import { chmod, lstat, mkdir, readdir, readFile, realpath, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { getAddress } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import { ConfigError, InputMissingError, OutputError } from "../../errors.js";
-import { KEYSTORE_PASSWORD_ENV, type KeystorePasswords } from "../keystore-passwords.js";
-import { writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
+import {
+  ConfigError,
+  InputError,
+  InputMissingError,
+  OutputError,
+  UsageError,
+} from "../../errors.js";
+import {
+  KEYSTORE_PASSWORD_ENV,
+  passwordFromFileText,
+  readPasswordFile,
+  type KeystorePasswords,
+} from "../keystore-passwords.js";
+import { fileKind, writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
 import { decryptEthKeystore, encryptEthKeystore } from "../eth-keystore.js";
 import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
 import { blsKeystoreSchema, ethKeystoreSchema } from "../../../types/keystore.js";
@@ -35,39 +47,34 @@ export async function openKeystoreDirStore(
 ): Promise<SecretStore> {
   const dir = resolve(dirOption);
   const description = `keystore directory ${dirOption}`;
-  const info = await lstat(dir).catch(() => undefined);
-  if (info && (info.isSymbolicLink() || !info.isDirectory())) {
-    throw new OutputError(
-      `${info.isSymbolicLink() ? "is a symlink" : "is not a directory"}; ` +
-        "the keystore directory must be a real directory",
-      { file: dirOption },
-    );
-  }
   const shownDir = (path: string) =>
     path === dir ? dirOption : join(dirOption, path.slice(dir.length + 1));
+  const folders = [dir, join(dir, "eth"), join(dir, "bls")];
+  // Refused before any work: a folder the store would write in that is not the operator's own.
+  for (const folder of folders) await checkStoreFolder(folder, shownDir(folder));
   const passwordPath = join(dir, PASSWORD_FILE);
   const existingPassword = await directoryPassword(dir, dirOption, passwords, OutputError);
   const password =
     existingPassword ?? (await passwords.forNewKeystores(`the keystores in ${dirOption}`));
+  if (existingPassword === undefined && passwordFromFileText(password) !== password) {
+    // It could not be read back from keystore-password.txt as it is (every password file drops
+    // a leading byte order mark and one trailing line break).
+    throw new ConfigError(
+      `the password for the keystores in ${dirOption} ends with a line break or starts with a byte ` +
+        `order mark, which ${PASSWORD_FILE} cannot keep; choose another`,
+    );
+  }
 
   return {
     description,
+    async refuseAsOutput(path) {
+      await refuseStoreFileAsOutput(path, folders, passwordPath, dirOption);
+    },
     async store(secrets, out) {
       const plan = await planFiles(dir, dirOption, secrets, password, pool, out, ethKeystoreScrypt);
       const written: string[] = [];
       try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        await mkdir(join(dir, "eth"), { recursive: true, mode: 0o700 });
-        await mkdir(join(dir, "bls"), { recursive: true, mode: 0o700 });
-        for (const path of [dir, join(dir, "eth"), join(dir, "bls")]) {
-          const loose = (await stat(path)).mode & 0o077;
-          if (loose !== 0) {
-            out.warn(
-              `${shownDir(path)} can be read or entered by other users (mode ` +
-                `${((await stat(path)).mode & 0o777).toString(8)}); run chmod 700 on it`,
-            );
-          }
-        }
+        for (const folder of folders) await makeStoreFolder(folder, shownDir(folder));
         if (existingPassword === undefined) {
           await writeFilesAtomically([{ path: passwordPath, content: password, mode: 0o600 }]);
           written.push(passwordPath);
@@ -97,9 +104,83 @@ export async function openKeystoreDirStore(
 }
 
 /**
- * The directory's own password (<dir>/keystore-password.txt), if it has one: its keystores were
- * made with it. A different one given explicitly (--password-file, the variable) is refused
- * rather than silently ignored.
+ * Every folder the store writes in is a real directory (never a symlink, followed or not) of the
+ * operator's (owned by this process's user) that no one else can read or enter (mode 0700): the
+ * keystores' only protection besides their password. A folder not there yet is fine (it is made so).
+ */
+async function checkStoreFolder(path: string, shown: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined) return;
+  refuseUnsafeFolder(info, shown);
+}
+
+function refuseUnsafeFolder(info: Stats, shown: string): void {
+  const rule =
+    "every folder of a keystore directory must be a real directory of yours with mode 0700; nothing was written";
+  if (info.isSymbolicLink()) throw new OutputError(`is a symbolic link; ${rule}`, { file: shown });
+  if (!info.isDirectory()) throw new OutputError(`is ${fileKind(info)}; ${rule}`, { file: shown });
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) {
+    throw new OutputError(`is owned by uid ${info.uid}, not by you (uid ${uid}); ${rule}`, {
+      file: shown,
+    });
+  }
+  if ((info.mode & 0o077) !== 0) {
+    throw new OutputError(
+      `can be read or entered by other users (mode ${(info.mode & 0o777).toString(8)}); run ` +
+        `chmod 700 ${shown} (${rule})`,
+      { file: shown },
+    );
+  }
+}
+
+/**
+ * An output of the run (the public-keys file) may not be one of the store's files: not in its
+ * eth/ or bls/ folders, not its password file, and not any of those files under another name
+ * (a hard link), whatever --force says (exit 64).
+ */
+async function refuseStoreFileAsOutput(
+  output: string,
+  folders: readonly string[],
+  passwordPath: string,
+  dirOption: string,
+): Promise<void> {
+  const real = async (path: string) => realpath(path).catch(() => resolve(path));
+  const outputDir = await real(dirname(resolve(output)));
+  const outputPath = join(outputDir, basename(output));
+  const [, eth, bls] = await Promise.all(folders.map(real));
+  const refuse = () =>
+    new UsageError(
+      `is one of the files of the keystore directory ${dirOption} (its keystores and ${PASSWORD_FILE}); ` +
+        "an output never replaces them, even with --force: choose another --output",
+      { file: output },
+    );
+  if (outputDir === eth || outputDir === bls || outputPath === (await real(passwordPath)))
+    throw refuse();
+  const target = await stat(output).catch(() => undefined);
+  if (!target) return;
+  const storeFiles = [passwordPath];
+  for (const folder of [eth!, bls!]) {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    storeFiles.push(...names.map((name) => join(folder, name)));
+  }
+  for (const file of storeFiles) {
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.dev === target.dev && info.ino === target.ino) throw refuse();
+  }
+}
+
+/** Makes the folder 0700 if missing (whatever the umask), then checks it as checkStoreFolder. */
+async function makeStoreFolder(path: string, shown: string): Promise<void> {
+  const created = await mkdir(path, { recursive: true, mode: 0o700 });
+  if (created !== undefined) await chmod(path, 0o700);
+  refuseUnsafeFolder(await lstat(path), shown);
+}
+
+/**
+ * The directory's own password (<dir>/keystore-password.txt, read by the rule of every password
+ * file), if it has one: its keystores were made with it. A different one given explicitly
+ * (--password-file, the variable) is refused rather than silently ignored.
  */
 async function directoryPassword(
   dir: string,
@@ -107,23 +188,25 @@ async function directoryPassword(
   passwords: KeystorePasswords,
   Unreadable: typeof OutputError | typeof InputMissingError,
 ): Promise<string | undefined> {
-  const existing = await readFile(join(dir, PASSWORD_FILE), "utf8").catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return undefined;
-      throw new Unreadable(`cannot be read (${error.code ?? "error"})`, {
-        file: join(dirOption, PASSWORD_FILE),
-      });
-    },
-  );
-  if (existing !== undefined) {
-    const given = await passwords.given();
-    if (given !== undefined && given !== existing) {
-      throw new ConfigError(
-        `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
-          `${join(dirOption, PASSWORD_FILE)}, which the keystores there are encrypted with; give ` +
-          "that one, or choose another directory",
-      );
-    }
+  const shown = join(dirOption, PASSWORD_FILE);
+  const info = await lstat(join(dir, PASSWORD_FILE)).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) {
+    if (info.code === "ENOENT") return undefined;
+    throw new Unreadable(`cannot be read (${info.code ?? "error"})`, { file: shown });
+  }
+  if (!info.isFile()) {
+    throw new Unreadable(`is ${fileKind(info)}, not a password file; refusing to use it`, {
+      file: shown,
+    });
+  }
+  const existing = await readPasswordFile(join(dir, PASSWORD_FILE));
+  const given = await passwords.given();
+  if (given !== undefined && given !== existing) {
+    throw new ConfigError(
+      `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
+        `${shown}, which the keystores there are encrypted with; give that one, or choose another ` +
+        "directory",
+    );
   }
   return existing;
 }
@@ -269,7 +352,7 @@ async function verifyReadBack(
   pool: SecretStoreContext["pool"],
   out: Output,
 ): Promise<void> {
-  const password = await readFile(join(dir, PASSWORD_FILE), "utf8");
+  const password = await readPasswordFile(join(dir, PASSWORD_FILE));
   const total = secrets.length * 2;
   let done = 0;
   const tick = () => out.progress(`verifying keystores: ${count(++done)}/${count(total)}`);
@@ -336,7 +419,13 @@ async function existing(path: string, shown: (p: string) => string): Promise<str
 }
 
 function parseOr<T>(
-  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
   text: string,
   shown: string,
 ): T {
@@ -348,6 +437,14 @@ function parseOr<T>(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // A keystore asking for more work than any real one (see KEYSTORE_KDF_LIMITS): refused at once.
+    if (issue && issue.path.some((part) => part === "kdfparams" || part === "params")) {
+      throw new InputError(
+        `is a keystore this tool refuses: ${issue.message} (at ${issue.path.join(".")})`,
+        { file: shown },
+      );
+    }
     throw new OutputError("already exists and is not a keystore; refusing to overwrite it", {
       file: shown,
     });

@@ -1,17 +1,28 @@
+/**
+ * The contracts the CLI runs deployless (contracts/): the creation code it carries is each one's
+ * source compiled, and uses no opcode a post-merge chain may lack.
+ */
 import { describe, expect, it } from "vitest";
+import { attesterStatusReaderBytecode } from "../../src/core/chain/attester-status-reader-code.js";
+import { keyStoreCheckerBytecode } from "../../src/core/chain/key-store-checker-code.js";
 import { providerQueueReaderBytecode } from "../../src/core/chain/provider-queue-reader-code.js";
 // @ts-expect-error: a plain .mjs script without type declarations
-import { compileQueueReader } from "../../scripts/compile-queue-reader.mjs";
+import { compileDeployless } from "../../scripts/compile-deployless.mjs";
 
-describe("ProviderQueueReader", () => {
-  it("the bytecode the CLI carries is contracts/ProviderQueueReader.sol compiled (run scripts/compile-queue-reader.mjs after editing it)", () => {
-    const { bytecode } = compileQueueReader() as { bytecode: string };
-    expect(providerQueueReaderBytecode).toBe(bytecode);
+const carried: [string, string][] = [
+  ["ProviderQueueReader", providerQueueReaderBytecode],
+  ["AttesterStatusReader", attesterStatusReaderBytecode],
+  ["KeyStoreChecker", keyStoreCheckerBytecode],
+];
+
+describe.each(carried)("%s", (name, bytecode) => {
+  it(`the bytecode the CLI carries is contracts/${name}.sol compiled (run scripts/compile-deployless.mjs ${name} after editing it)`, () => {
+    expect(bytecode).toBe((compileDeployless(name) as { bytecode: string }).bytecode);
   });
 
   it("uses no opcode introduced after the merge (no PUSH0), so it runs on any post-merge chain", () => {
     // Walk the code (skipping PUSH data) up to the CBOR metadata solc may append; PUSH0 is 0x5f.
-    const code = Buffer.from(providerQueueReaderBytecode.slice(2), "hex");
+    const code = Buffer.from(bytecode.slice(2), "hex");
     const cborLength = code.readUInt16BE(code.length - 2);
     const hasMetadata =
       cborLength + 2 < code.length &&
