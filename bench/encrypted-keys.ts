@@ -23,7 +23,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
-import { ETH_KEYSTORE_SCRYPT, encryptEthKeystore } from "../src/core/keys/eth-keystore.js";
+import { encryptEthKeystore } from "../src/core/keys/eth-keystore.js";
+import { ETH_KEYSTORE_SCRYPT } from "../src/core/keys/keystore-kdf.js";
 import { makePrivateKeyFile } from "./keygen.js";
 import { fmtMs, median, type TargetRow } from "./report.js";
 import {

@@ -18,6 +18,12 @@ import packageJson from "../../package.json" with { type: "json" };
 const { version } = packageJson;
 
 export function buildProgram(terminal: Terminal = processTerminal): Command {
+  // The run's terminal for the subcommands too (addCommand does not pass it on): their usage
+  // errors and help go where the rest of the run's output goes (recorded in-process in tests).
+  const output = {
+    writeOut: (text: string) => terminal.stdout.write(text),
+    writeErr: (text: string) => terminal.stderr.write(text),
+  };
   const program = new Command("aztec-butler")
     .description(
       "Take new Aztec validator keys to deployed on the node and registered with the staking provider",
@@ -34,10 +40,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
     .option("--verbose", "on an error, also print its details and underlying causes")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({
-      writeOut: (text) => terminal.stdout.write(text),
-      writeErr: (text) => terminal.stderr.write(text),
-    });
+    .configureOutput(output);
   program.addCommand(processPrivateKeysCommand(terminal));
   program.addCommand(prepareDeploymentCommand(terminal));
   program.addCommand(addKeysCommand(terminal));
@@ -47,7 +50,7 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   program.addCommand(checkSignerCommand(terminal));
   program.addCommand(checkSecretsCommand(terminal));
   program.addCommand(fundPublishersCommand(terminal));
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) command.exitOverride().configureOutput(output);
   return program;
 }
 

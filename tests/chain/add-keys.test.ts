@@ -287,9 +287,9 @@ describe("add-keys against the real GSE", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("150 keys: split into as few transactions as fit 90% of 2^24 gas, each mined from the admin; the queue holds the 150 in order; staked, flushed, VALIDATING with their keys; Safe files", async () => {
+  it("80 keys (more than one transaction holds): split into as few transactions as fit 90% of 2^24 gas, each mined from the admin; the queue holds the 80 in order; staked, flushed, VALIDATING with their keys; Safe files", async () => {
     const dir = tempDir();
-    const keyFile = generatedKeyFile(150, "done-when");
+    const keyFile = generatedKeyFile(80, "done-when");
     writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
     const attesters = keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex));
     const { providerId, admin, env } = await freshProvider();
@@ -305,7 +305,7 @@ describe("add-keys against the real GSE", () => {
     );
     expect(run.stderr).not.toMatch(/^error/m);
     expect(run.code).toBe(0);
-    console.log(`add-keys, 150 validators: ${run.ms} ms`);
+    console.log(`add-keys, 80 validators: ${run.ms} ms`);
 
     const json = parseStdout(run) as { transactions: { contractToCall: Address; callData: Hex }[] };
     expect(Object.keys(json)).toEqual(["transactions"]);
@@ -317,17 +317,17 @@ describe("add-keys against the real GSE", () => {
       ),
     ].map((m) => ({ keys: Number(m[3]), gas: BigInt(m[4]!.replaceAll(",", "")) }));
     expect(estimated).toHaveLength(n);
-    expect(estimated.reduce((sum, e) => sum + e.keys, 0)).toBe(150);
+    expect(estimated.reduce((sum, e) => sum + e.keys, 0)).toBe(80);
     const budget = (EIP_7825_TX_GAS_LIMIT * 90n) / 100n;
     expect(run.stderr).toContain(
       "each transaction's estimate is at most 15,099,494 gas: 90% of min(2^24, block gas limit 60,000,000) = 16,777,216",
     );
     for (const e of estimated) expect(e.gas).toBeLessThanOrEqual(budget);
     const total = estimated.reduce((sum, e) => sum + e.gas, 0n);
-    expect(n).toBeGreaterThanOrEqual(2); // 150 keys need about 30M gas: never one transaction
+    expect(n).toBeGreaterThanOrEqual(2); // 80 keys need about 16.4M gas (~205k each): never one transaction
     expect(BigInt(n)).toBeLessThanOrEqual((total + budget - 1n) / budget + 1n);
     console.log(
-      `150 keys in ${n} transactions of ${estimated.map((e) => `${e.keys} keys/${e.gas} gas`).join(", ")}`,
+      `80 keys in ${n} transactions of ${estimated.map((e) => `${e.keys} keys/${e.gas} gas`).join(", ")}`,
     );
 
     // Every printed transaction, sent by the admin, is mined, within its estimate.
@@ -414,39 +414,38 @@ describe("add-keys against the real GSE", () => {
     );
 
     // Staked through the registry, flushed: validators of Aztec's rollup, with their keys.
-    const staked = await stakeWithProvider(net.chain, { providerId, count: 150 });
+    const staked = await stakeWithProvider(net.chain, { providerId, count: 80 });
     expect(staked.map((s) => s.attester)).toEqual(attesters);
-    expect(new Set(staked.map((s) => s.coinbaseSplit)).size).toBe(150);
+    expect(new Set(staked.map((s) => s.coinbaseSplit)).size).toBe(80);
     await flushEntryQueue(net.chain);
     const views = await readAttesterViews(net.chain, attesters);
     expect(views.map((v) => v.status)).toEqual(attesters.map(() => ATTESTER_STATUS.VALIDATING));
     expect(views.map((v) => v.publicKey)).toEqual(queue.map((k) => k.publicKeyG1));
-  }, 180_000);
+  });
 
-  it("--max-keys-per-tx lowers the size: 250 keys in transactions of 60, sent in order", async () => {
+  it("--max-keys-per-tx lowers the size: 9 keys in transactions of 4, sent in order", async () => {
     const dir = tempDir();
-    const keyFile = generatedKeyFile(250, "split");
+    const keyFile = generatedKeyFile(9, "split");
     writeFileSync(join(dir, "new-private-keys.json"), JSON.stringify(keyFile, null, 2));
     const { providerId, admin, env } = await freshProvider();
-    const run = await runCli(
-      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "60"],
+    const run = await runInProcess(
+      ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--max-keys-per-tx", "4"],
       { cwd: dir, env },
     );
     expect(run.stderr).not.toMatch(/^error/m);
     expect(run.code).toBe(0);
-    console.log(`add-keys, 250 validators, 5 transactions: ${run.ms} ms`);
 
     const attesters = keyFile.validators.map((v) => privateKeyToAddress(v.attester.eth as Hex));
     const json = parseStdout(run) as { transactions: { contractToCall: Address; callData: Hex }[] };
     expect(Object.keys(json)).toEqual(["transactions"]);
-    expect(json.transactions).toHaveLength(5);
+    expect(json.transactions).toHaveLength(3);
     for (const tx of json.transactions)
       expect(Object.keys(tx)).toEqual(["contractToCall", "callData"]);
     expect(run.stderr).toMatch(
-      /250 validators from new-private-keys\.json in 5 addKeysToProvider calls/,
+      /9 validators from new-private-keys\.json in 3 addKeysToProvider calls/,
     );
-    expect(run.stderr).toMatch(/transaction 1 of 5: 60 attesters, estimated [\d,]+ gas\n/);
-    expect(run.stderr).toMatch(/transaction 5 of 5: 10 attesters, estimated [\d,]+ gas\n/);
+    expect(run.stderr).toMatch(/transaction 1 of 3: 4 attesters, estimated [\d,]+ gas\n/);
+    expect(run.stderr).toMatch(/transaction 3 of 3: 1 attesters?, estimated [\d,]+ gas\n/);
 
     // --output holds exactly what stdout got.
     expect(JSON.parse(readFileSync(join(dir, "calldata.json"), "utf8"))).toEqual(json);
@@ -457,13 +456,13 @@ describe("add-keys against the real GSE", () => {
           attester: Address;
         }[],
     );
-    expect(slices.map((keys) => keys.length)).toEqual([60, 60, 60, 60, 10]);
+    expect(slices.map((keys) => keys.length)).toEqual([4, 4, 1]);
     expect(slices.flat().map((k) => k.attester)).toEqual(attesters);
 
     for (const tx of json.transactions) await sendAs(admin, tx);
     const queue = await readQueue(providerId);
     expect(queue.map((k) => k.attester)).toEqual(attesters);
-    for (const store of [queue[0]!, queue[137]!, queue[249]!])
+    for (const store of [queue[0]!, queue[5]!, queue[8]!])
       await expectValidProofOfPossession(store);
 
     const small = await runInProcess(
@@ -477,13 +476,13 @@ describe("add-keys against the real GSE", () => {
     expect(small.stderr).toBe(
       'error: --max-keys-per-tx must be a positive whole number, got "0"\n',
     );
-  }, 180_000);
+  });
 
   it("finds the rollup and the GSE from the chain itself when neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS is set", async () => {
     const dir = copyToTemp(phase1);
     const { env } = await freshProvider();
-    const direct = await runCli(["add-keys", "new-private-keys.json"], { cwd: dir, env });
-    const discovered = await runCli(["add-keys", "new-private-keys.json"], {
+    const direct = await runInProcess(["add-keys", "new-private-keys.json"], { cwd: dir, env });
+    const discovered = await runInProcess(["add-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...env, AZTEC_GSE_ADDRESS: undefined, AZTEC_ROLLUP_ADDRESS: undefined },
     });
@@ -496,7 +495,7 @@ describe("add-keys against the real GSE", () => {
   it("refuses AZTEC_ROLLUP_ADDRESS and AZTEC_GSE_ADDRESS that disagree (exit 78), printing nothing", async () => {
     const dir = copyToTemp(phase1);
     const { env } = await freshProvider();
-    const run = await runCli(["add-keys", "new-private-keys.json"], {
+    const run = await runInProcess(["add-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...env, AZTEC_ROLLUP_ADDRESS: rollup, AZTEC_GSE_ADDRESS: brokenGse },
     });
@@ -557,6 +556,8 @@ describe("add-keys against the real GSE", () => {
     );
     expect(snapshot(dir)).toEqual(before);
 
+    // --force replaces it: a stale file is written over with the calldata again.
+    writeFileSync(join(dir, "calldata.json"), "stale\n");
     const forced = await runInProcess(
       ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--force"],
       { cwd: dir, env },
@@ -692,10 +693,7 @@ describe("add-keys refuses malformed keys exactly as process-private-keys does",
       expect(run.stderr).toMatch(/^error: new-private-keys\.json, validator 2[,:] /);
       expect(run.stderr).toBe(reference.stderr);
       expect(run.stdout).toBe("");
-      expectNoPrivateKeyIn(
-        run.stderr,
-        [...keys, ...inputPrivateKeys(file)].filter((k) => k.length >= 18),
-      );
+      expectNoPrivateKeyIn(run.stderr, [...keys, ...inputPrivateKeys(file)]);
       expect(snapshot(dir)).toEqual(before);
     },
   );
@@ -746,7 +744,7 @@ describe("keys the rollup already knows, and estimates that revert: refused, not
   it("add-keys refuses an attester in the rollup's entry queue and one validating (exit 65), writing nothing", async () => {
     const { env } = await freshProvider();
     const before = snapshot(dir);
-    const run = await runCli(
+    const run = await runInProcess(
       ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--safe-tx-builder", "safe"],
       { cwd: dir, env },
     );
@@ -759,7 +757,10 @@ describe("keys the rollup already knows, and estimates that revert: refused, not
   it("process-private-keys refuses them too (exit 65), writing nothing and printing no key", async () => {
     const { env } = await freshProvider();
     const before = snapshot(dir);
-    const run = await runCli(["process-private-keys", "new-private-keys.json"], { cwd: dir, env });
+    const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
+      cwd: dir,
+      env,
+    });
     expect(run.code).toBe(65);
     expect(run.stdout).toBe("");
     refusal(run.stderr);
@@ -776,7 +777,7 @@ describe("keys the rollup already knows, and estimates that revert: refused, not
     await rejectAttesterInRegistry(net.chain, rejected, registry);
     try {
       const before = snapshot(keysDir);
-      const run = await runCli(
+      const run = await runInProcess(
         ["add-keys", "new-private-keys.json", "-o", "calldata.json", "--safe-tx-builder", "safe"],
         { cwd: keysDir, env },
       );
@@ -805,7 +806,7 @@ describe("add-keys behind a node that mixes up batch answers", () => {
       proxy.setMode({ kind: "batch-fault", fault: "duplicate" });
       const dir = copyToTemp(phase1);
       const before = snapshot(dir);
-      const run = await runCli(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
+      const run = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
         cwd: dir,
         env: { ...env, ETHEREUM_NODE_URL: proxy.url },
       });

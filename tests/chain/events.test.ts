@@ -23,7 +23,7 @@ import {
   startTestChain,
   type TestChain,
 } from "../support/test-chain.js";
-import { runCli } from "../support/cli.js";
+import { runInProcess } from "../support/cli.js";
 import { tempDir } from "../support/files.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
@@ -106,10 +106,9 @@ describe("status reads every StakedWithProvider event through a node that limits
     expect(head - fromBlock).toBeGreaterThan(1200n);
 
     const status = () =>
-      runCli(["status", keyFile, "--json", "--from-block", String(fromBlock)], {
+      runInProcess(["status", keyFile, "--json", "--from-block", String(fromBlock)], {
         cwd: dir,
         env,
-        timeoutMs: 120_000,
       });
     const first = await status();
     expect(first.code, first.stderr).toBe(3); // in the entry queue, no coinbase in the file

@@ -39,8 +39,14 @@ function workDir(): string {
   cpSync(join(fixture, "raw-private-keys.json"), join(dir, "new-private-keys.json"));
   return dir;
 }
-const run = (dir: string, project: string, env: Record<string, string> = {}) =>
-  runCli(["process-private-keys", "new-private-keys.json", "--secret-store", `gcp:${project}`], {
+/** process-private-keys into the project's secrets: in-process unless `runner` is runCli. */
+const run = (
+  dir: string,
+  project: string,
+  env: Record<string, string> = {},
+  runner: typeof runCli = runInProcess,
+) =>
+  runner(["process-private-keys", "new-private-keys.json", "--secret-store", `gcp:${project}`], {
     cwd: dir,
     env: { ...net.env, GCP_SECRET_MANAGER_ENDPOINT: server.endpoint, ...env },
   });
@@ -58,7 +64,8 @@ function expectNoKeyIn(text: string) {
 describe("--secret-store gcp:<project-id> against a local Secret Manager", () => {
   it("creates one labelled secret per key, reads each back, then writes the public file; a re-run keeps them", async () => {
     const dir = workDir();
-    const first = await run(dir, "butler-create");
+    // The one spawned run: the bin loads Secret Manager's client as an operator's run does.
+    const first = await run(dir, "butler-create", {}, runCli);
     expect(first.code, first.stderr).toBe(0);
     expectNoKeyIn(first.stdout + first.stderr);
     expect(first.stderr).toMatch(/6 secrets: 6 added, 0 already there .*read back and compared/);
@@ -78,7 +85,7 @@ describe("--secret-store gcp:<project-id> against a local Secret Manager", () =>
     }
     // Idempotent: the same values are kept, no version added, the public file written again.
     const publicBefore = readFileSync(join(dir, "public-new-private-keys.json"), "utf8");
-    const again = await runCli(
+    const again = await runInProcess(
       [
         "process-private-keys",
         "new-private-keys.json",

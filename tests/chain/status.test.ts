@@ -18,7 +18,7 @@ import {
   type StakedKey,
 } from "../support/aztec-l1.js";
 import { ANVIL_ACCOUNTS, aztecOf, rpcBatch, setBalances } from "../support/test-chain.js";
-import { runCli, type CliResult } from "../support/cli.js";
+import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -54,8 +54,13 @@ function env(extra: Record<string, string | undefined> = {}) {
  * chain of its own): status and fill-coinbases read events from the chain's first own block.
  */
 let fromBlock: bigint;
-const cli = (args: string[], extra?: Record<string, string | undefined>) =>
-  runCli(
+/** In-process, unless `runner` is runCli: one spawned run per command and exit code. */
+const cli = (
+  args: string[],
+  extra?: Record<string, string | undefined>,
+  runner: typeof runCli = runInProcess,
+) =>
+  runner(
     ["status", "fill-coinbases"].includes(args[0]!)
       ? [...args, "--from-block", String(fromBlock)]
       : args,
@@ -110,9 +115,10 @@ let reported = "prod.json";
 async function statusJson(
   files: string[],
   extra?: Record<string, string>,
+  runner: typeof runCli = runInProcess,
 ): Promise<{ run: CliResult; doc: Doc }> {
   if (files[0] !== undefined) reported = files[0];
-  const run = await cli(["status", ...files, "--json"], extra);
+  const run = await cli(["status", ...files, "--json"], extra, runner);
   if (run.code !== 0 && run.code !== 3)
     throw new Error(`status failed (${run.code}): ${run.stderr}`);
   return { run, doc: JSON.parse(run.stdout) as Doc };
@@ -228,7 +234,7 @@ afterAll(async () => {
 describe("status and fill-coinbases walk attesters through every state", () => {
   it("reports every attester NEW before registration, from a private-key file too", async () => {
     const prod = productionFile("prod.json");
-    const { run, doc } = await statusJson([prod]);
+    const { run, doc } = await statusJson([prod], undefined, runCli);
     expect(run.code).toBe(0);
     expect(doc.attesters).toEqual(attesters.map((_, i) => row(i, {})));
     expect(doc.counts).toEqual(counts({ NEW: 7 }));
@@ -282,7 +288,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     });
     expect(staked.map((s) => s.attester)).toEqual(attesters.slice(0, 5));
 
-    const { run, doc } = await statusJson(["prod.json"]);
+    const { run, doc } = await statusJson(["prod.json"], undefined, runCli);
     expect(run.code).toBe(3);
     for (let i = 0; i < 5; i++) {
       const got = doc.attesters[i]!;
@@ -354,7 +360,7 @@ describe("status and fill-coinbases walk attesters through every state", () => {
     expect(refused.stderr).toContain(splitOf(4));
     expect(snapshot(dir)).toEqual(untouched);
 
-    const fill = await cli(["fill-coinbases", "prod-4.json"]);
+    const fill = await cli(["fill-coinbases", "prod-4.json"], undefined, runCli);
     expect(fill.code, fill.stderr).toBe(0);
     expect(fill.stdout).toContain("wrote prod-4.json.new (4 coinbases filled");
     expect(fill.stderr).toContain(

@@ -112,9 +112,23 @@ describe("check-secrets keystore-dir:<dir>", () => {
         "--password-file",
         "pw.txt",
       ],
-      { cwd: dir, env: net.env },
+      // Aztec's real KDF parameters (runCli's default is the test suite's cheap ones).
+      { cwd: dir, env: net.env, kdf: "aztec" },
     );
     expect(stored.code, stored.stderr).toBe(0);
+    expect(
+      JSON.parse(
+        readFileSync(
+          join(
+            dir,
+            "keys",
+            "eth",
+            `${JSON.parse(readFileSync(join(dir, "public-new-private-keys.json"), "utf8")).validators[0].attester.eth}.json`,
+          ),
+          "utf8",
+        ),
+      ).crypto.kdfparams.n,
+    ).toBe(131072);
     const run = await runCli(
       ["check-secrets", "public-new-private-keys.json", "--secret-store", "keystore-dir:keys"],
       { cwd: dir },

@@ -1,15 +1,15 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
-  getFreePort,
   makeDummyKeyStores,
   registerProvider,
 } from "../support/test-chain.js";
 import { runInProcess } from "../support/cli.js";
-import { expectNoPrivateKeyIn } from "../support/refusal.js";
+import { expectNoPrivateKeyIn, expectRefusal, recordDirs } from "../support/refusal.js";
 import { copyToTemp, ownPhasesDir, snapshot } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -229,23 +229,34 @@ describe("process-private-keys against the chain", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("fails within 10 s with a clear error when the RPC is unreachable, hiding the URL's path", async () => {
+  it("fails within RPC_TIMEOUT_MS with a clear error when the node accepts connections and never answers, hiding the URL's path", async () => {
     const dir = copyToTemp(phase1);
-    const port = await getFreePort();
-    const before = snapshot(dir);
-    const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
-      cwd: dir,
-      env: { ...net.env, ETHEREUM_NODE_URL: `http://127.0.0.1:${port}/v2/secret-api-key` },
-    });
-    expect(run.code).toBe(69);
-    expect(run.stderr).toMatch(
-      new RegExp(
-        `^error: checking the chain: cannot reach Ethereum node http://127\\.0\\.0\\.1:${port}/… \\(connection refused\\)`,
-      ),
-    );
-    expect(run.stderr).not.toContain("secret-api-key");
-    expect(run.ms).toBeLessThan(10_000);
-    expect(snapshot(dir)).toEqual(before);
+    // A port that accepts and never answers (a refused connection would fail at once).
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const unchanged = recordDirs(dir);
+      const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
+        cwd: dir,
+        env: {
+          ...net.env,
+          ETHEREUM_NODE_URL: `http://127.0.0.1:${port}/v2/secret-api-key`,
+          RPC_TIMEOUT_MS: "1000",
+        },
+      });
+      expectRefusal(run, {
+        code: 69,
+        error: `checking the chain: Ethereum node http://127.0.0.1:${port}/… did not answer within 1000 ms (RPC_TIMEOUT_MS); is it overloaded or hanging?`,
+        unchanged,
+      });
+      expect(run.stderr).not.toContain("secret-api-key");
+      // Within the deadline, not once per retry.
+      expect(run.ms).toBeGreaterThanOrEqual(1000);
+      expect(run.ms).toBeLessThan(1000 + 3000);
+    } finally {
+      silent.close();
+    }
   });
 
   it("writes public-<file> by default, never overwrites it without --force, and no written file holds a private key", async () => {
@@ -275,6 +286,8 @@ describe("process-private-keys against the chain", () => {
     );
     expect(snapshot(dir)).toEqual(before);
 
+    // --force replaces it: a stale file is written over with the right content.
+    writeFileSync(join(dir, "public-new-private-keys.json"), "stale\n");
     const forced = await runInProcess(
       ["process-private-keys", "new-private-keys.json", "--force"],
       {
@@ -283,6 +296,8 @@ describe("process-private-keys against the chain", () => {
       },
     );
     expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain("wrote public-new-private-keys.json (6 validators)");
+    expect(readFileSync(join(dir, "public-new-private-keys.json"), "utf8")).toBe(written);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 

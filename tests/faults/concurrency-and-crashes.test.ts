@@ -1,29 +1,34 @@
 /**
- * Shared state is serialized and crashes leave nothing half-done: concurrent prepare-deployment
- * runs all land in the scraper config, a `.new` taken meanwhile makes the loser move on to
- * `.new2`, and runs killed with SIGKILL at many points of a 2,000-key run leave no partial output
- * under a real name, leftovers the next run removes, and a scraper config consistent with the
- * key files written.
+ * Shared state is serialized and crashes leave nothing half-done, proven at the tool's named
+ * test points (src/core/files/test-points.ts) rather than by timing: a run that finds the
+ * scraper config's lock held waits and merges into what the holder wrote; a `.new` taken while
+ * a run was writing makes it move on to `.new2`; and a run SIGKILLed at every point of a write
+ * leaves no partial output under a real name, leftovers the next run removes, and a scraper
+ * config consistent with the key files written. (`npm run test:soak` adds the randomized
+ * versions: 8 concurrent runs, kills at random moments of 2,000-key runs.)
  */
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
-import { cliEntry, runCli } from "../support/cli.js";
+import { runCli, runInProcess } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
+import { killAt, leftovers, pauseAt } from "../support/test-points.js";
 
+const phase1 = join(ownPhasesDir, "after_phase1", "on-dev-machine");
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const PROD = "prod-testnet-keyfile.json";
 const PUBS = "testnet_available_publisher_addresses.json";
+const SCRAPER = join("aztec-butler", "testnet-scrape-config.json");
 
 interface PublicKeyFile {
   schemaVersion: 1;
   validators: { attester: { eth: string; bls: string }; feeRecipient: string }[];
+}
+interface ScraperConfig {
+  attesters: { address: string; lastSeenState?: string }[];
 }
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, "utf8")) as T;
 
@@ -43,257 +48,254 @@ afterAll(async () => {
   await net?.stop();
 });
 
-interface ScraperConfig {
-  attesters: { address: string; lastSeenState?: string }[];
-}
-
 function attestersOf(path: string): string[] {
   return readJson<{ validators: { attester: { eth: string } }[] }>(path).validators.map((v) =>
     v.attester.eth.toLowerCase(),
   );
 }
 
-/** No temp file, lock or journal anywhere under these directories. */
-function leftovers(...dirs: string[]): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(join(dir, entry.name));
-      else if (/\.tmp$|\.lock$|\.lock\.break$|\.journal$/.test(entry.name)) found.push(entry.name);
-    }
-  };
-  dirs.forEach(walk);
-  return found;
+/** phase 2's files plus `keys-<i>.json`, each with 3 new validators of its own. */
+function deploymentDir(files = 2): string {
+  const dir = copyToTemp(phase2);
+  for (let i = 0; i < files; i++) {
+    const file = { schemaVersion: 1, validators: newValidators.slice(3 * i, 3 * i + 3) };
+    writeFileSync(join(dir, `keys-${i}.json`), `${JSON.stringify(file, null, 2)}\n`);
+  }
+  return dir;
+}
+const prepare = (keys: string) => ["prepare-deployment", PROD, PUBS, "--new-public-keys", keys];
+const keyFilesIn = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.startsWith(`${PROD}.new`))
+    .sort();
+
+/** The scraper config's attesters, which must list every attester of every key file in `dir`. */
+function expectScraperCovers(data: string, dir: string): Set<string> {
+  const listed = new Set(
+    readJson<ScraperConfig>(join(data, SCRAPER)).attesters.map((a) => a.address.toLowerCase()),
+  );
+  for (const name of keyFilesIn(dir))
+    for (const a of attestersOf(join(dir, name))) expect(listed).toContain(a);
+  return listed;
 }
 
-describe("concurrent prepare-deployment runs", () => {
-  it("8 runs at once, each with its own new keys: all exit 0, 8 distinct outputs, every attester of every run in the scraper config", async () => {
-    const dir = copyToTemp(phase2);
+describe("concurrent prepare-deployment runs, forced to meet", () => {
+  it("a run that finds the scraper config locked waits for the holder, then merges into what it wrote: .new and .new2, every attester of both in the scraper config", async () => {
+    const dir = deploymentDir();
     const data = tempDir("butler-data-");
-    const runs = 8;
-    for (let i = 0; i < runs; i++) {
-      const file: PublicKeyFile = {
-        schemaVersion: 1,
-        validators: newValidators.slice(2 * i, 2 * i + 2),
-      };
-      writeFileSync(join(dir, `keys-${i}.json`), `${JSON.stringify(file, null, 2)}\n`);
-    }
-    const results = await Promise.all(
-      Array.from({ length: runs }, (_, i) =>
-        runCli(["prepare-deployment", PROD, PUBS, "--new-public-keys", `keys-${i}.json`], {
-          cwd: dir,
-          env: { ...net.env, XDG_DATA_HOME: data },
-          timeoutMs: 120_000,
-        }),
-      ),
-    );
-    for (const run of results)
-      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
-    const outputs = readdirSync(dir)
-      .filter((n) => n.startsWith(`${PROD}.new`))
-      .sort();
-    expect(outputs).toHaveLength(runs);
-    const scraper = readJson<ScraperConfig>(
-      join(data, "aztec-butler", "testnet-scrape-config.json"),
-    );
-    const listed = new Set(scraper.attesters.map((a) => a.address.toLowerCase()));
-    for (const output of outputs)
-      for (const a of attestersOf(join(dir, output))) expect(listed).toContain(a);
-    for (const v of newValidators.slice(0, 2 * runs))
-      expect(listed).toContain(v.attester.eth.toLowerCase());
-    // 4 production attesters + 16 new ones, each once.
-    expect(scraper.attesters).toHaveLength(4 + 2 * runs);
-    expect(leftovers(dir, data)).toEqual([]);
-  }, 180_000);
+    const env = { ...net.env, XDG_DATA_HOME: data };
+    const holder = pauseAt("lock-acquired");
+    const waiter = pauseAt("lock-busy");
+    const first = runCli(prepare("keys-0.json"), { cwd: dir, env: { ...env, ...holder.env } });
+    const holderPid = await holder.reached();
+    expect(readFileSync(join(data, `${SCRAPER}.lock`), "utf8")).toBe(`${holderPid}\n`);
+    const second = runCli(prepare("keys-1.json"), { cwd: dir, env: { ...env, ...waiter.env } });
+    // The second run found the lock held by the first, which has written nothing yet.
+    await waiter.reached();
+    expect(keyFilesIn(dir)).toEqual([]);
+    holder.release();
+    const firstRun = await first;
+    expect({ code: firstRun.code, stderr: firstRun.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(firstRun.stdout).toContain(`wrote ${PROD}.new (`);
+    waiter.release();
+    const secondRun = await second;
+    expect({ code: secondRun.code, stderr: secondRun.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(secondRun.stdout).toContain(`wrote ${PROD}.new2 (`);
 
-  it("two runs racing for .new without a shared lock (different data dirs): the loser takes .new2", async () => {
-    const dir = copyToTemp(phase2);
-    const results = await Promise.all(
-      [0, 1].map(() =>
-        runCli(["prepare-deployment", PROD, PUBS, "--new-public-keys", "new-public-keys.json"], {
-          cwd: dir,
-          env: { ...net.env, XDG_DATA_HOME: tempDir("butler-data-") },
-        }),
-      ),
+    expect(keyFilesIn(dir)).toEqual([`${PROD}.new`, `${PROD}.new2`]);
+    expect(attestersOf(join(dir, `${PROD}.new2`))).toEqual(
+      expect.arrayContaining(newValidators.slice(3, 6).map((v) => v.attester.eth.toLowerCase())),
     );
-    for (const run of results)
-      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(
-      readdirSync(dir)
-        .filter((n) => n.startsWith(`${PROD}.new`))
-        .sort(),
-    ).toEqual([`${PROD}.new`, `${PROD}.new2`]);
+    const listed = expectScraperCovers(data, dir);
+    // 4 production attesters + 3 new ones of each run, each once: no update was lost.
+    for (const v of newValidators.slice(0, 6))
+      expect(listed).toContain(v.attester.eth.toLowerCase());
+    expect(readJson<ScraperConfig>(join(data, SCRAPER)).attesters).toHaveLength(4 + 6);
+    expect(leftovers(dir, data)).toEqual([]);
+  });
+
+  it("two runs racing for .new without a shared lock (different data dirs): the one that finds .new taken when it places its file takes .new2", async () => {
+    const dir = copyToTemp(phase2);
+    const args = prepare("new-public-keys.json");
+    const slow = pauseAt("staged");
+    const loser = runCli(args, {
+      cwd: dir,
+      env: { ...net.env, XDG_DATA_HOME: tempDir("butler-data-"), ...slow.env },
+    });
+    // The loser chose .new and staged its temp files; the winner now takes .new first.
+    await slow.reached();
+    const winner = await runCli(args, {
+      cwd: dir,
+      env: { ...net.env, XDG_DATA_HOME: tempDir("butler-data-") },
+    });
+    expect({ code: winner.code, stderr: winner.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(winner.stdout).toContain(`wrote ${PROD}.new (`);
+    slow.release();
+    const lost = await loser;
+    expect({ code: lost.code, stderr: lost.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(lost.stdout).toContain(`wrote ${PROD}.new2 (`);
+    expect(keyFilesIn(dir)).toEqual([`${PROD}.new`, `${PROD}.new2`]);
     expect(readFileSync(join(dir, `${PROD}.new`), "utf8")).toBe(
       readFileSync(join(dir, `${PROD}.new2`), "utf8"),
     );
-  });
-});
-
-/** A private-key file of `count` random validators (31 random bytes: below both curve orders). */
-function privateKeyFile(count: number): string {
-  const key = () => `0x00${randomBytes(31).toString("hex")}`;
-  return `${JSON.stringify(
-    {
-      schemaVersion: 1,
-      validators: Array.from({ length: count }, () => ({
-        attester: { eth: key(), bls: key() },
-        publisher: key(),
-        feeRecipient: `0x${"0".repeat(64)}`,
-      })),
-    },
-    null,
-    2,
-  )}\n`;
-}
-
-/** Starts the CLI and SIGKILLs it after `delayMs` (or lets it finish first). */
-function runKilledAfter(
-  args: readonly string[],
-  cwd: string,
-  env: Record<string, string>,
-  delayMs: number,
-): Promise<number | null> {
-  const home = mkdtempSync(join(tmpdir(), "butler-home-"));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: home, NO_COLOR: "1", ...env },
-      stdio: "ignore",
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), delayMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-describe("runs killed with SIGKILL at 20 points of a 2,000-key run", () => {
-  it("process-private-keys and prepare-deployment: no partial output under a real name, leftovers removed by the next run, scraper config consistent", async () => {
-    const dir = copyToTemp(phase2);
-    const data = tempDir("butler-data-");
-    const env = {
-      ...net.env,
-      XDG_DATA_HOME: data,
-      XDG_CONFIG_HOME: join(data, "config"),
-      MIN_ETH_PER_ATTESTER: "0.001",
-    };
-    writeFileSync(join(dir, "many-keys.json"), privateKeyFile(2000));
-    const PUBLIC = "public-many-keys.json";
-    const processKeys = ["process-private-keys", "many-keys.json"];
-
-    // A complete run, for the reference output and its duration.
-    const started = Date.now();
-    const complete = await runCli(processKeys, { cwd: dir, env, timeoutMs: 120_000 });
-    expect(complete.code).toBe(0);
-    const processMs = Date.now() - started;
-    const reference = readFileSync(join(dir, PUBLIC), "utf8");
-
-    // 10 kills spread over a run's life; each leaves either no output or the complete one.
-    let killed = 0;
-    for (let i = 0; i < 10; i++) {
-      const target = `killed-${i}.json`;
-      killed += Number(
-        null ===
-          (await runKilledAfter(
-            [...processKeys, "-o", target],
-            dir,
-            env,
-            Math.round((processMs * (i + 0.5)) / 10),
-          )),
-      );
-      if (existsSync(join(dir, target)))
-        expect(readFileSync(join(dir, target), "utf8")).toBe(reference);
-    }
-    // Most were really killed mid-run (the last ones may finish first on a fast machine).
-    expect(killed).toBeGreaterThanOrEqual(3);
-    // The next run removes the leftovers of the killed ones (their processes are gone).
-    expect(
-      (await runCli([...processKeys, "-o", "after.json"], { cwd: dir, env, timeoutMs: 120_000 }))
-        .code,
-    ).toBe(0);
     expect(leftovers(dir)).toEqual([]);
-
-    // prepare-deployment of the 2,000 new keys, killed at 10 points.
-    const prepare = ["prepare-deployment", PROD, PUBS, "--new-public-keys", PUBLIC];
-    const t0 = Date.now();
-    const first = await runCli(prepare, { cwd: dir, env, timeoutMs: 120_000 });
-    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: "" });
-    const prepareMs = Date.now() - t0;
-    const expectedKeyFile = readFileSync(join(dir, `${PROD}.new`), "utf8");
-    let killedPrepare = 0;
-    for (let i = 0; i < 10; i++) {
-      const code = await runKilledAfter(
-        prepare,
-        dir,
-        env,
-        Math.round((prepareMs * (i + 0.5)) / 10),
-      );
-      killedPrepare += Number(code === null);
-      for (const name of readdirSync(dir).filter((n) => n.startsWith(`${PROD}.new`)))
-        expect(readFileSync(join(dir, name), "utf8")).toBe(expectedKeyFile);
-      const scraperPath = join(data, "aztec-butler", "testnet-scrape-config.json");
-      // Valid JSON at every point (written atomically).
-      expect(() => readJson(scraperPath)).not.toThrow();
-    }
-    expect(killedPrepare).toBeGreaterThanOrEqual(3);
-    const last = await runCli(prepare, { cwd: dir, env, timeoutMs: 120_000 });
-    expect(last.code).toBe(0);
-    expect(last.stderr).not.toContain("could not be completed");
-    expect(leftovers(dir, data)).toEqual([]);
-    const scraper = readJson<ScraperConfig>(
-      join(data, "aztec-butler", "testnet-scrape-config.json"),
-    );
-    const listed = new Set(scraper.attesters.map((a) => a.address.toLowerCase()));
-    expect(scraper.attesters).toHaveLength(4 + 2000);
-    for (const name of readdirSync(dir).filter((n) => n.startsWith(`${PROD}.new`)))
-      for (const a of attestersOf(join(dir, name))) expect(listed).toContain(a);
-  }, 300_000);
+  });
 });
 
-describe("a run killed between placing its key file and its scraper config update", () => {
-  it("leaves a journal; the next run completes the scraper config update and says so", async () => {
-    const dir = copyToTemp(phase2);
-    const data = tempDir("butler-data-");
-    const env = { ...net.env, XDG_DATA_HOME: data };
-    const scraperPath = join(data, "aztec-butler", "testnet-scrape-config.json");
-    const prepare = (keys: string) => ["prepare-deployment", PROD, PUBS, "--new-public-keys", keys];
-    writeFileSync(
-      join(dir, "first.json"),
-      JSON.stringify({ schemaVersion: 1, validators: newValidators.slice(0, 3) }),
-    );
-    writeFileSync(
-      join(dir, "second.json"),
-      JSON.stringify({ schemaVersion: 1, validators: newValidators.slice(3, 6) }),
-    );
-    const killed = await runCli(prepare("first.json"), {
-      cwd: dir,
-      env: { ...env, AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING: "1" },
-    });
-    expect(killed.code).toBeNull(); // SIGKILL
-    // The key file is in place and complete; the scraper config was not written yet.
-    expect(attestersOf(join(dir, `${PROD}.new`))).toHaveLength(7);
-    expect(existsSync(scraperPath)).toBe(false);
-    expect(existsSync(`${scraperPath}.journal`)).toBe(true);
+describe("process-private-keys SIGKILLed at each point of its write", () => {
+  const OUTPUT = "public-new-private-keys.json";
+  const expected = readFileSync(join(phase2, "new-public-keys.json"), "utf8");
+  const points = [
+    { point: "staged", output: false, temp: true },
+    { point: "linked-1", output: true, temp: true },
+    { point: "placed-1", output: true, temp: false },
+  ];
 
-    const next = await runCli(prepare("second.json"), { cwd: dir, env });
-    expect(next.code).toBe(0);
-    expect(next.stderr).toMatch(
-      /^warning: a previous prepare-deployment \(process \d+\) was killed while writing; completed its write of .*testnet-scrape-config\.json\n$/,
+  it("leaves the complete output or none, and the next run removes what the killed one left", async () => {
+    const dirs = points.map(() => copyToTemp(phase1));
+    const killed = await Promise.all(
+      points.map(({ point }, i) =>
+        runCli(["process-private-keys", "new-private-keys.json"], {
+          cwd: dirs[i]!,
+          env: { ...net.env, ...killAt(point) },
+        }),
+      ),
     );
-    expect(
-      readdirSync(dir)
-        .filter((n) => n.startsWith(`${PROD}.new`))
-        .sort(),
-    ).toEqual([`${PROD}.new`, `${PROD}.new2`]);
-    const listed = new Set(
-      readJson<ScraperConfig>(scraperPath).attesters.map((a) => a.address.toLowerCase()),
+    for (const [i, { point, output, temp }] of points.entries()) {
+      const dir = dirs[i]!;
+      expect({ point, code: killed[i]!.code }).toEqual({ point, code: null }); // SIGKILL
+      expect({ point, output: existsSync(join(dir, OUTPUT)) }).toEqual({ point, output });
+      if (output) expect(readFileSync(join(dir, OUTPUT), "utf8")).toBe(expected);
+      expect({ point, leftovers: leftovers(dir) }).toEqual({
+        point,
+        leftovers: temp
+          ? [expect.stringMatching(/^\.public-new-private-keys\.json\.\d+\.[0-9a-f]{12}\.tmp$/)]
+          : [],
+      });
+      const next = await runInProcess(
+        ["process-private-keys", "new-private-keys.json", "-o", "next.json"],
+        {
+          cwd: dir,
+          env: net.env,
+        },
+      );
+      expect({ point, code: next.code, stderr: next.stderr }).toEqual({
+        point,
+        code: 0,
+        stderr: expect.any(String),
+      });
+      expect(readFileSync(join(dir, "next.json"), "utf8")).toBe(expected);
+      expect({ point, leftovers: leftovers(dir) }).toEqual({ point, leftovers: [] });
+    }
+  });
+});
+
+describe("prepare-deployment SIGKILLed at each point of its write", () => {
+  /**
+   * For each point: what the killed run leaves (its key file in place or not, the scraper
+   * config written or not, a journal), and what the next run must say about it.
+   */
+  const points: {
+    point: string;
+    keyFile: boolean;
+    scraper: boolean;
+    journal: boolean;
+    /** What the next run completes from the journal (and says so). */
+    completes: ("keyFile" | "scraper")[];
+  }[] = [
+    { point: "lock-acquired", keyFile: false, scraper: false, journal: false, completes: [] },
+    { point: "staged", keyFile: false, scraper: false, journal: false, completes: [] },
+    {
+      point: "journal-written",
+      keyFile: false,
+      scraper: false,
+      journal: true,
+      completes: ["keyFile", "scraper"],
+    },
+    { point: "linked-1", keyFile: true, scraper: false, journal: true, completes: ["scraper"] },
+    { point: "placed-1", keyFile: true, scraper: false, journal: true, completes: ["scraper"] },
+    { point: "placed-2", keyFile: true, scraper: true, journal: true, completes: [] },
+  ];
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+  it("leaves no partial file under a real name; the next run removes the leftovers, completes the killed write from its journal, and the scraper config lists every key file's attesters", async () => {
+    // The key files each run writes when nothing interrupts it.
+    const reference = deploymentDir();
+    const referenceData = tempDir("butler-data-");
+    for (const keys of ["keys-0.json", "keys-1.json"]) {
+      const run = await runInProcess(prepare(keys), {
+        cwd: reference,
+        env: { ...net.env, XDG_DATA_HOME: referenceData },
+      });
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    }
+    const firstKeyFile = readFileSync(join(reference, `${PROD}.new`), "utf8");
+    const secondKeyFile = readFileSync(join(reference, `${PROD}.new2`), "utf8");
+
+    const runs = points.map(() => ({ dir: deploymentDir(), data: tempDir("butler-data-") }));
+    const killed = await Promise.all(
+      points.map(({ point }, i) =>
+        runCli(prepare("keys-0.json"), {
+          cwd: runs[i]!.dir,
+          env: {
+            ...net.env,
+            XDG_DATA_HOME: runs[i]!.data,
+            // The first kill point there was, under its own name.
+            ...(point === "placed-1"
+              ? { AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING: "1" }
+              : killAt(point)),
+          },
+        }),
+      ),
     );
-    for (const name of [`${PROD}.new`, `${PROD}.new2`])
-      for (const a of attestersOf(join(dir, name))) expect(listed).toContain(a);
-    expect(listed.size).toBe(4 + 6);
-    expect(leftovers(dir, data)).toEqual([]);
+    for (const [i, { point, keyFile, scraper, journal, completes }] of points.entries()) {
+      const { dir, data } = runs[i]!;
+      const scraperPath = join(data, SCRAPER);
+      expect({ point, code: killed[i]!.code }).toEqual({ point, code: null }); // SIGKILL
+      // Nothing partial: the key file complete or absent, the scraper config whole or absent.
+      expect({ point, keyFiles: keyFilesIn(dir) }).toEqual({
+        point,
+        keyFiles: keyFile ? [`${PROD}.new`] : [],
+      });
+      if (keyFile) expect(readFileSync(join(dir, `${PROD}.new`), "utf8")).toBe(firstKeyFile);
+      expect({ point, scraper: existsSync(scraperPath) }).toEqual({ point, scraper });
+      if (scraper) expectScraperCovers(data, dir);
+      expect({ point, journal: existsSync(`${scraperPath}.journal`) }).toEqual({ point, journal });
+      expect(existsSync(`${scraperPath}.lock`)).toBe(true);
+
+      // The next run: the stale lock broken, the journal's write completed (and said so).
+      const next = await runInProcess(prepare("keys-1.json"), {
+        cwd: dir,
+        env: { ...net.env, XDG_DATA_HOME: data },
+      });
+      expect({ point, code: next.code }).toEqual({ point, code: 0 });
+      const completed = completes.map((f) =>
+        f === "keyFile" ? join(dir, `${PROD}.new`) : scraperPath,
+      );
+      expect({ point, stderr: next.stderr }).toEqual({
+        point,
+        stderr:
+          completed.length > 0
+            ? expect.stringMatching(
+                new RegExp(
+                  `^warning: a previous prepare-deployment \\(process \\d+\\) was killed while writing; completed its write of ${escape(completed.join(", "))}\n$`,
+                ),
+              )
+            : "",
+      });
+      const written = keyFile || completes.includes("keyFile");
+      expect({ point, keyFiles: keyFilesIn(dir) }).toEqual({
+        point,
+        keyFiles: written ? [`${PROD}.new`, `${PROD}.new2`] : [`${PROD}.new`],
+      });
+      expect(readFileSync(join(dir, keyFilesIn(dir).at(-1)!), "utf8")).toBe(secondKeyFile);
+      if (written) expect(readFileSync(join(dir, `${PROD}.new`), "utf8")).toBe(firstKeyFile);
+      const listed = expectScraperCovers(data, dir);
+      expect({ point, attesters: listed.size }).toEqual({
+        point,
+        attesters: 4 + (written ? 6 : 3),
+      });
+      expect({ point, leftovers: leftovers(dir, data) }).toEqual({ point, leftovers: [] });
+    }
   });
 });

@@ -9,8 +9,13 @@ import { join } from "node:path";
 import { parseEther } from "viem";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
-import { runCli, type CliResult } from "../support/cli.js";
+import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
+import {
+  expectRefusal as expectRefusalOf,
+  recordDirs,
+  type Unchanged,
+} from "../support/refusal.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 import {
   startRpcProxy,
@@ -42,10 +47,7 @@ beforeEach(() => {
 });
 
 interface Run {
-  dir: string;
-  data: string;
-  before: Record<string, string>;
-  beforeData: Record<string, string>;
+  unchanged: Unchanged;
   run: CliResult;
 }
 
@@ -72,12 +74,19 @@ function dataDirWithScraperConfig(): string {
   return data;
 }
 
-async function prepareDeployment(env: Record<string, string> = {}): Promise<Run> {
+/**
+ * prepare-deployment of phase 2's files through the proxy (or `url`), the scraper config
+ * included in what must stay byte-identical; in-process unless `runner` is runCli (one spawned
+ * case per exit code).
+ */
+async function prepareDeployment(
+  env: Record<string, string> = {},
+  { runner = runInProcess, url = proxy.url }: { runner?: typeof runCli; url?: string } = {},
+): Promise<Run> {
   const dir = copyToTemp(phase2);
   const data = dataDirWithScraperConfig();
-  const before = snapshot(dir);
-  const beforeData = snapshot(data);
-  const run = await runCli(
+  const unchanged = recordDirs(dir, data);
+  const run = await runner(
     [
       "prepare-deployment",
       "prod-testnet-keyfile.json",
@@ -85,20 +94,14 @@ async function prepareDeployment(env: Record<string, string> = {}): Promise<Run>
       "--new-public-keys",
       "new-public-keys.json",
     ],
-    { cwd: dir, env: { ...net.env, ETHEREUM_NODE_URL: proxy.url, XDG_DATA_HOME: data, ...env } },
+    { cwd: dir, env: { ...net.env, ETHEREUM_NODE_URL: url, XDG_DATA_HOME: data, ...env } },
   );
-  return { dir, data, before, beforeData, run };
+  return { unchanged, run };
 }
 
-function expectRefusal(result: Run, code: number, message: RegExp): void {
-  const { run } = result;
-  expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code });
-  const lines = run.stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(run.stderr).not.toContain("    at ");
-  expect(lines[0]).toMatch(message);
-  expect(snapshot(result.dir)).toEqual(result.before);
-  expect(snapshot(result.data)).toEqual(result.beforeData);
+/** The suite's refusal check (tests/support/refusal.ts), the scraper config included. */
+function expectRefusal({ run, unchanged }: Run, code: number, message: RegExp): void {
+  expectRefusalOf(run, { code, error: [message], unchanged });
 }
 
 describe("a batch answer that does not pair one-to-one with the requests", () => {
@@ -112,7 +115,11 @@ describe("a batch answer that does not pair one-to-one with the requests", () =>
   for (const [fault, detail] of faults) {
     it(`${fault}: retried, then exit 69 "answered a malformed batch", nothing written`, async () => {
       proxy.setMode({ kind: "batch-fault", fault });
-      const result = await prepareDeployment();
+      // One spawned case for the exit code, the others in-process.
+      const result = await prepareDeployment(
+        {},
+        { runner: fault === "duplicate" ? runCli : runInProcess },
+      );
       expectRefusal(
         result,
         69,
@@ -155,7 +162,7 @@ describe("values that do not decode", () => {
     const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
     const before = snapshot(dir);
     proxy.setMode({ kind: "result", method: "eth_call", result: "0xabc" });
-    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...net.env, ETHEREUM_NODE_URL: proxy.url },
     });
@@ -176,7 +183,7 @@ describe("return data of the wrong length", () => {
     const dir = copyToTemp(join(ownPhasesDir, "after_phase1", "on-dev-machine"));
     const before = snapshot(dir);
     proxy.setMode({ kind: "result", method: "eth_call", result: `0x${"00".repeat(63)}07` });
-    const run = await runCli(["process-private-keys", "new-private-keys.json"], {
+    const run = await runInProcess(["process-private-keys", "new-private-keys.json"], {
       cwd: dir,
       env: { ...net.env, ETHEREUM_NODE_URL: proxy.url },
     });
@@ -206,18 +213,31 @@ describe("rate limiting as providers send it", () => {
     expectRefusal(await prepareDeployment(), 69, /keeps rate-limiting \(HTTP 429\) after retries$/);
   });
 
-  it("Retry-After is honoured: the retry waits as long as the node asks", async () => {
-    proxy.setMode({ kind: "rate-limit", first: 1, retryAfterSeconds: 2, jsonRpcBody: true });
-    const { run } = await prepareDeployment({ RPC_TIMEOUT_MS: "5000" });
-    // Refused for the empty publisher, after the rate limit passed: the wait was 2 s, not 250 ms.
-    expect(run.code).toBe(65);
-    expect(run.ms).toBeGreaterThanOrEqual(2000);
+  it("Retry-After is honoured: the retry reaches the node as long after the 429 as it asked, not after the 250 ms backoff", async () => {
+    const arrivals: number[] = [];
+    const timed = await startRpcProxy(net.chain.rpcUrl, {
+      mode: { kind: "rate-limit", first: 1, retryAfterSeconds: 1, jsonRpcBody: true },
+      onRequest: () => arrivals.push(performance.now()),
+    });
+    try {
+      const { run } = await prepareDeployment({ RPC_TIMEOUT_MS: "5000" }, { url: timed.url });
+      // Refused for the empty publisher, after the rate limit passed.
+      expect(run.code).toBe(65);
+      expect(timed.stats.rateLimited).toBe(1);
+      // Measured at the node: the rate-limited request, then its retry a second later.
+      const delay = arrivals[1]! - arrivals[0]!;
+      expect(delay).toBeGreaterThanOrEqual(1000);
+      expect(delay).toBeLessThan(1000 + 2000);
+    } finally {
+      await timed.stop();
+    }
   });
 
   it("Retry-After beyond RPC_TIMEOUT_MS: fails at once, exit 69", async () => {
     proxy.setMode({ kind: "rate-limit", first: 1, retryAfterSeconds: 30 });
     const { run } = await prepareDeployment({ RPC_TIMEOUT_MS: "3000" });
     expect(run.code).toBe(69);
+    expect(run.ms).toBeLessThan(3000);
     // Not retried: the one request was the rate-limited one (no wait that would outlast the deadline).
     expect(proxy.stats).toMatchObject({ httpRequests: 1, rateLimited: 1 });
     expect(run.stderr).toMatch(/keeps rate-limiting \(HTTP 429\)/);
@@ -256,7 +276,7 @@ describe("reads that must agree are made at one block", () => {
         ["prepare-deployment", "prod-testnet-keyfile.json", PUBLISHERS],
       ]) {
         seen.length = 0;
-        const run = await runCli(args, { cwd: dir, env });
+        const run = await runInProcess(args, { cwd: dir, env });
         expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
         expect(seen.filter((c) => c.method === "eth_blockNumber")).toHaveLength(1);
         const tags = seen

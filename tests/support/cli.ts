@@ -7,6 +7,20 @@ import { fileURLToPath } from "node:url";
 
 export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const cliEntry = join(projectRoot, "bin", "aztec-butler.js");
+/**
+ * Preloaded (`node --import`) into every run the tests spawn, unless `kdf: "aztec"`, and into
+ * vitest's forks (vitest.config.ts): keystores written with cheap KDF parameters. See
+ * src/core/keys/keystore-kdf.ts.
+ */
+export const cheapKdfPreload = join(projectRoot, "tests", "support", "test-only-cheap-kdf.mjs");
+
+/**
+ * How Node starts the CLI for a test: the bin, behind the cheap-KDF preload unless `kdf` is
+ * "aztec" (the tests of the keystores' real parameters).
+ */
+export function cliArgv(args: readonly string[], kdf: "cheap" | "aztec" = "cheap"): string[] {
+  return [...(kdf === "cheap" ? ["--import", cheapKdfPreload] : []), cliEntry, ...args];
+}
 
 export interface CliResult {
   code: number | null;
@@ -32,6 +46,8 @@ export async function runCli(
     stderrTo?: string;
     /** Close the stdout pipe as soon as the CLI writes anything (`| head -c 0`). */
     closeStdoutEarly?: boolean;
+    /** "aztec": keystores written with Aztec's real KDF parameters (default: cheap ones). */
+    kdf?: "cheap" | "aztec";
   },
 ): Promise<CliResult> {
   const env = isolatedEnv(options.env);
@@ -39,7 +55,7 @@ export async function runCli(
   return new Promise((resolve, reject) => {
     const stdoutFd = options.stdoutTo === undefined ? undefined : openSync(options.stdoutTo, "w");
     const stderrFd = options.stderrTo === undefined ? undefined : openSync(options.stderrTo, "w");
-    const child = spawn(process.execPath, [cliEntry, ...args], {
+    const child = spawn(process.execPath, cliArgv(args, options.kdf), {
       cwd: options.cwd,
       env,
       stdio: ["pipe", stdoutFd ?? "pipe", stderrFd ?? "pipe"],
@@ -63,7 +79,9 @@ export async function runCli(
 }
 
 /** No inherited config keys; HOME and the XDG dirs in a private temp dir unless given. */
-function isolatedEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+export function isolatedEnv(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> {
   const home = mkdtempSync(join(tmpdir(), "butler-home-"));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",

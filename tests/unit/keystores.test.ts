@@ -11,24 +11,34 @@ import {
 import { keystorePasswords } from "../../src/core/keys/keystore-passwords.js";
 import { parseSecretStoreSpec } from "../../src/core/keys/secret-store.js";
 import { ethKeystoreSchema } from "../../src/types/keystore.js";
-import { projectRoot } from "../support/cli.js";
 import { tempDir } from "../support/files.js";
+import {
+  AZTEC_FIXTURE_PASSWORD as PASSWORD,
+  aztecFixture,
+  cheapAztecFixture,
+  withAztecKdf,
+} from "../support/keystores.js";
 
-const fixture = join(projectRoot, "tests", "fixtures", "aztec-encrypted");
-const PASSWORD = "correct horse battery staple";
-const raw = JSON.parse(readFileSync(join(fixture, "raw-private-keys.json"), "utf8")) as {
+const raw = JSON.parse(readFileSync(join(aztecFixture, "raw-private-keys.json"), "utf8")) as {
   validators: { attester: { eth: string }; publisher: string }[];
 };
-const readEthKeystore = (name: string) =>
+/** A keystore of the cheap twin of Aztec's fixture, unless `fixture` is Aztec's own. */
+const readEthKeystore = (name: string, fixture = cheapAztecFixture()) =>
   ethKeystoreSchema.parse(JSON.parse(readFileSync(join(fixture, "keystores", name), "utf8")));
-const ethKeystoreNames = readdirSync(join(fixture, "keystores")).filter((n) =>
-  n.startsWith("keystore-eth-attester_"),
-);
+const ethKeystoreNames = readdirSync(join(aztecFixture, "keystores"))
+  .filter((n) => n.startsWith("keystore-eth-attester_"))
+  .sort();
 
 describe("v3 eth keystores with native scrypt", () => {
-  it("decrypts the keystores Aztec's CLI (ethers) wrote to the raw keys", async () => {
+  it("decrypts a keystore Aztec's CLI (ethers) wrote, with its real parameters (scrypt n=2^17), to the raw key", async () => {
+    const keystore = readEthKeystore(ethKeystoreNames[0]!, aztecFixture);
+    expect(keystore.crypto?.kdfparams).toMatchObject({ n: 131072, r: 8, p: 1 });
+    expect(await decryptEthKeystore(keystore, PASSWORD)).toBe(raw.validators[0]!.attester.eth);
+  });
+
+  it("decrypts every attester keystore of the fixture's cheap twin to the raw keys", async () => {
     const keys = await Promise.all(
-      ethKeystoreNames.sort().map((n) => decryptEthKeystore(readEthKeystore(n), PASSWORD)),
+      ethKeystoreNames.map((n) => decryptEthKeystore(readEthKeystore(n), PASSWORD)),
     );
     expect(keys).toEqual(raw.validators.map((v) => v.attester.eth));
   });
@@ -42,14 +52,22 @@ describe("v3 eth keystores with native scrypt", () => {
     expect((error as Error).message).not.toContain("nope");
   });
 
-  it("writes keystores that ethers (the node's decrypter, the oracle) opens to the same key", async () => {
+  it("writes keystores that ethers (the node's decrypter, the oracle) opens to the same key (the test suite's cheap parameters)", async () => {
     const key = raw.validators[0]!.publisher as `0x${string}`;
     const keystore = await encryptEthKeystore(key, "another password");
     expect(keystore.address).toBe(privateKeyToAddress(key).slice(2).toLowerCase());
-    expect(keystore.crypto?.kdfparams).toMatchObject({ n: 131072, r: 8, p: 1, dklen: 32 });
+    expect(keystore.crypto?.kdfparams).toMatchObject({ n: 1024, r: 8, p: 1, dklen: 32 });
     const wallet = await Wallet.fromEncryptedJson(JSON.stringify(keystore), "another password");
     expect(wallet.privateKey).toBe(key);
     expect(await decryptEthKeystore(keystore, "another password")).toBe(key);
+  });
+
+  it("writes keystores with Aztec's parameters (scrypt n=2^17, r=8, p=1) outside the test suite's processes", async () => {
+    const key = raw.validators[1]!.publisher as `0x${string}`;
+    const keystore = await withAztecKdf(() => encryptEthKeystore(key, "another password"));
+    expect(keystore.crypto?.kdfparams).toMatchObject({ n: 131072, r: 8, p: 1, dklen: 32 });
+    // (Read back at these parameters end to end: tests/chain/keystore-dir-store.test.ts.)
+    expect(keystore.address).toBe(privateKeyToAddress(key).slice(2).toLowerCase());
   });
 
   it("refuses absurd scrypt parameters instead of exhausting memory", async () => {

@@ -1,4 +1,5 @@
-import { link, open, rename, stat, unlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import { journalPathOf, readJournal, type JournalEntry } from "./journal.js";
 import { OutputExistsError } from "../errors.js";
@@ -6,6 +7,7 @@ import type { ScraperConfig } from "../../types/scraper-config.js";
 import { withFileLock } from "./file-lock.js";
 import { loadScraperConfig, type ScraperConfigWrite } from "./scraper-config.js";
 import { tempFileName, toJsonText, writeFilesAtomically } from "./safe-write.js";
+import { testPoint } from "./test-points.js";
 
 export interface DeploymentWrite {
   /** The key files' contents, in output order. */
@@ -51,6 +53,7 @@ export async function writeDeployment(write: DeploymentWrite): Promise<Deploymen
   return withFileLock(
     scraper.path,
     async () => {
+      await testPoint("lock-acquired");
       const journal = journalPathOf(scraper.path);
       await recoverJournal(journal, write.warn);
       return writeKeyFiles(write, journal);
@@ -122,13 +125,17 @@ async function writeKeyFiles(
 async function writeJournal(
   journal: string,
   staged: readonly { path: string; temp: string }[],
-  writes: readonly { path: string; overwrite?: boolean }[],
+  writes: readonly { path: string; content: string; overwrite?: boolean }[],
 ): Promise<void> {
-  const entries: JournalEntry[] = staged.map(({ path, temp }) => ({
-    path: resolve(path),
-    temp: resolve(temp),
-    overwrite: Boolean(writes.find((w) => w.path === path)?.overwrite),
-  }));
+  const entries: JournalEntry[] = staged.map(({ path, temp }) => {
+    const write = writes.find((w) => w.path === path);
+    return {
+      path: resolve(path),
+      temp: resolve(temp),
+      overwrite: Boolean(write?.overwrite),
+      sha256: write && sha256(write.content),
+    };
+  });
   const temp = tempFileName(journal);
   const handle = await open(temp, "wx", 0o600);
   try {
@@ -138,6 +145,7 @@ async function writeJournal(
     await handle.close();
   }
   await rename(temp, journal);
+  await testPoint("journal-written");
 }
 
 /**
@@ -151,11 +159,16 @@ async function recoverJournal(journal: string, warn: (line: string) => void): Pr
   const recorded: { pid?: number; files?: JournalEntry[] } = read === "unreadable" ? {} : read;
   const completed: string[] = [];
   const missing: string[] = [];
-  for (const { path, temp, overwrite } of recorded.files ?? []) {
+  for (const { path, temp, overwrite, sha256: placedContent } of recorded.files ?? []) {
     const tempExists = await exists(temp);
     if (!tempExists) {
-      if (!overwrite && (await exists(path))) continue; // already placed
-      missing.push(path);
+      // Already placed (killed before the journal was removed): the target holds the content.
+      // (A journal without hashes: a new file that exists was placed.)
+      const placed =
+        placedContent !== undefined
+          ? (await fileSha256(path)) === placedContent
+          : !overwrite && (await exists(path));
+      if (!placed) missing.push(path);
       continue;
     }
     if (!overwrite && (await sameFile(temp, path))) {
@@ -187,6 +200,14 @@ async function recoverJournal(journal: string, warn: (line: string) => void): Pr
   if (completed.length === 0 && missing.length === 0 && recorded.files === undefined) {
     warn(`${run}; its journal ${journal} is unreadable and was removed`);
   }
+}
+
+function sha256(content: string | Buffer): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+async function fileSha256(path: string): Promise<string | undefined> {
+  return readFile(path).then(sha256, () => undefined);
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { mkdir, open, readFile, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { OutputError } from "../errors.js";
 import { isProcessAlive } from "./safe-write.js";
+import { testPoint } from "./test-points.js";
 
 /** How long a run waits for another run's lock before giving up. */
 const LOCK_WAIT_MS = 60_000;
@@ -35,6 +36,7 @@ async function acquire(lock: string): Promise<void> {
   for (;;) {
     if (await tryCreate(lock)) return;
     const owner = await ownerOf(lock);
+    if (typeof owner === "number" && owner !== 0) await testPoint("lock-busy");
     if (owner === "stale") await breakStaleLock(lock);
     else if (Date.now() > deadline) {
       throw new OutputError(

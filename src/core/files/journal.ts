@@ -16,6 +16,11 @@ export const journalEntrySchema = z.object({
   /** Absolute. */
   temp: z.string().min(1),
   overwrite: z.boolean(),
+  /** sha256 of the content: a target that holds it was placed (its temp name is gone). */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export const journalSchema = z.object({
   pid: z.number().int().positive(),

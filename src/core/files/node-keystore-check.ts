@@ -1,6 +1,5 @@
-import { Worker } from "node:worker_threads";
 import { InputError, type ErrorLocation } from "../errors.js";
-import { workerEntryUrl } from "./worker-entry.js";
+import { startWorker, stopWorker } from "./worker-entry.js";
 
 /** Where a problem at a path of the checked content is to be fixed (the file, validator and field shown). */
 export type LocateIssue = (path: readonly PropertyKey[]) => ErrorLocation;
@@ -21,8 +20,10 @@ type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
  * exists so that it loads the node's code while the command reads its inputs. Always close() it.
  */
 export class NodeKeystoreCheck {
-  private readonly worker = new Worker(workerEntryUrl("node-keystore-check-worker"));
+  private readonly worker = startWorker("node-keystore-check-worker");
   private failure: Error | undefined;
+  /** A check is waiting for the worker's answer. */
+  private pending = false;
 
   constructor() {
     // Until check() listens, a failing worker must not crash the process; check() reports it.
@@ -38,6 +39,7 @@ export class NodeKeystoreCheck {
    * input the operator has to fix (the output files are not written yet).
    */
   async check(files: readonly { content: unknown; locate: LocateIssue }[]): Promise<void> {
+    this.pending = true;
     const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       this.worker.once("message", resolve);
@@ -45,6 +47,7 @@ export class NodeKeystoreCheck {
       this.worker.once("exit", () => reject(this.failure));
       this.worker.postMessage({ contents: files.map((f) => f.content) });
     });
+    this.pending = false;
     if ("failure" in answer) throw new Error(`node keystore check failed: ${answer.failure}`);
     answer.problems.forEach((problem, i) => {
       if (problem) throw new InputError(problem.message, files[i]!.locate(problem.path));
@@ -52,8 +55,6 @@ export class NodeKeystoreCheck {
   }
 
   async close(): Promise<void> {
-    this.worker.removeAllListeners();
-    this.worker.on("error", () => undefined);
-    await this.worker.terminate();
+    await stopWorker(this.worker, { healthy: !this.failure && !this.pending });
   }
 }

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { OutputError, OutputExistsError } from "../errors.js";
 import { refuseOutputsThatAreInputs } from "./file-identity.js";
 import { journaledTempFiles } from "./journal.js";
+import { testPoint } from "./test-points.js";
 
 export interface PlannedWrite {
   /** Where the file goes. */
@@ -58,6 +59,7 @@ export async function writeFilesAtomically(
       current = write.path;
       staged.push({ write, temp: await stageTempFile(write) });
     }
+    await testPoint("staged");
     await hooks.beforePlacing?.(staged.map(({ write, temp }) => ({ path: write.path, temp })));
     // New files first: they can be undone by unlinking. Overwrites last, since they can't.
     const ordered = [...staged].sort(
@@ -71,11 +73,12 @@ export async function writeFilesAtomically(
         await rename(temp, write.path);
       } else {
         await link(temp, write.path);
+        await testPoint(`linked-${placed.length + 1}`);
         await unlink(temp);
       }
       placed.push(write.path);
       await fsyncDirectory(dirname(write.path));
-      killForCrashTest(placed.length);
+      await testPoint(`placed-${placed.length}`);
     }
   } catch (error) {
     await hooks.onFailure?.().catch(() => undefined);
@@ -96,16 +99,6 @@ export async function writeFilesAtomically(
     throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
       file: current,
     });
-  }
-}
-
-/**
- * Tests only: AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING=<n> kills this process with SIGKILL once
- * `n` files of a write are in place, the one point of a write that timing alone rarely hits.
- */
-function killForCrashTest(placed: number): void {
-  if (process.env.AZTEC_BUTLER_CRASH_TEST_KILL_AFTER_PLACING === String(placed)) {
-    process.kill(process.pid, "SIGKILL");
   }
 }
 

@@ -1,6 +1,7 @@
 // Each half is loaded on first use: a worker that only derives eth addresses never loads
 // @aztec/foundation (Barretenberg's WebAssembly and the logger thread it starts).
 import type { Hex } from "../../types/primitives.js";
+import { testOnlyCheapBn254Keystore, testOnlyCheapKdf } from "./keystore-kdf.js";
 
 let ethDeriver: Promise<(key: Hex) => Hex> | undefined;
 let blsDeriver: Promise<(key: Hex) => Promise<string>> | undefined;
@@ -59,11 +60,17 @@ export async function decryptBlsKeystores(
 
 /**
  * EIP-2335 BN254 keystores (Aztec's createBn254Keystore: pbkdf2 c=262144, aes-128-ctr) of the
- * given BLS keys, `pubkey` their compressed G1 public key.
+ * given BLS keys, `pubkey` their compressed G1 public key. (In the test suite's own processes
+ * only, the same format with c=1024: see keystore-kdf.ts.)
  */
 export async function createBlsKeystores(
   items: readonly { key: Hex; pubkey: Hex; password: string }[],
 ): Promise<unknown[]> {
+  if (testOnlyCheapKdf()) {
+    return items.map(({ key, pubkey, password }) =>
+      testOnlyCheapBn254Keystore(password, key, pubkey),
+    );
+  }
   blsKeystores ??= import("@aztec/foundation/crypto/bls/bn254_keystore");
   const { createBn254Keystore } = await blsKeystores;
   return items.map(({ key, pubkey, password }) => createBn254Keystore(password, key, pubkey, ""));

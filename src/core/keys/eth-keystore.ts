@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { keccak256, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import type { EthKeystore } from "../../types/keystore.js";
+import { ethKeystoreScrypt } from "./keystore-kdf.js";
 
 /**
  * Web3 Secret Storage v3 with node's native crypto: scrypt and pbkdf2 run asynchronously on
@@ -19,11 +20,8 @@ import type { EthKeystore } from "../../types/keystore.js";
  * the tests use it as an independent oracle.)
  */
 
-/** What `aztec validator-keys new` (ethers' defaults) and geth's standard mode use. */
-export const ETH_KEYSTORE_SCRYPT = { n: 131_072, r: 8, p: 1, dklen: 32 } as const;
-
 /**
- * scrypt needs 128·n·r bytes: 128 MiB for the parameters above. More than this is refused as
+ * scrypt needs 128·n·r bytes: 128 MiB for Aztec's parameters (ETH_KEYSTORE_SCRYPT). More than this is refused as
  * unsupported (a keystore with absurd parameters would otherwise exhaust memory).
  */
 const SCRYPT_MAX_MEMORY = 1024 * 1024 * 1024;
@@ -62,12 +60,13 @@ export type ScryptParameters = { n: number; r: number; p: number; dklen: number 
 
 /**
  * A v3 keystore of `privateKey`, with its address, in the parameters Aztec's CLI writes (tests
- * pass cheaper ones: the CLI never does).
+ * may pass cheaper ones: the CLI never does; and in the test suite's own processes the default
+ * is cheaper too: see keystore-kdf.ts).
  */
 export async function encryptEthKeystore(
   privateKey: Hex,
   password: string,
-  scryptParameters: ScryptParameters = ETH_KEYSTORE_SCRYPT,
+  scryptParameters: ScryptParameters = ethKeystoreScrypt(),
 ): Promise<EthKeystore> {
   const salt = randomBytes(32);
   const iv = randomBytes(16);

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { InputError } from "../errors.js";
-import { workerEntryUrl } from "../files/worker-entry.js";
+import { startWorker, stopWorker } from "../files/worker-entry.js";
 import type { PrivateKeyValidator } from "../../types/private-key-file.js";
 import {
   ADDRESS_MESSAGES,
@@ -143,12 +143,13 @@ export class KeyDerivationPool {
     const blsWorkerCount = Math.ceil(workerCount / 2);
     this.workers = Array.from({ length: workerCount }, (_, w) => {
       const kinds: DerivationKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
-      const worker = new Worker(workerEntryUrl("derive-keys-worker"), {
-        workerData: { warmUp: kinds },
-      });
-      const entry: PoolWorker = { worker, kinds };
+      const worker = startWorker("derive-keys-worker", { warmUp: kinds });
+      const entry: PoolWorker = { worker, kinds, outstanding: 0 };
       // Listening from the start: a worker that fails before derive() is reported by derive().
-      worker.on("message", (message: DerivedMessage) => entry.onMessage?.(message));
+      worker.on("message", (message: DerivedMessage) => {
+        entry.outstanding--;
+        entry.onMessage?.(message);
+      });
       worker.on("error", (error) => {
         entry.failure ??= error;
         entry.onFailure?.(error);
@@ -195,6 +196,7 @@ export class KeyDerivationPool {
               }
               const start = pending[kind].shift()!;
               const chunk = keys.slice(start, start + KEYS_PER_TASK).map((key) => key[kind]);
+              entry.outstanding++;
               entry.worker.postMessage({ kind, start, keys: chunk });
             };
             entry.onMessage = (message) => {
@@ -268,6 +270,7 @@ export class KeyDerivationPool {
                   resolve();
                   return;
                 }
+                entry.outstanding++;
                 entry.worker.postMessage({
                   kind,
                   start,
@@ -296,7 +299,11 @@ export class KeyDerivationPool {
 
   async close(): Promise<void> {
     for (const entry of this.workers) entry.onFailure = undefined;
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(
+      this.workers.map((entry) =>
+        stopWorker(entry.worker, { healthy: !entry.failure && entry.outstanding === 0 }),
+      ),
+    );
   }
 }
 
@@ -309,6 +316,8 @@ interface DerivedMessage {
 interface PoolWorker {
   worker: Worker;
   kinds: DerivationKind[];
+  /** Tasks posted and not answered yet. */
+  outstanding: number;
   /** Why the worker stopped, once it has. */
   failure?: Error;
   /** The running derive()'s handlers. */
