@@ -54,6 +54,12 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
   return program;
 }
 
+/** What a caller of run() may watch besides the output (tests: the error behind a refusal). */
+export interface RunObserver {
+  /** The error the run failed with, as reportError is given it. */
+  failedWith?(error: unknown): void;
+}
+
 /**
  * Runs the CLI once with `argv` (node's: the first two entries are skipped) and returns the exit
  * code; writes only to `terminal`. Tests run it in-process with recording streams.
@@ -61,11 +67,13 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
 export async function run(
   argv: readonly string[],
   terminal: Terminal = processTerminal,
+  observer: RunObserver = {},
 ): Promise<number> {
   const stdoutFailure = watchStdout(terminal.stdout);
   // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
   const stderrFailure = watchStdout(terminal.stderr);
   const program = buildProgram(terminal);
+  const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true;
   let code = 0;
   takeRequestedExitCode(terminal);
   try {
@@ -74,8 +82,8 @@ export async function run(
     code = takeRequestedExitCode(terminal) ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {
-      const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-      code = reportError(error, { stderr: terminal.stderr, verbose });
+      observer.failedWith?.(error);
+      code = reportError(error, { stderr: terminal.stderr, verbose: verbose() });
     }
   }
   // The result may not have reached stdout: say so, once, rather than crash on the stream error.
@@ -83,15 +91,15 @@ export async function run(
   const failure = stdoutFailure();
   if (failure && code === 0) {
     const reason = (failure as NodeJS.ErrnoException).code ?? failure.message;
-    code = reportError(
-      new StdoutError(
-        `cannot write to standard output (${reason}); what the command printed is incomplete ` +
-          "(the files it wrote are complete)",
-        {},
-        { cause: failure },
-      ),
-      { stderr: terminal.stderr },
+    const error = new StdoutError(
+      "STDOUT_FAILED",
+      `cannot write to standard output (${reason}); what the command printed is incomplete ` +
+        "(the files it wrote are complete)",
+      {},
+      { cause: failure },
     );
+    observer.failedWith?.(error);
+    code = reportError(error, { stderr: terminal.stderr, verbose: verbose() });
   }
   // Warnings or the error line may be lost: a run that otherwise succeeded says so by its code
   // (74); a failed run keeps its own code, which says more than "stderr failed".

@@ -65,7 +65,6 @@ export function reportError(
 /** "  details: …" and "  caused by: Name: message" for each cause, innermost last. */
 export function verboseLines(error: ButlerError): string {
   const lines: string[] = [];
-  if (error.details) lines.push(`  details: ${error.details}`);
   const seen = new Set<unknown>([error]);
   for (let cause = error.cause; cause !== undefined && !seen.has(cause);) {
     seen.add(cause);

@@ -205,6 +205,20 @@ describe("an RPC endpoint that misbehaves", () => {
     expect(proxy.stats.rateLimited).toBe(3);
   });
 
+  it("--verbose shows what the 429 came as: viem's HttpRequestError with the status, below the one line", async () => {
+    proxy.setMode({ kind: "rate-limit", first: 1 });
+    const { run } = await processKeys({ RPC_RETRIES: "0" }, [], undefined, (args, options) =>
+      runInProcess(["--verbose", ...args], options),
+    );
+    expect(run.code).toBe(69);
+    expect(run.error).toMatchObject({ name: "RpcUnavailableError", code: "RATE_LIMITED" });
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe(`error: ${run.error!.message}`);
+    expect(lines[1]).toBe("  caused by: HttpRequestError: HTTP request failed.");
+    expect(lines).toContain("    Status: 429");
+    expect(lines.filter((line) => line.startsWith("error: "))).toHaveLength(1);
+  });
+
   it("answering HTML with 200: exit 69, 'answered something that is not JSON-RPC'", async () => {
     proxy.setMode({ kind: "non-json", status: 200 });
     const result = await processKeys();

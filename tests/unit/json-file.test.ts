@@ -121,6 +121,7 @@ describe("locate", () => {
 
   it("formats as 'file, validator N, field' in a message", () => {
     const error = new InputError(
+      "INVALID_PRIVATE_KEY",
       "must be 0x followed by 64 hex digits",
       locate("keys.json", ["validators", 1, "attester", "eth"]),
     );

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/core/errors.js";
 import {
   checkScraperConfigOwner,
   mergeScraperAttesters,
@@ -99,12 +98,17 @@ describe("the scraper config around the merge", () => {
       providerId,
     });
     expect(() => checkScraperConfigOwner(base, owner(1))).toThrow(
-      new ConfigError(
-        "scraper config s.json is for chain 31337 but the node is on chain 1; wrong --network or ETHEREUM_NODE_URL?",
-      ),
+      expect.objectContaining({
+        name: "ConfigError",
+        code: "SCRAPER_CONFIG_MISMATCH",
+        shortMessage: expect.stringContaining("is for chain 31337 but the node is on chain 1"),
+      }),
     );
     expect(() => checkScraperConfigOwner(base, owner(31337, 8n))).toThrow(
-      /scraper config s\.json is for staking provider \d+ but the configuration's provider is 8;/,
+      expect.objectContaining({
+        code: "SCRAPER_CONFIG_MISMATCH",
+        shortMessage: expect.stringContaining("the configuration's provider is 8"),
+      }),
     );
     expect(() =>
       checkScraperConfigOwner(base, owner(31337, BigInt(base.stakingProviderId))),

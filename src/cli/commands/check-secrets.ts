@@ -96,6 +96,7 @@ export async function checkSecrets(
 function readableStore(spec: SecretStoreSpec): ReadableSecretStoreSpec {
   if (spec.kind === "print") {
     throw new UsageError(
+      "NOTHING_TO_CHECK",
       "--secret-store print stores nothing, so there is nothing to check; give the store " +
         "process-private-keys wrote to: keystore-dir:<dir> or gcp:<project-id>",
     );

@@ -98,7 +98,10 @@ export async function checkSigner(
     const first = answers.get(unreachable[0]!.signer.id) as { problem: string };
     const more =
       unreachable.length > 1 ? ` (and ${plural(unreachable.length - 1, "other signer")})` : "";
-    throw new RpcUnavailableError(`${first.problem}${more}; none of its accounts counts as held`);
+    throw new RpcUnavailableError(
+      "SIGNER_UNREACHABLE",
+      `${first.problem}${more}; none of its accounts counts as held`,
+    );
   }
   return missing.length > 0 ? ExitCode.needsOperator : 0;
 }

@@ -354,6 +354,7 @@ async function attestersToReport(
   if (files.length > 0) return withRecordedStates(await loadStatusAttesters(files), scraperConfig);
   if (!scraperConfig) {
     throw new InputMissingError(
+      "NO_SCRAPER_CONFIG",
       "does not exist, and no key file was given; pass the key files to report on",
       { file: scraperPath },
     );

@@ -97,17 +97,21 @@ export async function fitAddKeysTransactions(
           ? `validator ${error.firstItem} (attester ${keyStores[error.firstItem]!.attester})`
           : `validators ${error.firstItem}–${error.firstItem + error.itemCount - 1}`;
       throw new ChainRefusalError(
+        "ADD_KEYS_WOULD_REVERT",
         `the registry ${registry.registry} would revert addKeysToProvider sent by provider ` +
           `${registry.providerId}'s admin ${registry.providerAdmin} for ${who}: ${error.reason}; ` +
           "nothing printed",
         { file: options.file },
+        { cause: error },
       );
     }
     if (error instanceof ItemTooLargeError) {
       throw new ChainRefusalError(
+        "KEY_TOO_LARGE",
         `one key alone needs ${error.gas === undefined ? "more gas than the node allows" : `${error.gas} gas`}, ` +
           `over the ${budget.budget} a transaction may use (90% of min(2^24, block gas limit ${budget.blockGasLimit}))`,
         { file: options.file },
+        { cause: error },
       );
     }
     throw error;

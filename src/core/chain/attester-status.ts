@@ -24,7 +24,8 @@ export async function pinLatestBlock(chain: ChainClient): Promise<PinnedBlock> {
   const block = await onChain(chain, "reading the latest block", () =>
     chain.client.getBlock({ blockTag: "latest" }),
   );
-  if (block.number === null) throw new ConfigError("the node's latest block has no number");
+  if (block.number === null)
+    throw new ConfigError("NODE_WITHOUT_BLOCK_NUMBER", "the node's latest block has no number");
   return { number: block.number, timestamp: block.timestamp };
 }
 

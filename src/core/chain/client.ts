@@ -16,7 +16,12 @@ import {
   type Transport,
 } from "viem";
 import type { ButlerConfig } from "../config.js";
-import { ChainRefusalError, ConfigError, RpcUnavailableError } from "../errors.js";
+import {
+  ChainRefusalError,
+  ConfigError,
+  RpcUnavailableError,
+  type RpcUnavailableErrorCode,
+} from "../errors.js";
 import {
   MalformedAnswerError,
   MalformedBatchError,
@@ -243,86 +248,61 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
   if (error instanceof RpcUnavailableError || error instanceof ChainRefusalError) return error;
   if (error instanceof ConfigError) return error;
   const at = chain.shownAs ?? `Ethereum node ${chain.shownUrl}`;
+  const unavailable = (code: RpcUnavailableErrorCode, message: string) =>
+    new RpcUnavailableError(code, `${what}: ${message}`, {}, { cause: error });
   // Raised by this tool's checks, bare (readContractExactly) or as the cause of a viem error.
   if (error instanceof MalformedAnswerError) {
-    return new RpcUnavailableError(`${what}: ${at} ${error.problem}`);
+    return unavailable("MALFORMED_ANSWER", `${at} ${error.problem}`);
   }
   if (!(error instanceof BaseError)) return error as Error;
   const batch = error.walk((e) => e instanceof MalformedBatchError) as MalformedBatchError | null;
   if (batch) {
-    return new RpcUnavailableError(
-      `${what}: ${at} answered a malformed batch (${batch.problem}), also when asked again; ` +
+    return unavailable(
+      "MALFORMED_BATCH",
+      `${at} answered a malformed batch (${batch.problem}), also when asked again; ` +
         "a proxy or load balancer in front of it mixing answers up?",
     );
   }
   const answer = error.walk(
     (e) => e instanceof MalformedAnswerError,
   ) as MalformedAnswerError | null;
-  if (answer) return new RpcUnavailableError(`${what}: ${at} ${answer.problem}`);
-  const status = rpcHttpStatus(error);
+  if (answer) return unavailable("MALFORMED_ANSWER", `${at} ${answer.problem}`);
+  const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
+  // HTTP 429 and other statuses: as viem's RpcRequestError (a JSON-RPC error body) or its
+  // HttpRequestError (any other body).
+  const status = rpcHttpStatus(error) ?? http?.status;
   if (status === 429)
-    return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
-  if (status !== undefined)
-    return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
-  const timeout = error.walk((e) => e instanceof TimeoutError);
-  if (timeout) {
-    return new RpcUnavailableError(
-      `${what}: ${at} did not answer within ${chain.timeoutMs} ms ` +
-        "(RPC_TIMEOUT_MS); is it overloaded or hanging?",
-      {},
-      { cause: error },
+    return unavailable("RATE_LIMITED", `${at} keeps rate-limiting (HTTP 429) after retries`);
+  if (status !== undefined) return unavailable("HTTP_ERROR", `${at} answered HTTP ${status}`);
+  if (error.walk((e) => e instanceof TimeoutError)) {
+    return unavailable(
+      "TIMEOUT",
+      `${at} did not answer within ${chain.timeoutMs} ms (RPC_TIMEOUT_MS); is it overloaded or hanging?`,
     );
   }
-  const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
   // A 200 answer whose body does not parse: viem reports it as an HttpRequestError without a
   // status, caused by the SyntaxError; it reached the node, so "cannot reach" would mislead.
-  if (http && http.status === undefined && http.walk((e) => e instanceof SyntaxError)) {
-    return new RpcUnavailableError(
-      `${what}: ${at} answered something that is not JSON-RPC`,
-      {},
-      { cause: error },
-    );
+  if (http?.walk((e) => e instanceof SyntaxError)) {
+    return unavailable("NOT_JSON_RPC", `${at} answered something that is not JSON-RPC`);
   }
   if (http) {
-    const status = http.status;
-    const cause = describeCause(http);
-    if (status === 429)
-      return new RpcUnavailableError(
-        `${what}: ${at} keeps rate-limiting (HTTP 429) after retries`,
-        {},
-        { cause: error },
-      );
-    if (status !== undefined)
-      return new RpcUnavailableError(
-        `${what}: ${at} answered HTTP ${status}`,
-        {},
-        { cause: error },
-      );
-    return new RpcUnavailableError(
-      `${what}: cannot reach ${at} (${cause}); check ${chain.urlSetting ?? "ETHEREUM_NODE_URL"}`,
-      {},
-      { cause: error },
+    return unavailable(
+      "UNREACHABLE",
+      `cannot reach ${at} (${describeCause(http)}); check ${chain.urlSetting ?? "ETHEREUM_NODE_URL"}`,
     );
   }
   if (error.walk((e) => e instanceof ContractFunctionRevertedError)) {
     return new ChainRefusalError(
+      "CALL_REVERTED",
       `${what}: the contract call reverted (${error.shortMessage})`,
       {},
       { cause: error },
     );
   }
   if (/JSON|Unexpected token|parse/i.test(error.message)) {
-    return new RpcUnavailableError(
-      `${what}: ${at} answered something that is not JSON-RPC`,
-      {},
-      { cause: error },
-    );
+    return unavailable("NOT_JSON_RPC", `${at} answered something that is not JSON-RPC`);
   }
-  return new RpcUnavailableError(
-    `${what}: ${at} failed: ${error.shortMessage}`,
-    {},
-    { cause: error },
-  );
+  return unavailable("RPC_FAILED", `${at} failed: ${error.shortMessage}`);
 }
 
 function describeCause(error: HttpRequestError): string {
@@ -429,6 +409,7 @@ export function checkExpectedChainId(
   if (expected !== undefined) {
     if (chainId === expected) return;
     throw new ConfigError(
+      "WRONG_CHAIN",
       `ETHEREUM_CHAIN_ID (from ${config.sourceOf("ETHEREUM_CHAIN_ID")}) is ${expected} but the node at ` +
         `${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain`,
     );
@@ -436,6 +417,7 @@ export function checkExpectedChainId(
   const preset = config.networkPreset;
   if (preset !== undefined && chainId !== preset.chainId) {
     throw new ConfigError(
+      "WRONG_CHAIN",
       `the network is ${config.network} (${config.networkSource}), which is chain ${preset.chainId}, but ` +
         `the node at ${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain ` +
         "(choose the network with --network or NETWORK; ETHEREUM_CHAIN_ID overrides its chain id)",

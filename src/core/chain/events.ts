@@ -172,10 +172,13 @@ export async function readLogsInAdaptiveRanges(
   const stats: LogReadStats = { requests: 0, refusals: 0, fromBlock, toBlock };
   const events: StakedWithProviderEvent[] = [];
   const seen = new Set<string>();
-  const untrusted = (problem: string) =>
+  const untrusted = (problem: string, cause?: unknown) =>
     new RpcUnavailableError(
+      "UNTRUSTED_LOG",
       `${what}: Ethereum node ${chain.shownUrl} answered eth_getLogs with a log that does not ` +
         `match the query (${problem}); is it a real node?`,
+      {},
+      { cause },
     );
   let range = INITIAL_LOG_RANGE;
   for (let from = fromBlock; from <= toBlock;) {
@@ -204,6 +207,7 @@ export async function readLogsInAdaptiveRanges(
     }
     if (!Array.isArray(answer)) {
       throw new RpcUnavailableError(
+        "MALFORMED_ANSWER",
         `${what}: Ethereum node ${chain.shownUrl} answered eth_getLogs with something that is not a list`,
       );
     }
@@ -213,7 +217,7 @@ export async function readLogsInAdaptiveRanges(
       try {
         event = checkedStakedLog(log, query);
       } catch (error) {
-        if (error instanceof UntrustedLogError) throw untrusted(error.problem);
+        if (error instanceof UntrustedLogError) throw untrusted(error.problem, error);
         throw error;
       }
       // A log the node says was reorganised away is not a fact.
@@ -249,14 +253,20 @@ export async function findDeploymentBlock(
       if (isTransportFailure(error))
         throw toChainError(chain, "finding the registry's deployment block", error);
       throw new ConfigError(
+        "NO_HISTORY",
         `the node cannot say whether registry ${address} had code at block ${blockNumber} (${
           error instanceof BaseError ? error.shortMessage : String(error)
         }); it may keep no history: pass --from-block <n>, the registry's deployment block or earlier`,
+        {},
+        { cause: error },
       );
     }
   };
   if (!(await hasCode(atBlock))) {
-    throw new ConfigError(`registry ${address} has no code at block ${atBlock}`);
+    throw new ConfigError(
+      "NO_CONTRACT_CODE",
+      `registry ${address} has no code at block ${atBlock}`,
+    );
   }
   let low = 0n; // invariant: no code below `low`... searched: code at `high`
   let high = atBlock;
@@ -400,6 +410,7 @@ async function canonicalBlockHash(
   if (block === undefined) return undefined;
   if (typeof block.hash !== "string" || !HASH.test(block.hash)) {
     throw new RpcUnavailableError(
+      "MALFORMED_ANSWER",
       `reading a block's hash: Ethereum node ${chain.shownUrl} answered eth_getBlockByNumber ` +
         `${blockNumber} without a 32-byte hash`,
     );
@@ -470,6 +481,7 @@ export async function readStakedWithProviderEvents(
   const { toBlock } = options;
   if (options.fromBlock !== undefined && options.fromBlock > toBlock) {
     throw new UsageError(
+      "FROM_BLOCK_PAST_LATEST",
       `${options.fromBlock} is past the node's latest block ${toBlock}; give a block at or ` +
         "before the registry's first StakedWithProvider event (its deployment block)",
       { field: "--from-block" },

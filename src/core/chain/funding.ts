@@ -69,6 +69,7 @@ export function checkNoEmptyPublisher(
   const empty = funding.filter((f) => f.balance === 0n);
   if (empty.length === 0) return;
   throw new ChainRefusalError(
+    "PUBLISHER_WITHOUT_ETH",
     `${empty.length === 1 ? "publisher" : `${empty.length} publishers`} without any ETH: ` +
       `${empty.map((f) => `${getAddress(f.publisher)} (serves ${f.attesters})`).join(", ")}; ` +
       "fund them before deploying",

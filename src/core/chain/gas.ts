@@ -82,6 +82,7 @@ export async function estimateGasOfCalls(
         }
         if (minimum !== undefined && gas < minimum.gas) {
           throw new RpcUnavailableError(
+            "IMPLAUSIBLE_ESTIMATE",
             `${what}: Ethereum node ${chain.shownUrl} answered eth_estimateGas with ` +
               `${gas.toLocaleString("en-US")} gas for ${minimum.what}, which costs at least ` +
               `${minimum.gas.toLocaleString("en-US")}; is it a real node?`,

@@ -42,6 +42,7 @@ export function configuredGseSource(config: ButlerConfig): GseSource {
     }
   }
   throw new ConfigError(
+    "NO_GSE_CONFIGURED",
     "neither AZTEC_GSE_ADDRESS nor AZTEC_ROLLUP_ADDRESS is set; add-keys asks Aztec's GSE contract " +
       "for each validator's registration digest: set AZTEC_GSE_ADDRESS, or AZTEC_ROLLUP_ADDRESS to use " +
       "the rollup's GSE",
@@ -75,17 +76,24 @@ export async function resolveGse(
   );
   if (!code || code === "0x") {
     throw new ConfigError(
+      "NO_CONTRACT_CODE",
       `${source.described} is ${rollup}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
     );
   }
   if (gse instanceof Error) {
     if (isTransportFailure(gse)) throw toChainError(chain, "asking the rollup for its GSE", gse);
     throw new ConfigError(
+      "NOT_THE_ROLLUP",
       `${source.described} is ${rollup}, whose contract does not answer getGSE(); is it the rollup?`,
+      {},
+      { cause: gse },
     );
   }
   if (gse === zeroAddress) {
-    throw new ConfigError(`${source.described} is ${rollup}, whose getGSE() is the zero address`);
+    throw new ConfigError(
+      "NOT_THE_ROLLUP",
+      `${source.described} is ${rollup}, whose getGSE() is the zero address`,
+    );
   }
   return {
     address: getAddress(gse),
@@ -124,6 +132,7 @@ export async function readRegistrationDigests(
   // The code check speaks first: calls to an address without code fail for that reason.
   if (!code || code === "0x") {
     throw new ConfigError(
+      "NO_CONTRACT_CODE",
       `${gse.described} is ${gse.address}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
     );
   }
@@ -131,13 +140,17 @@ export async function readRegistrationDigests(
   if (failed) {
     if (isTransportFailure(failed)) throw toChainError(chain, what, failed);
     throw new ConfigError(
+      "NOT_THE_GSE",
       `${gse.described} is ${gse.address}, whose contract does not answer getRegistrationDigest; is it the GSE?`,
+      {},
+      { cause: failed },
     );
   }
   const digests = results as G1Point[];
   const bad = digests.findIndex((d) => !isG1Point(d));
   if (bad >= 0) {
     throw new ConfigError(
+      "NOT_THE_GSE",
       `${gse.described} is ${gse.address}, whose getRegistrationDigest returned a value that is not a ` +
         `BN254 G1 point (validator ${bad}); is it the GSE?`,
     );

@@ -84,12 +84,16 @@ export async function resolveAztecL1(
     if (aztecRegistry instanceof Error) {
       if (isTransportFailure(aztecRegistry)) throw toChainError(chain, what, aztecRegistry);
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `the staking registry ${stakingRegistry} does not answer ROLLUP_REGISTRY(), so Aztec's rollup ` +
           "cannot be found from it; set AZTEC_ROLLUP_ADDRESS",
+        {},
+        { cause: aztecRegistry },
       );
     }
     if (aztecRegistry === zeroAddress) {
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `the staking registry ${stakingRegistry}'s ROLLUP_REGISTRY() is the zero address; set AZTEC_ROLLUP_ADDRESS`,
       );
     }
@@ -106,12 +110,16 @@ export async function resolveAztecL1(
     if (canonical instanceof Error) {
       if (isTransportFailure(canonical)) throw toChainError(chain, what, canonical);
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `Aztec's Registry ${getAddress(aztecRegistry)} (the staking registry's ROLLUP_REGISTRY()) does not ` +
           "answer getCanonicalRollup(); set AZTEC_ROLLUP_ADDRESS",
+        {},
+        { cause: canonical },
       );
     }
     if (canonical === zeroAddress) {
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `Aztec's Registry ${getAddress(aztecRegistry)} has no canonical rollup; set AZTEC_ROLLUP_ADDRESS`,
       );
     }
@@ -136,17 +144,24 @@ export async function resolveAztecL1(
   );
   if (!code || code === "0x") {
     throw new ConfigError(
+      "NO_CONTRACT_CODE",
       `${rollupDescribed} is ${rollup}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
     );
   }
   if (gseOfRollup instanceof Error) {
     if (isTransportFailure(gseOfRollup)) throw toChainError(chain, what, gseOfRollup);
     throw new ConfigError(
+      "NOT_THE_ROLLUP",
       `${rollupDescribed} is ${rollup}, whose contract does not answer getGSE(); is it the rollup?`,
+      {},
+      { cause: gseOfRollup },
     );
   }
   if (gseOfRollup === zeroAddress) {
-    throw new ConfigError(`${rollupDescribed} is ${rollup}, whose getGSE() is the zero address`);
+    throw new ConfigError(
+      "NOT_THE_ROLLUP",
+      `${rollupDescribed} is ${rollup}, whose getGSE() is the zero address`,
+    );
   }
   if (gseSet === undefined) {
     return {
@@ -159,6 +174,7 @@ export async function resolveAztecL1(
   const gse = getAddress(gseSet);
   if (rollupSet !== undefined && gse !== getAddress(gseOfRollup)) {
     throw new ConfigError(
+      "GSE_MISMATCH",
       `${described("AZTEC_GSE_ADDRESS")} is ${gse}, but the GSE of ${described("AZTEC_ROLLUP_ADDRESS")} ` +
         `${rollup} is ${getAddress(gseOfRollup)}; they must agree (unset one of them)`,
     );
@@ -242,6 +258,7 @@ export async function readAttesterViews(
     const status = ATTESTER_STATUS_NAMES[v.status];
     if (status === undefined) {
       throw new ConfigError(
+        "NOT_THE_ROLLUP",
         `the rollup ${rollup} reports status ${v.status} for ${attesters[i]}, which is not one of ` +
           `${ATTESTER_STATUS_NAMES.join(", ")}; is it Aztec's rollup?`,
       );
@@ -393,6 +410,7 @@ export function refuseRollupKnownAttesters(
   if (known.length === 0) return;
   const n = known.length;
   throw new ChainRefusalError(
+    "ALREADY_KNOWN_TO_ROLLUP",
     `${n} attester${n === 1 ? "" : "s"} already known to Aztec's rollup ${rollup}: ` +
       `${known.map(describeRollupKnown).join(", ")}; these keys were registered before, generate new ones`,
     { file },

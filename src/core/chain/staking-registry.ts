@@ -52,6 +52,7 @@ export async function resolveRegistryContext(
   const { id: configuredId, admin: configuredAdmin } = providerSettings;
   if (!isProviderConfigured(providerSettings)) {
     throw new ConfigError(
+      "NO_PROVIDER_CONFIGURED",
       "neither AZTEC_STAKING_PROVIDER_ID nor AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is set; " +
         "set one to say which staking provider's queue to use",
     );
@@ -84,6 +85,7 @@ export async function resolveRegistryContext(
     : defaultStakingRegistryOf(chainId);
   if (!registry) {
     throw new ConfigError(
+      "NO_DEFAULT_REGISTRY",
       `STAKING_REGISTRY_ADDRESS is not set and chain ${chainId} has no documented StakingRegistry ` +
         "(mainnet 1 and testnet 11155111 have one)",
     );
@@ -98,6 +100,7 @@ export async function resolveRegistryContext(
     (await onChain(chain, "reading the staking registry", () => readRegistryBasics(registry)));
   if (!code || code === "0x") {
     throw new ConfigError(
+      "NO_CONTRACT_CODE",
       `${registrySource} is ${registry}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
     );
   }
@@ -139,12 +142,14 @@ export async function resolveProvider(
         : zeroAddress;
     if (admin === zeroAddress) {
       throw new ConfigError(
+        "UNKNOWN_PROVIDER",
         `AZTEC_STAKING_PROVIDER_ID ${configuredId} is not a provider in registry ${registry} ` +
           `(its nextProviderIdentifier() is ${nextProviderId})`,
       );
     }
     if (configuredAdmin !== undefined && getAddress(configuredAdmin) !== getAddress(admin)) {
       throw new ConfigError(
+        "PROVIDER_ADMIN_MISMATCH",
         `AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is ${getAddress(configuredAdmin)} but provider ${configuredId}'s ` +
           `admin is ${getAddress(admin)}; fix one of them`,
       );
@@ -161,12 +166,14 @@ export async function resolveProvider(
   const matches = ids.filter((_, i) => getAddress(admins[i]!) === wanted);
   if (matches.length === 0) {
     throw new ConfigError(
+      "UNKNOWN_PROVIDER",
       `no provider in registry ${registry} has admin AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS ${wanted} ` +
         `(searched ${ids.length} provider ids)`,
     );
   }
   if (matches.length > 1) {
     throw new ConfigError(
+      "AMBIGUOUS_PROVIDER",
       `admin ${wanted} administers providers ${matches.join(", ")}; set AZTEC_STAKING_PROVIDER_ID to choose one`,
     );
   }
@@ -226,6 +233,7 @@ export async function readProviderQueue(
     ]);
     if (last < first || last - first !== length) {
       throw new ChainRefusalError(
+        "REGISTRY_NOT_UNDERSTOOD",
         `registry ${registry} reports queue bounds ${first}..${last} but length ${length} for provider ` +
           `${providerId}; this tool does not understand that registry`,
       );
@@ -367,6 +375,7 @@ function attesterOfKeyStore(
   const match = typeof answer === "string" ? KEY_STORE_ANSWER.exec(answer) : null;
   if (!match) {
     throw new ChainRefusalError(
+      "REGISTRY_NOT_UNDERSTOOD",
       `registry ${registry} answered getValueAtIndexInQueue(${providerId}, ${index}) with something that is ` +
         "not a KeyStore; this tool does not understand that registry",
     );
@@ -380,6 +389,7 @@ function asRevertRefusal(error: unknown, what: string): ChainRefusalError | unde
   const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
   if (!rpc || (rpc.code !== 3 && !/revert/i.test(rpc.details))) return undefined;
   return new ChainRefusalError(
+    "CALL_REVERTED",
     `${what}: the contract call reverted (${rpc.details || rpc.shortMessage})`,
     {},
     { cause: error },
@@ -425,6 +435,7 @@ export function assertNoneQueued(
   const queued = findQueuedAttesters(queue, attesters);
   if (queued.length === 0) return;
   throw new ChainRefusalError(
+    "ALREADY_QUEUED",
     `${queued.length === 1 ? "1 attester" : `${queued.length.toLocaleString("en-US")} attesters`} ` +
       `already in provider ${providerId}'s queue: ${queued.join(", ")}; these keys were registered ` +
       "before, generate new ones",

@@ -54,6 +54,7 @@ export async function findPublicKeysFile(
   const candidates = (await readdir(cwd)).filter((name) => /^public-.+\.json$/.test(name)).sort();
   if (candidates.length !== 1) {
     throw new UsageError(
+      "NO_SINGLE_PUBLIC_KEYS_FILE",
       candidates.length === 0
         ? "no public-*.json in the current directory; pass the new public keys with --new-public-keys <file>"
         : `several public-*.json files here (${candidates.join(", ")}); choose with --new-public-keys <file>`,

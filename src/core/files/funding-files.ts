@@ -46,6 +46,7 @@ export async function loadPublishingKeyFiles(
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       throw new UsageError(
+        "FILE_GIVEN_TWICE",
         `is given twice (the same file as ${earlier}); its attesters would be counted twice`,
         { file },
       );
@@ -53,6 +54,7 @@ export async function loadPublishingKeyFiles(
     seen.set(id, file);
     if (parsed.publisher !== undefined && parsed.schemaVersion !== 2) {
       throw new InputError(
+        "FILE_WIDE_PUBLISHER_NEEDS_V2",
         "a file-wide publisher needs schemaVersion 2 (the node rejects it in a schemaVersion 1 file)",
         { file, field: "publisher" },
       );

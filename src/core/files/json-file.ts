@@ -15,24 +15,27 @@ export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 export async function readJsonFile(file: string): Promise<unknown> {
   let text = await readInputFile(file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === "") throw new InputError("is empty, expected JSON", { file });
+  if (text.trim() === "") throw new InputError("EMPTY_FILE", "is empty, expected JSON", { file });
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
     // JSON.parse messages quote a snippet of the input, which may be a private key: give only
-    // the position.
+    // the position, and not the SyntaxError as the cause (--verbose would print it).
     const message = String((error as Error).message);
     // "Unexpected end of JSON input" (a file cut after a comma or bracket) carries no position.
     const position =
       /position (\d+)/.exec(message)?.[1] ??
       (/end of JSON input/.test(message) ? text.trimEnd().length : undefined);
     const where = position === undefined ? "" : ` at ${lineAndColumn(text, Number(position))}`;
-    throw new InputError(`is not valid JSON${where} (truncated or hand-edited?)`, { file });
+    throw new InputError("INVALID_JSON", `is not valid JSON${where} (truncated or hand-edited?)`, {
+      file,
+    });
   }
   const duplicate = findDuplicateKey(text);
   if (duplicate) {
     throw new InputError(
+      "DUPLICATE_KEY",
       `key "${shownName(duplicate.key)}" appears twice at ${lineAndColumn(text, duplicate.offset)} ` +
         "(JSON readers would silently keep only the last one)",
       locate(file, duplicate.path),
@@ -77,7 +80,12 @@ export async function readInputFile(
     }
   } catch (error) {
     if (error instanceof InputMissingError) throw error;
-    throw new InputMissingError(describeReadError(error), { file });
+    throw new InputMissingError(
+      readErrorCode(error),
+      describeReadError(error),
+      { file },
+      { cause: error },
+    );
   }
 }
 
@@ -88,7 +96,9 @@ function checkRegularFile(
   maxBytes: number,
 ): void {
   if (info.isDirectory()) {
-    throw new InputMissingError(`is a directory, expected ${expected}`, { file });
+    throw new InputMissingError("NOT_A_REGULAR_FILE", `is a directory, expected ${expected}`, {
+      file,
+    });
   }
   if (!info.isFile()) {
     const kind = info.isFIFO()
@@ -98,7 +108,11 @@ function checkRegularFile(
         : info.isSocket()
           ? "a socket"
           : "not a regular file";
-    throw new InputMissingError(`is ${kind}, not a regular file; refusing to read it`, { file });
+    throw new InputMissingError(
+      "NOT_A_REGULAR_FILE",
+      `is ${kind}, not a regular file; refusing to read it`,
+      { file },
+    );
   }
   checkSize(info.size, file, maxBytes);
 }
@@ -106,6 +120,7 @@ function checkRegularFile(
 function checkSize(size: number, file: string, maxBytes: number): void {
   if (size > maxBytes) {
     throw new InputMissingError(
+      "TOO_LARGE",
       `is ${describeSize(size)}, more than the ${describeSize(maxBytes)} ` +
         `${maxBytes === MAX_INPUT_BYTES ? "any input of this tool" : "such a file"} can be; wrong file?`,
       { file },
@@ -135,6 +150,10 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${line}, column ${column}`;
 }
 
+function readErrorCode(error: unknown): "NOT_FOUND" | "UNREADABLE" {
+  return (error as NodeJS.ErrnoException).code === "ENOENT" ? "NOT_FOUND" : "UNREADABLE";
+}
+
 function describeReadError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
@@ -162,7 +181,7 @@ export function parseWithSchema<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new InputError(issueMessage(issue, value), locate(file, issue.path));
+  throw new InputError("SCHEMA_MISMATCH", issueMessage(issue, value), locate(file, issue.path));
 }
 
 function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {

@@ -114,6 +114,7 @@ export async function loadPublicKeyFile(file: string): Promise<PublicKeyFile> {
   const json = await readJsonFile(file);
   if (looksLikePrivateKeyFile(json)) {
     throw new InputError(
+      "PRIVATE_KEY_FILE_GIVEN",
       "holds private keys (attester.eth is 32 bytes, not an address); pass the public-keys file " +
         "that process-private-keys wrote, never the private-key file",
       { file },
@@ -163,6 +164,7 @@ export async function loadRemoteSignerAccounts(files: readonly string[]): Promis
     const json = await readJsonFile(file);
     if (looksLikePrivateKeyFile(json)) {
       throw new InputError(
+        "PRIVATE_KEY_FILE_GIVEN",
         "holds private keys (attester.eth is 32 bytes, not an address); check-signer reads the " +
           "key file the node runs, whose accounts its remote signer serves",
         { file },
@@ -225,6 +227,7 @@ export async function loadSecretAttesters(
     parsed.validators.forEach((v, index) => {
       if (v.attester.bls === undefined) {
         throw new InputError(
+          "MISSING_BLS_KEY",
           "is missing: check-secrets compares the stored BLS key with it; give the public-key file " +
             "process-private-keys wrote for this attester",
           { file, index, field: "attester.bls" },

@@ -50,7 +50,12 @@ export class NodeKeystoreCheck {
     this.pending = false;
     if ("failure" in answer) throw new Error(`node keystore check failed: ${answer.failure}`);
     answer.problems.forEach((problem, i) => {
-      if (problem) throw new InputError(problem.message, files[i]!.locate(problem.path));
+      if (problem)
+        throw new InputError(
+          "NODE_REJECTS_KEY_FILE",
+          problem.message,
+          files[i]!.locate(problem.path),
+        );
     });
   }
 

@@ -92,13 +92,18 @@ export async function writeFilesAtomically(
     if (error instanceof OutputError) throw error;
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
       throw new OutputExistsError(
+        "APPEARED_MEANWHILE",
         "cannot be written (a file of that name appeared meanwhile); nothing was written",
         { file: current },
+        { cause: error },
       );
     }
-    throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
-      file: current,
-    });
+    throw new OutputError(
+      "WRITE_FAILED",
+      `cannot be written (${describeWriteError(error)}); nothing was written`,
+      { file: current },
+      { cause: error },
+    );
   }
 }
 
@@ -207,7 +212,12 @@ async function checkTarget({
     info = await lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new OutputError(`cannot be checked (${describeWriteError(error)})`, { file: path });
+      throw new OutputError(
+        "CANNOT_CHECK",
+        `cannot be checked (${describeWriteError(error)})`,
+        { file: path },
+        { cause: error },
+      );
     }
     // Free. Its directory must exist (unless the write creates it), or the write would fail
     // only after all the chain work.
@@ -215,6 +225,7 @@ async function checkTarget({
       const parent = await stat(dirname(path)).catch(() => undefined);
       if (!parent?.isDirectory())
         throw new OutputError(
+          "NO_DIRECTORY",
           "cannot be written (its directory does not exist); nothing was written",
           { file: path },
         );
@@ -224,6 +235,7 @@ async function checkTarget({
   refuseIfNotRegularFile(info, path);
   if (!overwrite)
     throw new OutputExistsError(
+      "EXISTS",
       `already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`,
       {
         file: path,
@@ -238,9 +250,12 @@ async function checkTarget({
 function refuseIfNotRegularFile(info: import("node:fs").Stats, path: string): void {
   if (info.isFile()) return;
   if (info.isSymbolicLink()) {
-    throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
+    throw new OutputError("SYMBOLIC_LINK", "is a symbolic link; refusing to write through it", {
+      file: path,
+    });
   }
   throw new OutputError(
+    "NOT_A_REGULAR_FILE",
     `is ${fileKind(info)}, not a regular file; refusing to replace it (with or without --force)`,
     { file: path },
   );

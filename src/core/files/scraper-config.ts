@@ -132,12 +132,14 @@ export function checkScraperConfigOwner(
   if (!config) return;
   if (config.l1ChainId !== owner.chainId) {
     throw new ConfigError(
+      "SCRAPER_CONFIG_MISMATCH",
       `scraper config ${owner.path} is for chain ${config.l1ChainId} but the node is on chain ` +
         `${owner.chainId}; wrong --network or ETHEREUM_NODE_URL?`,
     );
   }
   if (owner.providerId !== undefined && BigInt(config.stakingProviderId) !== owner.providerId) {
     throw new ConfigError(
+      "SCRAPER_CONFIG_MISMATCH",
       `scraper config ${owner.path} is for staking provider ${config.stakingProviderId} but the ` +
         `configuration's provider is ${owner.providerId}; wrong --network or AZTEC_STAKING_PROVIDER_* setting?`,
     );
@@ -176,6 +178,7 @@ export function scraperConfigWrite(
 /** The config is needed and is not there (status --update-scraper-config). */
 export function missingScraperConfig(path: string): InputMissingError {
   return new InputMissingError(
+    "NO_SCRAPER_CONFIG",
     "does not exist; prepare-deployment creates it (with the attesters it deploys)",
     { file: path },
   );

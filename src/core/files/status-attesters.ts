@@ -50,6 +50,7 @@ export async function loadStatusAttestersOfFile(file: string): Promise<StatusAtt
     const encrypted = input.validators.findIndex((v) => typeof v.attester.eth !== "string");
     if (encrypted >= 0) {
       throw new InputError(
+        "ENCRYPTED_KEYSTORE_GIVEN",
         "is an encrypted keystore reference; give status the public-key file process-private-keys " +
           "wrote for these keys (or the production file) instead",
         { file, index: encrypted, field: "attester.eth" },

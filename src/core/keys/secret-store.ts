@@ -69,9 +69,15 @@ export function parseSecretStoreSpec(text: string): SecretStoreSpec {
   if (kind === "gcp" && /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(value))
     return { kind, project: value };
   if (kind === "gcp") {
-    throw new UsageError(`--secret-store gcp:${value}: not a Google Cloud project id`);
+    throw new UsageError(
+      "INVALID_SECRET_STORE",
+      `--secret-store gcp:${value}: not a Google Cloud project id`,
+    );
   }
-  throw new UsageError(`--secret-store ${text}: must be ${SECRET_STORE_FORMS}`);
+  throw new UsageError(
+    "INVALID_SECRET_STORE",
+    `--secret-store ${text}: must be ${SECRET_STORE_FORMS}`,
+  );
 }
 
 /**

@@ -219,11 +219,12 @@ export function planDrip(
 ): DripPlan {
   const queue = `provider ${providerId}'s queue`;
   if (requested === undefined && health.length === 0) {
-    throw new ChainRefusalError(`${queue} is empty: nothing to drip`);
+    throw new ChainRefusalError("NOTHING_TO_DRIP", `${queue} is empty: nothing to drip`);
   }
   if (requested === undefined && health.blockedHead === 0) {
     const further = health.issues.length;
     throw new ChainRefusalError(
+      "NOTHING_TO_DRIP",
       `the queue's head is healthy: nothing to drip from ${queue} of ${plural(health.length, "key")}` +
         (further > 0
           ? ` (${plural(further, "entry", "entries")} further back ${further === 1 ? "has a problem" : "have problems"}, ` +
@@ -235,6 +236,7 @@ export function planDrip(
   const count = requested ?? health.blockedHead;
   if (count > health.length) {
     throw new ChainRefusalError(
+      "COUNT_BEYOND_QUEUE",
       `--count ${count} is more than the ${plural(health.length, "key")} ${queue} holds`,
     );
   }

@@ -43,6 +43,7 @@ export function planPublisherTopUps(
 export function checkTopUpTarget(targetWeiPerAttester: bigint, minWeiPerAttester: bigint): void {
   if (targetWeiPerAttester >= minWeiPerAttester) return;
   throw new UsageError(
+    "TOP_UP_TARGET_BELOW_MINIMUM",
     `--target-eth-per-attester ${formatEther(targetWeiPerAttester)} is below MIN_ETH_PER_ATTESTER ` +
       `${formatEther(minWeiPerAttester)}: a publisher topped up to it would still be below its minimum`,
   );
@@ -61,6 +62,7 @@ export function checkTopUpTotal(topUps: readonly PublisherTopUp[], maxTotalWei: 
   if (total <= maxTotalWei) return;
   const largest = topUps.reduce((a, b) => (b.topUp > a.topUp ? b : a));
   throw new InputError(
+    "TOP_UP_TOTAL_TOO_LARGE",
     `the top-ups total ${formatEther(total)} ETH, above --max-total-eth ${formatEther(maxTotalWei)} ETH ` +
       `(largest: ${formatEther(largest.topUp)} ETH to ${getAddress(largest.publisher)}, which serves ` +
       `${largest.attesters} attester${largest.attesters === 1 ? "" : "s"}); check MIN_ETH_PER_ATTESTER and ` +

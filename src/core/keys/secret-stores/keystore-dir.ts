@@ -60,6 +60,7 @@ export async function openKeystoreDirStore(
     // It could not be read back from keystore-password.txt as it is (every password file drops
     // a leading byte order mark and one trailing line break).
     throw new ConfigError(
+      "UNSTORABLE_PASSWORD",
       `the password for the keystores in ${dirOption} ends with a line break or starts with a byte ` +
         `order mark, which ${PASSWORD_FILE} cannot keep; choose another`,
     );
@@ -117,16 +118,23 @@ async function checkStoreFolder(path: string, shown: string): Promise<void> {
 function refuseUnsafeFolder(info: Stats, shown: string): void {
   const rule =
     "every folder of a keystore directory must be a real directory of yours with mode 0700; nothing was written";
-  if (info.isSymbolicLink()) throw new OutputError(`is a symbolic link; ${rule}`, { file: shown });
-  if (!info.isDirectory()) throw new OutputError(`is ${fileKind(info)}; ${rule}`, { file: shown });
+  if (info.isSymbolicLink())
+    throw new OutputError("SYMBOLIC_LINK", `is a symbolic link; ${rule}`, { file: shown });
+  if (!info.isDirectory())
+    throw new OutputError("NOT_A_DIRECTORY", `is ${fileKind(info)}; ${rule}`, { file: shown });
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid) {
-    throw new OutputError(`is owned by uid ${info.uid}, not by you (uid ${uid}); ${rule}`, {
-      file: shown,
-    });
+    throw new OutputError(
+      "NOT_YOURS",
+      `is owned by uid ${info.uid}, not by you (uid ${uid}); ${rule}`,
+      {
+        file: shown,
+      },
+    );
   }
   if ((info.mode & 0o077) !== 0) {
     throw new OutputError(
+      "UNSAFE_PERMISSIONS",
       `can be read or entered by other users (mode ${(info.mode & 0o777).toString(8)}); run ` +
         `chmod 700 ${shown} (${rule})`,
       { file: shown },
@@ -151,6 +159,7 @@ async function refuseStoreFileAsOutput(
   const [, eth, bls] = await Promise.all(folders.map(real));
   const refuse = () =>
     new UsageError(
+      "OUTPUT_IS_A_STORE_FILE",
       `is one of the files of the keystore directory ${dirOption} (its keystores and ${PASSWORD_FILE}); ` +
         "an output never replaces them, even with --force: choose another --output",
       { file: output },
@@ -192,17 +201,27 @@ async function directoryPassword(
   const info = await lstat(join(dir, PASSWORD_FILE)).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
     if (info.code === "ENOENT") return undefined;
-    throw new Unreadable(`cannot be read (${info.code ?? "error"})`, { file: shown });
+    throw new Unreadable(
+      "UNREADABLE",
+      `cannot be read (${info.code ?? "error"})`,
+      { file: shown },
+      { cause: info },
+    );
   }
   if (!info.isFile()) {
-    throw new Unreadable(`is ${fileKind(info)}, not a password file; refusing to use it`, {
-      file: shown,
-    });
+    throw new Unreadable(
+      "NOT_A_REGULAR_FILE",
+      `is ${fileKind(info)}, not a password file; refusing to use it`,
+      {
+        file: shown,
+      },
+    );
   }
   const existing = await readPasswordFile(join(dir, PASSWORD_FILE));
   const given = await passwords.given();
   if (given !== undefined && given !== existing) {
     throw new ConfigError(
+      "WRONG_PASSWORD",
       `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
         `${shown}, which the keystores there are encrypted with; give that one, or choose another ` +
         "directory",
@@ -263,6 +282,7 @@ async function planFiles(
         const key = await decryptEthKeystore(keystore, password).catch(() => undefined);
         if (key?.toLowerCase() !== secret.privateKeys.eth.toLowerCase()) {
           throw new OutputError(
+            "EXISTS_WITH_OTHER_CONTENT",
             `already exists and does not hold this attester's key (or not under the password in ` +
               `${shown(passwordPath)}); refusing to overwrite it`,
             { file: shown(paths.eth), index: secret.index, field: "attester.eth" },
@@ -272,6 +292,7 @@ async function planFiles(
       const yaml = web3signerKeyConfig(paths.eth, passwordPath);
       if (present.yaml !== undefined && present.yaml !== yaml) {
         throw new OutputError(
+          "EXISTS_WITH_OTHER_CONTENT",
           "already exists with a different configuration; refusing to overwrite it",
           {
             file: shown(paths.yaml),
@@ -298,6 +319,7 @@ async function planFiles(
       const secret = secrets[index]!;
       if ("error" in result || result.key.toLowerCase() !== secret.privateKeys.bls.toLowerCase()) {
         throw new OutputError(
+          "EXISTS_WITH_OTHER_CONTENT",
           `already exists and does not hold this attester's BLS key (or not under the password in ` +
             `${shown(passwordPath)}); refusing to overwrite it`,
           { file: shown(path), index: secret.index, field: "attester.bls" },
@@ -357,10 +379,14 @@ async function verifyReadBack(
   let done = 0;
   const tick = () => out.progress(`verifying keystores: ${count(++done)}/${count(total)}`);
   const fail = (secret: ValidatorSecrets, path: string, what: string) =>
-    new OutputError(`read back, ${what}; the keystores written now were removed`, {
-      file: path,
-      index: secret.index,
-    });
+    new OutputError(
+      "READ_BACK_MISMATCH",
+      `read back, ${what}; the keystores written now were removed`,
+      {
+        file: path,
+        index: secret.index,
+      },
+    );
   const blsKeystores = await Promise.all(
     secrets.map(
       async (s) =>
@@ -411,9 +437,13 @@ async function existing(path: string, shown: (p: string) => string): Promise<str
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return undefined;
   if (info.isSymbolicLink() || !info.isFile()) {
-    throw new OutputError("exists and is not a regular file; refusing to use it", {
-      file: shown(path),
-    });
+    throw new OutputError(
+      "NOT_A_REGULAR_FILE",
+      "exists and is not a regular file; refusing to use it",
+      {
+        file: shown(path),
+      },
+    );
   }
   return readFile(path, "utf8");
 }
@@ -441,13 +471,18 @@ function parseOr<T>(
     // A keystore asking for more work than any real one (see KEYSTORE_KDF_LIMITS): refused at once.
     if (issue && issue.path.some((part) => part === "kdfparams" || part === "params")) {
       throw new InputError(
+        "KEYSTORE_UNUSABLE",
         `is a keystore this tool refuses: ${issue.message} (at ${issue.path.join(".")})`,
         { file: shown },
       );
     }
-    throw new OutputError("already exists and is not a keystore; refusing to overwrite it", {
-      file: shown,
-    });
+    throw new OutputError(
+      "EXISTS_WITH_OTHER_CONTENT",
+      "already exists and is not a keystore; refusing to overwrite it",
+      {
+        file: shown,
+      },
+    );
   }
   return parsed.data;
 }
@@ -468,10 +503,14 @@ export async function readKeystoreDirKeys(
   const dir = resolve(dirOption);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new InputMissingError(info ? "is not a directory" : "does not exist", {
-      file: dirOption,
-      field: "--secret-store",
-    });
+    throw new InputMissingError(
+      info ? "NOT_A_DIRECTORY" : "NOT_FOUND",
+      info ? "is not a directory" : "does not exist",
+      {
+        file: dirOption,
+        field: "--secret-store",
+      },
+    );
   }
   const password =
     (await directoryPassword(dir, dirOption, passwords, InputMissingError)) ??
@@ -491,6 +530,7 @@ export async function readKeystoreDirKeys(
   const attempted = [...eth, ...bls].filter((k) => k.attempted).length;
   if (attempted > 0 && ![...eth, ...bls].some((k) => k.key.state === "key")) {
     throw new ConfigError(
+      "WRONG_PASSWORD",
       `the keystore password opens none of the ${plural(attempted, "keystore")} in ${dirOption}: a wrong password`,
     );
   }
@@ -601,7 +641,12 @@ async function readIfThere(
 ): Promise<string | undefined> {
   return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
-    throw new InputMissingError(`cannot be read (${error.code ?? "error"})`, { file: shown(path) });
+    throw new InputMissingError(
+      "UNREADABLE",
+      `cannot be read (${error.code ?? "error"})`,
+      { file: shown(path) },
+      { cause: error },
+    );
   });
 }
 

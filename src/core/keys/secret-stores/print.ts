@@ -31,8 +31,11 @@ export async function printSecrets(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new StdoutError(
+      "STDOUT_FAILED",
       `cannot print the private keys to standard output (${code}), which stands in for secret ` +
         "storage; nothing was written",
+      {},
+      { cause: error },
     );
   }
 }
