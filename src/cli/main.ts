@@ -10,7 +10,7 @@ import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { withRunInputs } from "../core/files/file-identity.js";
-import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
+import { flushStream, processTerminal, watchStream, type Terminal } from "./output.js";
 import { reportError, takeRequestedExitCode } from "./run.js";
 
 import packageJson from "../../package.json" with { type: "json" };
@@ -69,9 +69,9 @@ export async function run(
   terminal: Terminal = processTerminal,
   observer: RunObserver = {},
 ): Promise<number> {
-  const stdoutFailure = watchStdout(terminal.stdout);
+  const stdoutFailure = watchStream(terminal.stdout);
   // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
-  const stderrFailure = watchStdout(terminal.stderr);
+  const stderrFailure = watchStream(terminal.stderr);
   const program = buildProgram(terminal);
   const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true;
   let code = 0;

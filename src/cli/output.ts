@@ -42,28 +42,28 @@ export function consoleOutput({ stdout, stderr }: Terminal = processTerminal): O
   };
 }
 
-/** See Output.flush. The stream's error, if it has failed before, is remembered by watchStdout. */
+/** See Output.flush. The stream's error, if it has failed before, is remembered by watchStream. */
 export function flushStream(stream: OutputStream): Promise<void> {
   return new Promise((resolve, reject) => {
-    const failed = stdoutFailures.get(stream);
+    const failed = streamFailures.get(stream);
     if (failed) return reject(failed);
     stream.write("", (error) => {
-      const failure = error ?? stdoutFailures.get(stream);
+      const failure = error ?? streamFailures.get(stream);
       if (failure) reject(failure);
       else resolve();
     });
   });
 }
 
-const stdoutFailures = new WeakMap<OutputStream, Error>();
+const streamFailures = new WeakMap<OutputStream, Error>();
 
 /**
  * Keeps a failing stdout (`| head` closing the pipe, `> /dev/full`) from crashing the process:
  * the first error is remembered, for flush() and for main() to report as one line.
  */
-export function watchStdout(stream: OutputStream = process.stdout): () => Error | undefined {
+export function watchStream(stream: OutputStream = process.stdout): () => Error | undefined {
   stream.on("error", (error: Error) => {
-    if (!stdoutFailures.has(stream)) stdoutFailures.set(stream, error);
+    if (!streamFailures.has(stream)) streamFailures.set(stream, error);
   });
-  return () => stdoutFailures.get(stream);
+  return () => streamFailures.get(stream);
 }

@@ -23,7 +23,7 @@ import {
   readAttesterViews,
   rejectAttesterInRegistry,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
 } from "../support/aztec-l1.js";
 import {
   ANVIL_ACCOUNTS,
@@ -57,7 +57,7 @@ interface G2 {
   y0: bigint;
   y1: bigint;
 }
-interface QueuedKeyStore {
+interface QueuedRegistrationTuple {
   attester: Address;
   publicKeyG1: G1;
   publicKeyG2: G2;
@@ -141,7 +141,7 @@ async function freshProvider(): Promise<{
   };
 }
 
-async function readQueue(providerId: bigint): Promise<QueuedKeyStore[]> {
+async function readQueue(providerId: bigint): Promise<QueuedRegistrationTuple[]> {
   const read = (functionName: "getFirstIndexInQueue" | "getLastIndexInQueue") =>
     net.chain.publicClient.readContract({
       address: registry,
@@ -163,7 +163,7 @@ async function readQueue(providerId: bigint): Promise<QueuedKeyStore[]> {
         args: [providerId, index],
       }),
     ),
-  ) as Promise<QueuedKeyStore[]>;
+  ) as Promise<QueuedRegistrationTuple[]>;
 }
 
 /** Sends the calldata as the provider admin would (anvil's dev accounts are unlocked). */
@@ -181,7 +181,7 @@ async function sendAs(
 }
 
 /** e(pop, G2) = e(digest, pkG2), the digest read from the GSE here, independently of add-keys. */
-async function expectValidProofOfPossession(store: QueuedKeyStore): Promise<void> {
+async function expectValidProofOfPossession(store: QueuedRegistrationTuple): Promise<void> {
   const digest = await net.chain.publicClient.readContract({
     address: gse,
     abi: GSEAbi,
@@ -206,7 +206,7 @@ async function expectValidProofOfPossession(store: QueuedKeyStore): Promise<void
  * possession first, then pulls the stake. A valid proof gets past the check and fails at the token
  * transfer (the rollup approved nothing); an invalid one reverts with GSE__InvalidProofOfPossession.
  */
-async function gseDepositRevertReason(store: QueuedKeyStore): Promise<string> {
+async function gseDepositRevertReason(store: QueuedRegistrationTuple): Promise<string> {
   try {
     await net.chain.publicClient.simulateContract({
       address: gse,
@@ -713,7 +713,7 @@ describe("keys the rollup already knows, and estimates that revert: refused, not
       eth: v.attester.eth as Hex,
       bls: v.attester.bls as Hex,
     }));
-    const [, toQueue, toValidate] = await validKeyStores(net.chain, keys);
+    const [, toQueue, toValidate] = await validRegistrationTuples(net.chain, keys);
     validating = toValidate!.attester;
     entryQueued = toQueue!.attester;
     // Registered and staked elsewhere (another provider): first one to validating, then one

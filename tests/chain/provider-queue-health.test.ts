@@ -23,7 +23,7 @@ import {
   generatedValidatorKeys,
   readAttesterViews,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
 } from "../support/aztec-l1.js";
 import { runCli, runInProcess } from "../support/cli.js";
 import { snapshot, tempDir } from "../support/files.js";
@@ -35,7 +35,7 @@ import {
   addKeysToProviderQueue,
   aztecOf,
   rpc,
-  type TestKeyStore,
+  type TestRegistrationTuple,
 } from "../support/test-chain.js";
 
 const DELEGATOR = ANVIL_ACCOUNTS[5]!;
@@ -125,15 +125,15 @@ beforeAll(async () => {
   dir = tempDir("butler-queue-health-");
   publicKeyFile();
   const { rollup } = aztecOf(net.chain);
-  const valid = await validKeyStores(net.chain, keys);
+  const valid = await validRegistrationTuples(net.chain, keys);
   const [ksA, ksB, ksC, ksD, ksE, ksF, ksG] = valid as [
-    TestKeyStore,
-    TestKeyStore,
-    TestKeyStore,
-    TestKeyStore,
-    TestKeyStore,
-    TestKeyStore,
-    TestKeyStore,
+    TestRegistrationTuple,
+    TestRegistrationTuple,
+    TestRegistrationTuple,
+    TestRegistrationTuple,
+    TestRegistrationTuple,
+    TestRegistrationTuple,
+    TestRegistrationTuple,
   ];
 
   // A and B become validators through the other provider; then A starts exiting.
@@ -154,7 +154,7 @@ beforeAll(async () => {
 
   // The provider's queue: A, B again, C with another key's proof, D twice, E with another key's
   // G2, F, G with another key's proof.
-  const badProof = (k: TestKeyStore, other: TestKeyStore) => ({
+  const badProof = (k: TestRegistrationTuple, other: TestRegistrationTuple) => ({
     ...k,
     proofOfPossession: other.proofOfPossession,
   });

@@ -11,7 +11,7 @@ import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   deployStakingRegistry,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
   startTestChain,
   type TestChain,
@@ -71,7 +71,7 @@ async function setUp(options: {
     chain,
     registry,
     providerId,
-    makeDummyKeyStores(options.queued, 7_000),
+    makeDummyRegistrationTuples(options.queued, 7_000),
     undefined,
     {
       chunkSize: options.chunkSize,
@@ -124,7 +124,7 @@ describe("readProviderQueue", () => {
     const expected = await queueOneByOne(setup.chain, setup.registry, setup.providerId);
     expect(expected).toHaveLength(523);
     expect(expected).toEqual(
-      makeDummyKeyStores(600, 7_000)
+      makeDummyRegistrationTuples(600, 7_000)
         .slice(77)
         .map((k) => k.attester.toLowerCase()),
     );

@@ -15,7 +15,7 @@ import {
   flushEntryQueue,
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
 } from "../support/aztec-l1.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 import {
@@ -24,13 +24,13 @@ import {
   registerProvider,
   startTestChain,
   type TestChain,
-  type TestKeyStore,
+  type TestRegistrationTuple,
 } from "../support/test-chain.js";
 
 let chain: TestChain;
 let proxy: RpcProxy;
-let validating: TestKeyStore[];
-let queued: TestKeyStore[];
+let validating: TestRegistrationTuple[];
+let queued: TestRegistrationTuple[];
 /** The block before anything was staked. */
 let beforeStaking: bigint;
 
@@ -47,10 +47,10 @@ beforeAll(async () => {
   proxy = await startRpcProxy(chain.rpcUrl);
   const aztec = aztecOf(chain);
   const providerId = await registerProvider(chain, aztec.stakingRegistry, chain.accounts[1]!);
-  const keyStores = await validKeyStores(chain, generatedValidatorKeys(40, "rollup-reads"));
-  validating = keyStores.slice(0, 5);
-  queued = keyStores.slice(5);
-  await addKeysToProviderQueue(chain, aztec.stakingRegistry, providerId, keyStores);
+  const tuples = await validRegistrationTuples(chain, generatedValidatorKeys(40, "rollup-reads"));
+  validating = tuples.slice(0, 5);
+  queued = tuples.slice(5);
+  await addKeysToProviderQueue(chain, aztec.stakingRegistry, providerId, tuples);
   beforeStaking = await chain.publicClient.getBlockNumber();
   await stakeWithProvider(chain, { providerId, count: 5 });
   await flushEntryQueue(chain);

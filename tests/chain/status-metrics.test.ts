@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
   type StakedKey,
 } from "../support/aztec-l1.js";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   getFreePort,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   setBalances,
 } from "../support/test-chain.js";
 import { projectRoot, runCli, runInProcess, type CliResult } from "../support/cli.js";
@@ -178,10 +178,10 @@ describe("status --metrics-file", () => {
   });
 
   it("matches status --json of the same run in every number, with attesters queued, staked and missing coinbases (exit 3)", async () => {
-    const registered = await validKeyStores(net.chain, keys.slice(0, 4));
+    const registered = await validRegistrationTuples(net.chain, keys.slice(0, 4));
     await addKeysToProviderQueue(net.chain, net.registry, net.providerId, [
       ...registered,
-      ...makeDummyKeyStores(2, 1000),
+      ...makeDummyRegistrationTuples(2, 1000),
     ]);
     staked = await stakeWithProvider(net.chain, { providerId: net.providerId, count: 3 });
     expect(staked.map((s) => s.attester)).toEqual(attesters.slice(0, 3));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
 } from "../support/test-chain.js";
 import { runInProcess } from "../support/cli.js";
@@ -212,9 +212,9 @@ describe("process-private-keys against the chain", () => {
     const admin = ANVIL_ACCOUNTS[3]!;
     const providerId = await registerProvider(net.chain, net.registry, admin);
     const env = { ...net.env, AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: admin };
-    const [dummy] = makeDummyKeyStores(1, 900);
+    const [dummy] = makeDummyRegistrationTuples(1, 900);
     await addKeysToProviderQueue(net.chain, net.registry, providerId, [
-      ...makeDummyKeyStores(5, 500),
+      ...makeDummyRegistrationTuples(5, 500),
       { ...dummy!, attester: queuedAttester },
     ]);
     const before = snapshot(dir);

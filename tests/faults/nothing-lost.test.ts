@@ -28,7 +28,7 @@ import { openKeystoreDirStore } from "../../src/core/keys/secret-stores/keystore
 import {
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
   type StakedKey,
 } from "../support/aztec-l1.js";
 import { addKeysToProviderQueue, aztecOf, fundAccounts, rpc } from "../support/test-chain.js";
@@ -64,7 +64,7 @@ beforeAll(async () => {
     net.chain,
     net.registry,
     net.providerId,
-    await validKeyStores(net.chain, stakedKeys),
+    await validRegistrationTuples(net.chain, stakedKeys),
   );
   [staked] = (await stakeWithProvider(net.chain, { providerId: net.providerId, count: 1 })) as [
     StakedKey,

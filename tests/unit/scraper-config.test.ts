@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  checkScraperConfigOwner,
+  refuseForeignScraperConfig,
   mergeScraperAttesters,
   mergedScraperConfig,
   newScraperConfig,
@@ -91,30 +91,30 @@ describe("the scraper config around the merge", () => {
     });
   });
 
-  it("checkScraperConfigOwner refuses a config of another chain or provider (exit 78), accepts its own or none", () => {
+  it("refuseForeignScraperConfig refuses a config of another chain or provider (exit 78), accepts its own or none", () => {
     const owner = (chainId: number, providerId?: bigint) => ({
       path: "s.json",
       chainId,
       providerId,
     });
-    expect(() => checkScraperConfigOwner(base, owner(1))).toThrow(
+    expect(() => refuseForeignScraperConfig(base, owner(1))).toThrow(
       expect.objectContaining({
         name: "ConfigError",
         code: "SCRAPER_CONFIG_MISMATCH",
         shortMessage: expect.stringContaining("is for chain 31337 but the node is on chain 1"),
       }),
     );
-    expect(() => checkScraperConfigOwner(base, owner(31337, 8n))).toThrow(
+    expect(() => refuseForeignScraperConfig(base, owner(31337, 8n))).toThrow(
       expect.objectContaining({
         code: "SCRAPER_CONFIG_MISMATCH",
         shortMessage: expect.stringContaining("the configuration's provider is 8"),
       }),
     );
     expect(() =>
-      checkScraperConfigOwner(base, owner(31337, BigInt(base.stakingProviderId))),
+      refuseForeignScraperConfig(base, owner(31337, BigInt(base.stakingProviderId))),
     ).not.toThrow();
-    expect(() => checkScraperConfigOwner(base, owner(31337))).not.toThrow();
-    expect(() => checkScraperConfigOwner(undefined, owner(1))).not.toThrow();
+    expect(() => refuseForeignScraperConfig(base, owner(31337))).not.toThrow();
+    expect(() => refuseForeignScraperConfig(undefined, owner(1))).not.toThrow();
   });
 
   it("scraperConfigBase: the existing config, else one for the provider resolved only when configured", async () => {

@@ -8,22 +8,22 @@ import {
 } from "../../core/chain/add-keys-transactions.js";
 import {
   addKeysOutputWrites,
-  checkSafeTransactionBuilderTargets,
+  refuseUnwritableSafeTransactionBuilderFiles,
 } from "../../core/files/safe-tx-builder.js";
-import { loadPrivateKeyFile } from "../../core/files/key-files.js";
+import { readCheckedPrivateKeyFile } from "../../core/files/key-files.js";
 import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
 import {
-  buildKeyStores,
+  buildRegistrationTuples,
   calldataJson,
   registrationInputsOf,
 } from "../../core/keys/registration.js";
 import {
-  checkOutputOption,
+  refuseUnwritableOutput,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
 import {
-  assertNoneQueued,
+  refuseQueuedAttesters,
   resolveRegistryContext,
   type RegistryContext,
 } from "../../core/chain/staking-registry.js";
@@ -104,12 +104,15 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
   const { out, config } = ctx;
 
   // Load: every key checked (same rules and messages as process-private-keys), output target free.
-  const keyFile = await loadPrivateKeyFile(file, { passwords: keystorePasswords(options), out });
+  const keyFile = await readCheckedPrivateKeyFile(file, {
+    passwords: keystorePasswords(options),
+    out,
+  });
   // Named as an input even when no keystore needs it: never an output.
   await recordInputFiles([options.passwordFile]);
-  if (options.output !== undefined) await checkOutputOption(options.output, options.force);
+  if (options.output !== undefined) await refuseUnwritableOutput(options.output, options.force);
   if (options.safeTxBuilder !== undefined)
-    await checkSafeTransactionBuilderTargets(options.safeTxBuilder);
+    await refuseUnwritableSafeTransactionBuilderFiles(options.safeTxBuilder);
   const chain = createChainClient(config);
 
   // The chain context first (wrong chain, registry, provider, rollup or GSE fail before any work).
@@ -134,18 +137,18 @@ export async function addKeys(file: string, options: Options, ctx: CommandContex
     validators,
     blockNumber: atBlock,
   });
-  assertNoneQueued(state.queue.attesters, state.attesters, {
+  refuseQueuedAttesters(state.queue.attesters, state.attesters, {
     providerId: registry.providerId,
     file,
   });
   refuseRollupKnownAttesters(state.rollupKnown.known, l1.rollup, file);
 
   // Sign each digest, then split the calls by their estimated gas (every call simulated).
-  const keyStores = buildKeyStores(validators, state.digests, (done) =>
+  const tuples = buildRegistrationTuples(validators, state.digests, (done) =>
     out.progress(`signing registration digests: ${count(done)}/${count(validators.length)}`),
   );
   out.progressDone();
-  const fitted = await fitAddKeysTransactions(chain, registry, keyStores, {
+  const fitted = await fitAddKeysTransactions(chain, registry, tuples, {
     maxKeysPerTx: options.maxKeysPerTx,
     file,
   });

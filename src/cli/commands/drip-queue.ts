@@ -10,7 +10,7 @@ import {
   safeTransactionBuilderFileNames,
 } from "../../core/files/safe-tx-builder.js";
 import {
-  checkWriteTargets,
+  refuseUnwritableTargets,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
@@ -87,7 +87,7 @@ export async function dripQueue(options: Options, ctx: CommandContext): Promise<
 
   // Load: nothing to read but the configuration; the output targets must be free.
   const targets = outputTargets(options);
-  await checkWriteTargets(
+  await refuseUnwritableTargets(
     targets.map((path) => ({ path, overwrite: options.force, hint: "pass --force to replace it" })),
   );
 

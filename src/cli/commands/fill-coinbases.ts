@@ -4,7 +4,7 @@ import { pinLatestBlock, readStakedEvents } from "../../core/chain/attester-stat
 import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
 import { locate } from "../../core/files/json-file.js";
 import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
-import { checkWriteTargets, toJsonText } from "../../core/files/safe-write.js";
+import { refuseUnwritableTargets, toJsonText } from "../../core/files/safe-write.js";
 import { loadProductionSource, outputPaths } from "../../core/files/deployment-files.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
@@ -13,7 +13,7 @@ import {
   scraperConfigPath,
   scraperConfigWrite,
 } from "../../core/files/scraper-config.js";
-import { checkNoDuplicateAttesters } from "../../core/plan/deployment-plan.js";
+import { refuseDuplicateAttesters } from "../../core/plan/deployment-plan.js";
 import {
   planCoinbaseFill,
   type CoinbaseFillPlan as CoinbaseFill,
@@ -95,10 +95,10 @@ async function fillCoinbasesWith(
 ): Promise<void> {
   // Load and check the production file (as prepare-deployment does).
   const production = await loadProductionSource(file);
-  checkNoDuplicateAttesters(production, []);
+  refuseDuplicateAttesters(production, []);
   const outputsNow = () => outputPaths(file, options.output, [""], cwd);
   const scraperPath = scraperConfigPath(config.network);
-  await checkWriteTargets([
+  await refuseUnwritableTargets([
     ...(await outputsNow()).map((path) => ({ path, hint: "choose another --output" })),
     { path: scraperPath, overwrite: true, createParent: true, updatesItself: true },
   ]);

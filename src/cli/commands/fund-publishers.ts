@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { formatEther, getAddress, parseEther } from "viem";
 import {
-  checkExpectedChainId,
+  refuseUnexpectedChainId,
   createChainClient,
   readBlockNumber,
 } from "../../core/chain/client.js";
@@ -17,15 +17,15 @@ import {
   loadPublishingKeyFiles,
 } from "../../core/files/funding-files.js";
 import {
-  checkWriteTargets,
+  refuseUnwritableTargets,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
 import { refuseOutputsThatAreInputs } from "../../core/files/file-identity.js";
 import { servedAttesters, type ServedAttesters } from "../../core/plan/publishers.js";
 import {
-  checkTopUpTarget,
-  checkTopUpTotal,
+  refuseTopUpTargetBelowMinimum,
+  refuseTopUpTotalOverLimit,
   planPublisherTopUps,
   topUpTransfers,
   totalTopUp,
@@ -112,7 +112,7 @@ export async function fundPublishers(
   const served = servedAttesters(await loadPublishingKeyFiles(files));
   const minimum = config.minWeiPerAttester;
   const target = options.targetEthPerAttester ?? 2n * minimum;
-  checkTopUpTarget(target, minimum);
+  refuseTopUpTargetBelowMinimum(target, minimum);
   const safeFile = options.safeTxBuilder && fundingSafeFileName(options.safeTxBuilder);
   // No output is an input of the run under any name (the key files were read above).
   await refuseOutputsThatAreInputs([
@@ -122,7 +122,7 @@ export async function fundPublishers(
     ...(safeFile ? [{ path: safeFile, hint: "choose another --safe-tx-builder" }] : []),
   ]);
   if (options.output !== undefined) {
-    await checkWriteTargets([{ path: options.output, overwrite: options.force }]);
+    await refuseUnwritableTargets([{ path: options.output, overwrite: options.force }]);
   }
 
   // Check the chain: the chain id, every balance and every publisher's code, at one block.
@@ -133,11 +133,11 @@ export async function fundPublishers(
     readChainIdAndBalances(chain, publishers, atBlock),
     readPublishersWithCode(chain, { publishers, blockNumber: atBlock }),
   ]);
-  checkExpectedChainId(chain, config, chainId);
+  refuseUnexpectedChainId(chain, config, chainId);
 
   // Plan: who is below the minimum, and what brings it to the target; the total's safety limit.
   const topUps = planPublisherTopUps(assessFunding(served.loads, balances, minimum), target);
-  checkTopUpTotal(topUps, options.maxTotalEth);
+  refuseTopUpTotalOverLimit(topUps, options.maxTotalEth);
   for (const warning of publisherCodeWarnings(withCode)) out.warn(warning);
 
   // Write (only now that every check passed), then report.

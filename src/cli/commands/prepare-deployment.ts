@@ -1,18 +1,18 @@
 import { Command, Option } from "commander";
 import {
-  checkExpectedChainId,
+  refuseUnexpectedChainId,
   createChainClient,
   readBlockNumber,
 } from "../../core/chain/client.js";
 import {
-  checkNoDuplicateAttesters,
-  checkNoZeroCoinbase,
+  refuseDuplicateAttesters,
+  refuseZeroCoinbases,
   deployedAttesters,
   locateInInputs,
 } from "../../core/plan/deployment-plan.js";
 import {
   assessKeyFilesFunding,
-  checkNoEmptyPublisher,
+  refuseEmptyPublishers,
   lowFundingWarnings,
   readChainIdAndBalances,
 } from "../../core/chain/funding.js";
@@ -36,7 +36,7 @@ import {
 import { toJsonText } from "../../core/files/safe-write.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
 import {
-  checkScraperConfigOwner,
+  refuseForeignScraperConfig,
   loadScraperConfig,
   deploymentScraperUpdate,
   scraperConfigBase,
@@ -136,8 +136,8 @@ async function prepareDeploymentWith(
   const newKeyFiles = options.newPublicKeys ?? [await findPublicKeysFile(cwd, out.info)];
   const newSources = await loadNewKeysSources(newKeyFiles);
   const groups = await loadPublisherGroups(publishersFile);
-  checkNoDuplicateAttesters(production, newSources);
-  checkNoZeroCoinbase(production);
+  refuseDuplicateAttesters(production, newSources);
+  refuseZeroCoinbases(production);
 
   // Plan: which validators, which publisher each gets, which files (none of them an input).
   const scraperPath = scraperConfigPath(config.network);
@@ -159,16 +159,16 @@ async function prepareDeploymentWith(
   const atBlock = await readBlockNumber(chain);
   const allPublishers = files.flatMap((f) => f.publishers);
   const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers, atBlock);
-  checkExpectedChainId(chain, config, chainId);
+  refuseUnexpectedChainId(chain, config, chainId);
   // The scraper config must be for this chain and, when one is configured, this provider.
   const providerConfigured = isProviderConfigured(stakingProviderSettings(config));
   const registry = providerConfigured
     ? await resolveRegistryContext(chain, config, atBlock)
     : undefined;
   const scraperOwner = { path: scraperPath, chainId, providerId: registry?.providerId };
-  checkScraperConfigOwner(existingScraperConfig, scraperOwner);
+  refuseForeignScraperConfig(existingScraperConfig, scraperOwner);
   const funding = assessKeyFilesFunding(files, balances, config.minWeiPerAttester);
-  checkNoEmptyPublisher(funding, publishersFile);
+  refuseEmptyPublishers(funding, publishersFile);
   for (const warning of lowFundingWarnings(funding)) out.warn(warning);
   // The scraper config: merged into, or created from the configuration and the chain. Creating
   // it needs the staking provider; without one configured, the key files (this command's

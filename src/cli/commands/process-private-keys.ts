@@ -7,7 +7,7 @@ import { Command } from "commander";
 import { basename } from "node:path";
 import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import {
-  loadCheckedPrivateKeys,
+  checkedPrivateKeyFile,
   readPrivateKeyFile,
   renderPublicKeyFile,
 } from "../../core/files/key-files.js";
@@ -17,11 +17,12 @@ import {
   type AttesterPrivateKeys,
   type AttesterPublicKeys,
 } from "../../core/keys/private-keys.js";
-import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
+import { refuseUnwritableOutput, writeFileAtomically } from "../../core/files/safe-write.js";
 import { openSecretStore, storeValidatorSecrets } from "../../core/keys/secret-store.js";
 import { recordInputFiles } from "../../core/files/file-identity.js";
+import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 import {
-  assertNoneQueued,
+  refuseQueuedAttesters,
   readProviderQueue,
   resolveRegistryContext,
 } from "../../core/chain/staking-registry.js";
@@ -90,15 +91,12 @@ export async function processPrivateKeys(
   const input = await readPrivateKeyFile(file);
   const derivation = new KeyDerivationPool(input.validators.length);
   try {
-    const { keyFile, passwords } = await loadCheckedPrivateKeys(file, input, {
-      pool: derivation,
-      passwordFile: options.passwordFile,
-      out,
-    });
+    const passwords = keystorePasswords({ passwordFile: options.passwordFile });
+    const keyFile = await checkedPrivateKeyFile(file, input, { pool: derivation, passwords, out });
     // Named as an input even when no keystore needs it: never an output.
     await recordInputFiles([options.passwordFile]);
     const outputPath = options.output ?? `public-${basename(file)}`;
-    await checkOutputOption(outputPath, options.force);
+    await refuseUnwritableOutput(outputPath, options.force);
     const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, {
       config,
       passwords,
@@ -128,7 +126,7 @@ export async function processPrivateKeys(
       `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
         `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
     );
-    assertNoneQueued(queue.attesters, attesters, { providerId: registry.providerId, file });
+    refuseQueuedAttesters(queue.attesters, attesters, { providerId: registry.providerId, file });
     const rollupKnown = await findRollupKnownAttesters(chain, l1.rollup, attesters, {
       blockNumber: atBlock,
     });

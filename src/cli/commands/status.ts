@@ -44,7 +44,7 @@ import {
 import { attesterStates } from "../../types/scraper-config.js";
 import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
 import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
-import { checkWriteTargets, type WriteTarget } from "../../core/files/safe-write.js";
+import { refuseUnwritableTargets, type WriteTarget } from "../../core/files/safe-write.js";
 import {
   consoleOutput,
   processTerminal,
@@ -138,7 +138,7 @@ export async function status(
   const scraperConfig = await loadScraperConfig(scraperPath);
   const attesters = await attestersToReport(files, scraperConfig, scraperPath);
   if (options.updateScraperConfig && !scraperConfig) throw missingScraperConfig(scraperPath);
-  await checkStatusOutputs(options, scraperPath, out);
+  await refuseUnwritableStatusOutputs(options, scraperPath, out);
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
@@ -235,7 +235,7 @@ function describeKeyChecks(queue: ProviderQueueHealthFacts, providerId: bigint):
  * --update-scraper-config) and the metrics file, replaced on every run. Neither may be one of the
  * run's inputs under another name, nor each other, nor anything but a regular file.
  */
-async function checkStatusOutputs(
+async function refuseUnwritableStatusOutputs(
   options: Options,
   scraperPath: string,
   out: Output,
@@ -250,7 +250,7 @@ async function checkStatusOutputs(
       hint: "choose another --metrics-file",
     });
   }
-  await checkWriteTargets(targets);
+  await refuseUnwritableTargets(targets);
   if (options.metricsFile !== undefined && !options.metricsFile.endsWith(".prom")) {
     out.warn(
       `${options.metricsFile}: node_exporter's textfile collector reads only files named *.prom`,

@@ -1,12 +1,12 @@
 /**
- * add-keys' transactions: the key stores split into as few addKeysToProvider calls as fit the gas
+ * add-keys' transactions: the registration tuples split into as few addKeysToProvider calls as fit the gas
  * one transaction may use, each proven by eth_estimateGas of exactly that call sent by the
  * provider admin.
  */
 import { encodeFunctionData, type Address } from "viem";
 import { stakingRegistryAbi, stakingRegistryErrorsAbi } from "../../types/abi/staking-registry.js";
 import { ChainRefusalError } from "../errors.js";
-import type { G1Point, KeyStore, RegistrationKeys } from "../keys/registration.js";
+import type { G1Point, RegistrationTuple, RegistrationKeys } from "../keys/registration.js";
 import {
   EstimateRevertedError,
   ItemTooLargeError,
@@ -35,29 +35,29 @@ export interface FittedTransactions {
   estimates: number;
 }
 
-const encode = (providerId: bigint, keyStores: readonly KeyStore[]) =>
+const encode = (providerId: bigint, tuples: readonly RegistrationTuple[]) =>
   encodeFunctionData({
     abi: stakingRegistryAbi,
     functionName: "addKeysToProvider",
-    args: [providerId, keyStores],
+    args: [providerId, tuples],
   });
 
 /**
- * The addKeysToProvider calls for `keyStores`, in order, each estimated at most 90% of
+ * The addKeysToProvider calls for `tuples`, in order, each estimated at most 90% of
  * min(2^24, the latest block's gas limit) and at most `maxKeysPerTx` keys. A reverting estimate
  * or a key that cannot fit alone is a ChainRefusalError naming the attester.
  */
 export async function fitAddKeysTransactions(
   chain: ChainClient,
   registry: RegistryContext,
-  keyStores: readonly KeyStore[],
+  tuples: readonly RegistrationTuple[],
   options: { maxKeysPerTx?: number; file?: string },
 ): Promise<FittedTransactions> {
   const budget = await readGasBudget(chain);
   let estimates = 0;
   try {
     const batches = await splitByGas({
-      items: keyStores,
+      items: tuples,
       budget: budget.budget,
       maxPerBatch: options.maxKeysPerTx,
       estimate: (batches) => {
@@ -94,7 +94,7 @@ export async function fitAddKeysTransactions(
     if (error instanceof EstimateRevertedError) {
       const who =
         error.itemCount === 1
-          ? `validator ${error.firstItem} (attester ${keyStores[error.firstItem]!.attester})`
+          ? `validator ${error.firstItem} (attester ${tuples[error.firstItem]!.attester})`
           : `validators ${error.firstItem}–${error.firstItem + error.itemCount - 1}`;
       throw new ChainRefusalError(
         "ADD_KEYS_WOULD_REVERT",

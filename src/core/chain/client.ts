@@ -400,7 +400,7 @@ export function blockTag(blockNumber: bigint | undefined): `0x${string}` | "late
  * network preset's (mainnet 1, testnet 11155111); nothing happens on the wrong one. Other network
  * names without ETHEREUM_CHAIN_ID accept any chain.
  */
-export function checkExpectedChainId(
+export function refuseUnexpectedChainId(
   chain: ChainClient,
   config: ButlerConfig,
   chainId: number,

@@ -62,7 +62,7 @@ export function assessKeyFilesFunding(
 }
 
 /** Refuses when any publisher has no ETH at all: it could not send a single block. */
-export function checkNoEmptyPublisher(
+export function refuseEmptyPublishers(
   funding: readonly PublisherFunding[],
   publishersFile: string,
 ): void {

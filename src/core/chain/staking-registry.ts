@@ -14,7 +14,7 @@ import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import {
   blockTag,
   readContractExactly,
-  checkExpectedChainId,
+  refuseUnexpectedChainId,
   isRpcRefusal,
   onChain,
   toChainError,
@@ -35,7 +35,7 @@ export interface RegistryContext {
  * Establishes which chain, registry and provider the command works against, in as few HTTP
  * requests as the inputs allow (batched: chain id, registry code and the provider count go
  * together when the registry address is configured):
- * - the node's chain id must be ETHEREUM_CHAIN_ID, else the network preset's (checkExpectedChainId);
+ * - the node's chain id must be ETHEREUM_CHAIN_ID, else the network preset's (refuseUnexpectedChainId);
  * - the registry (STAKING_REGISTRY_ADDRESS, else Aztec's documented one of the chain) must have code;
  * - the provider is AZTEC_STAKING_PROVIDER_ID, or the one whose admin is
  *   AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS (both set: they must agree).
@@ -78,7 +78,7 @@ export async function resolveRegistryContext(
       configuredRegistry ? readRegistryBasics(getAddress(configuredRegistry)) : undefined,
     ]),
   );
-  checkExpectedChainId(chain, config, chainId);
+  refuseUnexpectedChainId(chain, config, chainId);
 
   const registry = configuredRegistry
     ? getAddress(configuredRegistry)
@@ -352,7 +352,7 @@ async function readQueueEntriesOneCallEach(
         ],
       })
       .then(
-        (answer) => attesterOfKeyStore(answer, registry, providerId, index),
+        (answer) => attesterOfTuple(answer, registry, providerId, index),
         (error: unknown) => {
           throw asRevertRefusal(error, `reading provider ${providerId}'s queue`) ?? error;
         },
@@ -364,15 +364,15 @@ async function readQueueEntriesOneCallEach(
  * KeyStore is a static tuple of 9 words (attester, G1, G2, proof of possession); word 0 holds the
  * attester. Trailing words are tolerated, as viem's decoder would.
  */
-const KEY_STORE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8,}$`);
+const TUPLE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8,}$`);
 
-function attesterOfKeyStore(
+function attesterOfTuple(
   answer: unknown,
   registry: Address,
   providerId: bigint,
   index: bigint,
 ): Address {
-  const match = typeof answer === "string" ? KEY_STORE_ANSWER.exec(answer) : null;
+  const match = typeof answer === "string" ? TUPLE_ANSWER.exec(answer) : null;
   if (!match) {
     throw new ChainRefusalError(
       "REGISTRY_NOT_UNDERSTOOD",
@@ -427,7 +427,7 @@ export function isProviderConfigured({ id, admin }: StakingProviderSettings): bo
  * Refuses (ChainRefusalError, exit 65) when any of `attesters` is already in the provider's
  * queue: those keys were registered before. Shared by process-private-keys and add-keys.
  */
-export function assertNoneQueued(
+export function refuseQueuedAttesters(
   queue: readonly string[],
   attesters: readonly string[],
   { providerId, file }: { providerId: bigint; file: string },

@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { parseWithSchema, readJsonFile } from "./json-file.js";
 import { loadPublicKeyFile } from "./key-files.js";
-import { checkWriteTargets, firstFreeSuffix } from "./safe-write.js";
+import { refuseUnwritableTargets, firstFreeSuffix } from "./safe-write.js";
 import { publisherGroupsOf, type PublisherGroup } from "../plan/publishers.js";
 import {
   planKeyFiles,
@@ -111,7 +111,7 @@ export async function keyFilesToWrite(
   const prefixes = plans.map((p) => p.prefix);
   const outputs = await outputPaths(production.file, options.output, prefixes, options.cwd);
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
-  await checkWriteTargets([
+  await refuseUnwritableTargets([
     ...files.map((f) => ({ path: f.path, hint: "choose another --output" })),
     ...(options.scraperConfig === undefined
       ? []

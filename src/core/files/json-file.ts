@@ -55,12 +55,12 @@ export async function readInputFile(
   maxBytes = MAX_INPUT_BYTES,
 ): Promise<string> {
   try {
-    checkRegularFile(await stat(file), file, expected, maxBytes);
+    refuseIrregularInput(await stat(file), file, expected, maxBytes);
     // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait.
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const info = await handle.stat();
-      checkRegularFile(info, file, expected, maxBytes);
+      refuseIrregularInput(info, file, expected, maxBytes);
       // An input of this run: no output may be this file (see file-identity.ts).
       recordInputFile(file, info);
       // Read to the end rather than trust the size (files under /proc say 0), never past the cap.
@@ -71,7 +71,7 @@ export async function readInputFile(
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
         if (bytesRead === 0) break;
         total += bytesRead;
-        checkSize(total, file, maxBytes);
+        refuseOversizedInput(total, file, maxBytes);
         chunks.push(chunk.subarray(0, bytesRead));
       }
       return Buffer.concat(chunks, total).toString("utf8");
@@ -89,7 +89,7 @@ export async function readInputFile(
   }
 }
 
-function checkRegularFile(
+function refuseIrregularInput(
   info: import("node:fs").Stats,
   file: string,
   expected: string,
@@ -114,10 +114,10 @@ function checkRegularFile(
       { file },
     );
   }
-  checkSize(info.size, file, maxBytes);
+  refuseOversizedInput(info.size, file, maxBytes);
 }
 
-function checkSize(size: number, file: string, maxBytes: number): void {
+function refuseOversizedInput(size: number, file: string, maxBytes: number): void {
   if (size > maxBytes) {
     throw new InputMissingError(
       "TOO_LARGE",

@@ -125,7 +125,7 @@ export interface ScraperConfigOwner {
  * the run's (wrong --network, ETHEREUM_NODE_URL or provider settings): writing into it would mix
  * two deployments' attesters.
  */
-export function checkScraperConfigOwner(
+export function refuseForeignScraperConfig(
   config: ScraperConfig | undefined,
   owner: ScraperConfigOwner,
 ): void {
@@ -156,7 +156,7 @@ export interface ScraperConfigWrite {
  * The one way the scraper config is written, by every command that writes it (prepare-deployment,
  * fill-coinbases, status --update-scraper-config), through writeDeployment: under the config's
  * lock, the content read there is checked against the run's chain and provider
- * (checkScraperConfigOwner), `change` gives the next content (undefined: leave it), which is
+ * (refuseForeignScraperConfig), `change` gives the next content (undefined: leave it), which is
  * checked again (a config created now), validated and dated.
  */
 export function scraperConfigWrite(
@@ -166,10 +166,10 @@ export function scraperConfigWrite(
   return {
     path: owner.path,
     build: (current) => {
-      checkScraperConfigOwner(current, owner);
+      refuseForeignScraperConfig(current, owner);
       const next = change(current);
       if (next === undefined) return undefined;
-      checkScraperConfigOwner(next, owner);
+      refuseForeignScraperConfig(next, owner);
       return scraperConfigSchema.parse({ ...next, lastUpdated: new Date().toISOString() });
     },
   };

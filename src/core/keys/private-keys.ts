@@ -53,7 +53,7 @@ function describeShape(value: string): string {
  * key, of any validator), feeRecipient and coinbase have the right shape. Throws at the first
  * problem, naming file, validator and field.
  */
-export function checkPrivateKeyValidators(
+export function refuseUnusablePrivateKeys(
   file: string,
   validators: readonly PrivateKeyValidator[],
 ): void {
@@ -173,7 +173,7 @@ export class KeyDerivationPool {
     });
   }
 
-  /** Public keys of every attester, in input order. Keys must have passed checkPrivateKeyValidators. */
+  /** Public keys of every attester, in input order. Keys must have passed refuseUnusablePrivateKeys. */
   async derive(
     keys: readonly AttesterPrivateKeys[],
     onProgress?: (done: number) => void,

@@ -41,7 +41,7 @@ export interface PlannedKeyFile {
  * Refuses attesters that appear twice, within or across the production file and the new key
  * files: the same eth address (any case) or the same BLS key. Lists every duplicate found.
  */
-export function checkNoDuplicateAttesters(
+export function refuseDuplicateAttesters(
   production: ProductionSource,
   newSources: readonly NewKeysSource[],
 ): void {
@@ -74,7 +74,7 @@ export function checkNoDuplicateAttesters(
  * Refuses a coinbase of the zero address (rewards would burn), a validator's or the file-wide
  * default of schemaVersion 2; a missing coinbase is fine.
  */
-export function checkNoZeroCoinbase(production: ProductionSource): void {
+export function refuseZeroCoinbases(production: ProductionSource): void {
   if (production.defaultCoinbase !== undefined && isZeroHex(production.defaultCoinbase)) {
     throw new InputError(
       "ZERO_COINBASE",

@@ -8,7 +8,7 @@
  */
 import { getAddress } from "viem";
 import { ChainRefusalError } from "../errors.js";
-import type { KeyStoreCheck } from "../keys/key-store-check.js";
+import type { RegistrationTupleCheck } from "../keys/registration-tuple-check.js";
 import type { RollupStatus } from "./lifecycle.js";
 import { count, plural } from "./report.js";
 
@@ -38,8 +38,8 @@ export interface ProviderQueueFacts {
 
 /** …and the verdict of the GSE's check for the positions keyCheckPositions named. */
 export interface CheckedProviderQueueFacts extends ProviderQueueFacts {
-  /** Zero-based position in the queue → the key store's check. */
-  keyChecks: ReadonlyMap<number, KeyStoreCheck>;
+  /** Zero-based position in the queue → the registration tuple's check. */
+  keyChecks: ReadonlyMap<number, RegistrationTupleCheck>;
 }
 
 /** One entry with a problem, with what the words in a report need. */
@@ -105,7 +105,7 @@ function firstPositions(attesters: readonly string[]): Map<string, number> {
 }
 
 /**
- * The positions whose key stores need the GSE's check: every entry that has no problem already
+ * The positions whose registration tuples need the GSE's check: every entry that has no problem already
  * (not exiting or known to the rollup, not a later copy, not a zero attester).
  */
 export function keyCheckPositions(facts: ProviderQueueFacts): number[] {
@@ -177,9 +177,9 @@ export function describeQueueIssue(issue: ProviderQueueEntryIssue): string {
 }
 
 /** Said before the slow path: the node refused the deployless check of the keys. */
-export function inProcessKeyCheckWarning(keyStores: number): string {
+export function inProcessKeyCheckWarning(tuples: number): string {
   return (
-    `the node refused the deployless check of the provider queue's keys: checking ${plural(keyStores, "key store")} ` +
+    `the node refused the deployless check of the provider queue's keys: checking ${plural(tuples, "key store")} ` +
     "in this process instead (two pairings each, about 25 ms)"
   );
 }

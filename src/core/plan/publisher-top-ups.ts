@@ -40,7 +40,10 @@ export function planPublisherTopUps(
  * The target may not be below the minimum: a top-up to it would leave the publisher below what
  * it needs, and the next run would send again.
  */
-export function checkTopUpTarget(targetWeiPerAttester: bigint, minWeiPerAttester: bigint): void {
+export function refuseTopUpTargetBelowMinimum(
+  targetWeiPerAttester: bigint,
+  minWeiPerAttester: bigint,
+): void {
   if (targetWeiPerAttester >= minWeiPerAttester) return;
   throw new UsageError(
     "TOP_UP_TARGET_BELOW_MINIMUM",
@@ -57,7 +60,10 @@ export function totalTopUp(topUps: readonly PublisherTopUp[]): bigint {
  * Refuses a total above `maxTotalWei`, naming the total and the largest top-up: a
  * MIN_ETH_PER_ATTESTER typo (100 for 0.1) must not become a 1,000 ETH transfer.
  */
-export function checkTopUpTotal(topUps: readonly PublisherTopUp[], maxTotalWei: bigint): void {
+export function refuseTopUpTotalOverLimit(
+  topUps: readonly PublisherTopUp[],
+  maxTotalWei: bigint,
+): void {
   const total = totalTopUp(topUps);
   if (total <= maxTotalWei) return;
   const largest = topUps.reduce((a, b) => (b.topUp > a.topUp ? b : a));

@@ -51,7 +51,7 @@ export async function openKeystoreDirStore(
     path === dir ? dirOption : join(dirOption, path.slice(dir.length + 1));
   const folders = [dir, join(dir, "eth"), join(dir, "bls")];
   // Refused before any work: a folder the store would write in that is not the operator's own.
-  for (const folder of folders) await checkStoreFolder(folder, shownDir(folder));
+  for (const folder of folders) await refuseUnsafeStoreFolder(folder, shownDir(folder));
   const passwordPath = join(dir, PASSWORD_FILE);
   const existingPassword = await directoryPassword(dir, dirOption, passwords, OutputError);
   const password =
@@ -89,7 +89,7 @@ export async function openKeystoreDirStore(
           written.push(...writes.map((w) => w.path));
         }
         for (const path of written) await chmod(path, 0o600);
-        await verifyReadBack(dir, secrets, pool, out);
+        await refuseWrongReadBack(dir, secrets, pool, out);
       } catch (error) {
         await Promise.all(written.map((path) => unlink(path).catch(() => undefined)));
         throw error;
@@ -109,7 +109,7 @@ export async function openKeystoreDirStore(
  * operator's (owned by this process's user) that no one else can read or enter (mode 0700): the
  * keystores' only protection besides their password. A folder not there yet is fine (it is made so).
  */
-async function checkStoreFolder(path: string, shown: string): Promise<void> {
+async function refuseUnsafeStoreFolder(path: string, shown: string): Promise<void> {
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return;
   refuseUnsafeFolder(info, shown);
@@ -179,7 +179,7 @@ async function refuseStoreFileAsOutput(
   }
 }
 
-/** Makes the folder 0700 if missing (whatever the umask), then checks it as checkStoreFolder. */
+/** Makes the folder 0700 if missing (whatever the umask), then checks it as refuseUnsafeStoreFolder. */
 async function makeStoreFolder(path: string, shown: string): Promise<void> {
   const created = await mkdir(path, { recursive: true, mode: 0o700 });
   if (created !== undefined) await chmod(path, 0o700);
@@ -368,7 +368,7 @@ async function planFiles(
 }
 
 /** Reads everything back from disk, decrypts it and re-derives the public keys. */
-async function verifyReadBack(
+async function refuseWrongReadBack(
   dir: string,
   secrets: readonly ValidatorSecrets[],
   pool: SecretStoreContext["pool"],
