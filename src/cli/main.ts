@@ -11,18 +11,19 @@ import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { withRunInputs } from "../core/files/file-identity.js";
 import { flushStream, processTerminal, watchStream, type Terminal } from "./output.js";
-import { reportError, takeRequestedExitCode } from "./run.js";
+import { reportError } from "./run.js";
+import type { CliRun } from "./context.js";
 
 import packageJson from "../../package.json" with { type: "json" };
 
 const { version } = packageJson;
 
-export function buildProgram(terminal: Terminal = processTerminal): Command {
+export function buildProgram(run: CliRun = { ...processTerminal }): Command {
   // The run's terminal for the subcommands too (addCommand does not pass it on): their usage
   // errors and help go where the rest of the run's output goes (recorded in-process in tests).
   const output = {
-    writeOut: (text: string) => terminal.stdout.write(text),
-    writeErr: (text: string) => terminal.stderr.write(text),
+    writeOut: (text: string) => run.stdout.write(text),
+    writeErr: (text: string) => run.stderr.write(text),
   };
   const program = new Command("aztec-butler")
     .description(
@@ -41,15 +42,15 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput(output);
-  program.addCommand(processPrivateKeysCommand(terminal));
-  program.addCommand(prepareDeploymentCommand(terminal));
-  program.addCommand(addKeysCommand(terminal));
-  program.addCommand(statusCommand(terminal));
-  program.addCommand(fillCoinbasesCommand(terminal));
-  program.addCommand(dripQueueCommand(terminal));
-  program.addCommand(checkSignerCommand(terminal));
-  program.addCommand(checkSecretsCommand(terminal));
-  program.addCommand(fundPublishersCommand(terminal));
+  program.addCommand(processPrivateKeysCommand(run));
+  program.addCommand(prepareDeploymentCommand(run));
+  program.addCommand(addKeysCommand(run));
+  program.addCommand(statusCommand(run));
+  program.addCommand(fillCoinbasesCommand(run));
+  program.addCommand(dripQueueCommand(run));
+  program.addCommand(checkSignerCommand(run));
+  program.addCommand(checkSecretsCommand(run));
+  program.addCommand(fundPublishersCommand(run));
   for (const command of program.commands) command.exitOverride().configureOutput(output);
   return program;
 }
@@ -72,14 +73,14 @@ export async function run(
   const stdoutFailure = watchStream(terminal.stdout);
   // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
   const stderrFailure = watchStream(terminal.stderr);
-  const program = buildProgram(terminal);
+  const cliRun: CliRun = { stdout: terminal.stdout, stderr: terminal.stderr };
+  const program = buildProgram(cliRun);
   const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true;
   let code = 0;
-  takeRequestedExitCode(terminal);
   try {
     // The run's input files are recorded, so that no output can be one of them (file-identity.ts).
     await withRunInputs(() => program.parseAsync(argv));
-    code = takeRequestedExitCode(terminal) ?? 0;
+    code = cliRun.exitCode ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {
       observer.failedWith?.(error);

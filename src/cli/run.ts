@@ -1,34 +1,6 @@
 import { CommanderError } from "commander";
 import { ButlerError, ExitCode } from "../core/errors.js";
-import { processTerminal, type OutputStream, type Terminal } from "./output.js";
-
-/**
- * Exit codes a command asks for without failing (status: "something needs you", 3), per run:
- * keyed by the run's terminal, read by run() once the command is done.
- */
-const requestedExitCodes = new WeakMap<Terminal, number>();
-
-/** The command finished, and asks to exit with `code` (a documented one, README "Exit codes"). */
-export function requestExitCode(terminal: Terminal, code: number): void {
-  requestedExitCodes.set(terminal, code);
-}
-
-/** The code the run's command asked for, if any, forgotten once read. */
-export function takeRequestedExitCode(terminal: Terminal): number | undefined {
-  const code = requestedExitCodes.get(terminal);
-  requestedExitCodes.delete(terminal);
-  return code;
-}
-
-/**
- * Wraps a command handler. Its errors go on to main(), which reports them through reportError
- * (one place for every message's format).
- */
-export function runAction<A extends unknown[]>(
-  handler: (...args: A) => Promise<void>,
-): (...args: A) => Promise<void> {
-  return (...args: A) => handler(...args);
-}
+import { processTerminal, type OutputStream } from "./output.js";
 
 export interface ReportOptions {
   stderr?: OutputStream;

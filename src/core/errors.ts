@@ -28,6 +28,32 @@ export interface ErrorLocation {
   field?: string;
 }
 
+/**
+ * A property name as it may be shown in a message: a name holding a run of 32 or more hex digits
+ * may be key material (a private key pasted as a key), so only its first 4 digits are shown.
+ */
+export function shownName(name: string): string {
+  return name.replace(/(?:0x)?[0-9a-fA-F]{32,}/g, (run) => {
+    const prefix = run.startsWith("0x") ? "0x" : "";
+    return `${prefix}${run.slice(prefix.length, prefix.length + 4)}…`;
+  });
+}
+
+/** Turns a zod path like ["validators", 3, "attester", "bls"] into {index: 3, field: "attester.bls"}. */
+export function locate(file: string, path: readonly PropertyKey[]): ErrorLocation {
+  const location: ErrorLocation = { file };
+  let rest = path;
+  if (rest[0] === "validators" && typeof rest[1] === "number") {
+    location.index = rest[1];
+    rest = rest.slice(2);
+  }
+  const field = rest.map((part) =>
+    typeof part === "number" ? `[${part}]` : shownName(String(part)),
+  );
+  if (field.length > 0) location.field = field.join(".").replace(/\.\[/g, "[");
+  return location;
+}
+
 /** What an error carries besides its code, message and location. */
 export interface ErrorParts {
   /**

@@ -52,9 +52,12 @@ describe("findDeploymentBlock", () => {
       await loadConfig({ env: { ETHEREUM_NODE_URL: chain.rpcUrl }, cwd: tempDir() }),
     );
     expect(receipt.blockNumber).toBeGreaterThan(137n);
-    expect(await findDeploymentBlock(client, getAddress(receipt.contractAddress!), head)).toBe(
-      receipt.blockNumber,
-    );
+    expect(
+      await findDeploymentBlock(client, {
+        address: getAddress(receipt.contractAddress!),
+        toBlock: head,
+      }),
+    ).toBe(receipt.blockNumber);
   });
 });
 

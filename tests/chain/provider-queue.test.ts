@@ -99,10 +99,7 @@ async function setUp(options: {
     async read() {
       proxy.resetStats();
       const queue = await readProviderQueue(client, {
-        chainId: chain.chainId,
-        registry,
-        providerId,
-        providerAdmin: admin,
+        registry: { chainId: chain.chainId, registry, providerId, providerAdmin: admin },
       });
       return { ...queue, httpRequests: proxy.stats.httpRequests, rpcCalls: proxy.stats.rpcCalls };
     },
@@ -143,10 +140,12 @@ describe("readProviderQueue", () => {
       cwd: "/nonexistent",
     });
     const queue = await readProviderQueue(createChainClient(config), {
-      chainId: setup.chain.chainId,
-      registry: setup.registry,
-      providerId: emptyProvider,
-      providerAdmin: ANVIL_ACCOUNTS[4]!,
+      registry: {
+        chainId: setup.chain.chainId,
+        registry: setup.registry,
+        providerId: emptyProvider,
+        providerAdmin: ANVIL_ACCOUNTS[4]!,
+      },
     });
     expect(queue).toEqual({ firstIndex: 1n, attesters: [], calls: 3 });
     expect(setup.proxy.stats.httpRequests).toBe(1);

@@ -37,7 +37,12 @@ afterAll(async () => {
 });
 
 const resolve = (id: bigint | undefined, admin: string | undefined) =>
-  resolveProvider(chain, net.registry, next, id, admin, undefined);
+  resolveProvider(chain, {
+    registry: net.registry,
+    nextProviderId: next,
+    configuredId: id,
+    configuredAdmin: admin,
+  });
 
 describe("resolveProvider", () => {
   it("finds the provider by id, and its admin", async () => {

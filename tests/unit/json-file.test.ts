@@ -3,7 +3,8 @@ import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, InputError, InputMissingError } from "../../src/core/errors.js";
-import { locate, readJsonFile, shownName } from "../../src/core/files/json-file.js";
+import { locate, shownName } from "../../src/core/errors.js";
+import { readJsonFile } from "../../src/core/files/json-file.js";
 import { tempDir } from "../support/files.js";
 
 /** A fake 32-byte private key: it must never be echoed in a message. */

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
   refuseForeignScraperConfig,
+  scraperConfigBase,
+} from "../../src/core/files/scraper-config.js";
+import {
   mergeScraperAttesters,
   mergedScraperConfig,
   newScraperConfig,
-  scraperConfigBase,
-} from "../../src/core/files/scraper-config.js";
+} from "../../src/core/plan/scraper-attesters.js";
 import {
   deployedAttesters,
   locateInInputs,
@@ -117,25 +119,21 @@ describe("the scraper config around the merge", () => {
     expect(() => refuseForeignScraperConfig(undefined, owner(1))).not.toThrow();
   });
 
-  it("scraperConfigBase: the existing config, else one for the provider resolved only when configured", async () => {
-    const calls: string[] = [];
-    const resolveProvider = async () => {
-      calls.push("resolve");
-      return { providerId: 9n, providerAdmin: A3 };
-    };
-    const fields = { network: "testnet", l1ChainId: 31337, resolveProvider };
-    expect(await scraperConfigBase(base, { ...fields, providerConfigured: true })).toBe(base);
-    expect(await scraperConfigBase(undefined, { ...fields, providerConfigured: false })).toBe(
-      undefined,
-    );
-    expect(calls).toEqual([]);
-    const created = await scraperConfigBase(undefined, { ...fields, providerConfigured: true });
+  it("scraperConfigBase: the existing config, else one for the configured provider, else none", () => {
+    const registry = { providerId: 9n, providerAdmin: A3 };
+    const fields = { network: "testnet", chainId: 31337 };
+    expect(scraperConfigBase(base, { ...fields, registry })).toBe(base);
+    expect(scraperConfigBase(base, fields)).toBe(base);
+    expect(scraperConfigBase(undefined, fields)).toBe(undefined);
+    const created = scraperConfigBase(undefined, { ...fields, registry });
     expect(created).toMatchObject({
+      network: "testnet",
+      l1ChainId: 31337,
       stakingProviderId: "9",
       stakingProviderAdmin: A3,
       attesters: [],
     });
-    expect(calls).toEqual(["resolve"]);
+    expect(created).not.toBe(base);
   });
 });
 

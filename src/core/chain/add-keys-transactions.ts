@@ -16,7 +16,8 @@ import type { ChainClient } from "./client.js";
 import { minimumAddKeysGas } from "../plan/gas-floor.js";
 import { estimateGasOfCalls, readGasBudget, type GasBudget } from "./gas.js";
 import { readRegistrationDigests } from "./gse.js";
-import { findRollupKnownAttesters, type AztecL1, type RollupKnownAttester } from "./rollup.js";
+import { findRollupKnownAttesters, type AztecL1 } from "./rollup.js";
+import type { RollupKnownAttester } from "../plan/registered-attesters.js";
 import { readProviderQueue, type RegistryContext } from "./staking-registry.js";
 
 export interface EstimatedAddKeysTransaction {
@@ -49,10 +50,15 @@ const encode = (providerId: bigint, tuples: readonly RegistrationTuple[]) =>
  */
 export async function fitAddKeysTransactions(
   chain: ChainClient,
-  registry: RegistryContext,
-  tuples: readonly RegistrationTuple[],
-  options: { maxKeysPerTx?: number; file?: string },
+  options: {
+    registry: RegistryContext;
+    tuples: readonly RegistrationTuple[];
+    maxKeysPerTx?: number;
+    /** The private-key file, for the refusals. */
+    file?: string;
+  },
 ): Promise<FittedTransactions> {
+  const { registry, tuples } = options;
   const budget = await readGasBudget(chain);
   let estimates = 0;
   try {
@@ -62,10 +68,9 @@ export async function fitAddKeysTransactions(
       maxPerBatch: options.maxKeysPerTx,
       estimate: (batches) => {
         estimates += batches.length;
-        return estimateGasOfCalls(
-          chain,
-          registry.providerAdmin,
-          batches.map((b) => {
+        return estimateGasOfCalls(chain, {
+          from: registry.providerAdmin,
+          calls: batches.map((b) => {
             const data = encode(registry.providerId, b);
             return {
               to: registry.registry,
@@ -76,8 +81,8 @@ export async function fitAddKeysTransactions(
               },
             };
           }),
-          stakingRegistryErrorsAbi,
-        );
+          errorsAbi: stakingRegistryErrorsAbi,
+        });
       },
     });
     return {
@@ -147,9 +152,9 @@ export async function readAddKeysChainState(
   const gse = { address: l1.gse, described: l1.gseDescribed };
   const publicKeys = input.validators.map((v) => v.keys.bls.g1);
   const settled = await Promise.allSettled([
-    readProviderQueue(chain, registry, blockNumber),
-    readRegistrationDigests(chain, gse, registry.chainId, publicKeys, blockNumber),
-    findRollupKnownAttesters(chain, l1.rollup, attesters, { blockNumber }),
+    readProviderQueue(chain, { registry, blockNumber }),
+    readRegistrationDigests(chain, { gse, chainId: registry.chainId, publicKeys, blockNumber }),
+    findRollupKnownAttesters(chain, { rollup: l1.rollup, attesters, blockNumber }),
   ] as const);
   for (const result of settled) if (result.status === "rejected") throw result.reason;
   const [queue, digests, rollupKnown] = settled.map(
@@ -157,18 +162,4 @@ export async function readAddKeysChainState(
   ) as [AddKeysChainState["queue"], G1Point[], AddKeysChainState["rollupKnown"]];
   const calls = queue.calls + digests.length + 1 + rollupKnown.calls;
   return { attesters, queue, digests, rollupKnown, calls };
-}
-
-/** The report line of those reads. */
-export function describeAddKeysReads(
-  state: AddKeysChainState,
-  { registry, l1, batchSize }: { registry: RegistryContext; l1: AztecL1; batchSize: number },
-): string {
-  const n = state.digests.length;
-  return (
-    `provider ${registry.providerId}'s queue of ${state.queue.attesters.length.toLocaleString("en-US")}, ` +
-    `${n.toLocaleString("en-US")} registration digest${n === 1 ? "" : "s"} from GSE ${l1.gse} and the rollup ` +
-    `${l1.rollup}'s entry queue and attester views read ` +
-    `(${state.calls.toLocaleString("en-US")} calls in batches of ${batchSize})`
-  );
 }

@@ -6,7 +6,11 @@ import {
   getContractError,
   type Abi,
   type AbiParameter,
-  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type ContractFunctionParameters,
+  type ContractFunctionReturnType,
+  type Hex,
   HttpRequestError,
   RpcRequestError,
   TimeoutError,
@@ -213,6 +217,28 @@ export function isRpcRefusal(error: unknown): boolean {
   );
 }
 
+/**
+ * The node's answer, or undefined when it answered with a JSON-RPC error (it refuses the call: a
+ * deployless reader above its gas cap, say), so the caller can fall back to plain reads.
+ * Transport failures are thrown.
+ */
+export function unlessRefused<T>(read: Promise<T>): Promise<T | undefined> {
+  return read.catch((error: unknown) => {
+    if (isRpcRefusal(error)) return undefined;
+    throw error;
+  });
+}
+
+/**
+ * The read's value, or the Error it failed with: for reads sent together (one batch) whose
+ * failures are judged only once another read of the batch has spoken (a contract without code).
+ */
+export function settled<T>(read: Promise<T>): Promise<T | Error> {
+  return read.catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
+}
+
 /** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
 export function redactUrl(url: string): string {
   try {
@@ -319,27 +345,36 @@ function describeCause(error: HttpRequestError): string {
 }
 
 /**
- * viem's readContract, but the return data must have exactly the length the function's outputs
- * take when they are all static (viem's decoder ignores extra bytes, so a node or proxy that
- * answers another call's data would pass): otherwise a MalformedAnswerError naming the function.
+ * viem's readContract, typed by the ABI as viem's is (the arguments and the result follow from
+ * `abi` and `functionName`), but strict: the return data must have exactly the length the
+ * function's outputs take when they are all static (viem's decoder ignores extra bytes, so a node
+ * or proxy that answers another call's data would pass): otherwise a MalformedAnswerError naming
+ * the function. Every registry, rollup and GSE read goes through it (or through a deployless
+ * reader whose answer is checked word by word).
  */
-export async function readContractExactly<T>(
+export async function readContractExactly<
+  const abi extends Abi | readonly unknown[],
+  functionName extends ContractFunctionName<abi, "pure" | "view">,
+  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>,
+>(
   chain: ChainClient,
-  parameters: {
-    address: Address;
+  parameters: ContractFunctionParameters<abi, "pure" | "view", functionName, args> & AtBlock,
+): Promise<ContractFunctionReturnType<abi, "pure" | "view", functionName, args>> {
+  const { address, blockNumber } = parameters;
+  // viem's own readContract forwards its generics the same way: the parameters are checked at
+  // the call, by the signature above.
+  const call = parameters as unknown as {
     abi: Abi;
     functionName: string;
     args?: readonly unknown[];
-    blockNumber?: bigint;
-  },
-): Promise<T> {
-  const { address, abi, functionName, args, blockNumber } = parameters;
-  const calldata = encodeFunctionData({ abi, functionName, args } as never);
-  let data: `0x${string}` | undefined;
+  };
+  const { abi, functionName, args } = call;
+  const calldata = encodeFunctionData({ abi, functionName, args });
+  let data: Hex | undefined;
   try {
     ({ data } = await chain.client.call({ to: address, data: calldata, blockNumber }));
   } catch (error) {
-    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+    throw getContractError(error as BaseError, { abi, address, args, functionName });
   }
   const item = abi.find((entry) => entry.type === "function" && entry.name === functionName) as
     { outputs?: readonly AbiParameter[] } | undefined;
@@ -351,9 +386,14 @@ export async function readContractExactly<T>(
     );
   }
   try {
-    return decodeFunctionResult({ abi, functionName, args, data: data ?? "0x" } as never) as T;
+    return decodeFunctionResult({
+      abi,
+      functionName,
+      args,
+      data: data ?? "0x",
+    }) as ContractFunctionReturnType<abi, "pure" | "view", functionName, args>;
   } catch (error) {
-    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+    throw getContractError(error as BaseError, { abi, address, args, functionName });
   }
 }
 
@@ -383,11 +423,37 @@ function staticSizeOf(type: string, parameter: AbiParameter): number | undefined
 }
 
 /**
+ * Where a read happens: the block the command pinned (readBlockNumber, pinLatestBlock), else the
+ * latest. Every chain read takes it in its parameter object, viem's way: `readX(chain, { …,
+ * blockNumber })`.
+ */
+export interface AtBlock {
+  blockNumber?: bigint;
+}
+
+/**
  * The block every read of a command is made at: read once, first, so that a new block (or a
  * reorg) between two reads cannot give the command a mix of two states.
  */
 export async function readBlockNumber(chain: ChainClient): Promise<bigint> {
   return onChain(chain, "checking the chain", () => chain.client.getBlockNumber({ cacheTime: 0 }));
+}
+
+/** The latest block's number and timestamp: pinned, as readBlockNumber's, when the time matters too. */
+export interface PinnedBlock {
+  number: bigint;
+  timestamp: bigint;
+}
+
+/** The latest block, which every later read is pinned to (its number as their `blockNumber`). */
+export async function pinLatestBlock(chain: ChainClient): Promise<PinnedBlock> {
+  const block = await onChain(chain, "reading the latest block", () =>
+    chain.client.getBlock({ blockTag: "latest" }),
+  );
+  if (block.number === null) {
+    throw new ConfigError("NODE_WITHOUT_BLOCK_NUMBER", "the node's latest block has no number");
+  }
+  return { number: block.number, timestamp: block.timestamp };
 }
 
 /** The JSON-RPC block parameter of a read at `blockNumber` (the latest block without one). */

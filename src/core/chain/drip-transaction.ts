@@ -24,8 +24,7 @@ export interface EstimatedDripTransaction {
  */
 export async function estimateDripTransaction(
   chain: ChainClient,
-  registry: RegistryContext,
-  count: number,
+  { registry, count }: { registry: RegistryContext; count: number },
 ): Promise<EstimatedDripTransaction> {
   const callData = encodeFunctionData({
     abi: stakingRegistryAbi,
@@ -34,12 +33,11 @@ export async function estimateDripTransaction(
   });
   const [budget, [estimate]] = await Promise.all([
     readGasBudget(chain),
-    estimateGasOfCalls(
-      chain,
-      registry.providerAdmin,
-      [{ to: registry.registry, data: callData }],
-      stakingRegistryErrorsAbi,
-    ),
+    estimateGasOfCalls(chain, {
+      from: registry.providerAdmin,
+      calls: [{ to: registry.registry, data: callData }],
+      errorsAbi: stakingRegistryErrorsAbi,
+    }),
   ]);
   const call = `dripProviderQueue(${registry.providerId}, ${count}) sent to the registry ${registry.registry} by provider ${registry.providerId}'s admin ${registry.providerAdmin}`;
   if (estimate!.kind === "revert") {

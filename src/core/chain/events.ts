@@ -21,7 +21,7 @@ import { butlerPaths } from "../config.js";
 import { ButlerError, ConfigError, RpcUnavailableError, UsageError } from "../errors.js";
 import { readJsonFile } from "../files/json-file.js";
 import { toJsonText, writeFileAtomically } from "../files/safe-write.js";
-import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+import { blockTag, isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
 
 /** keccak256("StakedWithProvider(uint256,address,address,address,address)") */
 export const STAKED_WITH_PROVIDER_TOPIC =
@@ -163,11 +163,16 @@ function quantity(value: unknown, field: string): bigint {
  */
 export async function readLogsInAdaptiveRanges(
   chain: ChainClient,
-  filter: { address: Address; topics: readonly [Hex, Hex] },
-  fromBlock: bigint,
-  toBlock: bigint,
-  onProgress?: (done: bigint, total: bigint) => void,
+  parameters: {
+    address: Address;
+    topics: readonly [Hex, Hex];
+    fromBlock: bigint;
+    toBlock: bigint;
+    onProgress?: (done: bigint, total: bigint) => void;
+  },
 ): Promise<{ events: StakedWithProviderEvent[]; stats: LogReadStats }> {
+  const { fromBlock, toBlock, onProgress } = parameters;
+  const filter = { address: parameters.address, topics: parameters.topics };
   const what = "reading StakedWithProvider events";
   const stats: LogReadStats = { requests: 0, refusals: 0, fromBlock, toBlock };
   const events: StakedWithProviderEvent[] = [];
@@ -192,8 +197,8 @@ export async function readLogsInAdaptiveRanges(
           {
             address: filter.address,
             topics: [...filter.topics],
-            fromBlock: numberToHex(from),
-            toBlock: numberToHex(to),
+            fromBlock: blockTag(from),
+            toBlock: blockTag(to),
           },
         ],
       });
@@ -242,8 +247,7 @@ export async function readLogsInAdaptiveRanges(
  */
 export async function findDeploymentBlock(
   chain: ChainClient,
-  address: Address,
-  atBlock: bigint,
+  { address, toBlock: atBlock }: { address: Address; toBlock: bigint },
 ): Promise<bigint> {
   const hasCode = async (blockNumber: bigint) => {
     try {
@@ -469,15 +473,18 @@ async function lastBlockMismatch(
  */
 export async function readStakedWithProviderEvents(
   chain: ChainClient,
-  context: { chainId: number; registry: Address; providerId: bigint },
   options: {
+    chainId: number;
+    registry: Address;
+    providerId: bigint;
     toBlock: bigint;
     fromBlock?: bigint;
     cachePath: string;
     onProgress?: (done: bigint, total: bigint) => void;
   },
 ): Promise<StakedEventsResult> {
-  const { registry, providerId, chainId } = context;
+  const { registry, providerId, chainId } = options;
+  const context = { registry, providerId, chainId };
   const { toBlock } = options;
   if (options.fromBlock !== undefined && options.fromBlock > toBlock) {
     throw new UsageError(
@@ -492,13 +499,13 @@ export async function readStakedWithProviderEvents(
     padHex(numberToHex(providerId), { size: 32 }),
   ] as const;
   const readFrom = (from: bigint) =>
-    readLogsInAdaptiveRanges(
-      chain,
-      { address: registry, topics },
-      from,
+    readLogsInAdaptiveRanges(chain, {
+      address: registry,
+      topics,
+      fromBlock: from,
       toBlock,
-      options.onProgress,
-    );
+      onProgress: options.onProgress,
+    });
 
   const read = await readCache(options.cachePath);
   const bindingProblem = read.cache && cacheBindingMismatch(read.cache, context, options);
@@ -554,7 +561,7 @@ export async function readStakedWithProviderEvents(
       startBlock = BigInt(binding.fromBlock);
       startedFrom = "from-block";
     } else {
-      startBlock = await findDeploymentBlock(chain, registry, toBlock);
+      startBlock = await findDeploymentBlock(chain, { address: registry, toBlock });
       startedFrom = "deployment-block";
     }
     [fresh, cacheLast] = await Promise.all([

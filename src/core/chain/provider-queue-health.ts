@@ -17,7 +17,6 @@ import {
   checkRegistrationTuple,
   type RegistrationTupleCheck,
 } from "../keys/registration-tuple-check.js";
-import type { RegistrationTuple } from "../keys/registration.js";
 import type { RollupStatus } from "../plan/lifecycle.js";
 import {
   keyCheckPositions,
@@ -25,12 +24,13 @@ import {
 } from "../plan/provider-queue-health.js";
 import {
   blockTag,
-  isRpcRefusal,
   MalformedAnswerError,
   onChain,
   readContractExactly,
+  unlessRefused,
   type ChainClient,
 } from "./client.js";
+import { splitIntoChunks } from "../plan/chunks.js";
 import { readRegistrationDigests } from "./gse.js";
 import { keyStoreCheckerBytecode } from "./key-store-checker-code.js";
 import type { ButlerConfig } from "../config.js";
@@ -89,12 +89,11 @@ export async function readProviderQueueHealth(
   const unknown = [...new Set(queue.attesters.map((a) => a.toLowerCase()))].filter(
     (a) => !known.has(a),
   );
-  const read = await readAttesterStatuses(
-    chain,
-    aztec.rollup,
-    unknown.map((a) => getAddress(a)),
-    { blockNumber },
-  );
+  const read = await readAttesterStatuses(chain, {
+    rollup: aztec.rollup,
+    attesters: unknown.map((a) => getAddress(a)),
+    blockNumber,
+  });
   unknown.forEach((a, i) => known.set(a, read.statuses[i]!));
   const facts = {
     firstIndex: queue.firstIndex,
@@ -135,9 +134,7 @@ export async function checkQueuedRegistrationTuples(
 ): Promise<{ checks: Map<number, RegistrationTupleCheck>; calls: number; inProcess: boolean }> {
   const { positions } = input;
   if (positions.length === 0) return { checks: new Map(), calls: 0, inProcess: false };
-  const slices: number[][] = [];
-  for (let i = 0; i < positions.length; i += TUPLES_PER_CHECK)
-    slices.push(positions.slice(i, i + TUPLES_PER_CHECK));
+  const slices = splitIntoChunks(positions, TUPLES_PER_CHECK);
   const inNode = await onChain(chain, "checking the provider queue's keys", () =>
     checkInNode(chain, input, slices),
   );
@@ -164,8 +161,8 @@ async function checkInNode(
   // Fresh weights for the batched pairing on every run: the queue's authors cannot know them.
   const seed = toHex(randomBytes(32));
   const checkSlice = (slice: readonly number[]) =>
-    chain.client
-      .request({
+    unlessRefused(
+      chain.client.request({
         method: "eth_call",
         params: [
           {
@@ -182,11 +179,8 @@ async function checkInNode(
           },
           blockTag(blockNumber),
         ],
-      })
-      .catch((error: unknown) => {
-        if (isRpcRefusal(error)) return undefined;
-        throw error;
-      });
+      }),
+    );
   const answers = await Promise.all(inSeparateRequests(slices, KEY_CHECK_REQUESTS, checkSlice));
   if (answers.some((a) => a === undefined)) return undefined;
   const checks = new Map<number, RegistrationTupleCheck>();
@@ -247,7 +241,7 @@ async function checkInProcess(
   const tuples = await onChain(chain, "reading the provider queue's key stores", () =>
     Promise.all(
       positions.map((position) =>
-        readContractExactly<RegistrationTuple>(chain, {
+        readContractExactly(chain, {
           address: registry.registry,
           abi: stakingRegistryAbi,
           functionName: "getValueAtIndexInQueue",
@@ -266,13 +260,12 @@ async function checkInProcess(
       );
     }
   });
-  const digests = await readRegistrationDigests(
-    chain,
-    { address: gse.gse, described: gse.gseDescribed },
-    registry.chainId,
-    tuples.map((k) => k.publicKeyG1),
+  const digests = await readRegistrationDigests(chain, {
+    gse: { address: gse.gse, described: gse.gseDescribed },
+    chainId: registry.chainId,
+    publicKeys: tuples.map((k) => k.publicKeyG1),
     blockNumber,
-  );
+  });
   const checks = new Map<number, RegistrationTupleCheck>();
   positions.forEach((position, i) =>
     checks.set(position, checkRegistrationTuple(tuples[i]!, digests[i]!)),
@@ -286,17 +279,18 @@ async function checkInProcess(
  */
 export async function readProviderQueueHealthAlone(
   chain: ChainClient,
-  config: ButlerConfig,
-  registry: RegistryContext,
-  blockNumber: bigint,
-  onInProcess?: (tuples: number) => void,
+  parameters: {
+    config: ButlerConfig;
+    registry: RegistryContext;
+    blockNumber: bigint;
+    onInProcess?: (tuples: number) => void;
+  },
 ): Promise<{ facts: ProviderQueueHealthFacts; aztec: AztecL1; calls: number }> {
-  const aztec = await resolveAztecL1(chain, config, registry.registry, registry.chainId, {
-    blockNumber,
-  });
+  const { config, registry, blockNumber, onInProcess } = parameters;
+  const aztec = await resolveAztecL1(chain, { config, registry, blockNumber });
   const [queue, entryQueue] = await Promise.all([
-    readProviderQueue(chain, registry, blockNumber),
-    readEntryQueue(chain, aztec.rollup, { blockNumber }),
+    readProviderQueue(chain, { registry, blockNumber }),
+    readEntryQueue(chain, { rollup: aztec.rollup, blockNumber }),
   ]);
   const facts = await readProviderQueueHealth(chain, {
     registry,

@@ -13,13 +13,16 @@ import { providerQueueReaderBytecode } from "./provider-queue-reader-code.js";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import {
   blockTag,
+  onChain,
   readContractExactly,
   refuseUnexpectedChainId,
-  isRpcRefusal,
-  onChain,
+  settled,
   toChainError,
+  unlessRefused,
+  type AtBlock,
   type ChainClient,
 } from "./client.js";
+import { splitIntoChunks } from "../plan/chunks.js";
 import { defaultStakingRegistryOf, type ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError } from "../errors.js";
 
@@ -42,9 +45,7 @@ export interface RegistryContext {
  */
 export async function resolveRegistryContext(
   chain: ChainClient,
-  config: ButlerConfig,
-  /** The command's pinned block (readBlockNumber); the latest without one. */
-  blockNumber?: bigint,
+  { config, blockNumber }: { config: ButlerConfig } & AtBlock,
 ): Promise<RegistryContext> {
   const { client } = chain;
   const configuredRegistry = config.optional("STAKING_REGISTRY_ADDRESS");
@@ -63,12 +64,14 @@ export async function resolveRegistryContext(
   const readRegistryBasics = (registry: Address) =>
     Promise.all([
       client.getCode({ address: registry, blockNumber }),
-      readContractExactly<bigint>(chain, {
-        address: registry,
-        abi: stakingRegistryAbi,
-        functionName: "nextProviderIdentifier",
-        blockNumber,
-      }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      settled(
+        readContractExactly(chain, {
+          address: registry,
+          abi: stakingRegistryAbi,
+          functionName: "nextProviderIdentifier",
+          blockNumber,
+        }),
+      ),
     ]);
 
   // Round 1: the chain id, plus the registry basics when the registry address is configured.
@@ -105,29 +108,35 @@ export async function resolveRegistryContext(
     );
   }
   if (next instanceof Error) throw toChainError(chain, "reading the staking registry", next);
-  const nextProviderId = next;
 
-  const provider = await resolveProvider(
-    chain,
+  const provider = await resolveProvider(chain, {
     registry,
-    nextProviderId,
+    nextProviderId: next,
     configuredId,
     configuredAdmin,
     blockNumber,
-  );
+  });
   return { chainId, registry, ...provider };
 }
 
+/**
+ * The provider the configuration names: AZTEC_STAKING_PROVIDER_ID (its admin read, and checked
+ * against AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS when that is set too), else the one provider whose
+ * admin is AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS (every id below `nextProviderId` read in one
+ * batched round).
+ */
 export async function resolveProvider(
   chain: ChainClient,
-  registry: Address,
-  nextProviderId: bigint,
-  configuredId: bigint | undefined,
-  configuredAdmin: string | undefined,
-  blockNumber: bigint | undefined,
+  parameters: {
+    registry: Address;
+    nextProviderId: bigint;
+    configuredId: bigint | undefined;
+    configuredAdmin: string | undefined;
+  } & AtBlock,
 ): Promise<{ providerId: bigint; providerAdmin: Address }> {
+  const { registry, nextProviderId, configuredId, configuredAdmin, blockNumber } = parameters;
   const readAdmin = (id: bigint) =>
-    readContractExactly<readonly [Address, ...unknown[]]>(chain, {
+    readContractExactly(chain, {
       address: registry,
       abi: stakingRegistryAbi,
       functionName: "providerConfigurations",
@@ -183,7 +192,7 @@ export async function resolveProvider(
 export interface ProviderQueue {
   /** The registry's index of the head (getFirstIndexInQueue): entry i is at firstIndex + i. */
   firstIndex: bigint;
-  /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters). */
+  /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters, plan/registered-attesters.ts). */
   attesters: Address[];
   /** JSON-RPC calls made; the transport sends them RPC_BATCH_SIZE per HTTP request. */
   calls: number;
@@ -209,15 +218,13 @@ export const QUEUE_ENTRIES_PER_READ = 250;
  */
 export async function readProviderQueue(
   chain: ChainClient,
-  context: RegistryContext,
-  /** The command's pinned block (readBlockNumber); the latest without one. */
-  blockNumber?: bigint,
+  { registry: context, blockNumber }: { registry: RegistryContext } & AtBlock,
 ): Promise<ProviderQueue> {
   const { registry, providerId } = context;
   const readBound = (
     functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength",
   ) =>
-    readContractExactly<bigint>(chain, {
+    readContractExactly(chain, {
       address: registry,
       abi: stakingRegistryAbi,
       functionName,
@@ -239,22 +246,13 @@ export async function readProviderQueue(
       );
     }
     if (length === 0n) return { firstIndex: first, attesters: [], calls: 3 };
-    const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
+    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
+    const slices = splitIntoChunks(indices, QUEUE_ENTRIES_PER_READ);
     const deployless = await readQueueSlicesDeployless(chain, context, slices, blockNumber);
     if (deployless) return { firstIndex: first, attesters: deployless, calls: 3 + slices.length };
-    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
     const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockNumber);
     return { firstIndex: first, attesters, calls: 3 + slices.length + indices.length };
   });
-}
-
-/** Consecutive slices of at most `size` entries covering `count` entries from index `first`. */
-function slicesOf(first: bigint, count: number, size: number): { first: bigint; count: number }[] {
-  const slices: { first: bigint; count: number }[] = [];
-  for (let done = 0; done < count; done += size) {
-    slices.push({ first: first + BigInt(done), count: Math.min(size, count - done) });
-  }
-  return slices;
 }
 
 /**
@@ -274,13 +272,13 @@ const QUEUE_READER_WORD = new RegExp(`^${ATTESTER_WORD}$`);
 async function readQueueSlicesDeployless(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
-  slices: readonly { first: bigint; count: number }[],
+  slices: readonly (readonly bigint[])[],
   blockNumber: bigint | undefined,
 ): Promise<Address[] | undefined> {
   const answers = await Promise.all(
-    slices.map(({ first, count }) =>
-      chain.client
-        .request({
+    slices.map((slice) =>
+      unlessRefused(
+        chain.client.request({
           method: "eth_call",
           params: [
             {
@@ -289,24 +287,21 @@ async function readQueueSlicesDeployless(
                 encodeAbiParameters(queueReaderConstructorInputs, [
                   registry,
                   providerId,
-                  first,
-                  BigInt(count),
+                  slice[0]!,
+                  BigInt(slice.length),
                 ]),
               ]),
             },
             blockTag(blockNumber),
           ],
-        })
-        .catch((error: unknown) => {
-          if (isRpcRefusal(error)) return undefined;
-          throw error;
         }),
+      ),
     ),
   );
   const attesters: Address[] = [];
   for (const [i, answer] of answers.entries()) {
     const words = typeof answer === "string" ? answer.slice(2) : "";
-    if (words.length !== slices[i]!.count * 64) return undefined;
+    if (words.length !== slices[i]!.length * 64) return undefined;
     for (let at = 0; at < words.length; at += 64) {
       const match = QUEUE_READER_WORD.exec(words.slice(at, at + 64));
       if (!match) return undefined;
@@ -361,10 +356,11 @@ async function readQueueEntriesOneCallEach(
 }
 
 /**
- * KeyStore is a static tuple of 9 words (attester, G1, G2, proof of possession); word 0 holds the
- * attester. Trailing words are tolerated, as viem's decoder would.
+ * A registration tuple (Solidity's KeyStore) is a static tuple of 9 words (attester, G1, G2, proof
+ * of possession); word 0 holds the attester. Exactly 9: an answer of another length is another
+ * call's (readContractExactly's rule).
  */
-const TUPLE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8,}$`);
+const TUPLE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8}$`);
 
 function attesterOfTuple(
   answer: unknown,
@@ -396,15 +392,6 @@ function asRevertRefusal(error: unknown, what: string): ChainRefusalError | unde
   );
 }
 
-/** The given attesters that are already in the queue, compared case-insensitively. */
-export function findQueuedAttesters(
-  queue: readonly string[],
-  attesters: readonly string[],
-): string[] {
-  const queued = new Set(queue.map((a) => a.toLowerCase()));
-  return attesters.filter((a) => queued.has(a.toLowerCase()));
-}
-
 /** Which staking provider the configuration names: its id, its admin's address, or both. */
 export interface StakingProviderSettings {
   id: bigint | undefined;
@@ -421,24 +408,4 @@ export function stakingProviderSettings(config: ButlerConfig): StakingProviderSe
 /** Whether a provider is named at all (resolveRegistryContext refuses to start otherwise). */
 export function isProviderConfigured({ id, admin }: StakingProviderSettings): boolean {
   return id !== undefined || admin !== undefined;
-}
-
-/**
- * Refuses (ChainRefusalError, exit 65) when any of `attesters` is already in the provider's
- * queue: those keys were registered before. Shared by process-private-keys and add-keys.
- */
-export function refuseQueuedAttesters(
-  queue: readonly string[],
-  attesters: readonly string[],
-  { providerId, file }: { providerId: bigint; file: string },
-): void {
-  const queued = findQueuedAttesters(queue, attesters);
-  if (queued.length === 0) return;
-  throw new ChainRefusalError(
-    "ALREADY_QUEUED",
-    `${queued.length === 1 ? "1 attester" : `${queued.length.toLocaleString("en-US")} attesters`} ` +
-      `already in provider ${providerId}'s queue: ${queued.join(", ")}; these keys were registered ` +
-      "before, generate new ones",
-    { file },
-  );
 }

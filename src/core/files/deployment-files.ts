@@ -11,6 +11,8 @@ import { refuseUnwritableTargets, firstFreeSuffix } from "./safe-write.js";
 import { publisherGroupsOf, type PublisherGroup } from "../plan/publishers.js";
 import {
   planKeyFiles,
+  refuseDuplicateAttesters,
+  refuseZeroCoinbases,
   type NewKeysSource,
   type PlannedKeyFile,
   type ProductionSource,
@@ -28,6 +30,38 @@ export async function loadProductionSource(file: string): Promise<ProductionSour
     validators: parsed.validators,
     defaultCoinbase: parsed.coinbase,
   };
+}
+
+/** prepare-deployment's inputs, checked. */
+export interface DeploymentInputs {
+  production: ProductionSource;
+  newSources: NewKeysSource[];
+  groups: PublisherGroup[];
+}
+
+/**
+ * prepare-deployment's inputs, each read and checked, and checked together: the production file,
+ * the new public keys (--new-public-keys, else the single public-*.json in `cwd`), the publishers
+ * file; no attester twice across them, no zero coinbase in production.
+ */
+export async function loadDeploymentInputs(
+  productionFile: string,
+  options: {
+    publishersFile: string;
+    newPublicKeys?: readonly string[];
+    cwd: string;
+    info: (line: string) => void;
+  },
+): Promise<DeploymentInputs> {
+  const production = await loadProductionSource(productionFile);
+  const newKeyFiles = options.newPublicKeys ?? [
+    await findPublicKeysFile(options.cwd, options.info),
+  ];
+  const newSources = await loadNewKeysSources(newKeyFiles);
+  const groups = await loadPublisherGroups(options.publishersFile);
+  refuseDuplicateAttesters(production, newSources);
+  refuseZeroCoinbases(production);
+  return { production, newSources, groups };
 }
 
 /** Each public-keys file, checked, in the order given. */
@@ -89,9 +123,7 @@ export async function outputPaths(
  * when a name cannot be written.
  */
 export async function keyFilesToWrite(
-  production: ProductionSource,
-  newSources: readonly NewKeysSource[],
-  groups: readonly PublisherGroup[],
+  { production, newSources, groups }: DeploymentInputs,
   options: {
     highAvailabilityCount?: number;
     publishersFile: string;

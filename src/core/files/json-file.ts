@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import type { z } from "zod";
-import { InputError, InputMissingError, type ErrorLocation } from "../errors.js";
+import { InputError, InputMissingError, locate, shownName } from "../errors.js";
 import { findDuplicateKey } from "./json-duplicates.js";
 import { recordInputFile } from "./file-identity.js";
 
@@ -132,17 +132,6 @@ function describeSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${bytes} bytes`;
 }
 
-/**
- * A property name as it may be shown in a message: a name holding a run of 32 or more hex digits
- * may be key material (a private key pasted as a key), so only its first 4 digits are shown.
- */
-export function shownName(name: string): string {
-  return name.replace(/(?:0x)?[0-9a-fA-F]{32,}/g, (run) => {
-    const prefix = run.startsWith("0x") ? "0x" : "";
-    return `${prefix}${run.slice(prefix.length, prefix.length + 4)}…`;
-  });
-}
-
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
@@ -214,19 +203,4 @@ function isPresent(root: unknown, path: readonly PropertyKey[]): boolean {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current !== undefined;
-}
-
-/** Turns a zod path like ["validators", 3, "attester", "bls"] into {index: 3, field: "attester.bls"}. */
-export function locate(file: string, path: readonly PropertyKey[]): ErrorLocation {
-  const location: ErrorLocation = { file };
-  let rest = path;
-  if (rest[0] === "validators" && typeof rest[1] === "number") {
-    location.index = rest[1];
-    rest = rest.slice(2);
-  }
-  const field = rest.map((part) =>
-    typeof part === "number" ? `[${part}]` : shownName(String(part)),
-  );
-  if (field.length > 0) location.field = field.join(".").replace(/\.\[/g, "[");
-  return location;
 }

@@ -21,8 +21,8 @@ import { signerAccountsOf, type SignerAccount } from "../plan/signer-accounts.js
 import { dirname } from "node:path";
 import { toJsonText } from "./safe-write.js";
 import type { AttesterPublicKeys } from "../keys/private-keys.js";
-import type { Output } from "../plan/report.js";
-import { count } from "../plan/report.js";
+import type { Output } from "../output.js";
+import { count } from "../plan/wording.js";
 
 /**
  * Reads a private-key file and checks it through (checkedPrivateKeyFile), on derivation workers

@@ -13,9 +13,9 @@ import { bn254 } from "@noble/curves/bn254.js";
 import { encodeAbiParameters, keccak256 } from "viem";
 import { BN254_FR_MODULUS } from "../../types/primitives.js";
 import { isG1Point, type G1Point, type RegistrationTuple } from "./registration.js";
+import type { RegistrationTupleCheck } from "../plan/provider-queue-health.js";
 
-/** SOUND, or why the GSE would refuse the deposit. */
-export type RegistrationTupleCheck = "SOUND" | "INVALID_KEYS" | "INVALID_PROOF_OF_POSSESSION";
+export type { RegistrationTupleCheck };
 
 const { G1, G2 } = bn254;
 const { Fp, Fp2, Fp12 } = bn254.fields;

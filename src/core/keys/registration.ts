@@ -16,6 +16,7 @@ import { encodeFunctionData, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import { BN254_FR_MODULUS } from "../../types/primitives.js";
+import { splitIntoChunks } from "../plan/chunks.js";
 
 export interface G1Point {
   x: bigint;
@@ -122,15 +123,6 @@ export function buildRegistrationTuples(
     if (onProgress && (i + 1) % 25 === 0) onProgress(i + 1);
     return tuple;
   });
-}
-
-/** Consecutive slices of at most `max` items, order kept; [] for no items. */
-export function splitIntoChunks<T>(items: readonly T[], max: number): T[][] {
-  if (!Number.isInteger(max) || max < 1)
-    throw new RangeError(`chunk size must be a positive integer, got ${max}`);
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += max) chunks.push(items.slice(i, i + max));
-  return chunks;
 }
 
 /** One addKeysToProvider transaction for the provider admin to send. */

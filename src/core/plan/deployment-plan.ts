@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { InputError, type ErrorLocation } from "../errors.js";
-import { locate } from "../files/json-file.js";
-import type { DeployedAttester } from "../files/scraper-config.js";
+import { InputError, locate, type ErrorLocation } from "../errors.js";
+import type { DeployedAttester } from "./scraper-attesters.js";
 import {
   assignPublishersRoundRobin,
   highAvailabilityPrefix,

@@ -8,9 +8,11 @@
  */
 import { getAddress } from "viem";
 import { ChainRefusalError } from "../errors.js";
-import type { RegistrationTupleCheck } from "../keys/registration-tuple-check.js";
 import type { RollupStatus } from "./lifecycle.js";
-import { count, plural } from "./report.js";
+import { count, plural } from "./wording.js";
+
+/** SOUND, or why the GSE would refuse the deposit. */
+export type RegistrationTupleCheck = "SOUND" | "INVALID_KEYS" | "INVALID_PROOF_OF_POSSESSION";
 
 export type ProviderQueueProblem =
   /** The rollup has an exit for it (EXITING, or ZOMBIE after a slash): its deposit reverts, so does `stake`. */

@@ -4,7 +4,7 @@
  */
 import { formatEther, getAddress, type Address } from "viem";
 import { InputError, UsageError } from "../errors.js";
-import type { PublisherFunding } from "../chain/funding.js";
+import type { PublisherFunding } from "./funding.js";
 
 export interface PublisherTopUp extends PublisherFunding {
   /** targetWeiPerAttester × attesters: what a top-up brings the balance to. */

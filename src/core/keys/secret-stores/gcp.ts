@@ -8,8 +8,9 @@ import {
   type ErrorLocation,
   type ErrorParts,
 } from "../../errors.js";
-import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
-import { count, plural, type Output } from "../../plan/report.js";
+import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "./types.js";
+import type { Output } from "../../output.js";
+import { count, plural } from "../../plan/wording.js";
 import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /**

@@ -18,10 +18,11 @@ import {
 } from "../keystore-passwords.js";
 import { fileKind, writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
 import { decryptEthKeystore, encryptEthKeystore } from "../eth-keystore.js";
-import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
+import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "./types.js";
 import { blsKeystoreSchema, ethKeystoreSchema } from "../../../types/keystore.js";
 import type { Hex } from "../../../types/primitives.js";
-import { count, plural, type Output } from "../../plan/report.js";
+import type { Output } from "../../output.js";
+import { count, plural } from "../../plan/wording.js";
 import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /** The password of every keystore in the directory, written once (web3signer reads it too). */
