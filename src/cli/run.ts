@@ -1,4 +1,5 @@
 import { CommanderError } from "commander";
+import { redactUrlsIn } from "../core/chain/redact-url.js";
 import { ButlerError, ExitCode } from "../core/errors.js";
 import { processTerminal, type OutputStream } from "./output.js";
 
@@ -41,16 +42,8 @@ export function verboseLines(error: ButlerError): string {
   for (let cause = error.cause; cause !== undefined && !seen.has(cause);) {
     seen.add(cause);
     const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : `${String(cause)}`;
-    lines.push(`  caused by: ${withoutUrlPaths(text).replace(/\n+/g, "\n    ")}`);
+    lines.push(`  caused by: ${redactUrlsIn(text).replace(/\n+/g, "\n    ")}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
-}
-
-/** An RPC URL's path and query often hold an API key: causes show scheme and host only. */
-function withoutUrlPaths(text: string): string {
-  return text.replace(/\b(https?|wss?):\/\/([^/\s"'?#]+)[^\s"']*/g, (_, scheme, host) => {
-    const at = host.lastIndexOf("@");
-    return `${scheme}://${at >= 0 ? host.slice(at + 1) : host}/…`;
-  });
 }

@@ -32,6 +32,7 @@ import {
   verifiedFetch,
   verifyingFetch,
 } from "./verified-fetch.js";
+import { redactUrl } from "./redact-url.js";
 
 export { MalformedAnswerError, MalformedBatchError } from "./verified-fetch.js";
 
@@ -239,16 +240,7 @@ export function settled<T>(read: Promise<T>): Promise<T | Error> {
   );
 }
 
-/** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const hidden = parsed.pathname.length > 1 || parsed.search !== "" || parsed.username !== "";
-    return `${parsed.protocol}//${parsed.host}${hidden ? "/…" : ""}`;
-  } catch {
-    return "<invalid URL>";
-  }
-}
+export { redactUrl } from "./redact-url.js";
 
 /**
  * Runs a chain read and turns transport failures into one clear RpcUnavailableError. `what`
