@@ -115,32 +115,46 @@ export class UsageError extends ButlerError<UsageErrorCode> {
   readonly exitCode = ExitCode.usage;
 }
 
-export type InputErrorCode =
-  | "EMPTY_FILE"
-  | "INVALID_JSON"
-  | "DUPLICATE_KEY"
-  | "SCHEMA_MISMATCH"
-  | "INVALID_PRIVATE_KEY"
-  | "DUPLICATE_PRIVATE_KEY"
-  | "INVALID_ADDRESS"
-  | "PRIVATE_KEY_FILE_GIVEN"
-  | "ENCRYPTED_KEYSTORE_GIVEN"
-  | "MISSING_BLS_KEY"
-  | "DUPLICATE_ATTESTER"
-  | "ZERO_COINBASE"
-  | "NO_REMOTE_SIGNER"
-  | "HIGH_AVAILABILITY_MISMATCH"
-  | "TOO_FEW_PUBLISHERS"
-  | "NO_SERVERS"
-  | "ZERO_PUBLISHER"
-  | "DUPLICATE_PUBLISHER"
-  | "FILE_WIDE_PUBLISHER_NEEDS_V2"
-  | "TOP_UP_TOTAL_TOO_LARGE"
-  | "NODE_REJECTS_KEY_FILE"
-  | "KEYSTORE_UNUSABLE"
-  | "KEYSTORE_UNDECRYPTABLE"
-  | "KEYSTORE_MISMATCH"
-  | "CERTIFICATE_UNUSABLE";
+export const INPUT_ERROR_CODES = [
+  "EMPTY_FILE",
+  "INVALID_JSON",
+  "DUPLICATE_KEY",
+  "UNKNOWN_FIELD",
+  "MISSING_FIELD",
+  "WRONG_TYPE",
+  "INVALID_FIELD",
+  "EMPTY_LIST",
+  "INVALID_REMOTE_SIGNER",
+  "PRIVATE_KEY_AS_ADDRESS",
+  "SEVERAL_ATTESTERS",
+  "INVALID_PRIVATE_KEY",
+  "DUPLICATE_PRIVATE_KEY",
+  "INVALID_ADDRESS",
+  "PRIVATE_KEY_FILE_GIVEN",
+  "ENCRYPTED_KEYSTORE_GIVEN",
+  "MISSING_BLS_KEY",
+  "DUPLICATE_ATTESTER",
+  "ZERO_COINBASE",
+  "NO_REMOTE_SIGNER",
+  "HIGH_AVAILABILITY_MISMATCH",
+  "TOO_FEW_PUBLISHERS",
+  "NO_SERVERS",
+  "ZERO_PUBLISHER",
+  "DUPLICATE_PUBLISHER",
+  "FILE_WIDE_PUBLISHER_NEEDS_V2",
+  "TOP_UP_TOTAL_TOO_LARGE",
+  "NODE_REJECTS_KEY_FILE",
+  "KEYSTORE_UNUSABLE",
+  "KEYSTORE_UNDECRYPTABLE",
+  "KEYSTORE_MISMATCH",
+  "CERTIFICATE_UNUSABLE",
+] as const;
+export type InputErrorCode = (typeof INPUT_ERROR_CODES)[number];
+
+/** Whether a schema's refusal name (types/primitives.ts refusalOf) is an InputError code. */
+export function isInputErrorCode(code: string): code is InputErrorCode {
+  return (INPUT_ERROR_CODES as readonly string[]).includes(code);
+}
 
 /** An input file (or its content) is wrong: bad JSON, schema mismatch, malformed key, duplicate. */
 export class InputError extends ButlerError<InputErrorCode> {

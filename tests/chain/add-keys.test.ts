@@ -582,46 +582,47 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
   const cases: {
     name: string;
     env: () => Record<string, string | undefined>;
-    message: () => string;
+    code: "NO_CONTRACT_CODE" | "NOT_THE_GSE" | "NOT_THE_ROLLUP";
+    /** What the one line must name: the setting and its address. */
+    naming: () => string[];
   }[] = [
     {
       name: "an AZTEC_GSE_ADDRESS without code",
       env: () => ({ AZTEC_GSE_ADDRESS: ANVIL_ACCOUNTS[9].toLowerCase() }),
-      message: () =>
-        `error: AZTEC_GSE_ADDRESS (from the environment) is ${ANVIL_ACCOUNTS[9]}, which has no contract code on ` +
-        "chain 31337; wrong address or wrong chain?\n",
+      code: "NO_CONTRACT_CODE",
+      naming: () => ["AZTEC_GSE_ADDRESS (from the environment)", ANVIL_ACCOUNTS[9], "chain 31337"],
     },
     {
       name: "an AZTEC_GSE_ADDRESS whose contract is not a GSE",
       env: () => ({ AZTEC_GSE_ADDRESS: registry }),
-      message: () =>
-        `error: AZTEC_GSE_ADDRESS (from the environment) is ${registry}, whose contract does not answer ` +
-        "getRegistrationDigest; is it the GSE?\n",
+      code: "NOT_THE_GSE",
+      naming: () => ["AZTEC_GSE_ADDRESS", registry, "getRegistrationDigest"],
     },
     {
       name: "a GSE whose digest is not a curve point",
       env: () => ({ AZTEC_GSE_ADDRESS: brokenGse }),
-      message: () =>
-        `error: AZTEC_GSE_ADDRESS (from the environment) is ${brokenGse}, whose getRegistrationDigest returned a ` +
-        "value that is not a BN254 G1 point (validator 0); is it the GSE?\n",
+      code: "NOT_THE_GSE",
+      naming: () => ["AZTEC_GSE_ADDRESS", brokenGse, "validator 0"],
     },
     {
       name: "an AZTEC_ROLLUP_ADDRESS without code",
       env: () => ({ AZTEC_ROLLUP_ADDRESS: ANVIL_ACCOUNTS[9] }),
-      message: () =>
-        `error: AZTEC_ROLLUP_ADDRESS (from the environment) is ${ANVIL_ACCOUNTS[9]}, which has no contract code on ` +
-        "chain 31337; wrong address or wrong chain?\n",
+      code: "NO_CONTRACT_CODE",
+      naming: () => [
+        "AZTEC_ROLLUP_ADDRESS (from the environment)",
+        ANVIL_ACCOUNTS[9],
+        "chain 31337",
+      ],
     },
     {
       name: "an AZTEC_ROLLUP_ADDRESS whose contract has no getGSE()",
       env: () => ({ AZTEC_ROLLUP_ADDRESS: registry }),
-      message: () =>
-        `error: AZTEC_ROLLUP_ADDRESS (from the environment) is ${registry}, whose contract does not answer ` +
-        "getGSE(); is it the rollup?\n",
+      code: "NOT_THE_ROLLUP",
+      naming: () => ["AZTEC_ROLLUP_ADDRESS", registry, "getGSE()"],
     },
   ];
 
-  it.each(cases)("refuses $name (exit 78)", async ({ env, message }) => {
+  it.each(cases)("refuses $name (exit 78)", async ({ env, code, naming }) => {
     const dir = copyToTemp(phase1);
     const unchanged = recordDirs(dir);
     const run = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
@@ -630,9 +631,8 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
     });
     expectRefusal(run, {
       code: 78,
-      error: message()
-        .replace(/^error: /, "")
-        .trimEnd(),
+      thrown: { name: "ConfigError", code },
+      naming: naming(),
       unchanged,
     });
   });

@@ -227,11 +227,20 @@ describe("status --metrics-file", () => {
       ETHEREUM_NODE_URL: `http://127.0.0.1:${closedPort}`,
       RPC_RETRIES: "0",
     });
-    expectRefusal(unreachable, { code: 69, error: /cannot reach Ethereum node/, unchanged });
+    expectRefusal(unreachable, {
+      code: 69,
+      thrown: { name: "RpcUnavailableError", code: "UNREACHABLE" },
+      unchanged,
+    });
     const wrongChain = await status(["--metrics-file", "metrics.prom"], {
       ETHEREUM_CHAIN_ID: "1",
     });
-    expectRefusal(wrongChain, { code: 78, error: /ETHEREUM_CHAIN_ID .* is 1 but/, unchanged });
+    expectRefusal(wrongChain, {
+      code: 78,
+      thrown: { name: "ConfigError", code: "WRONG_CHAIN" },
+      naming: ["ETHEREUM_CHAIN_ID"],
+      unchanged,
+    });
     expect(metricsText()).toBe(before);
   });
 
@@ -241,14 +250,12 @@ describe("status --metrics-file", () => {
     const unchanged = recordDirs(dir);
     expectRefusal(await status(["--metrics-file", "link.prom"]), {
       code: 73,
-      error: "link.prom: is a symbolic link; refusing to write through it",
+      thrown: { name: "OutputError", code: "SYMBOLIC_LINK", file: "link.prom" },
       unchanged,
     });
     expectRefusal(await status(["--metrics-file", "./prod.json"]), {
       code: 64,
-      error:
-        "./prod.json: is the input file prod.json itself; an output never replaces an input, even " +
-        "with --force: choose another --metrics-file",
+      thrown: { name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "./prod.json" },
       unchanged,
     });
   });

@@ -247,7 +247,7 @@ describe("process-private-keys against the chain", () => {
       });
       expectRefusal(run, {
         code: 69,
-        error: `checking the chain: Ethereum node http://127.0.0.1:${port}/… did not answer within 1000 ms (RPC_TIMEOUT_MS); is it overloaded or hanging?`,
+        thrown: { name: "RpcUnavailableError", code: "TIMEOUT" },
         unchanged,
       });
       expect(run.stderr).not.toContain("secret-api-key");

@@ -29,6 +29,11 @@ export interface Refusal {
    */
   thrown?: Omit<ThrownError, "message">;
   /**
+   * Facts the error line must name, whatever its wording: the ids, addresses or files it is about
+   * ("naming both ids").
+   */
+  naming?: readonly (string | number | bigint)[];
+  /**
    * What stdout holds: nothing (the default), or what a run that fails after printing its
    * result printed (a RegExp, matched against it).
    */
@@ -52,7 +57,7 @@ export interface Refusal {
  */
 export function expectRefusal(
   run: CliResult,
-  { code, error, thrown, unchanged, linesBefore = false, secrets, stdout = "" }: Refusal,
+  { code, error, thrown, naming, unchanged, linesBefore = false, secrets, stdout = "" }: Refusal,
 ): void {
   expect(
     error ?? thrown,
@@ -67,8 +72,11 @@ export function expectRefusal(
   else expect(before).toEqual([]);
   if (thrown) {
     expect(run.error, "thrown is for in-process runs (runInProcess)").toMatchObject(thrown);
-    expect(errorLine).toBe(`error: ${run.error!.message}`);
+    // commander's own usage errors carry their "error: " (commander prints them).
+    const message = run.error!.message;
+    expect(errorLine).toBe(message.startsWith("error: ") ? message : `error: ${message}`);
   }
+  for (const fact of naming ?? []) expect(errorLine).toContain(String(fact));
   if (typeof error === "string") expect(errorLine).toBe(`error: ${error}`);
   else if (error instanceof RegExp) expect(run.stderr).toMatch(error);
   else if (error !== undefined) for (const pattern of error) expect(errorLine).toMatch(pattern);

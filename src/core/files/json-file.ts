@@ -1,7 +1,14 @@
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import type { z } from "zod";
-import { InputError, InputMissingError, locate, shownName } from "../errors.js";
+import {
+  InputError,
+  InputMissingError,
+  locate,
+  shownName,
+  isInputErrorCode,
+  type InputErrorCode,
+} from "../errors.js";
 import { findDuplicateKey } from "./json-duplicates.js";
 import { recordInputFile } from "./file-identity.js";
 
@@ -170,23 +177,43 @@ export function parseWithSchema<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new InputError("SCHEMA_MISMATCH", issueMessage(issue, value), locate(file, issue.path));
+  const { code, message } = issueOf(issue, value);
+  throw new InputError(code, message, locate(file, issue.path));
 }
 
-function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {
+/** The schema's first complaint as a refusal: what kind it is, and its message. */
+function issueOf(
+  issue: z.core.$ZodIssue,
+  root: unknown,
+): { code: InputErrorCode; message: string } {
   if (issue.code === "unrecognized_keys") {
-    return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${shownName(k)}"`).join(", ")}`;
+    const names = issue.keys.map((k) => `"${shownName(k)}"`).join(", ");
+    return {
+      code: "UNKNOWN_FIELD",
+      message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${names}`,
+    };
   }
   if (
     (issue.code === "invalid_type" || issue.code === "invalid_union") &&
     !isPresent(root, issue.path)
   ) {
-    return "is missing";
+    return { code: "MISSING_FIELD", message: "is missing" };
   }
   if (issue.code === "invalid_type" && issue.path.length === 0) {
-    return `must be a JSON ${issue.expected === "array" ? "list" : "object"}, not ${jsonKind(root)}`;
+    const expected = issue.expected === "array" ? "list" : "object";
+    return { code: "WRONG_TYPE", message: `must be a JSON ${expected}, not ${jsonKind(root)}` };
   }
-  return issue.message;
+  // A schema's own check of a field that is not there says so in its words ("is missing").
+  if (!isPresent(root, issue.path)) return { code: "MISSING_FIELD", message: issue.message };
+  const refusal = (issue as { params?: { refusal?: unknown } }).params?.refusal;
+  if (issue.code === "custom" && typeof refusal === "string" && isInputErrorCode(refusal))
+    return { code: refusal, message: issue.message };
+  if (issue.code === "too_small" && issue.origin === "array")
+    return { code: "EMPTY_LIST", message: issue.message };
+  return {
+    code: issue.code === "invalid_type" ? "WRONG_TYPE" : "INVALID_FIELD",
+    message: issue.message,
+  };
 }
 
 function jsonKind(value: unknown): string {
