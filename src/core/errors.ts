@@ -225,7 +225,6 @@ export type ConfigErrorCode =
   | "NO_CONTRACT_CODE"
   | "ROLLUP_NOT_FOUND"
   | "NOT_THE_ROLLUP"
-  | "NO_GSE_CONFIGURED"
   | "NOT_THE_GSE"
   | "GSE_MISMATCH"
   | "NO_HISTORY"

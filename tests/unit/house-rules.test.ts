@@ -118,6 +118,25 @@ describe("command handlers", () => {
   });
 });
 
+describe("error codes", () => {
+  it("every code a ButlerError class declares is raised somewhere in src/ (no code is only a name)", () => {
+    const declarations = readFileSync(join(src, "core", "errors.ts"), "utf8");
+    const codes = new Set(
+      [
+        ...declarations.matchAll(/^\s+\| "([A-Z_]+)"$/gm),
+        ...declarations.matchAll(/^ {2}"([A-Z_]+)",$/gm),
+        ...declarations.matchAll(/Code = "([A-Z_]+)";/g),
+      ].map((m) => m[1]!),
+    );
+    expect(codes.size).toBeGreaterThan(50);
+    const raised = files
+      .filter((path) => !path.endsWith(join("core", "errors.ts")))
+      .map((path) => readFileSync(path, "utf8"))
+      .join("\n");
+    expect([...codes].filter((code) => !raised.includes(`"${code}"`))).toEqual([]);
+  });
+});
+
 describe("imports", () => {
   it("src/ has no import cycle, type imports included", () => {
     const cycles: string[] = [];
