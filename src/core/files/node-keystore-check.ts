@@ -21,7 +21,7 @@ type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
  * `await using nodeCheck = new NodeKeystoreCheck()` ends the worker when the command's scope does,
  * however it ends.
  */
-export class NodeKeystoreCheck {
+export class NodeKeystoreCheck implements AsyncDisposable {
   private readonly worker = startWorker("node-keystore-check-worker");
   private failure: Error | undefined;
   /** A check is waiting for the worker's answer. */
