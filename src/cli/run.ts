@@ -5,7 +5,7 @@ import { processTerminal, type OutputStream } from "./output.js";
 
 export interface ReportOptions {
   stderr?: OutputStream;
-  /** `--verbose`: also print the error's details and its chain of causes. */
+  /** `--verbose`: also print the error's chain of causes. */
   verbose?: boolean;
 }
 
@@ -13,7 +13,7 @@ export interface ReportOptions {
  * The one place errors are printed, returning the exit code (README "Exit codes"):
  * - an operator's mistake or a refusal (ButlerError): one line, `error: <where>: <what>`;
  * - a bug (anything else): its stack, so it can be reported (exit 70).
- * With --verbose, a ButlerError's details and causes follow on lines of their own.
+ * With --verbose, a ButlerError's causes follow on lines of their own.
  */
 export function reportError(
   error: unknown,
@@ -35,7 +35,7 @@ export function reportError(
   return ExitCode.internal;
 }
 
-/** "  details: …" and "  caused by: Name: message" for each cause, innermost last. */
+/** "  caused by: Name: message" for each cause, innermost last, URLs without their path. */
 export function verboseLines(error: ButlerError): string {
   const lines: string[] = [];
   const seen = new Set<unknown>([error]);
