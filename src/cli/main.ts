@@ -38,7 +38,7 @@ export function buildProgram(run: CliRun = { ...processTerminal }): Command {
       "--config <file>",
       "a dotenv file with configuration (overrides ./.env and the network base file)",
     )
-    .option("--verbose", "on an error, also print its details and underlying causes")
+    .option("--verbose", "on an error, also print the chain of causes behind it")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput(output);
