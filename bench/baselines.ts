@@ -100,7 +100,7 @@ export async function toolChainReads(env: Record<string, string>) {
   const chain = createChainClient(config);
   return {
     readQueue: (registry: Address, providerId: bigint, providerAdmin: Address) =>
-      readProviderQueue(chain, { chainId: 0, registry, providerId, providerAdmin }),
-    readBalances: (publishers: readonly string[]) => readChainIdAndBalances(chain, publishers),
+      readProviderQueue(chain, { registry: { chainId: 0, registry, providerId, providerAdmin } }),
+    readBalances: (publishers: readonly string[]) => readChainIdAndBalances(chain, { publishers }),
   };
 }

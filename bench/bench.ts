@@ -23,7 +23,7 @@ import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   deployStakingRegistry,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
   setBalances,
   startTestChain,
@@ -231,7 +231,12 @@ async function main(): Promise<number> {
     const providerId = await registerProvider(chain, registry, admin);
     log(`filling provider ${providerId}'s queue with ${fmtInt(QUEUE_LENGTH)} entries`);
     const fill = await timed(() =>
-      addKeysToProviderQueue(chain!, registry, providerId, makeDummyKeyStores(QUEUE_LENGTH)),
+      addKeysToProviderQueue(
+        chain!,
+        registry,
+        providerId,
+        makeDummyRegistrationTuples(QUEUE_LENGTH),
+      ),
     );
     log(`queue filled in ${fmtMs(fill.wallMs)}`);
     proxy = await startRpcProxy(chain.rpcUrl, { onRequest: observe });

@@ -5,7 +5,7 @@
  * production-parity chain behind the counting proxy. Measured after a first run that caches the
  * event logs: wall time, HTTP requests, peak RSS; beside the per-entry baseline in the same run:
  * one awaited call per entry (its key store, its rollup status, its digest) and the GSE's check in
- * this process on the main thread (checkKeyStore, @noble/curves), one entry after the other.
+ * this process on the main thread (checkRegistrationTuple, @noble/curves), one entry after the other.
  *
  * Set-up: 5,000 placeholder key stores staked into the rollup's entry queue with the test
  * registry's testBulkStake, then queued again interleaved with 5,000 sound keys (generated once:
@@ -35,18 +35,18 @@ import {
   type Hash,
   type Hex,
 } from "viem";
-import { checkKeyStore } from "../src/core/keys/key-store-check.js";
+import { checkRegistrationTuple } from "../src/core/keys/registration-tuple-check.js";
 import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   aztecOf,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
   rpcBatch,
   startTestChain,
   type TestChain,
-  type TestKeyStore,
+  type TestRegistrationTuple,
 } from "../tests/support/test-chain.js";
 import { startRpcProxy, type RpcProxy } from "../tests/support/rpc-proxy.js";
 import { timed } from "./baselines.js";
@@ -76,7 +76,10 @@ async function sendAll(chain: TestChain, sends: (() => Promise<Hash>)[]): Promis
  * generators, proofs of possession over the chain's GSE digests (one batched request). Cached:
  * the digests depend only on the keys (the GSE hashes them to the curve).
  */
-async function soundKeyStores(chain: TestChain, count: number): Promise<TestKeyStore[]> {
+async function soundRegistrationTuples(
+  chain: TestChain,
+  count: number,
+): Promise<TestRegistrationTuple[]> {
   const artifacts = JSON.parse(
     readFileSync(join(PROJECT_ROOT, "node_modules/@aztec/l1-artifacts/package.json"), "utf8"),
   ) as { version: string };
@@ -105,7 +108,8 @@ async function soundKeyStores(chain: TestChain, count: number): Promise<TestKeyS
   const s0 = BigInt(keccak256(toHex("aztec-butler bench sound keys"))) >> 8n;
   let p1 = bn254.G1.Point.BASE.multiply(s0);
   let p2 = bn254.G2.Point.BASE.multiply(s0);
-  const publicKeys: { g1: { x: bigint; y: bigint }; g2: TestKeyStore["publicKeyG2"] }[] = [];
+  const publicKeys: { g1: { x: bigint; y: bigint }; g2: TestRegistrationTuple["publicKeyG2"] }[] =
+    [];
   for (let i = 0; i < count; i++) {
     const a1 = p1.toAffine();
     const a2 = p2.toAffine();
@@ -134,7 +138,7 @@ async function soundKeyStores(chain: TestChain, count: number): Promise<TestKeyS
       ],
     })),
   )) as Hex[];
-  const keyStores = publicKeys.map(({ g1, g2 }, i): TestKeyStore => {
+  const tuples = publicKeys.map(({ g1, g2 }, i): TestRegistrationTuple => {
     const digest = decodeFunctionResult({
       abi: GSEAbi,
       functionName: "getRegistrationDigest",
@@ -157,7 +161,7 @@ async function soundKeyStores(chain: TestChain, count: number): Promise<TestKeyS
   writeFileSync(
     cache,
     JSON.stringify(
-      keyStores.map((k) => ({
+      tuples.map((k) => ({
         attester: k.attester,
         g1: [k.publicKeyG1.x, k.publicKeyG1.y].map(String),
         g2: [k.publicKeyG2.x0, k.publicKeyG2.x1, k.publicKeyG2.y0, k.publicKeyG2.y1].map(String),
@@ -165,7 +169,7 @@ async function soundKeyStores(chain: TestChain, count: number): Promise<TestKeyS
       })),
     ),
   );
-  return keyStores;
+  return tuples;
 }
 
 /** The queue: 5,000 attesters the rollup has in its entry queue, interleaved with 5,000 sound keys. */
@@ -174,7 +178,7 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   const registry = aztec.stakingRegistry;
   const owner = chain.accounts[0]!;
   const providerId = await registerProvider(chain, registry, ANVIL_ACCOUNTS[1]!);
-  const known = makeDummyKeyStores(KNOWN, 2_000_000);
+  const known = makeDummyRegistrationTuples(KNOWN, 2_000_000);
   log(`queue health: staking ${fmtInt(KNOWN)} keys into the rollup's entry queue`);
   await addKeysToProviderQueue(chain, registry, providerId, known);
   const threshold = (await chain.publicClient.readContract({
@@ -208,7 +212,7 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   }
   await sendAll(chain, stakes);
   log(`queue health: ${fmtInt(SOUND)} sound keys (generated once, then cached)`);
-  const sound = await soundKeyStores(chain, SOUND);
+  const sound = await soundRegistrationTuples(chain, SOUND);
   const queue = known.flatMap((k, i) => [k, sound[i]!]);
   log(`queue health: queueing ${fmtInt(queue.length)} keys`);
   await addKeysToProviderQueue(chain, registry, providerId, queue);
@@ -254,18 +258,18 @@ async function baselinePerEntry(
   const seen = new Set<string>();
   let problems = 0;
   for (let index = first; index < last; index++) {
-    const keyStore = await client.readContract({
+    const tuple = await client.readContract({
       address: registry,
       abi: stakingRegistryAbi,
       functionName: "getValueAtIndexInQueue",
       args: [providerId, index],
     });
-    const attester = keyStore.attester.toLowerCase();
+    const attester = tuple.attester.toLowerCase();
     const view = await client.readContract({
       address: rollup,
       abi: RollupAbi,
       functionName: "getAttesterView",
-      args: [keyStore.attester],
+      args: [tuple.attester],
     });
     const known = view.status !== 0 || entryQueue.has(attester) || seen.has(attester);
     seen.add(attester);
@@ -277,9 +281,9 @@ async function baselinePerEntry(
       address: gse,
       abi: GSEAbi,
       functionName: "getRegistrationDigest",
-      args: [keyStore.publicKeyG1],
+      args: [tuple.publicKeyG1],
     });
-    if (checkKeyStore(keyStore, digest) !== "SOUND") problems++;
+    if (checkRegistrationTuple(tuple, digest) !== "SOUND") problems++;
   }
   return problems;
 }

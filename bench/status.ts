@@ -20,7 +20,7 @@ import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   aztecOf,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
   setBalances,
   startTestChain,
@@ -59,9 +59,9 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   const aztec = aztecOf(chain);
   const registry = aztec.stakingRegistry;
   const providerId = await registerProvider(chain, registry, ANVIL_ACCOUNTS[1]!);
-  const keyStores = makeDummyKeyStores(ENTRY_QUEUE + PROVIDER_QUEUE);
-  log(`status: filling provider ${providerId}'s queue with ${fmtInt(keyStores.length)} keys`);
-  await addKeysToProviderQueue(chain, registry, providerId, keyStores);
+  const tuples = makeDummyRegistrationTuples(ENTRY_QUEUE + PROVIDER_QUEUE);
+  log(`status: filling provider ${providerId}'s queue with ${fmtInt(tuples.length)} keys`);
+  await addKeysToProviderQueue(chain, registry, providerId, tuples);
 
   log(`status: staking ${fmtInt(ENTRY_QUEUE)} of them into the rollup's entry queue`);
   const threshold = (await chain.publicClient.readContract({
@@ -96,7 +96,9 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   }
   await sendAll(chain, stakes);
 
-  const others = makeDummyKeyStores(EVENTS - ENTRY_QUEUE, 1_000_000).map((k) => k.attester);
+  const others = makeDummyRegistrationTuples(EVENTS - ENTRY_QUEUE, 1_000_000).map(
+    (k) => k.attester,
+  );
   log(`status: ${fmtInt(others.length)} more StakedWithProvider events`);
   const sends: (() => Promise<Hash>)[] = [];
   for (let i = 0; i < others.length; i += 500) {
@@ -114,9 +116,9 @@ async function buildChainState(chain: TestChain, log: (line: string) => void) {
   await sendAll(chain, sends);
   // Reported on: the 2,000 queued, the 3,000 with events only, 5,000 of the provider queue.
   const attesters = [
-    ...keyStores.slice(0, ENTRY_QUEUE).map((k) => k.attester),
+    ...tuples.slice(0, ENTRY_QUEUE).map((k) => k.attester),
     ...others,
-    ...keyStores.slice(ENTRY_QUEUE, ENTRY_QUEUE + (ATTESTERS - EVENTS)).map((k) => k.attester),
+    ...tuples.slice(ENTRY_QUEUE, ENTRY_QUEUE + (ATTESTERS - EVENTS)).map((k) => k.attester),
   ];
   return { registry, providerId, rollup: aztec.rollup, attesters };
 }

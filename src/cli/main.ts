@@ -10,19 +10,20 @@ import { checkSecretsCommand } from "./commands/check-secrets.js";
 import { fundPublishersCommand } from "./commands/fund-publishers.js";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { withRunInputs } from "../core/files/file-identity.js";
-import { flushStream, processTerminal, watchStdout, type Terminal } from "./output.js";
-import { reportError, takeRequestedExitCode } from "./run.js";
+import { flushStream, processTerminal, watchStream, type Terminal } from "./output.js";
+import { reportError } from "./run.js";
+import type { CliRun } from "./context.js";
 
 import packageJson from "../../package.json" with { type: "json" };
 
 const { version } = packageJson;
 
-export function buildProgram(terminal: Terminal = processTerminal): Command {
+export function buildProgram(run: CliRun = { ...processTerminal }): Command {
   // The run's terminal for the subcommands too (addCommand does not pass it on): their usage
   // errors and help go where the rest of the run's output goes (recorded in-process in tests).
   const output = {
-    writeOut: (text: string) => terminal.stdout.write(text),
-    writeErr: (text: string) => terminal.stderr.write(text),
+    writeOut: (text: string) => run.stdout.write(text),
+    writeErr: (text: string) => run.stderr.write(text),
   };
   const program = new Command("aztec-butler")
     .description(
@@ -37,21 +38,27 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
       "--config <file>",
       "a dotenv file with configuration (overrides ./.env and the network base file)",
     )
-    .option("--verbose", "on an error, also print its details and underlying causes")
+    .option("--verbose", "on an error, also print the chain of causes behind it")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput(output);
-  program.addCommand(processPrivateKeysCommand(terminal));
-  program.addCommand(prepareDeploymentCommand(terminal));
-  program.addCommand(addKeysCommand(terminal));
-  program.addCommand(statusCommand(terminal));
-  program.addCommand(fillCoinbasesCommand(terminal));
-  program.addCommand(dripQueueCommand(terminal));
-  program.addCommand(checkSignerCommand(terminal));
-  program.addCommand(checkSecretsCommand(terminal));
-  program.addCommand(fundPublishersCommand(terminal));
+  program.addCommand(processPrivateKeysCommand(run));
+  program.addCommand(prepareDeploymentCommand(run));
+  program.addCommand(addKeysCommand(run));
+  program.addCommand(statusCommand(run));
+  program.addCommand(fillCoinbasesCommand(run));
+  program.addCommand(dripQueueCommand(run));
+  program.addCommand(checkSignerCommand(run));
+  program.addCommand(checkSecretsCommand(run));
+  program.addCommand(fundPublishersCommand(run));
   for (const command of program.commands) command.exitOverride().configureOutput(output);
   return program;
+}
+
+/** What a caller of run() may watch besides the output (tests: the error behind a refusal). */
+export interface RunObserver {
+  /** The error the run failed with, as reportError is given it. */
+  failedWith?(error: unknown): void;
 }
 
 /**
@@ -61,21 +68,23 @@ export function buildProgram(terminal: Terminal = processTerminal): Command {
 export async function run(
   argv: readonly string[],
   terminal: Terminal = processTerminal,
+  observer: RunObserver = {},
 ): Promise<number> {
-  const stdoutFailure = watchStdout(terminal.stdout);
+  const stdoutFailure = watchStream(terminal.stdout);
   // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
-  const stderrFailure = watchStdout(terminal.stderr);
-  const program = buildProgram(terminal);
+  const stderrFailure = watchStream(terminal.stderr);
+  const cliRun: CliRun = { stdout: terminal.stdout, stderr: terminal.stderr };
+  const program = buildProgram(cliRun);
+  const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true;
   let code = 0;
-  takeRequestedExitCode(terminal);
   try {
     // The run's input files are recorded, so that no output can be one of them (file-identity.ts).
     await withRunInputs(() => program.parseAsync(argv));
-    code = takeRequestedExitCode(terminal) ?? 0;
+    code = cliRun.exitCode ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {
-      const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-      code = reportError(error, { stderr: terminal.stderr, verbose });
+      observer.failedWith?.(error);
+      code = reportError(error, { stderr: terminal.stderr, verbose: verbose() });
     }
   }
   // The result may not have reached stdout: say so, once, rather than crash on the stream error.
@@ -83,15 +92,15 @@ export async function run(
   const failure = stdoutFailure();
   if (failure && code === 0) {
     const reason = (failure as NodeJS.ErrnoException).code ?? failure.message;
-    code = reportError(
-      new StdoutError(
-        `cannot write to standard output (${reason}); what the command printed is incomplete ` +
-          "(the files it wrote are complete)",
-        {},
-        { cause: failure },
-      ),
-      { stderr: terminal.stderr },
+    const error = new StdoutError(
+      "STDOUT_FAILED",
+      `cannot write to standard output (${reason}); what the command printed is incomplete ` +
+        "(the files it wrote are complete)",
+      {},
+      { cause: failure },
     );
+    observer.failedWith?.(error);
+    code = reportError(error, { stderr: terminal.stderr, verbose: verbose() });
   }
   // Warnings or the error line may be lost: a run that otherwise succeeded says so by its code
   // (74); a failed run keeps its own code, which says more than "stderr failed".

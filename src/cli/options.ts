@@ -8,10 +8,14 @@ import { UsageError } from "../core/errors.js";
 export function positiveIntegerOption(flag: string): (value: string) => number {
   return (value) => {
     if (!/^[1-9][0-9]*$/.test(value.trim())) {
-      throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+      throw new UsageError(
+        "INVALID_OPTION_VALUE",
+        `${flag} must be a positive whole number, got "${value}"`,
+      );
     }
     const n = Number(value);
-    if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} is far too large, got "${value}"`);
+    if (!Number.isSafeInteger(n))
+      throw new UsageError("INVALID_OPTION_VALUE", `${flag} is far too large, got "${value}"`);
     return n;
   };
 }
@@ -20,7 +24,10 @@ export function positiveIntegerOption(flag: string): (value: string) => number {
 export function blockNumberOption(flag: string): (value: string) => bigint {
   return (value) => {
     if (!/^[0-9]+$/.test(value.trim())) {
-      throw new UsageError(`${flag} must be a block number (a whole number), got "${value}"`);
+      throw new UsageError(
+        "INVALID_OPTION_VALUE",
+        `${flag} must be a block number (a whole number), got "${value}"`,
+      );
     }
     return BigInt(value.trim());
   };
@@ -35,15 +42,23 @@ export function ethAmountOption(flag: string): (value: string) => bigint {
   return (value) => {
     const text = value.trim();
     if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) {
-      throw new UsageError(`${flag} must be an amount of ETH such as 0.5, got "${value}"`);
+      throw new UsageError(
+        "INVALID_OPTION_VALUE",
+        `${flag} must be an amount of ETH such as 0.5, got "${value}"`,
+      );
     }
     if ((text.split(".")[1] ?? "").length > 18) {
       throw new UsageError(
+        "INVALID_OPTION_VALUE",
         `${flag} has more than 18 decimals (1 wei is 0.000000000000000001), got "${value}"`,
       );
     }
     const wei = parseEther(text);
-    if (wei === 0n) throw new UsageError(`${flag} must be more than 0 ETH, got "${value}"`);
+    if (wei === 0n)
+      throw new UsageError(
+        "INVALID_OPTION_VALUE",
+        `${flag} must be more than 0 ETH, got "${value}"`,
+      );
     return wei;
   };
 }

@@ -1,5 +1,7 @@
-export { count, plural, type Output } from "../core/plan/report.js";
-import type { Output } from "../core/plan/report.js";
+export { count, plural } from "../core/plan/wording.js";
+export type { Output } from "../core/output.js";
+import { count } from "../core/plan/wording.js";
+import type { Output } from "../core/output.js";
 
 /** A stream the CLI writes to: the process's own, or a recording one when run in-process. */
 export type OutputStream = NodeJS.WritableStream & { isTTY?: boolean };
@@ -42,28 +44,64 @@ export function consoleOutput({ stdout, stderr }: Terminal = processTerminal): O
   };
 }
 
-/** See Output.flush. The stream's error, if it has failed before, is remembered by watchStdout. */
+/** See Output.flush. The stream's error, if it has failed before, is remembered by watchStream. */
 export function flushStream(stream: OutputStream): Promise<void> {
   return new Promise((resolve, reject) => {
-    const failed = stdoutFailures.get(stream);
+    const failed = streamFailures.get(stream);
     if (failed) return reject(failed);
     stream.write("", (error) => {
-      const failure = error ?? stdoutFailures.get(stream);
+      const failure = error ?? streamFailures.get(stream);
       if (failure) reject(failure);
       else resolve();
     });
   });
 }
 
-const stdoutFailures = new WeakMap<OutputStream, Error>();
+const streamFailures = new WeakMap<OutputStream, Error>();
 
 /**
  * Keeps a failing stdout (`| head` closing the pipe, `> /dev/full`) from crashing the process:
  * the first error is remembered, for flush() and for main() to report as one line.
  */
-export function watchStdout(stream: OutputStream = process.stdout): () => Error | undefined {
+export function watchStream(stream: OutputStream = process.stdout): () => Error | undefined {
   stream.on("error", (error: Error) => {
-    if (!stdoutFailures.has(stream)) stdoutFailures.set(stream, error);
+    if (!streamFailures.has(stream)) streamFailures.set(stream, error);
   });
-  return () => stdoutFailures.get(stream);
+  return () => streamFailures.get(stream);
+}
+
+/** The progress line of reading StakedWithProvider events (status, fill-coinbases). */
+export function stakedEventsProgress(out: Output): (done: bigint, total: bigint) => void {
+  return (done, total) =>
+    out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`);
+}
+
+/** "wrote <path>" for each file written; every one but `output` is a Safe Transaction Builder file. */
+export function reportWrites(
+  out: Output,
+  writes: readonly { path: string }[],
+  output: string | undefined,
+): void {
+  for (const { path } of writes)
+    out.info(`wrote ${path}${path === output ? "" : " (Safe Transaction Builder)"}`);
+}
+
+/** A progress callback that shows "<what>: done/total" (on a terminal only). */
+export function countProgress(out: Output, what: string, total: number): (done: number) => void {
+  const of = count(total);
+  return (done) => out.progress(`${what}: ${count(done)}/${of}`);
+}
+
+/** A table as lines: the header, then each row, columns padded to the widest cell, two apart. */
+export function tableLines(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [header, ...rows].map(line);
 }

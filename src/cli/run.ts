@@ -1,38 +1,11 @@
 import { CommanderError } from "commander";
+import { redactUrlsIn } from "../core/chain/redact-url.js";
 import { ButlerError, ExitCode } from "../core/errors.js";
-import { processTerminal, type OutputStream, type Terminal } from "./output.js";
-
-/**
- * Exit codes a command asks for without failing (status: "something needs you", 3), per run:
- * keyed by the run's terminal, read by run() once the command is done.
- */
-const requestedExitCodes = new WeakMap<Terminal, number>();
-
-/** The command finished, and asks to exit with `code` (a documented one, README "Exit codes"). */
-export function requestExitCode(terminal: Terminal, code: number): void {
-  requestedExitCodes.set(terminal, code);
-}
-
-/** The code the run's command asked for, if any, forgotten once read. */
-export function takeRequestedExitCode(terminal: Terminal): number | undefined {
-  const code = requestedExitCodes.get(terminal);
-  requestedExitCodes.delete(terminal);
-  return code;
-}
-
-/**
- * Wraps a command handler. Its errors go on to main(), which reports them through reportError
- * (one place for every message's format).
- */
-export function runAction<A extends unknown[]>(
-  handler: (...args: A) => Promise<void>,
-): (...args: A) => Promise<void> {
-  return (...args: A) => handler(...args);
-}
+import { processTerminal, type OutputStream } from "./output.js";
 
 export interface ReportOptions {
   stderr?: OutputStream;
-  /** `--verbose`: also print the error's details and its chain of causes. */
+  /** `--verbose`: also print the error's chain of causes. */
   verbose?: boolean;
 }
 
@@ -40,7 +13,7 @@ export interface ReportOptions {
  * The one place errors are printed, returning the exit code (README "Exit codes"):
  * - an operator's mistake or a refusal (ButlerError): one line, `error: <where>: <what>`;
  * - a bug (anything else): its stack, so it can be reported (exit 70).
- * With --verbose, a ButlerError's details and causes follow on lines of their own.
+ * With --verbose, a ButlerError's causes follow on lines of their own.
  */
 export function reportError(
   error: unknown,
@@ -62,24 +35,15 @@ export function reportError(
   return ExitCode.internal;
 }
 
-/** "  details: …" and "  caused by: Name: message" for each cause, innermost last. */
+/** "  caused by: Name: message" for each cause, innermost last, URLs without their path. */
 export function verboseLines(error: ButlerError): string {
   const lines: string[] = [];
-  if (error.details) lines.push(`  details: ${error.details}`);
   const seen = new Set<unknown>([error]);
   for (let cause = error.cause; cause !== undefined && !seen.has(cause);) {
     seen.add(cause);
     const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : `${String(cause)}`;
-    lines.push(`  caused by: ${withoutUrlPaths(text).replace(/\n+/g, "\n    ")}`);
+    lines.push(`  caused by: ${redactUrlsIn(text).replace(/\n+/g, "\n    ")}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
-}
-
-/** An RPC URL's path and query often hold an API key: causes show scheme and host only. */
-function withoutUrlPaths(text: string): string {
-  return text.replace(/\b(https?|wss?):\/\/([^/\s"'?#]+)[^\s"']*/g, (_, scheme, host) => {
-    const at = host.lastIndexOf("@");
-    return `${scheme}://${at >= 0 ? host.slice(at + 1) : host}/…`;
-  });
 }

@@ -106,6 +106,7 @@ export class ButlerConfig {
     const result = configValueSchemas[key].safeParse(raw.text.trim());
     if (!result.success) {
       throw new ConfigError(
+        "INVALID_SETTING",
         `${key} (from ${raw.source}) ${result.error.issues[0]?.message ?? "is invalid"}`,
       );
     }
@@ -116,6 +117,7 @@ export class ButlerConfig {
     const value = this.optional(key);
     if (value === undefined) {
       throw new ConfigError(
+        "MISSING_SETTING",
         `${key} is not set${why ? ` (${why})` : ""}; set it in the environment, a --config file, ` +
           `./.env, or ${this.consulted.at(-1)}`,
       );
@@ -158,7 +160,7 @@ export async function loadConfig(options: ConfigSourceOptions = {}): Promise<But
         ? "NETWORK (from the environment)"
         : DEFAULT_NETWORK_SOURCE;
   if (!network.success) {
-    throw new ConfigError(`${from} ${network.error.issues[0]?.message}`);
+    throw new ConfigError("INVALID_SETTING", `${from} ${network.error.issues[0]?.message}`);
   }
 
   const baseFile = join(butlerPaths().config, `${network.data}-base.env`);
@@ -208,7 +210,12 @@ async function readDotenv(
     const missing = /does not exist$/.test((error as Error).message);
     if (!mustExist && missing) return {};
     const why = (error as Error).message.replace(/^.*?: /, "");
-    throw new ConfigError(`config file ${shownAs} ${why}`);
+    throw new ConfigError(
+      "CONFIG_FILE_UNUSABLE",
+      `config file ${shownAs} ${why}`,
+      {},
+      { cause: error },
+    );
   }
   for (const line of malformedDotenvLines(text)) {
     warnings.push(

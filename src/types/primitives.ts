@@ -23,12 +23,21 @@ export const ADDRESS_MESSAGES: Record<AddressProblem, string> = {
     "has mixed-case letters that are not its EIP-55 checksum (a typo?); write it checksummed or all lowercase",
 };
 
+/**
+ * A schema's custom issue says which refusal it is in its `params` (`{ refusal: <InputError
+ * code> }`), read by parseWithSchema (core/files/json-file.ts); issues without one are
+ * INVALID_FIELD (or MISSING_FIELD, WRONG_TYPE by zod's own codes).
+ */
+export const refusalOf = (code: string) => ({ refusal: code });
+const INVALID_ADDRESS = refusalOf("INVALID_ADDRESS");
+
 /** 20-byte L1 address as the node accepts it (see addressProblem). */
 export const ethAddressSchema = z
   .string({ error: "must be a string" })
   .superRefine((value, ctx) => {
     const problem = addressProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: ADDRESS_MESSAGES[problem] });
+    if (problem)
+      ctx.addIssue({ code: "custom", message: ADDRESS_MESSAGES[problem], params: INVALID_ADDRESS });
   });
 
 /** 32-byte hex value: compressed BN254 G1 public key, private key. */
@@ -59,7 +68,7 @@ export const aztecAddressSchema = z
   .string({ error: "must be a string" })
   .superRefine((value, ctx) => {
     const problem = aztecAddressProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
+    if (problem) ctx.addIssue({ code: "custom", message: problem, params: INVALID_ADDRESS });
   });
 
 export type Hex = `0x${string}`;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   ADDRESS_MESSAGES,
   addressProblem,
+  refusalOf,
   aztecAddressSchema,
   bytes32Schema,
   ethAddressSchema,
@@ -19,7 +20,7 @@ export interface ProductionAttester {
   bls?: string;
 }
 
-type Issue = (path: PropertyKey[], message: string) => void;
+type Issue = (path: PropertyKey[], message: string, refusal?: string) => void;
 
 /** host, host:port or an IP with a port: what an operator writes when the scheme is forgotten. */
 const SCHEMELESS_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:\/.*)?$/;
@@ -50,7 +51,13 @@ const remoteSignerSchema = z.unknown().superRefine((value, ctx) => {
       ? [["remoteSignerUrl"], value.remoteSignerUrl]
       : [[], value];
   const problem = remoteSignerUrlProblem(url);
-  if (problem !== undefined) ctx.addIssue({ code: "custom", path, message: problem });
+  if (problem !== undefined)
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message: problem,
+      params: refusalOf("INVALID_REMOTE_SIGNER"),
+    });
 });
 
 /**
@@ -62,12 +69,11 @@ function publicEthAccount(value: unknown, path: PropertyKey[], issue: Issue): st
   if (typeof value === "string") {
     const problem = addressProblem(value);
     if (problem === undefined) return value;
-    issue(
-      path,
-      PRIVATE_KEY.test(value)
-        ? "is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)"
-        : ADDRESS_MESSAGES[problem],
-    );
+    if (PRIVATE_KEY.test(value)) {
+      const why =
+        "is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)";
+      issue(path, why, "PRIVATE_KEY_AS_ADDRESS");
+    } else issue(path, ADDRESS_MESSAGES[problem], "INVALID_ADDRESS");
     return undefined;
   }
   if (isObject(value) && "address" in value) {
@@ -75,12 +81,12 @@ function publicEthAccount(value: unknown, path: PropertyKey[], issue: Issue): st
     if (problem === undefined && "remoteSignerUrl" in value) {
       const urlProblem = remoteSignerUrlProblem(value.remoteSignerUrl);
       if (urlProblem !== undefined) {
-        issue([...path, "remoteSignerUrl"], urlProblem);
+        issue([...path, "remoteSignerUrl"], urlProblem, "INVALID_REMOTE_SIGNER");
         return undefined;
       }
     }
     if (problem === undefined) return value.address as string;
-    issue([...path, "address"], ADDRESS_MESSAGES[problem]);
+    issue([...path, "address"], ADDRESS_MESSAGES[problem], "INVALID_ADDRESS");
     return undefined;
   }
   issue(
@@ -101,12 +107,21 @@ function publicEthAccount(value: unknown, path: PropertyKey[], issue: Issue): st
  */
 const productionAttesterSchema = z.unknown().transform((value, ctx): ProductionAttester => {
   let problems = 0;
-  const issue: Issue = (path, message) => {
+  const issue: Issue = (path, message, refusal) => {
     problems++;
-    ctx.addIssue({ code: "custom", path, message });
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message,
+      params: refusal === undefined ? undefined : refusalOf(refusal),
+    });
   };
   if (Array.isArray(value)) {
-    issue([], "lists several attesters in one validator entry; give each its own entry");
+    issue(
+      [],
+      "lists several attesters in one validator entry; give each its own entry",
+      "SEVERAL_ATTESTERS",
+    );
     return z.NEVER;
   }
   const attester: ProductionAttester = { eth: "" };
@@ -129,9 +144,14 @@ const productionAttesterSchema = z.unknown().transform((value, ctx): ProductionA
  */
 const productionPublisherSchema = z.unknown().transform((value, ctx) => {
   let problems = 0;
-  const issue: Issue = (path, message) => {
+  const issue: Issue = (path, message, refusal) => {
     problems++;
-    ctx.addIssue({ code: "custom", path, message });
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message,
+      params: refusal === undefined ? undefined : refusalOf(refusal),
+    });
   };
   if (Array.isArray(value)) value.forEach((item, i) => publicEthAccount(item, [i], issue));
   else publicEthAccount(value, [], issue);

@@ -23,7 +23,7 @@ import {
   readAttesterViews,
   rejectAttesterInRegistry,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
 } from "../support/aztec-l1.js";
 import {
   ANVIL_ACCOUNTS,
@@ -57,7 +57,7 @@ interface G2 {
   y0: bigint;
   y1: bigint;
 }
-interface QueuedKeyStore {
+interface QueuedRegistrationTuple {
   attester: Address;
   publicKeyG1: G1;
   publicKeyG2: G2;
@@ -141,7 +141,7 @@ async function freshProvider(): Promise<{
   };
 }
 
-async function readQueue(providerId: bigint): Promise<QueuedKeyStore[]> {
+async function readQueue(providerId: bigint): Promise<QueuedRegistrationTuple[]> {
   const read = (functionName: "getFirstIndexInQueue" | "getLastIndexInQueue") =>
     net.chain.publicClient.readContract({
       address: registry,
@@ -163,7 +163,7 @@ async function readQueue(providerId: bigint): Promise<QueuedKeyStore[]> {
         args: [providerId, index],
       }),
     ),
-  ) as Promise<QueuedKeyStore[]>;
+  ) as Promise<QueuedRegistrationTuple[]>;
 }
 
 /** Sends the calldata as the provider admin would (anvil's dev accounts are unlocked). */
@@ -181,7 +181,7 @@ async function sendAs(
 }
 
 /** e(pop, G2) = e(digest, pkG2), the digest read from the GSE here, independently of add-keys. */
-async function expectValidProofOfPossession(store: QueuedKeyStore): Promise<void> {
+async function expectValidProofOfPossession(store: QueuedRegistrationTuple): Promise<void> {
   const digest = await net.chain.publicClient.readContract({
     address: gse,
     abi: GSEAbi,
@@ -206,7 +206,7 @@ async function expectValidProofOfPossession(store: QueuedKeyStore): Promise<void
  * possession first, then pulls the stake. A valid proof gets past the check and fails at the token
  * transfer (the rollup approved nothing); an invalid one reverts with GSE__InvalidProofOfPossession.
  */
-async function gseDepositRevertReason(store: QueuedKeyStore): Promise<string> {
+async function gseDepositRevertReason(store: QueuedRegistrationTuple): Promise<string> {
   try {
     await net.chain.publicClient.simulateContract({
       address: gse,
@@ -582,46 +582,47 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
   const cases: {
     name: string;
     env: () => Record<string, string | undefined>;
-    message: () => string;
+    code: "NO_CONTRACT_CODE" | "NOT_THE_GSE" | "NOT_THE_ROLLUP";
+    /** What the one line must name: the setting and its address. */
+    naming: () => string[];
   }[] = [
     {
       name: "an AZTEC_GSE_ADDRESS without code",
       env: () => ({ AZTEC_GSE_ADDRESS: ANVIL_ACCOUNTS[9].toLowerCase() }),
-      message: () =>
-        `error: AZTEC_GSE_ADDRESS (from the environment) is ${ANVIL_ACCOUNTS[9]}, which has no contract code on ` +
-        "chain 31337; wrong address or wrong chain?\n",
+      code: "NO_CONTRACT_CODE",
+      naming: () => ["AZTEC_GSE_ADDRESS (from the environment)", ANVIL_ACCOUNTS[9], "chain 31337"],
     },
     {
       name: "an AZTEC_GSE_ADDRESS whose contract is not a GSE",
       env: () => ({ AZTEC_GSE_ADDRESS: registry }),
-      message: () =>
-        `error: AZTEC_GSE_ADDRESS (from the environment) is ${registry}, whose contract does not answer ` +
-        "getRegistrationDigest; is it the GSE?\n",
+      code: "NOT_THE_GSE",
+      naming: () => ["AZTEC_GSE_ADDRESS", registry, "getRegistrationDigest"],
     },
     {
       name: "a GSE whose digest is not a curve point",
       env: () => ({ AZTEC_GSE_ADDRESS: brokenGse }),
-      message: () =>
-        `error: AZTEC_GSE_ADDRESS (from the environment) is ${brokenGse}, whose getRegistrationDigest returned a ` +
-        "value that is not a BN254 G1 point (validator 0); is it the GSE?\n",
+      code: "NOT_THE_GSE",
+      naming: () => ["AZTEC_GSE_ADDRESS", brokenGse, "validator 0"],
     },
     {
       name: "an AZTEC_ROLLUP_ADDRESS without code",
       env: () => ({ AZTEC_ROLLUP_ADDRESS: ANVIL_ACCOUNTS[9] }),
-      message: () =>
-        `error: AZTEC_ROLLUP_ADDRESS (from the environment) is ${ANVIL_ACCOUNTS[9]}, which has no contract code on ` +
-        "chain 31337; wrong address or wrong chain?\n",
+      code: "NO_CONTRACT_CODE",
+      naming: () => [
+        "AZTEC_ROLLUP_ADDRESS (from the environment)",
+        ANVIL_ACCOUNTS[9],
+        "chain 31337",
+      ],
     },
     {
       name: "an AZTEC_ROLLUP_ADDRESS whose contract has no getGSE()",
       env: () => ({ AZTEC_ROLLUP_ADDRESS: registry }),
-      message: () =>
-        `error: AZTEC_ROLLUP_ADDRESS (from the environment) is ${registry}, whose contract does not answer ` +
-        "getGSE(); is it the rollup?\n",
+      code: "NOT_THE_ROLLUP",
+      naming: () => ["AZTEC_ROLLUP_ADDRESS", registry, "getGSE()"],
     },
   ];
 
-  it.each(cases)("refuses $name (exit 78)", async ({ env, message }) => {
+  it.each(cases)("refuses $name (exit 78)", async ({ env, code, naming }) => {
     const dir = copyToTemp(phase1);
     const unchanged = recordDirs(dir);
     const run = await runInProcess(["add-keys", "new-private-keys.json", "-o", "calldata.json"], {
@@ -630,9 +631,8 @@ describe("add-keys refuses a GSE it cannot use and writes nothing", () => {
     });
     expectRefusal(run, {
       code: 78,
-      error: message()
-        .replace(/^error: /, "")
-        .trimEnd(),
+      thrown: { name: "ConfigError", code },
+      naming: naming(),
       unchanged,
     });
   });
@@ -713,7 +713,7 @@ describe("keys the rollup already knows, and estimates that revert: refused, not
       eth: v.attester.eth as Hex,
       bls: v.attester.bls as Hex,
     }));
-    const [, toQueue, toValidate] = await validKeyStores(net.chain, keys);
+    const [, toQueue, toValidate] = await validRegistrationTuples(net.chain, keys);
     validating = toValidate!.attester;
     entryQueued = toQueue!.attester;
     // Registered and staked elsewhere (another provider): first one to validating, then one

@@ -12,7 +12,7 @@ import { loadConfig } from "../../src/core/config.js";
 import {
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
   type StakedKey,
 } from "../support/aztec-l1.js";
 import {
@@ -52,9 +52,12 @@ describe("findDeploymentBlock", () => {
       await loadConfig({ env: { ETHEREUM_NODE_URL: chain.rpcUrl }, cwd: tempDir() }),
     );
     expect(receipt.blockNumber).toBeGreaterThan(137n);
-    expect(await findDeploymentBlock(client, getAddress(receipt.contractAddress!), head)).toBe(
-      receipt.blockNumber,
-    );
+    expect(
+      await findDeploymentBlock(client, {
+        address: getAddress(receipt.contractAddress!),
+        toBlock: head,
+      }),
+    ).toBe(receipt.blockNumber);
   });
 });
 
@@ -68,8 +71,8 @@ describe("status reads every StakedWithProvider event through a node that limits
   beforeAll(async () => {
     net = await startRegistryChain();
     fromBlock = await net.chain.publicClient.getBlockNumber();
-    const keyStores = await validKeyStores(net.chain, keys);
-    await addKeysToProviderQueue(net.chain, net.registry, net.providerId, keyStores);
+    const tuples = await validRegistrationTuples(net.chain, keys);
+    await addKeysToProviderQueue(net.chain, net.registry, net.providerId, tuples);
     // Three stakes, 600 blocks apart: the events span more than 1,000 blocks.
     for (let i = 0; i < 3; i++) {
       if (i > 0) await rpc(net.chain, "anvil_mine", [numberToHex(600)]);

@@ -108,10 +108,8 @@ describe("fund-publishers", () => {
     const limit = await fund([...FILES, "--max-total-eth", "2.2", "-o", "out.json"]);
     expectRefusal(limit, {
       code: 65,
-      error:
-        `the top-ups total 2.200000000000000001 ETH, above --max-total-eth 2.2 ETH (largest: 1 ETH to ` +
-        `${publishers[0]}, which serves 5 attesters); check MIN_ETH_PER_ATTESTER and ` +
-        "--target-eth-per-attester, or raise --max-total-eth; nothing was written",
+      thrown: { name: "InputError", code: "TOP_UP_TOTAL_TOO_LARGE" },
+      naming: ["2.200000000000000001 ETH", "2.2 ETH", publishers[0]!],
       unchanged,
     });
     // A MIN_ETH_PER_ATTESTER typo (100 for 0.1) meets the default limit of 10 ETH.
@@ -121,46 +119,40 @@ describe("fund-publishers", () => {
     // Minimum 500 ETH (5 attesters) or 400 / 300 ETH: every publisher is topped up to twice that.
     expectRefusal(typo, {
       code: 65,
-      error:
-        `the top-ups total 8894.2 ETH, above --max-total-eth 10 ETH (largest: 1000 ETH to ` +
-        `${publishers[0]}, which serves 5 attesters); check MIN_ETH_PER_ATTESTER and ` +
-        "--target-eth-per-attester, or raise --max-total-eth; nothing was written",
+      thrown: { name: "InputError", code: "TOP_UP_TOTAL_TOO_LARGE" },
+      naming: ["8894.2 ETH", "1000 ETH", publishers[0]!],
       unchanged,
     });
   });
 
   it("refuses bad amounts, a target below the minimum, a file given twice and an output that is an input", async () => {
     const unchanged = recordDirs(dir);
-    for (const [args, error] of [
-      [
-        ["--max-total-eth", "1e3"],
-        '--max-total-eth must be an amount of ETH such as 0.5, got "1e3"',
-      ],
-      [["--max-total-eth", "0"], '--max-total-eth must be more than 0 ETH, got "0"'],
-      [
-        ["--target-eth-per-attester", "0.0000000000000000001"],
-        '--target-eth-per-attester has more than 18 decimals (1 wei is 0.000000000000000001), got "0.0000000000000000001"',
-      ],
-      [
-        ["--target-eth-per-attester", "0.05"],
-        "--target-eth-per-attester 0.05 is below MIN_ETH_PER_ATTESTER 0.1: a publisher topped up to it would still be below its minimum",
-      ],
+    for (const [args, code] of [
+      [["--max-total-eth", "1e3"], "INVALID_OPTION_VALUE"],
+      [["--max-total-eth", "0"], "INVALID_OPTION_VALUE"],
+      [["--target-eth-per-attester", "0.0000000000000000001"], "INVALID_OPTION_VALUE"],
+      [["--target-eth-per-attester", "0.05"], "TOP_UP_TARGET_BELOW_MINIMUM"],
     ] as const) {
-      expectRefusal(await fund([...FILES, ...args]), { code: 64, error, unchanged });
+      expectRefusal(await fund([...FILES, ...args]), {
+        code: 64,
+        thrown: { name: "UsageError", code },
+        // The option and the value given, whatever the wording.
+        naming: args,
+        unchanged,
+      });
     }
     linkSync(join(dir, FILES[0]!), join(dir, "hard-link.json"));
     const withLink = recordDirs(dir);
     expectRefusal(await fund([FILES[0]!, "hard-link.json"]), {
       code: 64,
-      error: `hard-link.json: is given twice (the same file as ${FILES[0]}); its attesters would be counted twice`,
+      thrown: { name: "UsageError", code: "FILE_GIVEN_TWICE", file: "hard-link.json" },
+      naming: [FILES[0]!],
       unchanged: withLink,
     });
     expectRefusal(await fund([FILES[0]!, "-o", "hard-link.json", "--force"]), {
       code: 64,
-      error:
-        `hard-link.json: is the input file ${FILES[0]} under another name (the same file: a symlink, ` +
-        "a hard link or another path to it); an output never replaces an input, even with --force: " +
-        "choose another --output",
+      thrown: { name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "hard-link.json" },
+      naming: [FILES[0]!],
       unchanged: withLink,
     });
     rmSync(join(dir, "hard-link.json"));
@@ -331,8 +323,12 @@ describe("fund-publishers", () => {
     );
     expectRefusal(await fund(["v1-wide.json"]), {
       code: 65,
-      error:
-        "v1-wide.json, publisher: a file-wide publisher needs schemaVersion 2 (the node rejects it in a schemaVersion 1 file)",
+      thrown: {
+        name: "InputError",
+        code: "FILE_WIDE_PUBLISHER_NEEDS_V2",
+        file: "v1-wide.json",
+        field: "publisher",
+      },
       unchanged: recordDirs(dir),
     });
   });

@@ -15,7 +15,7 @@ import {
   readAttesterViews,
   rejectAttesterInRegistry,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
 } from "../support/aztec-l1.js";
 import {
   addKeysToProviderQueue,
@@ -25,13 +25,13 @@ import {
   compileTestContract,
   deployStakingRegistry,
   fundAccounts,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
   rpc,
   setBalances,
   startTestChain,
   type TestChain,
-  type TestKeyStore,
+  type TestRegistrationTuple,
 } from "../support/test-chain.js";
 
 const BN254_P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n;
@@ -41,7 +41,7 @@ function isOnG1(p: { x: bigint; y: bigint }): boolean {
 }
 
 /** A keystore with real BLS points for secret key sk (the registry does not check them). */
-function realKeyStore(sk: bigint, attester: Address): TestKeyStore {
+function realRegistrationTuple(sk: bigint, attester: Address): TestRegistrationTuple {
   const g1 = bn254.G1.Point.BASE.multiply(sk).toAffine();
   const g2 = bn254.G2.Point.BASE.multiply(sk).toAffine();
   const pop = bn254.G1.Point.BASE.multiply(sk + 1n).toAffine(); // not a real proof; unchecked
@@ -214,14 +214,14 @@ describe("test chain harness", () => {
     expect(await read("length", id1)).toBe(0n);
 
     const keys1 = [1n, 2n, 3n].map((sk, i) =>
-      realKeyStore(sk * 1_000_003n, chain.accounts[3 + i] as Address),
+      realRegistrationTuple(sk * 1_000_003n, chain.accounts[3 + i] as Address),
     );
     // chunkSize 2 -> two transactions, order must be preserved across them
     const hashes = await addKeysToProviderQueue(chain, registry, id1, keys1, undefined, {
       chunkSize: 2,
     });
     expect(hashes).toHaveLength(2);
-    const keys2 = makeDummyKeyStores(4);
+    const keys2 = makeDummyRegistrationTuples(4);
     await addKeysToProviderQueue(chain, registry, id2, keys2, admin2);
 
     expect(await read("first", id1)).toBe(1n);
@@ -307,16 +307,16 @@ describe("test chain harness", () => {
     ).rejects.toThrow(/QueueIsEmpty\(\)/);
 
     // Appending after a drip continues at `last`.
-    await addKeysToProviderQueue(chain, registry, id1, makeDummyKeyStores(2, 100));
+    await addKeysToProviderQueue(chain, registry, id1, makeDummyRegistrationTuples(2, 100));
     expect(await read("first", id1)).toBe(3n);
     expect(await read("last", id1)).toBe(6n);
-    expect(await valueAt(id1, 5n)).toEqual(makeDummyKeyStores(1, 101)[0]);
+    expect(await valueAt(id1, 5n)).toEqual(makeDummyRegistrationTuples(1, 101)[0]);
   });
 
   it("impersonates a non-dev provider admin", async () => {
     const outsider: Address = "0x000000000000000000000000000000000000bEEF";
     const id = await registerProvider(chain, registry, outsider);
-    await addKeysToProviderQueue(chain, registry, id, makeDummyKeyStores(3, 500));
+    await addKeysToProviderQueue(chain, registry, id, makeDummyRegistrationTuples(3, 500));
     expect(
       await chain.publicClient.readContract({
         address: registry,
@@ -329,7 +329,7 @@ describe("test chain harness", () => {
 
   it("fills a queue with 1,000 keys in chunks", async () => {
     const id = await registerProvider(chain, registry, chain.accounts[4] as Address);
-    const keys = makeDummyKeyStores(1_000, 10_000);
+    const keys = makeDummyRegistrationTuples(1_000, 10_000);
     const t0 = performance.now();
     const hashes = await addKeysToProviderQueue(chain, registry, id, keys);
     const ms = performance.now() - t0;
@@ -419,11 +419,11 @@ describe("test chain harness", () => {
   it("stakes queued keys through the test registry into the real rollup: entry queue, flush, VALIDATING, a new split per key", async () => {
     const aztec = aztecOf(chain);
     const id = await registerProvider(chain, aztec.stakingRegistry, chain.accounts[6] as Address);
-    const keyStores = await validKeyStores(chain, generatedValidatorKeys(3, "harness-stake"));
-    await addKeysToProviderQueue(chain, aztec.stakingRegistry, id, keyStores);
+    const tuples = await validRegistrationTuples(chain, generatedValidatorKeys(3, "harness-stake"));
+    await addKeysToProviderQueue(chain, aztec.stakingRegistry, id, tuples);
     const delegator = chain.accounts[5] as Address;
     const staked = await stakeWithProvider(chain, { providerId: id, count: 3 });
-    expect(staked.map((s) => s.attester)).toEqual(keyStores.map((k) => k.attester));
+    expect(staked.map((s) => s.attester)).toEqual(tuples.map((k) => k.attester));
     expect(new Set(staked.map((s) => s.coinbaseSplit)).size).toBe(3);
     // Each split as Aztec's registry creates it: [provider's recipient, delegator's recipient],
     // [take rate, 10,000 - take rate] of 10,000, no incentive, immutable, created by the registry.
@@ -464,16 +464,16 @@ describe("test chain harness", () => {
       functionName: "getEntryQueueLength",
     });
     expect(queued).toBe(3n);
-    expect((await readAttesterViews(chain, [keyStores[0]!.attester]))[0]!.status).toBe(
+    expect((await readAttesterViews(chain, [tuples[0]!.attester]))[0]!.status).toBe(
       ATTESTER_STATUS.NONE,
     );
     expect(await flushEntryQueue(chain)).toBeGreaterThan(0);
     const views = await readAttesterViews(
       chain,
-      keyStores.map((k) => k.attester),
+      tuples.map((k) => k.attester),
     );
     expect(views.map((v) => v.status)).toEqual([1, 1, 1]);
-    expect(views.map((v) => v.publicKey)).toEqual(keyStores.map((k) => k.publicKeyG1));
+    expect(views.map((v) => v.publicKey)).toEqual(tuples.map((k) => k.publicKeyG1));
     expect(
       await chain.publicClient.readContract({
         address: aztec.stakingRegistry,
@@ -488,7 +488,7 @@ describe("test chain harness", () => {
     const { address } = await deployStakingRegistry(chain);
     const admin = chain.accounts[7] as Address;
     const id = await registerProvider(chain, address, admin);
-    const keys = makeDummyKeyStores(2, 90_000);
+    const keys = makeDummyRegistrationTuples(2, 90_000);
     const { abi } = await compileTestContract(); // with the registry's errors, to decode them
     const simulate = (account: Address) =>
       chain.publicClient.simulateContract({

@@ -259,8 +259,7 @@ describe("--secret-store keystore-dir:<dir>", () => {
     );
     expectRefusal(run, {
       code: 78,
-      error:
-        /^error: the password given \(--password-file or AZTEC_BUTLER_KEYSTORE_PASSWORD\) is not the one in keys\/keystore-password\.txt/m,
+      thrown: { name: "ConfigError", code: "WRONG_PASSWORD" },
       unchanged,
       secrets: { ...secrets, passwords: [...secrets.passwords, "another password"] },
     });
@@ -303,9 +302,13 @@ describe("--secret-store keystore-dir:<dir>", () => {
     const run = await store(dir);
     expectRefusal(run, {
       code: 73,
-      error: new RegExp(
-        `keys/eth/${address0}\\.json, validator 0, attester\\.eth: already exists and does not hold this attester's key`,
-      ),
+      thrown: {
+        name: "OutputError",
+        code: "EXISTS_WITH_OTHER_CONTENT",
+        file: "keys/eth/0x8C3229EC621644789d7F61FAa82c6d0E5F97d43D.json",
+        index: 0,
+        field: "attester.eth",
+      },
       unchanged,
       linesBefore: true,
       secrets,
@@ -331,7 +334,7 @@ describe("--secret-store keystore-dir:<dir>", () => {
     );
     expectRefusal(run, {
       code: 64,
-      error: /print, keystore-dir:<dir> or gcp:<project-id>/,
+      thrown: { name: "CommanderError", code: "commander.invalidArgument" },
       unchanged,
     });
   });

@@ -11,7 +11,7 @@ import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   deployStakingRegistry,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
   startTestChain,
   type TestChain,
@@ -71,7 +71,7 @@ async function setUp(options: {
     chain,
     registry,
     providerId,
-    makeDummyKeyStores(options.queued, 7_000),
+    makeDummyRegistrationTuples(options.queued, 7_000),
     undefined,
     {
       chunkSize: options.chunkSize,
@@ -99,10 +99,7 @@ async function setUp(options: {
     async read() {
       proxy.resetStats();
       const queue = await readProviderQueue(client, {
-        chainId: chain.chainId,
-        registry,
-        providerId,
-        providerAdmin: admin,
+        registry: { chainId: chain.chainId, registry, providerId, providerAdmin: admin },
       });
       return { ...queue, httpRequests: proxy.stats.httpRequests, rpcCalls: proxy.stats.rpcCalls };
     },
@@ -124,7 +121,7 @@ describe("readProviderQueue", () => {
     const expected = await queueOneByOne(setup.chain, setup.registry, setup.providerId);
     expect(expected).toHaveLength(523);
     expect(expected).toEqual(
-      makeDummyKeyStores(600, 7_000)
+      makeDummyRegistrationTuples(600, 7_000)
         .slice(77)
         .map((k) => k.attester.toLowerCase()),
     );
@@ -143,10 +140,12 @@ describe("readProviderQueue", () => {
       cwd: "/nonexistent",
     });
     const queue = await readProviderQueue(createChainClient(config), {
-      chainId: setup.chain.chainId,
-      registry: setup.registry,
-      providerId: emptyProvider,
-      providerAdmin: ANVIL_ACCOUNTS[4]!,
+      registry: {
+        chainId: setup.chain.chainId,
+        registry: setup.registry,
+        providerId: emptyProvider,
+        providerAdmin: ANVIL_ACCOUNTS[4]!,
+      },
     });
     expect(queue).toEqual({ firstIndex: 1n, attesters: [], calls: 3 });
     expect(setup.proxy.stats.httpRequests).toBe(1);

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainClient, type ChainClient } from "../../src/core/chain/client.js";
 import { resolveProvider } from "../../src/core/chain/staking-registry.js";
 import { loadConfig } from "../../src/core/config.js";
-import { ConfigError } from "../../src/core/errors.js";
 import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 import { ANVIL_ACCOUNTS, registerProvider } from "../support/test-chain.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
@@ -38,7 +37,12 @@ afterAll(async () => {
 });
 
 const resolve = (id: bigint | undefined, admin: string | undefined) =>
-  resolveProvider(chain, net.registry, next, id, admin, undefined);
+  resolveProvider(chain, {
+    registry: net.registry,
+    nextProviderId: next,
+    configuredId: id,
+    configuredAdmin: admin,
+  });
 
 describe("resolveProvider", () => {
   it("finds the provider by id, and its admin", async () => {
@@ -60,35 +64,34 @@ describe("resolveProvider", () => {
       providerId: net.providerId,
       providerAdmin: getAddress(net.admin),
     });
-    await expect(resolve(net.providerId, decoyAdmin)).rejects.toThrow(
-      new ConfigError(
-        `AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is ${getAddress(decoyAdmin)} but provider ${net.providerId}'s ` +
-          `admin is ${getAddress(net.admin)}; fix one of them`,
+    await expect(resolve(net.providerId, decoyAdmin)).rejects.toMatchObject({
+      name: "ConfigError",
+      code: "PROVIDER_ADMIN_MISMATCH",
+      message: expect.stringContaining(
+        `provider ${net.providerId}'s admin is ${getAddress(net.admin)}`,
       ),
-    );
+    });
   });
 
   it("refuses an id that is not a provider, naming nextProviderIdentifier()", async () => {
-    await expect(resolve(next, undefined)).rejects.toThrow(
-      new ConfigError(
-        `AZTEC_STAKING_PROVIDER_ID ${next} is not a provider in registry ${net.registry} ` +
-          `(its nextProviderIdentifier() is ${next})`,
-      ),
-    );
+    await expect(resolve(next, undefined)).rejects.toMatchObject({
+      name: "ConfigError",
+      code: "UNKNOWN_PROVIDER",
+      message: expect.stringContaining(`nextProviderIdentifier() is ${next}`),
+    });
   });
 
   it("refuses an admin of no provider, and one of several (asking for the id)", async () => {
     const stranger = getAddress(ANVIL_ACCOUNTS[8]!);
-    await expect(resolve(undefined, stranger)).rejects.toThrow(
-      new ConfigError(
-        `no provider in registry ${net.registry} has admin AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS ${stranger} ` +
-          `(searched ${next} provider ids)`,
-      ),
-    );
-    await expect(resolve(undefined, twiceAdmin)).rejects.toThrow(
-      new ConfigError(
-        `admin ${getAddress(twiceAdmin)} administers providers ${twice.join(", ")}; set AZTEC_STAKING_PROVIDER_ID to choose one`,
-      ),
-    );
+    await expect(resolve(undefined, stranger)).rejects.toMatchObject({
+      name: "ConfigError",
+      code: "UNKNOWN_PROVIDER",
+      message: expect.stringContaining(`searched ${next} provider ids`),
+    });
+    await expect(resolve(undefined, twiceAdmin)).rejects.toMatchObject({
+      name: "ConfigError",
+      code: "AMBIGUOUS_PROVIDER",
+      message: expect.stringContaining(`providers ${twice.join(", ")}`),
+    });
   });
 });

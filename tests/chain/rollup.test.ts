@@ -15,7 +15,7 @@ import {
   flushEntryQueue,
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
 } from "../support/aztec-l1.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 import {
@@ -24,13 +24,13 @@ import {
   registerProvider,
   startTestChain,
   type TestChain,
-  type TestKeyStore,
+  type TestRegistrationTuple,
 } from "../support/test-chain.js";
 
 let chain: TestChain;
 let proxy: RpcProxy;
-let validating: TestKeyStore[];
-let queued: TestKeyStore[];
+let validating: TestRegistrationTuple[];
+let queued: TestRegistrationTuple[];
 /** The block before anything was staked. */
 let beforeStaking: bigint;
 
@@ -47,10 +47,10 @@ beforeAll(async () => {
   proxy = await startRpcProxy(chain.rpcUrl);
   const aztec = aztecOf(chain);
   const providerId = await registerProvider(chain, aztec.stakingRegistry, chain.accounts[1]!);
-  const keyStores = await validKeyStores(chain, generatedValidatorKeys(40, "rollup-reads"));
-  validating = keyStores.slice(0, 5);
-  queued = keyStores.slice(5);
-  await addKeysToProviderQueue(chain, aztec.stakingRegistry, providerId, keyStores);
+  const tuples = await validRegistrationTuples(chain, generatedValidatorKeys(40, "rollup-reads"));
+  validating = tuples.slice(0, 5);
+  queued = tuples.slice(5);
+  await addKeysToProviderQueue(chain, aztec.stakingRegistry, providerId, tuples);
   beforeStaking = await chain.publicClient.getBlockNumber();
   await stakeWithProvider(chain, { providerId, count: 5 });
   await flushEntryQueue(chain);
@@ -66,7 +66,10 @@ describe("resolveAztecL1", () => {
     const { config, client } = await clientFor();
     const aztec = aztecOf(chain);
     proxy.resetStats();
-    const l1 = await resolveAztecL1(client, config, aztec.stakingRegistry, chain.chainId);
+    const l1 = await resolveAztecL1(client, {
+      config,
+      registry: { registry: aztec.stakingRegistry, chainId: chain.chainId },
+    });
     expect(l1.rollup).toBe(aztec.rollup);
     expect(l1.gse).toBe(aztec.gse);
     expect(l1.rollupDescribed).toContain(`Aztec's Registry ${aztec.registry}`);
@@ -79,7 +82,10 @@ describe("resolveAztecL1", () => {
       AZTEC_ROLLUP_ADDRESS: aztec.rollup,
       AZTEC_GSE_ADDRESS: aztec.gse,
     });
-    const l1 = await resolveAztecL1(both.client, both.config, aztec.stakingRegistry, chain.chainId);
+    const l1 = await resolveAztecL1(both.client, {
+      config: both.config,
+      registry: { registry: aztec.stakingRegistry, chainId: chain.chainId },
+    });
     expect(l1).toMatchObject({ rollup: aztec.rollup, gse: aztec.gse });
     expect(l1.gseDescribed).toBe("AZTEC_GSE_ADDRESS (from the environment)");
 
@@ -87,24 +93,29 @@ describe("resolveAztecL1", () => {
       AZTEC_ROLLUP_ADDRESS: aztec.rollup,
       AZTEC_GSE_ADDRESS: aztec.stakingAsset,
     });
-    const refusal = resolveAztecL1(
-      wrong.client,
-      wrong.config,
-      aztec.stakingRegistry,
-      chain.chainId,
-    );
+    const refusal = resolveAztecL1(wrong.client, {
+      config: wrong.config,
+      registry: { registry: aztec.stakingRegistry, chainId: chain.chainId },
+    });
     await expect(refusal).rejects.toThrow(ConfigError);
-    await expect(refusal).rejects.toThrow(
-      `AZTEC_GSE_ADDRESS (from the environment) is ${aztec.stakingAsset}, but the GSE of ` +
-        `AZTEC_ROLLUP_ADDRESS (from the environment) ${aztec.rollup} is ${aztec.gse}; they must agree`,
-    );
+    await expect(refusal).rejects.toMatchObject({
+      code: "GSE_MISMATCH",
+      message: expect.stringContaining(`${aztec.rollup} is ${aztec.gse}`),
+    });
   });
 
   it("refuses a staking registry without ROLLUP_REGISTRY(), naming AZTEC_ROLLUP_ADDRESS as the way out", async () => {
     const { config, client } = await clientFor();
     await expect(
-      resolveAztecL1(client, config, aztecOf(chain).stakingAsset, chain.chainId),
-    ).rejects.toThrow(/does not answer ROLLUP_REGISTRY\(\).*set AZTEC_ROLLUP_ADDRESS/);
+      resolveAztecL1(client, {
+        config,
+        registry: { registry: aztecOf(chain).stakingAsset, chainId: chain.chainId },
+      }),
+    ).rejects.toMatchObject({
+      name: "ConfigError",
+      code: "ROLLUP_NOT_FOUND",
+      message: expect.stringContaining("set AZTEC_ROLLUP_ADDRESS"),
+    });
   });
 });
 
@@ -112,7 +123,7 @@ describe("the rollup's entry queue and attester views", () => {
   it("reads the whole entry queue in order, in two HTTP requests", async () => {
     const { client } = await clientFor();
     proxy.resetStats();
-    const queue = await readEntryQueue(client, aztecOf(chain).rollup);
+    const queue = await readEntryQueue(client, { rollup: aztecOf(chain).rollup });
     expect(queue.attesters).toEqual(queued.map((k) => k.attester));
     expect(queue.calls).toBe(1 + 35);
     expect(proxy.stats.httpRequests).toBe(2);
@@ -122,9 +133,11 @@ describe("the rollup's entry queue and attester views", () => {
     const { client } = await clientFor();
     const rollup = aztecOf(chain).rollup;
     expect(
-      (await readEntryQueue(client, rollup, { blockNumber: beforeStaking })).attesters,
+      (await readEntryQueue(client, { rollup, blockNumber: beforeStaking })).attesters,
     ).toEqual([]);
-    const [view] = await readAttesterViews(client, rollup, [validating[0]!.attester], {
+    const [view] = await readAttesterViews(client, {
+      rollup,
+      attesters: [validating[0]!.attester],
       blockNumber: beforeStaking,
     });
     expect(view!.status).toBe("NONE");
@@ -133,11 +146,10 @@ describe("the rollup's entry queue and attester views", () => {
   it("reads getAttesterView for many attesters in one HTTP request: status and the key the rollup holds", async () => {
     const { client } = await clientFor();
     proxy.resetStats();
-    const views = await readAttesterViews(
-      client,
-      aztecOf(chain).rollup,
-      [...validating, queued[0]!].map((k) => k.attester),
-    );
+    const views = await readAttesterViews(client, {
+      rollup: aztecOf(chain).rollup,
+      attesters: [...validating, queued[0]!].map((k) => k.attester),
+    });
     expect(proxy.stats.httpRequests).toBe(1);
     expect(views.map((v) => v.status)).toEqual([...validating.map(() => "VALIDATING"), "NONE"]);
     expect(views.slice(0, 5).map((v) => v.publicKey)).toEqual(validating.map((k) => k.publicKeyG1));
@@ -148,11 +160,10 @@ describe("the rollup's entry queue and attester views", () => {
     const { client } = await clientFor();
     const stranger: Address = "0x000000000000000000000000000000000000dEaD";
     proxy.resetStats();
-    const { known } = await findRollupKnownAttesters(client, aztecOf(chain).rollup, [
-      stranger,
-      queued[2]!.attester,
-      validating[3]!.attester,
-    ]);
+    const { known } = await findRollupKnownAttesters(client, {
+      rollup: aztecOf(chain).rollup,
+      attesters: [stranger, queued[2]!.attester, validating[3]!.attester],
+    });
     expect(known).toEqual([
       { attester: queued[2]!.attester, where: "entry-queue", position: 2 },
       { attester: validating[3]!.attester, where: "validator-set", status: "VALIDATING" },
@@ -179,10 +190,10 @@ describe("readAttesterStatuses", () => {
       ...strangers(600, 10_000),
     ];
     proxy.resetStats();
-    const { statuses, calls } = await readAttesterStatuses(client, rollup, attesters);
+    const { statuses, calls } = await readAttesterStatuses(client, { rollup, attesters });
     expect(proxy.stats.httpRequests).toBe(1);
     expect(calls).toBe(Math.ceil(1_240 / STATUSES_PER_READ));
-    const views = await readAttesterViews(client, rollup, attesters);
+    const views = await readAttesterViews(client, { rollup, attesters });
     expect(statuses).toEqual(views.map((v) => v.status));
     expect(statuses.filter((s) => s === "VALIDATING")).toHaveLength(5);
   });
@@ -195,11 +206,10 @@ describe("readAttesterStatuses", () => {
         env: { ETHEREUM_NODE_URL: tightProxy.url },
         cwd: "/nonexistent",
       });
-      const { statuses, calls } = await readAttesterStatuses(
-        createChainClient(config),
-        aztecOf(tight).rollup,
-        strangers(STATUSES_PER_READ),
-      );
+      const { statuses, calls } = await readAttesterStatuses(createChainClient(config), {
+        rollup: aztecOf(tight).rollup,
+        attesters: strangers(STATUSES_PER_READ),
+      });
       expect(statuses).toEqual(strangers(STATUSES_PER_READ).map(() => "NONE"));
       expect(calls).toBe(1 + STATUSES_PER_READ);
     } finally {

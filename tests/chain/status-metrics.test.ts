@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
   type StakedKey,
 } from "../support/aztec-l1.js";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   getFreePort,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   setBalances,
 } from "../support/test-chain.js";
 import { projectRoot, runCli, runInProcess, type CliResult } from "../support/cli.js";
@@ -178,10 +178,10 @@ describe("status --metrics-file", () => {
   });
 
   it("matches status --json of the same run in every number, with attesters queued, staked and missing coinbases (exit 3)", async () => {
-    const registered = await validKeyStores(net.chain, keys.slice(0, 4));
+    const registered = await validRegistrationTuples(net.chain, keys.slice(0, 4));
     await addKeysToProviderQueue(net.chain, net.registry, net.providerId, [
       ...registered,
-      ...makeDummyKeyStores(2, 1000),
+      ...makeDummyRegistrationTuples(2, 1000),
     ]);
     staked = await stakeWithProvider(net.chain, { providerId: net.providerId, count: 3 });
     expect(staked.map((s) => s.attester)).toEqual(attesters.slice(0, 3));
@@ -227,11 +227,20 @@ describe("status --metrics-file", () => {
       ETHEREUM_NODE_URL: `http://127.0.0.1:${closedPort}`,
       RPC_RETRIES: "0",
     });
-    expectRefusal(unreachable, { code: 69, error: /cannot reach Ethereum node/, unchanged });
+    expectRefusal(unreachable, {
+      code: 69,
+      thrown: { name: "RpcUnavailableError", code: "UNREACHABLE" },
+      unchanged,
+    });
     const wrongChain = await status(["--metrics-file", "metrics.prom"], {
       ETHEREUM_CHAIN_ID: "1",
     });
-    expectRefusal(wrongChain, { code: 78, error: /ETHEREUM_CHAIN_ID .* is 1 but/, unchanged });
+    expectRefusal(wrongChain, {
+      code: 78,
+      thrown: { name: "ConfigError", code: "WRONG_CHAIN" },
+      naming: ["ETHEREUM_CHAIN_ID"],
+      unchanged,
+    });
     expect(metricsText()).toBe(before);
   });
 
@@ -241,14 +250,12 @@ describe("status --metrics-file", () => {
     const unchanged = recordDirs(dir);
     expectRefusal(await status(["--metrics-file", "link.prom"]), {
       code: 73,
-      error: "link.prom: is a symbolic link; refusing to write through it",
+      thrown: { name: "OutputError", code: "SYMBOLIC_LINK", file: "link.prom" },
       unchanged,
     });
     expectRefusal(await status(["--metrics-file", "./prod.json"]), {
       code: 64,
-      error:
-        "./prod.json: is the input file prod.json itself; an output never replaces an input, even " +
-        "with --force: choose another --metrics-file",
+      thrown: { name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "./prod.json" },
       unchanged,
     });
   });

@@ -240,19 +240,29 @@ describe("check-secrets keystore-dir:<dir>", () => {
     const unchanged = recordDirs(dir);
     expectRefusal(await check(dir, ["public-keys.json", "--secret-store", "print"]), {
       code: 64,
-      error: /^error: --secret-store print stores nothing, so there is nothing to check/,
+      thrown: { name: "UsageError", code: "NOTHING_TO_CHECK" },
       unchanged,
     });
     expect((await check(dir, ["public-keys.json"])).code).toBe(64);
     expectRefusal(await check(dir, ["public-keys.json", "--secret-store", "keystore-dir:absent"]), {
       code: 66,
-      error: "absent, --secret-store: does not exist",
+      thrown: {
+        name: "InputMissingError",
+        code: "NOT_FOUND",
+        file: "absent",
+        field: "--secret-store",
+      },
       unchanged,
     });
     expectRefusal(await check(dir, ["prod.json", "--secret-store", "keystore-dir:keys"]), {
       code: 65,
-      error:
-        /^error: prod\.json, validator 0, attester\.bls: is missing: check-secrets compares the stored BLS key with it/,
+      thrown: {
+        name: "InputError",
+        code: "MISSING_BLS_KEY",
+        file: "prod.json",
+        index: 0,
+        field: "attester.bls",
+      },
       unchanged,
     });
   });
@@ -347,9 +357,7 @@ describe("check-secrets gcp:<project-id> against a local Secret Manager", () => 
     );
     expectRefusal(result, {
       code: 69,
-      error: new RegExp(
-        `^error: cannot read projects/${PROJECT}/secrets/\\S+: the Secret Manager emulator at ${closed} cannot be reached \\(.*\\); nothing was checked\\n$`,
-      ),
+      thrown: { name: "SecretStoreUnavailableError", code: "UNREACHABLE" },
     });
   });
 });

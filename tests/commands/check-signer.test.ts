@@ -379,24 +379,33 @@ describe("check-signer", () => {
     const unchanged = recordDirs(dir);
     expectRefusal(await inProcess(["absent.json"], dir), {
       code: 66,
-      error: /^error: absent\.json: /,
+      thrown: { name: "InputMissingError", code: "NOT_FOUND", file: "absent.json" },
       unchanged,
     });
     expectRefusal(await inProcess([noSigner], dir), {
       code: 65,
-      error:
-        "no-signer.json, validator 1, attester.eth: no remote signer serves this account (no remoteSignerUrl on it, " +
-        "no remoteSigner on the validator or the file); the node would refuse the key file",
+      thrown: {
+        name: "InputError",
+        code: "NO_REMOTE_SIGNER",
+        file: "no-signer.json",
+        index: 1,
+        field: "attester.eth",
+      },
       unchanged,
     });
     expectRefusal(await inProcess([badUrl], dir), {
       code: 65,
-      error: /^error: bad-url\.json, remoteSigner: must be an http or https URL with a host/,
+      thrown: {
+        name: "InputError",
+        code: "INVALID_REMOTE_SIGNER",
+        file: "bad-url.json",
+        field: "remoteSigner",
+      },
       unchanged,
     });
     expectRefusal(await inProcess([privateKeys], dir), {
       code: 65,
-      error: /^error: private\.json: holds private keys/,
+      thrown: { name: "InputError", code: "PRIVATE_KEY_FILE_GIVEN", file: "private.json" },
       unchanged,
     });
     expect((await inProcess([], dir)).code).toBe(64);
@@ -476,9 +485,12 @@ describe.skipIf(noOpenssl !== undefined)(
       const refused = await inProcess([wrongPass], dir, env);
       expectRefusal(refused, {
         code: 65,
-        error:
-          "wrong-pass.json.new, remoteSigner: certPath signer-client.p12 cannot be opened as a " +
-          "PKCS#12 client certificate with certPass (mac verify failure)",
+        thrown: {
+          name: "InputError",
+          code: "CERTIFICATE_UNUSABLE",
+          file: "wrong-pass.json.new",
+          field: "remoteSigner",
+        },
         unchanged,
       });
       expect(refused.stderr).not.toContain("not-it");
@@ -491,7 +503,12 @@ describe.skipIf(noOpenssl !== undefined)(
       );
       expectRefusal(await inProcess([missingCert], dir, env), {
         code: 66,
-        error: /^error: no-cert\.json\.new, remoteSigner: certPath absent\.p12 does not exist\n$/,
+        thrown: {
+          name: "InputMissingError",
+          code: "NOT_FOUND",
+          file: "no-cert.json.new",
+          field: "remoteSigner",
+        },
       });
     });
   },

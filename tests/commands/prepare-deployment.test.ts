@@ -16,7 +16,7 @@ import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 import { startRpcProxy } from "../support/rpc-proxy.js";
 import { expectNodeLoads, expectNodeSigns } from "../support/node-keystore.js";
-import { expectRefusal, recordDirs } from "../support/refusal.js";
+import { expectRefusal, recordDirs, type Refusal as RefusalCheck } from "../support/refusal.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
 const phase3 = join(ownPhasesDir, "after_phase3", "on-dev-machine");
@@ -138,8 +138,10 @@ interface Refusal {
   prepare?: (ws: Workspace) => void | Promise<void>;
   args?: string[];
   code: number;
-  /** The whole stderr line after "error: ", or a pattern for it. */
-  error: string | RegExp | ((ws: Workspace) => string);
+  /** The whole stderr line after "error: ", or a pattern for it: spawned cases only. */
+  error?: string | RegExp | ((ws: Workspace) => string);
+  /** The error in-process cases fail with: its class and code, and where (file, validator, field). */
+  thrown?: RefusalCheck["thrown"];
   /** Run as a child process (a smoke test of the spawned CLI); the others run in-process. */
   spawned?: true;
 }
@@ -150,8 +152,7 @@ const refusals: Refusal[] = [
     name: "to guess the new keys when the CWD holds no public-*.json",
     args: [PROD, PUBS],
     code: 64,
-    error:
-      "no public-*.json in the current directory; pass the new public keys with --new-public-keys <file>",
+    thrown: { name: "UsageError", code: "NO_SINGLE_PUBLIC_KEYS_FILE" },
   },
   {
     name: "to guess the new keys when the CWD holds several public-*.json",
@@ -161,16 +162,13 @@ const refusals: Refusal[] = [
     },
     args: [PROD, PUBS],
     code: 64,
-    error:
-      "several public-*.json files here (public-a.json, public-b.json); choose with --new-public-keys <file>",
+    thrown: { name: "UsageError", code: "NO_SINGLE_PUBLIC_KEYS_FILE" },
   },
   {
     name: "a private-key file passed as --new-public-keys",
     args: [PROD, PUBS, "--new-public-keys", "new-private-keys.json"],
     code: 65,
-    error:
-      "new-private-keys.json: holds private keys (attester.eth is 32 bytes, not an address); pass the " +
-      "public-keys file that process-private-keys wrote, never the private-key file",
+    thrown: { name: "InputError", code: "PRIVATE_KEY_FILE_GIVEN", file: "new-private-keys.json" },
   },
 
   // The publishers file.
@@ -179,15 +177,14 @@ const refusals: Refusal[] = [
     prepare: (ws) => ws.write("pubs.json", [P1, "0x1234", P3]),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error: "pubs.json, [1]: must be an address: 0x followed by 40 hex digits",
+    thrown: { name: "InputError", code: "INVALID_ADDRESS", file: "pubs.json", field: "[1]" },
   },
   {
     name: "a publishers file with a mistyped checksummed address (one letter's case flipped)",
     prepare: (ws) => ws.write("pubs.json", [P1, flipFirstLetterCase(P2), P3]),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error:
-      "pubs.json, [1]: has mixed-case letters that are not its EIP-55 checksum (a typo?); write it checksummed or all lowercase",
+    thrown: { name: "InputError", code: "INVALID_ADDRESS", file: "pubs.json", field: "[1]" },
   },
   {
     name: "a new attester address with a wrong checksum",
@@ -197,35 +194,41 @@ const refusals: Refusal[] = [
         (f) => (f.validators[3]!.attester.eth = flipFirstLetterCase(f.validators[3]!.attester.eth)),
       ),
     code: 65,
-    error: `${NEW}, validator 3, attester.eth: has mixed-case letters that are not its EIP-55 checksum (a typo?); write it checksummed or all lowercase`,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_ADDRESS",
+      file: "new-public-keys.json",
+      index: 3,
+      field: "attester.eth",
+    },
   },
   {
     name: "a publishers file listing an address twice (different case)",
     prepare: (ws) => ws.write("pubs.json", [P1, P2, P1.toLowerCase()]),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error: `pubs.json: publisher ${P1.toLowerCase()} appears twice (entry 0 and entry 2)`,
+    thrown: { name: "InputError", code: "DUPLICATE_PUBLISHER", file: "pubs.json" },
   },
   {
     name: "an empty publishers list",
     prepare: (ws) => ws.write("pubs.json", []),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error: "pubs.json: is empty: at least one publisher address is needed",
+    thrown: { name: "InputError", code: "EMPTY_LIST", file: "pubs.json" },
   },
   {
     name: "a per-server publishers file with an address under two servers",
     prepare: (ws) => ws.write("pubs.json", { "node-a": [P1, P2], "node-b": [P3, P2] }),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error: `pubs.json: publisher ${P2} appears twice (server node-a entry 1 and server node-b entry 1)`,
+    thrown: { name: "InputError", code: "DUPLICATE_PUBLISHER", file: "pubs.json" },
   },
   {
     name: "a per-server publishers file with an empty server",
     prepare: (ws) => ws.write("pubs.json", { "node-a": [P1], "node-b": [] }),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error: "pubs.json, node-b: is empty: at least one publisher address is needed",
+    thrown: { name: "InputError", code: "EMPTY_LIST", file: "pubs.json", field: "node-b" },
   },
 
   // Duplicate attesters and zero coinbases.
@@ -237,18 +240,14 @@ const refusals: Refusal[] = [
         (f) => (f.validators[3]!.attester.eth = f.validators[0]!.attester.eth.toLowerCase()),
       ),
     code: 65,
-    error:
-      `duplicate attester: attester.eth ${production.validators[0]!.attester.eth.toLowerCase()} in ${PROD} ` +
-      `validator 0 and ${PROD} validator 3; an attester may be deployed only once`,
+    thrown: { name: "InputError", code: "DUPLICATE_ATTESTER" },
   },
   {
     name: "a new bls key already in the production file",
     prepare: (ws) =>
       ws.edit(NEW, (f) => (f.validators[2]!.attester.bls = production.validators[1]!.attester.bls)),
     code: 65,
-    error:
-      `duplicate attester: attester.bls ${production.validators[1]!.attester.bls} in ${PROD} validator 1 and ` +
-      `${NEW} validator 2; an attester may be deployed only once`,
+    thrown: { name: "InputError", code: "DUPLICATE_ATTESTER" },
   },
   {
     name: "new keys repeated across two --new-public-keys files, listing every duplicate",
@@ -265,22 +264,19 @@ const refusals: Refusal[] = [
     },
     args: [PROD, PUBS, "--new-public-keys", NEW, "--new-public-keys", "more-keys.json"],
     code: 65,
-    error: (() => {
-      const [n0, n5] = [newKeys.validators[0]!, newKeys.validators[5]!];
-      return (
-        `duplicate attesters: attester.eth 0x${n5.attester.eth.slice(2).toUpperCase()} in ${NEW} validator 5 and ` +
-        `more-keys.json validator 0; attester.bls ${n5.attester.bls} in ${NEW} validator 5 and more-keys.json ` +
-        `validator 0; attester.eth ${n0.attester.eth} in ${NEW} validator 0 and more-keys.json validator 1; ` +
-        `attester.bls ${n0.attester.bls} in ${NEW} validator 0 and more-keys.json validator 1; ` +
-        "an attester may be deployed only once"
-      );
-    })(),
+    thrown: { name: "InputError", code: "DUPLICATE_ATTESTER" },
   },
   {
     name: "a validator whose coinbase is the zero address",
     prepare: (ws) => ws.edit(PROD, (f) => (f.validators[2]!.coinbase = ZERO)),
     code: 65,
-    error: `${PROD}, validator 2, coinbase: is the zero address; set the real coinbase or remove the field`,
+    thrown: {
+      name: "InputError",
+      code: "ZERO_COINBASE",
+      file: "prod-testnet-keyfile.json",
+      index: 2,
+      field: "coinbase",
+    },
   },
 
   {
@@ -291,7 +287,12 @@ const refusals: Refusal[] = [
         f.coinbase = ZERO;
       }),
     code: 65,
-    error: `${PROD}, coinbase: is the zero address; set the real coinbase or remove the field`,
+    thrown: {
+      name: "InputError",
+      code: "ZERO_COINBASE",
+      file: "prod-testnet-keyfile.json",
+      field: "coinbase",
+    },
   },
 
   // Production attesters and publishers must be public keys, one attester per entry.
@@ -299,14 +300,26 @@ const refusals: Refusal[] = [
     name: "a private key as a production attester",
     prepare: (ws) => ws.edit(PROD, (f) => (f.validators[1]!.attester.eth = `0x${"ab".repeat(32)}`)),
     code: 65,
-    error: `${PROD}, validator 1, attester.eth: is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)`,
+    thrown: {
+      name: "InputError",
+      code: "PRIVATE_KEY_AS_ADDRESS",
+      file: "prod-testnet-keyfile.json",
+      index: 1,
+      field: "attester.eth",
+    },
   },
   {
     name: "a private key among a production validator's publishers",
     prepare: (ws) =>
       ws.edit(PROD, (f) => (f.validators[2]!.publisher = [P1, `0x${"cd".repeat(32)}`])),
     code: 65,
-    error: `${PROD}, validator 2, publisher[1]: is a private key, not an address: the production key file holds public keys only (its remoteSigner signs)`,
+    thrown: {
+      name: "InputError",
+      code: "PRIVATE_KEY_AS_ADDRESS",
+      file: "prod-testnet-keyfile.json",
+      index: 2,
+      field: "publisher[1]",
+    },
   },
   {
     name: "several attesters in one production validator entry",
@@ -315,7 +328,13 @@ const refusals: Refusal[] = [
         (f.validators[0] as Json).attester = [f.validators[0]!.attester, f.validators[1]!.attester];
       }),
     code: 65,
-    error: `${PROD}, validator 0, attester: lists several attesters in one validator entry; give each its own entry`,
+    thrown: {
+      name: "InputError",
+      code: "SEVERAL_ATTESTERS",
+      file: "prod-testnet-keyfile.json",
+      index: 0,
+      field: "attester",
+    },
   },
   {
     name: "a production attester given as an encrypted key file (no address to check)",
@@ -325,7 +344,13 @@ const refusals: Refusal[] = [
         (f) => ((f.validators[3]!.attester as Json).eth = { path: "/keys/attester-3.json" }),
       ),
     code: 65,
-    error: `${PROD}, validator 3, attester.eth: must be an address (or a remote signer account {address, remoteSignerUrl}); encrypted key files and mnemonics hide the address this tool checks`,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_FIELD",
+      file: "prod-testnet-keyfile.json",
+      index: 3,
+      field: "attester.eth",
+    },
   },
   {
     name: "a new attester already in production as a remote signer account",
@@ -337,9 +362,7 @@ const refusals: Refusal[] = [
         };
       }),
     code: 65,
-    error:
-      `duplicate attester: attester.eth ${newKeys.validators[4]!.attester.eth} in ${PROD} validator 3 and ` +
-      `${NEW} validator 4; an attester may be deployed only once`,
+    thrown: { name: "InputError", code: "DUPLICATE_ATTESTER" },
   },
 
   // --high-availability-count.
@@ -347,21 +370,24 @@ const refusals: Refusal[] = [
     name: `--high-availability-count ${n}`,
     args: [...defaultArgs, "--high-availability-count", n],
     code: 64,
-    error: `--high-availability-count must be a positive whole number, got "${n}"`,
+    thrown: { name: "UsageError", code: "INVALID_OPTION_VALUE" },
   })),
   {
     name: "--high-availability-count above the number of publishers",
     args: [...defaultArgs, "--high-availability-count", "4"],
     code: 65,
-    error: `${PUBS}: has 3 publishers, fewer than --high-availability-count 4: the files must not share a publisher`,
+    thrown: {
+      name: "InputError",
+      code: "TOO_FEW_PUBLISHERS",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   {
     name: "--high-availability-count disagreeing with a per-server publishers file",
     prepare: (ws) => ws.write("pubs.json", { "node-a": [P1], "node-b": [P2, P3] }),
     args: [PROD, "pubs.json", "--new-public-keys", NEW, "--high-availability-count", "3"],
     code: 65,
-    error:
-      "pubs.json: assigns publishers to 2 servers, but --high-availability-count is 3; drop the option or make them agree",
+    thrown: { name: "InputError", code: "HIGH_AVAILABILITY_MISMATCH", file: "pubs.json" },
   },
 
   // What Aztec's node loader would reject.
@@ -369,19 +395,34 @@ const refusals: Refusal[] = [
     name: "a per-validator field the node's loader rejects",
     prepare: (ws) => ws.edit(PROD, (f) => (f.validators[1]!.note = "rotated in May")),
     code: 65,
-    error: `${PROD}, validator 1: would be rejected by the node's keystore loader: Unrecognized key(s) in object: 'note' (the node allows no fields it does not know)`,
+    thrown: {
+      name: "InputError",
+      code: "NODE_REJECTS_KEY_FILE",
+      file: "prod-testnet-keyfile.json",
+      index: 1,
+    },
   },
   {
     name: "a top-level field the node's loader rejects",
     prepare: (ws) => ws.edit(PROD, (f) => (f.comment = "testnet keys")),
     code: 65,
-    error: `${PROD}: would be rejected by the node's keystore loader: Unrecognized key(s) in object: 'comment' (the node allows no fields it does not know)`,
+    thrown: {
+      name: "InputError",
+      code: "NODE_REJECTS_KEY_FILE",
+      file: "prod-testnet-keyfile.json",
+    },
   },
   {
     name: "a new feeRecipient beyond the BN254 field modulus (not an Aztec address)",
     prepare: (ws) => ws.edit(NEW, (f) => (f.validators[2]!.feeRecipient = `0x${"f".repeat(64)}`)),
     code: 65,
-    error: `${NEW}, validator 2, feeRecipient: is not an Aztec address: it is not below the BN254 field modulus, so the node would reject it`,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_ADDRESS",
+      file: "new-public-keys.json",
+      index: 2,
+      field: "feeRecipient",
+    },
   },
   {
     name: "a schemaVersion 2 file-wide feeRecipient beyond the field modulus, which makes the node's parser throw",
@@ -391,7 +432,11 @@ const refusals: Refusal[] = [
         f.feeRecipient = `0x${"f".repeat(64)}`;
       }),
     code: 65,
-    error: `${PROD}: would be rejected by the node's keystore loader: Value 0x${"f".repeat(64)} is greater or equal to field modulus.`,
+    thrown: {
+      name: "InputError",
+      code: "NODE_REJECTS_KEY_FILE",
+      file: "prod-testnet-keyfile.json",
+    },
   },
   {
     name: "production validators that set different remoteSigners and no top-level one (nothing to give the new validators)",
@@ -403,16 +448,23 @@ const refusals: Refusal[] = [
         );
       }),
     code: 65,
-    error: `${PROD}, remoteSigner: is not set, and the validators set different remoteSigners, so none can be given to the new validators (the node would find no signer for them); set a top-level remoteSigner`,
+    thrown: {
+      name: "InputError",
+      code: "NO_REMOTE_SIGNER",
+      file: "prod-testnet-keyfile.json",
+      field: "remoteSigner",
+    },
   },
   {
     name: "a production file with no remoteSigner anywhere (nothing signs for any validator)",
     prepare: (ws) => ws.edit(PROD, (f) => delete f.remoteSigner),
     code: 65,
-    error: new RegExp(
-      `^error: ${PROD}, validator 0: would have no signer on the node: No remote signer configuration found for address ${production.validators[0]!.attester.eth}; give the production file a top-level remoteSigner, which every validator uses$`,
-      "im",
-    ),
+    thrown: {
+      name: "InputError",
+      code: "NODE_REJECTS_KEY_FILE",
+      file: "prod-testnet-keyfile.json",
+      index: 0,
+    },
   },
 
   // Outputs are never overwritten.
@@ -421,14 +473,14 @@ const refusals: Refusal[] = [
     prepare: (ws) => writeFileSync(ws.path("other.json"), "{}\n"),
     args: [...defaultArgs, "--output", "other.json"],
     code: 73,
-    error: "other.json: already exists; refusing to overwrite it (choose another --output)",
+    thrown: { name: "OutputExistsError", code: "EXISTS", file: "other.json" },
   },
   // An output is never an input (exit 64), whatever the name (issue 15).
   {
     name: "an --output that is the production file itself",
     args: [...defaultArgs, "--output", PROD],
     code: 64,
-    error: `${PROD}: is the input file ${PROD} itself; an output never replaces an input, even with --force: choose another --output`,
+    thrown: { name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "prod-testnet-keyfile.json" },
   },
 
   // The existing scraper config.
@@ -437,8 +489,7 @@ const refusals: Refusal[] = [
     prepare: (ws) =>
       writeFileSync(ws.scraperPath, '{\n  "network": "testnet",\n  "attesters": [\n'),
     code: 65,
-    error: (ws) =>
-      `${ws.scraperPath}: is not valid JSON at line 3, column 17 (truncated or hand-edited?)`,
+    thrown: { name: "InputError", code: "INVALID_JSON" },
   },
   {
     name: "a scraper config that does not match its schema",
@@ -448,8 +499,7 @@ const refusals: Refusal[] = [
         { address: "0x12", coinbase: ZERO, publisher: ZERO },
       ]),
     code: 65,
-    error: (ws) =>
-      `${ws.scraperPath}, attesters[1].address: must be an address: 0x followed by 40 hex digits`,
+    thrown: { name: "InputError", code: "INVALID_ADDRESS", field: "attesters[1].address" },
   },
   {
     name: "a scraper config for another chain",
@@ -467,14 +517,14 @@ const refusals: Refusal[] = [
     prepare: (ws) => ws.write("pubs.json", [P1, freshAddress(0x0e)]),
     args: [PROD, "pubs.json", "--new-public-keys", NEW],
     code: 65,
-    error: `pubs.json: publisher without any ETH: ${freshAddress(0x0e)} (serves 5); fund them before deploying`,
+    thrown: { name: "ChainRefusalError", code: "PUBLISHER_WITHOUT_ETH", file: "pubs.json" },
   },
 ];
 
 describe("prepare-deployment refuses, writing nothing (directory and scraper config byte-identical)", () => {
   it.each(refusals)(
     "refuses $name",
-    async ({ prepare, args = defaultArgs, code, error, spawned }) => {
+    async ({ prepare, args = defaultArgs, code, error, thrown, spawned }) => {
       const ws = new Workspace();
       // An existing scraper config, so that "unchanged" means something.
       ws.seedScraperConfig([
@@ -488,6 +538,7 @@ describe("prepare-deployment refuses, writing nothing (directory and scraper con
       expectRefusal(run, {
         code,
         error: typeof error === "function" ? error(ws) : error,
+        thrown,
         unchanged,
       });
     },

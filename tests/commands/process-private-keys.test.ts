@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
-  makeDummyKeyStores,
+  makeDummyRegistrationTuples,
   registerProvider,
 } from "../support/test-chain.js";
 import { runInProcess } from "../support/cli.js";
@@ -212,9 +212,9 @@ describe("process-private-keys against the chain", () => {
     const admin = ANVIL_ACCOUNTS[3]!;
     const providerId = await registerProvider(net.chain, net.registry, admin);
     const env = { ...net.env, AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: admin };
-    const [dummy] = makeDummyKeyStores(1, 900);
+    const [dummy] = makeDummyRegistrationTuples(1, 900);
     await addKeysToProviderQueue(net.chain, net.registry, providerId, [
-      ...makeDummyKeyStores(5, 500),
+      ...makeDummyRegistrationTuples(5, 500),
       { ...dummy!, attester: queuedAttester },
     ]);
     const before = snapshot(dir);
@@ -247,7 +247,7 @@ describe("process-private-keys against the chain", () => {
       });
       expectRefusal(run, {
         code: 69,
-        error: `checking the chain: Ethereum node http://127.0.0.1:${port}/… did not answer within 1000 ms (RPC_TIMEOUT_MS); is it overloaded or hanging?`,
+        thrown: { name: "RpcUnavailableError", code: "TIMEOUT" },
         unchanged,
       });
       expect(run.stderr).not.toContain("secret-api-key");

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fundAccounts } from "../support/test-chain.js";
 import { runCli, runInProcess } from "../support/cli.js";
 import { editJson as editJsonFile, editText } from "../support/json.js";
-import { expectNoPrivateKeyIn, expectRefusal, recordDirs } from "../support/refusal.js";
+import {
+  expectNoPrivateKeyIn,
+  expectRefusal,
+  recordDirs,
+  type Refusal,
+} from "../support/refusal.js";
 import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 
@@ -46,7 +51,12 @@ interface Case {
   /** Changes the copy of after_phase2/on-dev-machine before the run. */
   setup?: (dir: string) => void;
   code: number;
-  error: RegExp;
+  /** The error line's text: spawned cases only (one per exit code). */
+  error?: RegExp;
+  /** The error in-process cases fail with: its class and code, and where (file, validator, field). */
+  thrown?: Refusal["thrown"];
+  /** Never in the output (besides the input's private keys): a key-like name, say. */
+  hidden?: string[];
   /**
    * Run as a child process, as an operator does (one smoke test per exit code); the rest run
    * in-process, through the same program and error reporting.
@@ -76,28 +86,32 @@ const cases: Case[] = [
     args: ["add-keys", PRIV],
     setup: edit(PRIV, (t) => t.slice(0, 120)),
     code: 65,
-    error: /^error: new-private-keys\.json: is not valid JSON at line \d+, column \d+/,
+    thrown: { name: "InputError", code: "INVALID_JSON", file: "new-private-keys.json" },
   },
   {
     name: "a truncated production file",
     args: prepare(),
     setup: edit(PROD, (t) => t.slice(0, 200)),
     code: 65,
-    error: /^error: prod-testnet-keyfile\.json: is not valid JSON/,
+    thrown: { name: "InputError", code: "INVALID_JSON", file: "prod-testnet-keyfile.json" },
   },
   {
     name: "a truncated publishers file",
     args: prepare(),
     setup: edit(PUBS, (t) => t.slice(0, 20)),
     code: 65,
-    error: /^error: testnet_available_publisher_addresses\.json: is not valid JSON/,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_JSON",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   {
     name: "a truncated public-keys file",
     args: prepare(),
     setup: edit(NEW, (t) => t.slice(0, 300)),
     code: 65,
-    error: /^error: new-public-keys\.json: is not valid JSON/,
+    thrown: { name: "InputError", code: "INVALID_JSON", file: "new-public-keys.json" },
   },
   // Wrong schemaVersion.
   {
@@ -105,14 +119,24 @@ const cases: Case[] = [
     args: prepare(),
     setup: editJson(PROD, (j) => (j.schemaVersion = 3)),
     code: 65,
-    error: /^error: prod-testnet-keyfile\.json, schemaVersion: must be 1 or 2$/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_FIELD",
+      file: "prod-testnet-keyfile.json",
+      field: "schemaVersion",
+    },
   },
   {
     name: "a public-keys file of schemaVersion 2",
     args: prepare(),
     setup: editJson(NEW, (j) => (j.schemaVersion = 2)),
     code: 65,
-    error: /^error: new-public-keys\.json, schemaVersion: must be 1$/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_FIELD",
+      file: "new-public-keys.json",
+      field: "schemaVersion",
+    },
   },
   // Missing and extra fields.
   {
@@ -120,7 +144,13 @@ const cases: Case[] = [
     args: prepare(),
     setup: editJson(NEW, (j) => delete firstValidator(j).feeRecipient),
     code: 65,
-    error: /^error: new-public-keys\.json, validator 0, feeRecipient: is missing$/m,
+    thrown: {
+      name: "InputError",
+      code: "MISSING_FIELD",
+      file: "new-public-keys.json",
+      index: 0,
+      field: "feeRecipient",
+    },
   },
   {
     name: "a public-keys validator with an extra field",
@@ -130,28 +160,39 @@ const cases: Case[] = [
       (j) => (firstValidator(j).coinbase = "0x0000000000000000000000000000000000000001"),
     ),
     code: 65,
-    error: /^error: new-public-keys\.json, validator 0: unknown field "coinbase"$/m,
+    thrown: { name: "InputError", code: "UNKNOWN_FIELD", file: "new-public-keys.json", index: 0 },
   },
   {
     name: "a production validator without attester",
     args: prepare(),
     setup: editJson(PROD, (j) => delete firstValidator(j).attester),
     code: 65,
-    error: /^error: prod-testnet-keyfile\.json, validator 0, attester: is missing$/m,
+    thrown: {
+      name: "InputError",
+      code: "MISSING_FIELD",
+      file: "prod-testnet-keyfile.json",
+      index: 0,
+      field: "attester",
+    },
   },
   {
     name: "a production file without validators",
     args: prepare(),
     setup: editJson(PROD, (j) => delete j.validators),
     code: 65,
-    error: /^error: prod-testnet-keyfile\.json, validators: is missing$/m,
+    thrown: {
+      name: "InputError",
+      code: "MISSING_FIELD",
+      file: "prod-testnet-keyfile.json",
+      field: "validators",
+    },
   },
   {
     name: "a private-key file with an extra top-level field",
     args: ["process-private-keys", PRIV],
     setup: editJson(PRIV, (j) => (j.note = "x")),
     code: 65,
-    error: /^error: new-private-keys\.json: unknown field "note"$/m,
+    thrown: { name: "InputError", code: "UNKNOWN_FIELD", file: "new-private-keys.json" },
   },
   // Repeated keys: JSON.parse would keep the last one silently.
   {
@@ -163,8 +204,7 @@ const cases: Case[] = [
       return t.replace(/\n}\s*$/, `,\n  "validators": ${one}\n}\n`);
     }),
     code: 65,
-    error:
-      /^error: new-private-keys\.json: key "validators" appears twice at line \d+, column 3 \(JSON readers would silently keep only the last one\)$/m,
+    thrown: { name: "InputError", code: "DUPLICATE_KEY", file: "new-private-keys.json" },
   },
   {
     name: "a per-server publishers file with a server id twice",
@@ -175,8 +215,11 @@ const cases: Case[] = [
         '{"a": ["0xe9B180925b48fa3dE2a7F887E1F32f666be0d003"], "a": ["0x20De8B4171E29Fcf9Cc38e25Df484a81C3A6F946"]}',
       ),
     code: 65,
-    error:
-      /^error: testnet_available_publisher_addresses\.json: key "a" appears twice at line 1, column 55/m,
+    thrown: {
+      name: "InputError",
+      code: "DUPLICATE_KEY",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   {
     name: "a production file with remoteSigner twice",
@@ -188,15 +231,15 @@ const cases: Case[] = [
       ),
     ),
     code: 65,
-    error:
-      /^error: prod-testnet-keyfile\.json: key "remoteSigner" appears twice at line 4, column 3/m,
+    thrown: { name: "InputError", code: "DUPLICATE_KEY", file: "prod-testnet-keyfile.json" },
   },
   {
     name: "an unknown field whose name is a private key (never echoed)",
     args: ["process-private-keys", PRIV],
     setup: editJson(PRIV, (j) => (j[`0xe9ef${"ab".repeat(30)}`] = 1)),
     code: 65,
-    error: /^error: new-private-keys\.json: unknown field "0xe9ef…"$/m,
+    thrown: { name: "InputError", code: "UNKNOWN_FIELD", file: "new-private-keys.json" },
+    hidden: [`0xe9ef${"ab".repeat(30)}`],
   },
   // A remoteSigner no web3signer can be reached at (the node's loader accepts these).
   {
@@ -204,8 +247,12 @@ const cases: Case[] = [
     args: prepare(),
     setup: editJson(PROD, (j) => (j.remoteSigner = "signer:8080")),
     code: 65,
-    error:
-      /^error: prod-testnet-keyfile\.json, remoteSigner: must be an http or https URL with a host, the web3signer's address \(did you mean "http:\/\/signer:8080"\?\)$/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_REMOTE_SIGNER",
+      file: "prod-testnet-keyfile.json",
+      field: "remoteSigner",
+    },
   },
   {
     name: "a validator's remoteSigner {remoteSignerUrl} of scheme ftp",
@@ -215,8 +262,13 @@ const cases: Case[] = [
       (j) => (firstValidator(j).remoteSigner = { remoteSignerUrl: "ftp://signer:21" }),
     ),
     code: 65,
-    error:
-      /^error: prod-testnet-keyfile\.json, validator 0, remoteSigner\.remoteSignerUrl: must be an http or https URL with a host, the web3signer's address$/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_REMOTE_SIGNER",
+      file: "prod-testnet-keyfile.json",
+      index: 0,
+      field: "remoteSigner.remoteSignerUrl",
+    },
   },
   // Inputs that are not regular files.
   {
@@ -227,14 +279,17 @@ const cases: Case[] = [
       execFileSync("mkfifo", [join(d, PROD)]);
     },
     code: 66,
-    error:
-      /^error: prod-testnet-keyfile\.json: is a named pipe, not a regular file; refusing to read it$/m,
+    thrown: {
+      name: "InputMissingError",
+      code: "NOT_A_REGULAR_FILE",
+      file: "prod-testnet-keyfile.json",
+    },
   },
   {
     name: "a private-key file that is /dev/zero",
     args: ["process-private-keys", "/dev/zero", "-o", "out.json"],
     code: 66,
-    error: /^error: \/dev\/zero: is a device, not a regular file; refusing to read it$/m,
+    thrown: { name: "InputMissingError", code: "NOT_A_REGULAR_FILE", file: "/dev/zero" },
   },
   // Publishers file neither an array nor an object of arrays.
   {
@@ -242,15 +297,22 @@ const cases: Case[] = [
     args: prepare(),
     setup: (d) => writeFileSync(join(d, PUBS), '"0xfd962667101b9E429A7DA2164203F83C0D99EbdB"'),
     code: 65,
-    error:
-      /^error: testnet_available_publisher_addresses\.json: must be a JSON array of publisher addresses, or an object mapping server ids to such arrays$/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_FIELD",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   {
     name: "a publishers file that is a number",
     args: prepare(),
     setup: (d) => writeFileSync(join(d, PUBS), "42"),
     code: 65,
-    error: /^error: testnet_available_publisher_addresses\.json: must be a JSON array/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_FIELD",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   // --high-availability-count values.
   {
@@ -264,26 +326,29 @@ const cases: Case[] = [
     name: "--high-availability-count 1.5",
     args: prepare("--high-availability-count", "1.5"),
     code: 64,
-    error: /^error: --high-availability-count must be a positive whole number, got "1\.5"$/m,
+    thrown: { name: "UsageError", code: "INVALID_OPTION_VALUE" },
   },
   {
     name: "--high-availability-count 0",
     args: prepare("--high-availability-count", "0"),
     code: 64,
-    error: /got "0"$/m,
+    thrown: { name: "UsageError", code: "INVALID_OPTION_VALUE" },
   },
   {
     name: "--high-availability-count abc",
     args: prepare("--high-availability-count", "abc"),
     code: 64,
-    error: /got "abc"$/m,
+    thrown: { name: "UsageError", code: "INVALID_OPTION_VALUE" },
   },
   {
     name: "--high-availability-count larger than the publisher count",
     args: prepare("--high-availability-count", "4"),
     code: 65,
-    error:
-      /^error: testnet_available_publisher_addresses\.json: has 3 publishers, fewer than --high-availability-count 4/m,
+    thrown: {
+      name: "InputError",
+      code: "TOO_FEW_PUBLISHERS",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   // Values of the wrong type are named as such, not as missing.
   {
@@ -291,7 +356,7 @@ const cases: Case[] = [
     args: ["process-private-keys", PRIV],
     setup: (d) => writeFileSync(join(d, PRIV), "[]\n"),
     code: 65,
-    error: /^error: new-private-keys\.json: must be a JSON object, not a list$/m,
+    thrown: { name: "InputError", code: "WRONG_TYPE", file: "new-private-keys.json" },
   },
   {
     name: "a private key that is a number",
@@ -301,23 +366,36 @@ const cases: Case[] = [
       (j) => ((firstValidator(j).attester as Record<string, unknown>).eth = 12345),
     ),
     code: 65,
-    error:
-      /^error: new-private-keys\.json, validator 0, attester\.eth: must be a private key string$/m,
+    thrown: {
+      name: "InputError",
+      code: "INVALID_FIELD",
+      file: "new-private-keys.json",
+      index: 0,
+      field: "attester.eth",
+    },
   },
   {
     name: "validators that are a string",
     args: prepare(),
     setup: editJson(PROD, (j) => (j.validators = "x")),
     code: 65,
-    error: /^error: prod-testnet-keyfile\.json, validators: must be a list$/m,
+    thrown: {
+      name: "InputError",
+      code: "WRONG_TYPE",
+      file: "prod-testnet-keyfile.json",
+      field: "validators",
+    },
   },
   {
     name: "the zero address as a publisher",
     args: prepare(),
     setup: (d) => writeFileSync(join(d, PUBS), JSON.stringify([`0x${"0".repeat(40)}`])),
     code: 65,
-    error:
-      /^error: testnet_available_publisher_addresses\.json: entry 0 is the zero address, which nobody can sign for; list the publishers' addresses$/m,
+    thrown: {
+      name: "InputError",
+      code: "ZERO_PUBLISHER",
+      file: "testnet_available_publisher_addresses.json",
+    },
   },
   // Unreadable inputs.
   {
@@ -325,14 +403,14 @@ const cases: Case[] = [
     args: ["process-private-keys", "a-directory"],
     setup: (d) => mkdirSync(join(d, "a-directory")),
     code: 66,
-    error: /^error: a-directory: is a directory, expected a JSON file$/m,
+    thrown: { name: "InputMissingError", code: "NOT_A_REGULAR_FILE", file: "a-directory" },
   },
   {
     name: "a production file that is a directory",
     args: ["prepare-deployment", "a-directory", PUBS, "--new-public-keys", NEW],
     setup: (d) => mkdirSync(join(d, "a-directory")),
     code: 66,
-    error: /^error: a-directory: is a directory/m,
+    thrown: { name: "InputMissingError", code: "NOT_A_REGULAR_FILE", file: "a-directory" },
   },
   {
     name: "an input that does not exist",
@@ -346,7 +424,7 @@ const cases: Case[] = [
     name: "an input that cannot be read",
     args: ["process-private-keys", "/proc/self/mem"],
     code: 66,
-    error: /^error: \/proc\/self\/mem: cannot be read \(EIO\)$/m,
+    thrown: { name: "InputMissingError", code: "UNREADABLE", file: "/proc/self/mem" },
   },
   // Output through a symlink.
   {
@@ -365,27 +443,32 @@ const cases: Case[] = [
       symlinkSync(join(d, "target.json"), join(d, "linked.json"));
     },
     code: 73,
-    error: /^error: linked\.json: is a symbolic link; refusing to write through it$/m,
+    thrown: { name: "OutputError", code: "SYMBOLIC_LINK", file: "linked.json" },
   },
   // The private-key file where a public-key file belongs.
   {
     name: "the private-key file passed as the production file",
     args: ["prepare-deployment", PRIV, PUBS, "--new-public-keys", NEW],
     code: 65,
-    error:
-      /^error: new-private-keys\.json, validator 0, attester\.eth: is a private key, not an address/m,
+    thrown: {
+      name: "InputError",
+      code: "PRIVATE_KEY_AS_ADDRESS",
+      file: "new-private-keys.json",
+      index: 0,
+      field: "attester.eth",
+    },
   },
 ];
 
 describe("the bad-input corpus: one clear line, non-zero exit, nothing written", () => {
-  it.each(cases)("refuses $name", async ({ args, setup, code, error, spawned }) => {
+  it.each(cases)("refuses $name", async ({ args, setup, code, error, thrown, hidden, spawned }) => {
     const dir = copyToTemp(phase2);
     const data = tempDir();
     setup?.(dir);
     const unchanged = recordDirs(dir, data);
     const runner = spawned ? runCli : runInProcess;
     const run = await runner(args, { cwd: dir, env: { ...net.env, XDG_DATA_HOME: data } });
-    expectRefusal(run, { code, error, unchanged });
+    expectRefusal(run, { code, error, thrown, unchanged, secrets: hidden && { keys: hidden } });
     // No private key of the input file may appear in an error.
     const privateKeys = readFileSync(join(phase2, PRIV), "utf8").match(/0x[0-9a-f]{64}/g) ?? [];
     expectNoPrivateKeyIn(

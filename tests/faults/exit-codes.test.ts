@@ -56,15 +56,15 @@ const cases: Case[] = [
   },
   {
     code: 69,
-    name: "RPC unreachable",
-    args: ["process-private-keys", PRIV],
+    name: "RPC unreachable (--verbose: the chain of causes down to ECONNREFUSED)",
+    args: ["--verbose", "process-private-keys", PRIV],
     env: () => ({
       ...net.env,
       ETHEREUM_NODE_URL: `http://127.0.0.1:${closedPort}`,
       RPC_RETRIES: "0",
     }),
     stderr:
-      /^error: checking the chain: cannot reach Ethereum node http:\/\/127\.0\.0\.1:\d+ \(connection refused\); check ETHEREUM_NODE_URL\n$/,
+      /^error: checking the chain: cannot reach Ethereum node http:\/\/127\.0\.0\.1:\d+ \(connection refused\); check ETHEREUM_NODE_URL\n {2}caused by: HttpRequestError: HTTP request failed\.\n(.*\n)* {2}caused by: TypeError: fetch failed\n {2}caused by: Error: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/,
   },
   {
     code: 70,
@@ -142,10 +142,11 @@ describe("exit codes", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("74: standard output cannot be written (--help > /dev/full)", async () => {
-    const run = await runCli(["--help"], { cwd: tempDir(), stdoutTo: "/dev/full" });
+  it("74: standard output cannot be written (--help > /dev/full; --verbose: the disk's ENOSPC as the cause)", async () => {
+    const run = await runCli(["--verbose", "--help"], { cwd: tempDir(), stdoutTo: "/dev/full" });
     expect(run.code).toBe(74);
     expect(run.stderr).toMatch(/^error: cannot write to standard output \(ENOSPC\)/);
+    expect(run.stderr).toMatch(/\n {2}caused by: Error: ENOSPC: no space left on device, write\n$/);
   });
 
   it("74: standard error cannot be written while the run otherwise succeeds (its warnings are lost)", async () => {

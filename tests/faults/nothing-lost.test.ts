@@ -28,13 +28,13 @@ import { openKeystoreDirStore } from "../../src/core/keys/secret-stores/keystore
 import {
   generatedValidatorKeys,
   stakeWithProvider,
-  validKeyStores,
+  validRegistrationTuples,
   type StakedKey,
 } from "../support/aztec-l1.js";
 import { addKeysToProviderQueue, aztecOf, fundAccounts, rpc } from "../support/test-chain.js";
 import { projectRoot, runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, tempDir } from "../support/files.js";
-import { expectRefusal, recordDirs } from "../support/refusal.js";
+import { expectRefusal, recordDirs, type Refusal } from "../support/refusal.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
 import { forgedStakedLog, startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 
@@ -64,7 +64,7 @@ beforeAll(async () => {
     net.chain,
     net.registry,
     net.providerId,
-    await validKeyStores(net.chain, stakedKeys),
+    await validRegistrationTuples(net.chain, stakedKeys),
   );
   [staked] = (await stakeWithProvider(net.chain, { providerId: net.providerId, count: 1 })) as [
     StakedKey,
@@ -171,29 +171,31 @@ describe("an output is never an input, under any name (exit 64, before any chain
     name: string;
     prepare: (ws: Workspace) => void;
     args: (ws: Workspace) => string[];
-    error: (ws: Workspace) => RegExp;
+    /** The refusal: its class, code and file; what its line must name (the input it would replace). */
+    thrown: (ws: Workspace) => NonNullable<Refusal["thrown"]>;
+    naming: readonly string[];
     source?: string;
   }[] = [
     {
       name: "process-private-keys -o sub/../keys.json (a path through another folder)",
       prepare: (ws) => mkdirSync(join(ws.dir, "sub")),
       args: () => ["process-private-keys", KEYS, "-o", `sub/../${KEYS}`, "--force"],
-      error: () =>
-        new RegExp(`^error: sub/\\.\\./${escape(KEYS)}: is the input file ${escape(KEYS)} itself;`),
+      thrown: () => ({ name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: `sub/../${KEYS}` }),
+      naming: [KEYS],
     },
     {
       name: "add-keys -o a hard link of the private-key file",
       prepare: (ws) => linkSync(join(ws.dir, KEYS), join(ws.dir, "calldata.json")),
       args: () => ["add-keys", KEYS, "-o", "calldata.json", "--force"],
-      error: () =>
-        /^error: calldata\.json: is the input file new-private-keys\.json under another name/,
+      thrown: () => ({ name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "calldata.json" }),
+      naming: [KEYS],
     },
     {
       name: "add-keys --safe-tx-builder whose file is a hard link of the private-key file",
       prepare: (ws) => linkSync(join(ws.dir, KEYS), join(ws.dir, "safe-1-of-1.json")),
       args: () => ["add-keys", KEYS, "--safe-tx-builder", "safe", "--force"],
-      error: () =>
-        /^error: safe-1-of-1\.json: is the input file new-private-keys\.json under another name/,
+      thrown: () => ({ name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "safe-1-of-1.json" }),
+      naming: [KEYS],
     },
     {
       name: "process-private-keys --password-file given as -o",
@@ -207,7 +209,8 @@ describe("an output is never an input, under any name (exit 64, before any chain
         "pw.txt",
         "--force",
       ],
-      error: () => /^error: \.\/pw\.txt: is the input file pw\.txt itself/,
+      thrown: () => ({ name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: "./pw.txt" }),
+      naming: ["pw.txt"],
     },
     {
       name: "prepare-deployment -o linked/<production file>, linked a symlinked folder",
@@ -222,10 +225,8 @@ describe("an output is never an input, under any name (exit 64, before any chain
         "-o",
         `linked/${PROD}`,
       ],
-      error: () =>
-        new RegExp(
-          `^error: linked/${escape(PROD)}: is the input file ${escape(PROD)} under another name`,
-        ),
+      thrown: () => ({ name: "UsageError", code: "OUTPUT_IS_AN_INPUT", file: `linked/${PROD}` }),
+      naming: [PROD],
     },
     {
       name: "fill-coinbases -o the scraper config",
@@ -234,10 +235,8 @@ describe("an output is never an input, under any name (exit 64, before any chain
         writeScraperConfig(ws);
       },
       args: (ws) => ["fill-coinbases", "prod.json", "-o", ws.scraperPath],
-      error: (ws) =>
-        new RegExp(
-          `^error: ${escape(ws.scraperPath)}: is the same file as another output of this run`,
-        ),
+      thrown: (ws) => ({ name: "UsageError", code: "OUTPUT_GIVEN_TWICE", file: ws.scraperPath }),
+      naming: [],
     },
     {
       name: "process-private-keys -o a file in the keystore directory's eth/ (keystore-dir)",
@@ -258,8 +257,12 @@ describe("an output is never an input, under any name (exit 64, before any chain
         "store/eth/public.json",
         "--force",
       ],
-      error: () =>
-        /^error: store\/eth\/public\.json: is one of the files of the keystore directory store /,
+      thrown: () => ({
+        name: "UsageError",
+        code: "OUTPUT_IS_A_STORE_FILE",
+        file: "store/eth/public.json",
+      }),
+      naming: ["store"],
     },
   ];
   for (const c of cases) {
@@ -268,7 +271,8 @@ describe("an output is never an input, under any name (exit 64, before any chain
       c.prepare(ws);
       const unchanged = ws.unchanged();
       proxy.resetStats();
-      expectRefusal(await ws.run(c.args(ws)), { code: 64, error: c.error(ws), unchanged });
+      const refusal = { code: 64, thrown: c.thrown(ws), naming: c.naming, unchanged };
+      expectRefusal(await ws.run(c.args(ws)), refusal);
       noChainWork();
     });
   }
@@ -302,8 +306,7 @@ describe("an existing target that is not a regular file is refused, with or with
     const unchanged = ws.unchanged();
     expectRefusal(await ws.run(["process-private-keys", KEYS, "-o", "null", "--force"]), {
       code: 73,
-      error:
-        "null: is a character device, not a regular file; refusing to replace it (with or without --force)",
+      thrown: { name: "OutputError", code: "NOT_A_REGULAR_FILE", file: "null" },
       unchanged,
     });
     expect(lstatSync(join(ws.dir, "null")).isCharacterDevice()).toBe(true);
@@ -328,9 +331,12 @@ describe("an existing target that is not a regular file is refused, with or with
       for (const [args, error] of refusals) {
         const unchanged = ws.unchanged();
         proxy.resetStats();
+        const [file, kind] = error.split(": is ");
         expectRefusal(await ws.run(args), {
           code: 73,
-          error: `${error}, not a regular file; refusing to replace it (with or without --force)`,
+          thrown: { name: "OutputError", code: "NOT_A_REGULAR_FILE", file },
+          // What the file is, whatever the wording around it.
+          naming: [kind!],
           unchanged,
         });
         noChainWork();
@@ -343,7 +349,7 @@ describe("an existing target that is not a regular file is refused, with or with
       proxy.resetStats();
       expectRefusal(await ws.run(["fill-coinbases", "prod.json"]), {
         code: 73,
-        error: `${ws.scraperPath}: is a named pipe (FIFO), not a regular file; refusing to replace it (with or without --force)`,
+        thrown: { name: "OutputError", code: "NOT_A_REGULAR_FILE" },
         unchanged,
       });
       noChainWork();
@@ -365,8 +371,7 @@ describe("a missing output directory is found before any chain work (exit 73)", 
       proxy.resetStats();
       expectRefusal(await ws.run(args), {
         code: 73,
-        error:
-          /^error: missing\/\S+: cannot be written \(its directory does not exist\); nothing was written\n$/,
+        thrown: { name: "OutputError", code: "NO_DIRECTORY" },
         unchanged,
       });
       noChainWork();
@@ -424,9 +429,9 @@ describe("every eth_getLogs log is checked against its query before it is believ
         const run = await ws.run([command, "prod.json", "--from-block", String(fromBlock)]);
         expectRefusal(run, {
           code: 69,
-          error: new RegExp(
-            `^error: reading StakedWithProvider events: Ethereum node \\S+ answered eth_getLogs with a log that does not match the query \\(.*${detail.source}.*\\); is it a real node\\?\\n$`,
-          ),
+          thrown: { name: "RpcUnavailableError", code: "UNTRUSTED_LOG" },
+          // Refused for the forgery made, not for another reason: its words are the detail.
+          error: [detail],
           unchanged,
         });
       }
@@ -496,9 +501,7 @@ describe("every eth_getLogs log is checked against its query before it is believ
     for (const command of ["status", "fill-coinbases"]) {
       expectRefusal(await ws.run([command, "prod.json", "--from-block", String(head + 1000n)]), {
         code: 64,
-        error: new RegExp(
-          `^error: --from-block: ${head + 1000n} is past the node's latest block ${head}; `,
-        ),
+        thrown: { name: "UsageError", code: "FROM_BLOCK_PAST_LATEST", field: "--from-block" },
         unchanged,
       });
     }
@@ -521,9 +524,7 @@ describe("eth_estimateGas answers are checked for plausibility (exit 69)", () =>
         }),
         {
           code: 69,
-          error: new RegExp(
-            `^error: estimating the transactions' gas: Ethereum node \\S+ answered eth_estimateGas with ${Number(result)} gas for addKeysToProvider of \\d+ keys? \\(21,000 \\+ its calldata \\+ 9 fresh storage words a key\\), which costs at least [\\d,]+; is it a real node\\?\\n$`,
-          ),
+          thrown: { name: "RpcUnavailableError", code: "IMPLAUSIBLE_ESTIMATE" },
           unchanged,
         },
       );
@@ -635,8 +636,7 @@ describe("keystore directories and password files", () => {
     let unchanged = ws.unchanged();
     expectRefusal(await ws.run(args), {
       code: 73,
-      error:
-        "store/eth: is a symbolic link; every folder of a keystore directory must be a real directory of yours with mode 0700; nothing was written",
+      thrown: { name: "OutputError", code: "SYMBOLIC_LINK", file: "store/eth" },
       unchanged,
     });
     noChainWork();
@@ -646,8 +646,8 @@ describe("keystore directories and password files", () => {
     unchanged = ws.unchanged();
     expectRefusal(await ws.run(args), {
       code: 73,
-      error:
-        /^error: store\/bls: can be read or entered by other users \(mode 777\); run chmod 700 store\/bls /,
+      thrown: { name: "OutputError", code: "UNSAFE_PERMISSIONS", file: "store/bls" },
+      naming: ["chmod 700 store/bls"],
       unchanged,
     });
   });
@@ -774,7 +774,7 @@ describe("encrypted keystores are bounded before any work (exit 65)", () => {
         `keystore ${ethPath} is 2097152 bytes, more than the 1 MiB a keystore can be; wrong file?`,
       ],
     ];
-    for (const [, prepare, field, error] of cases) {
+    for (const [, prepare, field] of cases) {
       execFileSync("rm", ["-f", join(ws.dir, ethPath)]);
       restore();
       prepare();
@@ -783,7 +783,13 @@ describe("encrypted keystores are bounded before any work (exit 65)", () => {
       // timeout would fail it).
       expectRefusal(await ws.run(["process-private-keys", "encrypted.json"]), {
         code: 65,
-        error: `encrypted.json, validator 0, ${field}: ${error}`,
+        thrown: {
+          name: "InputError",
+          code: "KEYSTORE_UNUSABLE",
+          file: "encrypted.json",
+          index: 0,
+          field,
+        },
         unchanged,
       });
       noChainWork();

@@ -26,7 +26,7 @@ import {
 import { runCli, runInProcess, type CliResult } from "../support/cli.js";
 import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
-import { expectRefusal as expectRefusalOf } from "../support/refusal.js";
+import { expectRefusal as expectRefusalOf, type Refusal } from "../support/refusal.js";
 import { startRpcProxy, type RpcProxy } from "../support/rpc-proxy.js";
 
 const phase1 = join(ownPhasesDir, "after_phase1", "on-dev-machine");
@@ -83,14 +83,21 @@ async function processKeys(
 function expectRefusal(
   { dir, before, run }: Run,
   code: number,
-  message: string | RegExp,
+  expected: string | RegExp | (NonNullable<Refusal["thrown"]> & Pick<Refusal, "naming">),
   stdout: "" | RegExp = "",
 ): void {
+  const { naming, ...thrown } = typeof expected === "object" && "code" in expected ? expected : {};
   expectRefusalOf(run, {
     stdout,
     code,
     error:
-      typeof message === "string" ? message.replace(/^error: /, "").replace(/\n$/, "") : message,
+      typeof expected === "string"
+        ? expected.replace(/^error: /, "").replace(/\n$/, "")
+        : expected instanceof RegExp
+          ? expected
+          : undefined,
+    thrown: "code" in thrown ? (thrown as Refusal["thrown"]) : undefined,
+    naming,
     unchanged: { dirs: [dir], before: [before] },
     linesBefore: true,
   });
@@ -102,8 +109,6 @@ function expectSuccess({ dir, run }: Run): void {
   expect(readFileSync(join(dir, OUTPUT), "utf8")).toBe(expectedPublicKeys);
   expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
 }
-
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 describe("the rpc proxy itself", () => {
   const post = (body: unknown, signal?: AbortSignal) =>
@@ -177,11 +182,11 @@ describe("an RPC endpoint that misbehaves", () => {
   it("refusing connections: exit 69, 'cannot reach … (connection refused)'", async () => {
     const port = await getFreePort();
     const result = await processKeys({ ETHEREUM_NODE_URL: `http://127.0.0.1:${port}` });
-    expectRefusal(
-      result,
-      69,
-      `error: checking the chain: cannot reach Ethereum node http://127.0.0.1:${port} (connection refused); check ETHEREUM_NODE_URL\n`,
-    );
+    expectRefusal(result, 69, {
+      name: "RpcUnavailableError",
+      code: "UNREACHABLE",
+      naming: ["connection refused"],
+    });
   });
 
   it("answering 429 twice: retried with backoff, succeeds and writes the file", async () => {
@@ -197,42 +202,48 @@ describe("an RPC endpoint that misbehaves", () => {
   it("answering 429 three times: the default 2 retries are exhausted, exit 69", async () => {
     proxy.setMode({ kind: "rate-limit", first: 3 });
     const result = await processKeys();
-    expectRefusal(
-      result,
-      69,
-      `error: checking the chain: Ethereum node ${proxy.url} keeps rate-limiting (HTTP 429) after retries\n`,
-    );
+    expectRefusal(result, 69, { name: "RpcUnavailableError", code: "RATE_LIMITED" });
     expect(proxy.stats.rateLimited).toBe(3);
+  });
+
+  it("--verbose shows what the 429 came as: viem's HttpRequestError with the status, below the one line", async () => {
+    proxy.setMode({ kind: "rate-limit", first: 1 });
+    const { run } = await processKeys({ RPC_RETRIES: "0" }, [], undefined, (args, options) =>
+      runInProcess(["--verbose", ...args], options),
+    );
+    expect(run.code).toBe(69);
+    expect(run.error).toMatchObject({ name: "RpcUnavailableError", code: "RATE_LIMITED" });
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe(`error: ${run.error!.message}`);
+    expect(lines[1]).toBe("  caused by: HttpRequestError: HTTP request failed.");
+    expect(lines).toContain("    Status: 429");
+    expect(lines.filter((line) => line.startsWith("error: "))).toHaveLength(1);
   });
 
   it("answering HTML with 200: exit 69, 'answered something that is not JSON-RPC'", async () => {
     proxy.setMode({ kind: "non-json", status: 200 });
     const result = await processKeys();
-    expectRefusal(
-      result,
-      69,
-      `error: checking the chain: Ethereum node ${proxy.url} answered something that is not JSON-RPC\n`,
-    );
+    expectRefusal(result, 69, { name: "RpcUnavailableError", code: "NOT_JSON_RPC" });
   });
 
   it("answering HTML with 502: exit 69, 'answered HTTP 502'", async () => {
     proxy.setMode({ kind: "non-json", status: 502 });
     const result = await processKeys();
-    expectRefusal(
-      result,
-      69,
-      `error: checking the chain: Ethereum node ${proxy.url} answered HTTP 502\n`,
-    );
+    expectRefusal(result, 69, {
+      name: "RpcUnavailableError",
+      code: "HTTP_ERROR",
+      naming: ["HTTP 502"],
+    });
   });
 
   it("never answering: fails after RPC_TIMEOUT_MS (1,000 ms), not once per retry, with exit 69, naming the timeout", async () => {
     proxy.setMode({ kind: "hang" });
     const result = await processKeys({ RPC_TIMEOUT_MS: "1000" });
-    expectRefusal(
-      result,
-      69,
-      `error: checking the chain: Ethereum node ${proxy.url} did not answer within 1000 ms (RPC_TIMEOUT_MS); is it overloaded or hanging?\n`,
-    );
+    expectRefusal(result, 69, {
+      name: "RpcUnavailableError",
+      code: "TIMEOUT",
+      naming: ["1000 ms", "RPC_TIMEOUT_MS"],
+    });
     // One attempt: the deadline is spent when it times out.
     expect(proxy.stats.httpRequests).toBe(1);
     expect(result.run.ms).toBeGreaterThanOrEqual(1_000);
@@ -243,43 +254,37 @@ describe("an RPC endpoint that misbehaves", () => {
 describe("a configuration that does not match the chain", () => {
   it("ETHEREUM_CHAIN_ID=1 against anvil (31337): exit 78, naming both ids", async () => {
     const result = await processKeys({ ETHEREUM_CHAIN_ID: "1" });
-    expectRefusal(
-      result,
-      78,
-      `error: ETHEREUM_CHAIN_ID (from the environment) is 1 but the node at ${proxy.url} is on chain ${ANVIL_CHAIN_ID}; refusing to continue on the wrong chain\n`,
-    );
+    expectRefusal(result, 78, {
+      name: "ConfigError",
+      code: "WRONG_CHAIN",
+      naming: ["is 1 ", `chain ${ANVIL_CHAIN_ID}`],
+    });
   });
 
   it("a node that reports another chain than configured: exit 78, naming both ids", async () => {
     proxy.setMode({ kind: "chain-id", chainId: 11155111 });
     const result = await processKeys({ ETHEREUM_CHAIN_ID: String(ANVIL_CHAIN_ID) });
-    expectRefusal(
-      result,
-      78,
-      new RegExp(`is ${ANVIL_CHAIN_ID} but the node at ${escape(proxy.url)} is on chain 11155111;`),
-    );
+    expectRefusal(result, 78, {
+      name: "ConfigError",
+      code: "WRONG_CHAIN",
+      naming: [`is ${ANVIL_CHAIN_ID}`, "chain 11155111"],
+    });
   });
 
   it("a STAKING_REGISTRY_ADDRESS without code: exit 78, naming it", async () => {
     const address = "0x5eed0000000000000000000000000000c0ffee00";
     const result = await processKeys({ STAKING_REGISTRY_ADDRESS: address });
-    expectRefusal(
-      result,
-      78,
-      `error: STAKING_REGISTRY_ADDRESS (from the environment) is ${getAddress(address)}, which has no contract code on chain ${ANVIL_CHAIN_ID}; wrong address or wrong chain?\n`,
-    );
+    expectRefusal(result, 78, {
+      name: "ConfigError",
+      code: "NO_CONTRACT_CODE",
+      naming: ["STAKING_REGISTRY_ADDRESS", getAddress(address)],
+    });
   });
 
   it("an admin address that administers no provider: exit 78, naming it", async () => {
     const admin = ANVIL_ACCOUNTS[7];
     const result = await processKeys({ AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: admin.toLowerCase() });
-    expectRefusal(
-      result,
-      78,
-      new RegExp(
-        `^error: no provider in registry ${escape(getAddress(net.registry))} has admin AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS ${admin} \\(searched \\d+ provider ids\\)\n$`,
-      ),
-    );
+    expectRefusal(result, 78, { name: "ConfigError", code: "UNKNOWN_PROVIDER", naming: [admin] });
   });
 
   it("a provider id that does not exist: exit 78, naming it", async () => {
@@ -287,13 +292,11 @@ describe("a configuration that does not match the chain", () => {
       AZTEC_STAKING_PROVIDER_ID: "999",
       AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS: undefined,
     });
-    expectRefusal(
-      result,
-      78,
-      new RegExp(
-        `^error: AZTEC_STAKING_PROVIDER_ID 999 is not a provider in registry ${escape(getAddress(net.registry))} \\(its nextProviderIdentifier\\(\\) is \\d+\\)\n$`,
-      ),
-    );
+    expectRefusal(result, 78, {
+      name: "ConfigError",
+      code: "UNKNOWN_PROVIDER",
+      naming: ["AZTEC_STAKING_PROVIDER_ID 999"],
+    });
   });
 });
 
@@ -340,7 +343,7 @@ describe("an output that cannot be written", () => {
       expectRefusal(
         result,
         73,
-        `error: ${OUTPUT}: cannot be written (permission denied or read-only); nothing was written\n`,
+        { name: "OutputError", code: "WRITE_FAILED", file: "public-new-private-keys.json" },
         // The print store printed the keys before the public file could not be written.
         /^private and public keys of 6 validators/,
       );
@@ -351,20 +354,20 @@ describe("an output that cannot be written", () => {
 
   it("--output into a directory that does not exist: exit 73, nothing written", async () => {
     const result = await processKeys({}, ["--output", "missing/public.json"]);
-    expectRefusal(
-      result,
-      73,
-      "error: missing/public.json: cannot be written (its directory does not exist); nothing was written\n",
-    );
+    expectRefusal(result, 73, {
+      name: "OutputError",
+      code: "NO_DIRECTORY",
+      file: "missing/public.json",
+    });
   });
 
   it("--output whose parent is a file: exit 73 before touching the chain", async () => {
     const result = await processKeys({}, ["--output", "prod-testnet-keyfile.json/public.json"]);
-    expectRefusal(
-      result,
-      73,
-      "error: prod-testnet-keyfile.json/public.json: cannot be checked (a part of its path is a file, not a directory)\n",
-    );
+    expectRefusal(result, 73, {
+      name: "OutputError",
+      code: "CANNOT_CHECK",
+      file: "prod-testnet-keyfile.json/public.json",
+    });
     expect(proxy.stats.httpRequests).toBe(0);
   });
 
@@ -373,11 +376,7 @@ describe("an output that cannot be written", () => {
     mkdirSync(join(dir, "out"));
     writeFileSync(join(dir, "out", "keep"), "x");
     const result = await processKeys({}, ["--output", "out", "--force"], dir);
-    expectRefusal(
-      result,
-      73,
-      "error: out: is a directory, not a regular file; refusing to replace it (with or without --force)\n",
-    );
+    expectRefusal(result, 73, { name: "OutputError", code: "NOT_A_REGULAR_FILE", file: "out" });
   });
 
   it("--output pointing at a symbolic link: exit 73, even with --force, and the link's target is untouched", async () => {
@@ -387,11 +386,7 @@ describe("an output that cannot be written", () => {
     const target = readFileSync(join(dir, "prod-testnet-keyfile.json"), "utf8");
     for (const output of ["linked.json", "dangling.json"]) {
       const result = await processKeys({}, ["--output", output, "--force"], dir);
-      expectRefusal(
-        result,
-        73,
-        `error: ${output}: is a symbolic link; refusing to write through it\n`,
-      );
+      expectRefusal(result, 73, { name: "OutputError", code: "SYMBOLIC_LINK" });
     }
     expect(readFileSync(join(dir, "prod-testnet-keyfile.json"), "utf8")).toBe(target);
     expect(readdirSync(dir)).not.toContain("does-not-exist.json");

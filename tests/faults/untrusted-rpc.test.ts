@@ -14,6 +14,7 @@ import { copyToTemp, ownPhasesDir, snapshot, tempDir } from "../support/files.js
 import {
   expectRefusal as expectRefusalOf,
   recordDirs,
+  type Refusal,
   type Unchanged,
 } from "../support/refusal.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
@@ -100,8 +101,16 @@ async function prepareDeployment(
 }
 
 /** The suite's refusal check (tests/support/refusal.ts), the scraper config included. */
-function expectRefusal({ run, unchanged }: Run, code: number, message: RegExp): void {
-  expectRefusalOf(run, { code, error: [message], unchanged });
+function expectRefusal(
+  { run, unchanged }: Run,
+  code: number,
+  expected: RegExp | (NonNullable<Refusal["thrown"]> & Pick<Refusal, "naming">),
+): void {
+  if (expected instanceof RegExp) expectRefusalOf(run, { code, error: [expected], unchanged });
+  else {
+    const { naming, ...thrown } = expected;
+    expectRefusalOf(run, { code, thrown, naming, unchanged });
+  }
 }
 
 describe("a batch answer that does not pair one-to-one with the requests", () => {
@@ -123,7 +132,9 @@ describe("a batch answer that does not pair one-to-one with the requests", () =>
       expectRefusal(
         result,
         69,
-        /^error: reading publisher balances: Ethereum node http:\/\/127\.0\.0\.1:\d+ answered a malformed batch \(/,
+        fault === "duplicate"
+          ? /^error: reading publisher balances: Ethereum node http:\/\/127\.0\.0\.1:\d+ answered a malformed batch \(/
+          : { name: "RpcUnavailableError", code: "MALFORMED_BATCH" },
       );
       expect(result.run.stderr).toMatch(detail);
       // The first attempt and RPC_RETRIES (2) more.
@@ -134,7 +145,12 @@ describe("a batch answer that does not pair one-to-one with the requests", () =>
   it("a malformed batch once: the retry gets the real balances, and the empty publisher is refused (not credited another's ETH)", async () => {
     proxy.setMode({ kind: "batch-fault", fault: "duplicate", times: 1 });
     const result = await prepareDeployment();
-    expectRefusal(result, 65, new RegExp(`publisher without any ETH: ${P2}`));
+    expectRefusal(result, 65, {
+      name: "ChainRefusalError",
+      code: "PUBLISHER_WITHOUT_ETH",
+      file: "testnet_available_publisher_addresses.json",
+      naming: [P2],
+    });
     expect(proxy.stats.tampered).toBe(1);
   });
 });
@@ -142,20 +158,20 @@ describe("a batch answer that does not pair one-to-one with the requests", () =>
 describe("values that do not decode", () => {
   it("a balance that is not a hex quantity: exit 69 naming eth_getBalance", async () => {
     proxy.setMode({ kind: "result", method: "eth_getBalance", result: "10000000000000000000" });
-    expectRefusal(
-      await prepareDeployment(),
-      69,
-      /^error: reading publisher balances: Ethereum node \S+ answered eth_getBalance with a string, not a hex quantity$/,
-    );
+    expectRefusal(await prepareDeployment(), 69, {
+      name: "RpcUnavailableError",
+      code: "MALFORMED_ANSWER",
+      naming: ["eth_getBalance"],
+    });
   });
 
   it("a chain id that is not a number: exit 69 naming eth_chainId", async () => {
     proxy.setMode({ kind: "result", method: "eth_chainId", result: "mainnet" });
-    expectRefusal(
-      await prepareDeployment(),
-      69,
-      /answered eth_chainId with a string, not a hex quantity \(a chain id must be a number\)$/,
-    );
+    expectRefusal(await prepareDeployment(), 69, {
+      name: "RpcUnavailableError",
+      code: "MALFORMED_ANSWER",
+      naming: ["eth_chainId"],
+    });
   });
 
   it("return data that is not hex: exit 69 naming eth_call", async () => {
@@ -210,7 +226,10 @@ describe("rate limiting as providers send it", () => {
 
   it("HTTP 429 with a JSON-RPC error body, every time: exit 69 'keeps rate-limiting'", async () => {
     proxy.setMode({ kind: "rate-limit", first: 100, jsonRpcBody: true });
-    expectRefusal(await prepareDeployment(), 69, /keeps rate-limiting \(HTTP 429\) after retries$/);
+    expectRefusal(await prepareDeployment(), 69, {
+      name: "RpcUnavailableError",
+      code: "RATE_LIMITED",
+    });
   });
 
   it("Retry-After is honoured: the retry reaches the node as long after the 429 as it asked, not after the 250 ms backoff", async () => {

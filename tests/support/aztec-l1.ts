@@ -25,10 +25,10 @@ import {
   type Hash,
   type Hex,
 } from "viem";
-import type { TestChain, TestKeyStore } from "./test-chain.js";
+import type { TestChain, TestRegistrationTuple } from "./test-chain.js";
 import { GSEAbi } from "@aztec/l1-artifacts/GSEAbi";
 import { keccak256, toHex } from "viem";
-import { buildKeyStores, registrationKeysOf } from "../../src/core/keys/registration.js";
+import { buildRegistrationTuples, registrationKeysOf } from "../../src/core/keys/registration.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -466,10 +466,10 @@ export function generatedValidatorKeys(n: number, seed: string): { eth: Hex; bls
  * Key stores the real GSE accepts: each attester's BLS public keys and its proof of possession
  * over the GSE's registration digest (read from the chain's GSE, one call per key, in parallel).
  */
-export async function validKeyStores(
+export async function validRegistrationTuples(
   chain: TestChain,
   keys: readonly { eth: Hex; bls: Hex }[],
-): Promise<TestKeyStore[]> {
+): Promise<TestRegistrationTuple[]> {
   const { gse } = requireAztec(chain);
   const validators = keys.map((k) => ({
     keys: registrationKeysOf(k),
@@ -485,7 +485,7 @@ export async function validKeyStores(
       }),
     ),
   );
-  return buildKeyStores(validators, digests).map((k) => ({
+  return buildRegistrationTuples(validators, digests).map((k) => ({
     ...k,
     attester: getAddress(k.attester),
   }));

@@ -28,6 +28,35 @@ export interface CliResult {
   stderr: string;
   /** Wall time of the run in milliseconds. */
   ms: number;
+  /**
+   * In-process runs only: the error the run failed with (what reportError printed), by its class
+   * name, code and location; undefined when the run did not fail or was spawned.
+   */
+  error?: ThrownError;
+}
+
+/** A run's error as tests compare it: a ButlerError's class, code and location. */
+export interface ThrownError {
+  /** The class: "InputError", "RpcUnavailableError", …; "Error" for a bug. */
+  name: string;
+  /** The ButlerError's code (undefined for anything else). */
+  code?: string;
+  file?: string;
+  index?: number;
+  field?: string;
+  /** The whole message, location included: what the `error:` line says. */
+  message: string;
+}
+
+function thrownError(error: unknown): ThrownError {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
+  const { code, location } = error as { code?: unknown; location?: Record<string, unknown> };
+  return {
+    name: error.name,
+    code: typeof code === "string" ? code : undefined,
+    ...(location as Pick<ThrownError, "file" | "index" | "field"> | undefined),
+    message: error.message,
+  };
 }
 
 /**
@@ -133,6 +162,7 @@ export async function runInProcess(
   const savedCwd = process.cwd();
   const stdout = recordingStream();
   const stderr = recordingStream();
+  let error: ThrownError | undefined;
   const started = Date.now();
   // In place: modules that captured process.env (env-paths) see the run's environment too.
   const replaceEnv = (next: Record<string, string | undefined>) => {
@@ -142,8 +172,12 @@ export async function runInProcess(
   try {
     replaceEnv(isolatedEnv(options.env));
     process.chdir(options.cwd);
-    const code = await run(["node", "aztec-butler", ...args], { stdout, stderr });
-    return { code, stdout: stdout.text(), stderr: stderr.text(), ms: Date.now() - started };
+    const code = await run(
+      ["node", "aztec-butler", ...args],
+      { stdout, stderr },
+      { failedWith: (thrown) => (error = thrownError(thrown)) },
+    );
+    return { code, stdout: stdout.text(), stderr: stderr.text(), ms: Date.now() - started, error };
   } finally {
     process.chdir(savedCwd);
     replaceEnv(savedEnv);

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { CliResult } from "./cli.js";
+import type { CliResult, ThrownError } from "./cli.js";
 import { snapshot } from "./files.js";
 
 /** Directories recorded before a run, to prove a refusal left them byte-identical. */
@@ -17,10 +17,22 @@ export interface Refusal {
   /** The exit code. */
   code: number;
   /**
-   * The `error:` line: a string is the whole line after "error: "; a RegExp is matched against
-   * the whole of stderr; each RegExp of a list against the error line.
+   * The `error:` line's text: a string is the whole line after "error: "; a RegExp is matched
+   * against the whole of stderr; each RegExp of a list against the error line. Only where the
+   * wording is the point (one spawned test per exit code, a secret never shown): refusal lists
+   * give `thrown` instead, so that rewording a message breaks no test.
    */
-  error: string | RegExp | readonly RegExp[];
+  error?: string | RegExp | readonly RegExp[];
+  /**
+   * In-process runs (runInProcess): the error the run failed with, by class name, code and, where
+   * given, location (file, validator index, field); the `error:` line must be its message.
+   */
+  thrown?: Omit<ThrownError, "message">;
+  /**
+   * Facts the error line must name, whatever its wording: the ids, addresses or files it is about
+   * ("naming both ids").
+   */
+  naming?: readonly (string | number | bigint)[];
   /**
    * What stdout holds: nothing (the default), or what a run that fails after printing its
    * result printed (a RegExp, matched against it).
@@ -45,8 +57,12 @@ export interface Refusal {
  */
 export function expectRefusal(
   run: CliResult,
-  { code, error, unchanged, linesBefore = false, secrets, stdout = "" }: Refusal,
+  { code, error, thrown, naming, unchanged, linesBefore = false, secrets, stdout = "" }: Refusal,
 ): void {
+  expect(
+    error ?? thrown,
+    "a refusal names its error: its text, or its class and code",
+  ).toBeDefined();
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code, stderr: expect.any(String) });
   const lines = run.stderr.trimEnd().split("\n");
   const errorLine = lines.at(-1)!;
@@ -54,9 +70,16 @@ export function expectRefusal(
   const before = lines.slice(0, -1);
   if (linesBefore) for (const line of before) expect(line).not.toMatch(/^error: /);
   else expect(before).toEqual([]);
+  if (thrown) {
+    expect(run.error, "thrown is for in-process runs (runInProcess)").toMatchObject(thrown);
+    // commander's own usage errors carry their "error: " (commander prints them).
+    const message = run.error!.message;
+    expect(errorLine).toBe(message.startsWith("error: ") ? message : `error: ${message}`);
+  }
+  for (const fact of naming ?? []) expect(errorLine).toContain(String(fact));
   if (typeof error === "string") expect(errorLine).toBe(`error: ${error}`);
   else if (error instanceof RegExp) expect(run.stderr).toMatch(error);
-  else for (const pattern of error) expect(errorLine).toMatch(pattern);
+  else if (error !== undefined) for (const pattern of error) expect(errorLine).toMatch(pattern);
   expect(run.stderr.endsWith("\n")).toBe(true);
   expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
   if (stdout === "") expect(run.stdout).toBe("");

@@ -668,7 +668,7 @@ export interface TestG2Point {
   y1: bigint;
 }
 /** Same shape as IStakingRegistry.KeyStore in stakingRegistryAbi. */
-export interface TestKeyStore {
+export interface TestRegistrationTuple {
   attester: Address;
   publicKeyG1: TestG1Point;
   publicKeyG2: TestG2Point;
@@ -726,7 +726,7 @@ export interface AddKeysOptions {
 }
 
 /**
- * Appends keyStores to the provider's queue via addKeysToProvider, in chunks (default 60 per tx),
+ * Appends registration tuples to the provider's queue via addKeysToProvider, in chunks (default 60 per tx),
  * sent from `from` (default: the provider's admin as stored in the registry). If the sender is not
  * one of anvil's dev accounts it is impersonated (and topped up with ETH if it has none).
  * Transactions are sent back to back (order preserved) and only then are receipts checked.
@@ -736,11 +736,11 @@ export async function addKeysToProviderQueue(
   chain: TestChain,
   registry: RegistryRef,
   providerId: bigint,
-  keyStores: readonly TestKeyStore[],
+  tuples: readonly TestRegistrationTuple[],
   from?: Address,
   options: AddKeysOptions = {},
 ): Promise<Hash[]> {
-  if (keyStores.length === 0) return [];
+  if (tuples.length === 0) return [];
   const address = registryAddress(registry);
   const chunkSize = options.chunkSize ?? 60;
   if (!(chunkSize > 0)) throw new Error(`chunkSize must be positive, got ${chunkSize}`);
@@ -769,9 +769,9 @@ export async function addKeysToProviderQueue(
   }
 
   try {
-    const chunks: TestKeyStore[][] = [];
-    for (let i = 0; i < keyStores.length; i += chunkSize) {
-      chunks.push(keyStores.slice(i, i + chunkSize));
+    const chunks: TestRegistrationTuple[][] = [];
+    for (let i = 0; i < tuples.length; i += chunkSize) {
+      chunks.push(tuples.slice(i, i + chunkSize));
     }
 
     // Simulate the first chunk so a wrong sender / unknown provider fails with a decoded error.
@@ -779,7 +779,7 @@ export async function addKeysToProviderQueue(
       address,
       abi: stakingRegistryAbi,
       functionName: "addKeysToProvider",
-      args: [providerId, chunks[0] as TestKeyStore[]],
+      args: [providerId, chunks[0] as TestRegistrationTuple[]],
       account: sender,
     });
 
@@ -822,8 +822,8 @@ export async function addKeysToProviderQueue(
  * Deterministic placeholder keystores (unique attesters, arbitrary point coordinates; the test
  * registry verifies nothing). Entry i of offset o gets attester = last 20 bytes of keccak(o + i).
  */
-export function makeDummyKeyStores(count: number, offset = 0): TestKeyStore[] {
-  const out: TestKeyStore[] = [];
+export function makeDummyRegistrationTuples(count: number, offset = 0): TestRegistrationTuple[] {
+  const out: TestRegistrationTuple[] = [];
   for (let i = 0; i < count; i++) {
     const n = BigInt(offset + i);
     const h = BigInt(keccak256(toHex(n, { size: 32 })));

@@ -10,8 +10,8 @@ import { ethAmountOption } from "../../src/cli/options.js";
 import { InputError, UsageError } from "../../src/core/errors.js";
 import { servedAttesters } from "../../src/core/plan/publishers.js";
 import {
-  checkTopUpTarget,
-  checkTopUpTotal,
+  refuseTopUpTargetBelowMinimum,
+  refuseTopUpTotalOverLimit,
   planPublisherTopUps,
   topUpTransfers,
 } from "../../src/core/plan/publisher-top-ups.js";
@@ -75,16 +75,16 @@ describe("planPublisherTopUps", () => {
 
   it("refuses a total above the limit naming the total and the largest; a limit met exactly passes", () => {
     const plan = planPublisherTopUps([funding(0n, 5), funding(0n, 1)], eth("1"));
-    expect(() => checkTopUpTotal(plan, eth("6"))).not.toThrow();
-    expect(() => checkTopUpTotal(plan, eth("5.9"))).toThrow(InputError);
-    expect(() => checkTopUpTotal(plan, eth("5.9"))).toThrow(
+    expect(() => refuseTopUpTotalOverLimit(plan, eth("6"))).not.toThrow();
+    expect(() => refuseTopUpTotalOverLimit(plan, eth("5.9"))).toThrow(InputError);
+    expect(() => refuseTopUpTotalOverLimit(plan, eth("5.9"))).toThrow(
       /^the top-ups total 6 ETH, above --max-total-eth 5\.9 ETH \(largest: 5 ETH to 0x0+1388, which serves 5 attesters\)/,
     );
   });
 
   it("refuses a target below the minimum (exit 64); equal is fine", () => {
-    expect(() => checkTopUpTarget(min, min)).not.toThrow();
-    expect(() => checkTopUpTarget(min - 1n, min)).toThrow(UsageError);
+    expect(() => refuseTopUpTargetBelowMinimum(min, min)).not.toThrow();
+    expect(() => refuseTopUpTargetBelowMinimum(min - 1n, min)).toThrow(UsageError);
   });
 
   it("ethAmountOption: decimal ETH to wei, refusing signs, exponents, units, zero and sub-wei", () => {

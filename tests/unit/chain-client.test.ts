@@ -82,7 +82,7 @@ describe("toChainError", () => {
   });
 
   it("passes its own errors and non-viem errors through unchanged", () => {
-    const own = new ConfigError("x");
+    const own = new ConfigError("WRONG_CHAIN", "x");
     expect(toChainError(chain, "reading", own)).toBe(own);
     const bug = new TypeError("a bug");
     expect(toChainError(chain, "reading", bug)).toBe(bug);

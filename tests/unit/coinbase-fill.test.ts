@@ -1,7 +1,7 @@
 import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { planCoinbaseFill } from "../../src/core/plan/coinbase-fill.js";
-import { applyChainStates } from "../../src/core/files/scraper-config.js";
+import { applyChainStates } from "../../src/core/plan/scraper-attesters.js";
 import type { ProductionSource } from "../../src/core/plan/deployment-plan.js";
 import { ChainRefusalError } from "../../src/core/errors.js";
 

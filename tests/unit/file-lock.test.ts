@@ -9,7 +9,7 @@ import {
   writeFileAtomically,
 } from "../../src/core/files/safe-write.js";
 import {
-  checkAnswers,
+  checkedBatchAnswers,
   MalformedAnswerError,
   MalformedBatchError,
 } from "../../src/core/chain/verified-fetch.js";
@@ -102,7 +102,7 @@ describe("temp files", () => {
   });
 });
 
-describe("checkAnswers", () => {
+describe("checkedBatchAnswers", () => {
   const sent = [
     { id: 1, method: "eth_chainId" },
     { id: 2, method: "eth_getBalance" },
@@ -112,10 +112,10 @@ describe("checkAnswers", () => {
     { jsonrpc: "2.0", id: 2, result: "0x0" },
   ];
   it("accepts one answer per id in request order, and a whole-batch error", () => {
-    expect(checkAnswers(sent, ok)).toEqual(ok);
+    expect(checkedBatchAnswers(sent, ok)).toEqual(ok);
     const refusal = { jsonrpc: "2.0", id: null, error: { code: -32600, message: "too big" } };
-    expect(checkAnswers(sent, refusal)).toEqual(refusal);
-    expect(checkAnswers(sent, [refusal])).toEqual([refusal]);
+    expect(checkedBatchAnswers(sent, refusal)).toEqual(refusal);
+    expect(checkedBatchAnswers(sent, [refusal])).toEqual([refusal]);
   });
   it.each([
     ["a duplicate", [ok[0], { ...ok[0] }], /two answers for id 1/],
@@ -128,17 +128,17 @@ describe("checkAnswers", () => {
     ["answers out of order", [ok[1], ok[0]], /answers out of order/],
     ["an object instead of a list", ok[0], /one object instead of a list/],
   ])("refuses %s as a malformed batch", (_, data, message) => {
-    expect(() => checkAnswers(sent, data)).toThrow(MalformedBatchError);
-    expect(() => checkAnswers(sent, data)).toThrow(message);
+    expect(() => checkedBatchAnswers(sent, data)).toThrow(MalformedBatchError);
+    expect(() => checkedBatchAnswers(sent, data)).toThrow(message);
   });
   it("refuses results that are not what their method returns", () => {
     const bad = (result: unknown) => [ok[0], { jsonrpc: "2.0", id: 2, result }];
     for (const result of ["12", "0x", "0xg1", 12, null, "0x" + "f".repeat(65)])
-      expect(() => checkAnswers(sent, bad(result))).toThrow(MalformedAnswerError);
+      expect(() => checkedBatchAnswers(sent, bad(result))).toThrow(MalformedAnswerError);
     expect(() =>
-      checkAnswers([{ id: 1, method: "eth_call" }], [{ id: 1, result: "0xabc" }]),
+      checkedBatchAnswers([{ id: 1, method: "eth_call" }], [{ id: 1, result: "0xabc" }]),
     ).toThrow("answered eth_call with a string, not hex data");
-    expect(() => checkAnswers([{ id: 1, method: "eth_call" }], [{ id: 1 }])).toThrow(
+    expect(() => checkedBatchAnswers([{ id: 1, method: "eth_call" }], [{ id: 1 }])).toThrow(
       "answered eth_call with neither a result nor an error",
     );
   });

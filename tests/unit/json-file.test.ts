@@ -3,7 +3,8 @@ import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, InputError, InputMissingError } from "../../src/core/errors.js";
-import { locate, readJsonFile, shownName } from "../../src/core/files/json-file.js";
+import { locate, shownName } from "../../src/core/errors.js";
+import { readJsonFile } from "../../src/core/files/json-file.js";
 import { tempDir } from "../support/files.js";
 
 /** A fake 32-byte private key: it must never be echoed in a message. */
@@ -121,6 +122,7 @@ describe("locate", () => {
 
   it("formats as 'file, validator N, field' in a message", () => {
     const error = new InputError(
+      "INVALID_PRIVATE_KEY",
       "must be 0x followed by 64 hex digits",
       locate("keys.json", ["validators", 1, "attester", "eth"]),
     );

@@ -1,17 +1,20 @@
 /**
  * The provider queue's health, pure: each entry's problem and its precedence, the blocked head,
  * which entries need the GSE's check, the drip plan and its refusals; and the GSE's check itself
- * in this process (checkKeyStore, @noble/curves) on sound and broken key stores.
+ * in this process (checkRegistrationTuple, @noble/curves) on sound and broken key stores.
  */
 import { bn254 } from "@noble/curves/bn254.js";
 import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { ChainRefusalError } from "../../src/core/errors.js";
-import { checkKeyStore, type KeyStoreCheck } from "../../src/core/keys/key-store-check.js";
+import {
+  checkRegistrationTuple,
+  type RegistrationTupleCheck,
+} from "../../src/core/keys/registration-tuple-check.js";
 import {
   blsPublicKeysOf,
   proofOfPossession,
-  type KeyStore,
+  type RegistrationTuple,
 } from "../../src/core/keys/registration.js";
 import type { RollupStatus } from "../../src/core/plan/lifecycle.js";
 import {
@@ -35,7 +38,7 @@ function facts(
   }: {
     statuses?: Record<string, RollupStatus>;
     entryQueue?: string[];
-    checks?: Record<number, KeyStoreCheck>;
+    checks?: Record<number, RegistrationTupleCheck>;
     firstIndex?: bigint;
   } = {},
 ) {
@@ -188,14 +191,14 @@ describe("queueBelowMinimum (--min-queue)", () => {
   });
 });
 
-describe("checkKeyStore: the GSE's check in this process", () => {
+describe("checkRegistrationTuple: the GSE's check in this process", () => {
   const sk = 0x1234567890abcdefn;
   const other = 0xfedcba0987654321n;
   // Any point of G1 serves as the digest for the maths (the GSE's is a hash to the curve).
   const digestPoint = bn254.G1.Point.BASE.multiply(987654321n).toAffine();
   const digest = { x: digestPoint.x, y: digestPoint.y };
   const keys = blsPublicKeysOf(sk);
-  const sound: KeyStore = {
+  const sound: RegistrationTuple = {
     attester: getAddress(a(1)),
     publicKeyG1: keys.g1,
     publicKeyG2: keys.g2,
@@ -203,7 +206,7 @@ describe("checkKeyStore: the GSE's check in this process", () => {
   };
 
   it("SOUND for keys of one secret with their proof over the digest", () => {
-    expect(checkKeyStore(sound, digest)).toBe("SOUND");
+    expect(checkRegistrationTuple(sound, digest)).toBe("SOUND");
   });
 
   it("INVALID_PROOF_OF_POSSESSION: another digest's proof, another secret's, zero, off the curve", () => {
@@ -214,7 +217,7 @@ describe("checkKeyStore: the GSE's check in this process", () => {
       { x: 0n, y: 0n },
       { x: 1n, y: 3n },
     ]) {
-      expect(checkKeyStore({ ...sound, proofOfPossession: proof }, digest)).toBe(
+      expect(checkRegistrationTuple({ ...sound, proofOfPossession: proof }, digest)).toBe(
         "INVALID_PROOF_OF_POSSESSION",
       );
     }
@@ -222,7 +225,7 @@ describe("checkKeyStore: the GSE's check in this process", () => {
 
   it("INVALID_KEYS: G2 of another secret, G1 of another secret, G1 off the curve, G2 zero or off the twist", () => {
     const otherKeys = blsPublicKeysOf(other);
-    for (const keyStore of [
+    for (const tuple of [
       { ...sound, publicKeyG2: otherKeys.g2 },
       { ...sound, publicKeyG1: otherKeys.g1 },
       { ...sound, publicKeyG1: { x: 1n, y: 3n } },
@@ -230,7 +233,7 @@ describe("checkKeyStore: the GSE's check in this process", () => {
       { ...sound, publicKeyG2: { ...keys.g2, y0: keys.g2.y0 + 1n } },
       { ...sound, publicKeyG2: { x0: keys.g2.x1, x1: keys.g2.x0, y0: keys.g2.y1, y1: keys.g2.y0 } },
     ]) {
-      expect(checkKeyStore(keyStore, digest)).toBe("INVALID_KEYS");
+      expect(checkRegistrationTuple(tuple, digest)).toBe("INVALID_KEYS");
     }
   });
 });

@@ -1,7 +1,10 @@
 import { RegistryAbi } from "@aztec/l1-artifacts/RegistryAbi";
 import { RollupAbi } from "@aztec/l1-artifacts/RollupAbi";
 import { describe, expect, it } from "vitest";
-import { describeRollupKnown, rollupKnownAttesters } from "../../src/core/chain/rollup.js";
+import {
+  describeRollupKnown,
+  rollupKnownAttesters,
+} from "../../src/core/plan/registered-attesters.js";
 import { aztecRegistryAbi, aztecRollupAbi } from "../../src/types/abi/rollup.js";
 
 const a = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as const;

@@ -21,17 +21,17 @@ import { stakingRegistryAbi } from "../../src/types/abi/staking-registry.js";
 const safe = "0x00000000000000000000000000000000000000aa" as Address;
 const registry = "0x00000000000000000000000000000000000000bb" as Address;
 const word = (n: number) => BigInt(`0x${n.toString(16).padStart(2, "0").repeat(32)}`) >> 2n;
-const keyStore = (n: number) => ({
+const tuple = (n: number) => ({
   attester: `0x${n.toString(16).padStart(40, "0")}` as Address,
   publicKeyG1: { x: word(n), y: word(n + 1) },
   publicKeyG2: { x0: word(n + 2), x1: word(n + 3), y0: word(n + 4), y1: word(n + 5) },
   proofOfPossession: { x: word(n + 6), y: word(n + 7) },
 });
-const callOf = (providerId: bigint, keyStores: ReturnType<typeof keyStore>[]): Hex =>
+const callOf = (providerId: bigint, tuples: ReturnType<typeof tuple>[]): Hex =>
   encodeFunctionData({
     abi: stakingRegistryAbi,
     functionName: "addKeysToProvider",
-    args: [providerId, keyStores],
+    args: [providerId, tuples],
   });
 
 /** The checksum serialisation as issue 15 spells it out, written independently of the code. */
@@ -60,8 +60,8 @@ function describedChecksum(file: SafeTransactionBuilderBatch): Hex {
 }
 
 describe("Safe Transaction Builder files", () => {
-  const keyStores = [keyStore(1), keyStore(9), keyStore(17)];
-  const calldata = [callOf(7n, keyStores.slice(0, 2)), callOf(7n, keyStores.slice(2))];
+  const tuples = [tuple(1), tuple(9), tuple(17)];
+  const calldata = [callOf(7n, tuples.slice(0, 2)), callOf(7n, tuples.slice(2))];
   const batches = safeTransactionBuilderBatches({
     command: "add-keys",
     chainId: 11155111,
@@ -111,9 +111,9 @@ describe("Safe Transaction Builder files", () => {
         expect(Object.keys(input).slice(0, 3)).toEqual(["internalType", "name", "type"]);
       }
       // Solidity's struct names, as solc writes them in the registry's ABI.
-      const [, keyStores] = tx!.contractMethod.inputs;
-      expect(keyStores!.internalType).toBe("struct IStakingRegistry.KeyStore[]");
-      expect(keyStores!.components!.map((c) => c.internalType)).toEqual([
+      const [, tuples] = tx!.contractMethod.inputs;
+      expect(tuples!.internalType).toBe("struct IStakingRegistry.KeyStore[]");
+      expect(tuples!.components!.map((c) => c.internalType)).toEqual([
         "address",
         "struct G1Point",
         "struct G2Point",

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/core/errors.js";
 import {
-  checkScraperConfigOwner,
+  refuseForeignScraperConfig,
+  scraperConfigBase,
+} from "../../src/core/files/scraper-config.js";
+import {
   mergeScraperAttesters,
   mergedScraperConfig,
   newScraperConfig,
-  scraperConfigBase,
-} from "../../src/core/files/scraper-config.js";
+} from "../../src/core/plan/scraper-attesters.js";
 import {
   deployedAttesters,
   locateInInputs,
@@ -92,46 +93,47 @@ describe("the scraper config around the merge", () => {
     });
   });
 
-  it("checkScraperConfigOwner refuses a config of another chain or provider (exit 78), accepts its own or none", () => {
+  it("refuseForeignScraperConfig refuses a config of another chain or provider (exit 78), accepts its own or none", () => {
     const owner = (chainId: number, providerId?: bigint) => ({
       path: "s.json",
       chainId,
       providerId,
     });
-    expect(() => checkScraperConfigOwner(base, owner(1))).toThrow(
-      new ConfigError(
-        "scraper config s.json is for chain 31337 but the node is on chain 1; wrong --network or ETHEREUM_NODE_URL?",
-      ),
+    expect(() => refuseForeignScraperConfig(base, owner(1))).toThrow(
+      expect.objectContaining({
+        name: "ConfigError",
+        code: "SCRAPER_CONFIG_MISMATCH",
+        shortMessage: expect.stringContaining("is for chain 31337 but the node is on chain 1"),
+      }),
     );
-    expect(() => checkScraperConfigOwner(base, owner(31337, 8n))).toThrow(
-      /scraper config s\.json is for staking provider \d+ but the configuration's provider is 8;/,
+    expect(() => refuseForeignScraperConfig(base, owner(31337, 8n))).toThrow(
+      expect.objectContaining({
+        code: "SCRAPER_CONFIG_MISMATCH",
+        shortMessage: expect.stringContaining("the configuration's provider is 8"),
+      }),
     );
     expect(() =>
-      checkScraperConfigOwner(base, owner(31337, BigInt(base.stakingProviderId))),
+      refuseForeignScraperConfig(base, owner(31337, BigInt(base.stakingProviderId))),
     ).not.toThrow();
-    expect(() => checkScraperConfigOwner(base, owner(31337))).not.toThrow();
-    expect(() => checkScraperConfigOwner(undefined, owner(1))).not.toThrow();
+    expect(() => refuseForeignScraperConfig(base, owner(31337))).not.toThrow();
+    expect(() => refuseForeignScraperConfig(undefined, owner(1))).not.toThrow();
   });
 
-  it("scraperConfigBase: the existing config, else one for the provider resolved only when configured", async () => {
-    const calls: string[] = [];
-    const resolveProvider = async () => {
-      calls.push("resolve");
-      return { providerId: 9n, providerAdmin: A3 };
-    };
-    const fields = { network: "testnet", l1ChainId: 31337, resolveProvider };
-    expect(await scraperConfigBase(base, { ...fields, providerConfigured: true })).toBe(base);
-    expect(await scraperConfigBase(undefined, { ...fields, providerConfigured: false })).toBe(
-      undefined,
-    );
-    expect(calls).toEqual([]);
-    const created = await scraperConfigBase(undefined, { ...fields, providerConfigured: true });
+  it("scraperConfigBase: the existing config, else one for the configured provider, else none", () => {
+    const registry = { providerId: 9n, providerAdmin: A3 };
+    const fields = { network: "testnet", chainId: 31337 };
+    expect(scraperConfigBase(base, { ...fields, registry })).toBe(base);
+    expect(scraperConfigBase(base, fields)).toBe(base);
+    expect(scraperConfigBase(undefined, fields)).toBe(undefined);
+    const created = scraperConfigBase(undefined, { ...fields, registry });
     expect(created).toMatchObject({
+      network: "testnet",
+      l1ChainId: 31337,
       stakingProviderId: "9",
       stakingProviderAdmin: A3,
       attesters: [],
     });
-    expect(calls).toEqual(["resolve"]);
+    expect(created).not.toBe(base);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EIP_7825_TX_GAS_CAP, gasBudgetFor } from "../../src/core/chain/gas.js";
+import { EIP_7825_TX_GAS_CAP, gasBudgetFor } from "../../src/core/plan/gas-budget.js";
 import {
   EstimateRevertedError,
   ItemTooLargeError,

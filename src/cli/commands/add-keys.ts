@@ -1,35 +1,31 @@
 import { Command } from "commander";
 import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
-import { refuseRollupKnownAttesters, resolveAztecL1 } from "../../core/chain/rollup.js";
+import { resolveAztecL1, type AztecL1 } from "../../core/chain/rollup.js";
+import { refuseRegisteredAttesters } from "../../core/plan/registered-attesters.js";
 import {
-  describeAddKeysReads,
   fitAddKeysTransactions,
   readAddKeysChainState,
+  type AddKeysChainState,
 } from "../../core/chain/add-keys-transactions.js";
 import {
   addKeysOutputWrites,
-  checkSafeTransactionBuilderTargets,
+  refuseUnwritableSafeTransactionBuilderFiles,
 } from "../../core/files/safe-tx-builder.js";
-import { loadPrivateKeyFile } from "../../core/files/key-files.js";
-import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
+import { readCheckedPrivateKeyFile } from "../../core/files/key-files.js";
+import { count, countProgress, plural, reportWrites, type Output } from "../output.js";
 import {
-  buildKeyStores,
+  buildRegistrationTuples,
   calldataJson,
   registrationInputsOf,
 } from "../../core/keys/registration.js";
 import {
-  checkOutputOption,
+  refuseUnwritableOutput,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
-import {
-  assertNoneQueued,
-  resolveRegistryContext,
-  type RegistryContext,
-} from "../../core/chain/staking-registry.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { resolveRegistryContext, type RegistryContext } from "../../core/chain/staking-registry.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { positiveIntegerOption } from "../options.js";
-import { runAction } from "../run.js";
 import { passwordFileOption } from "../keystore-options.js";
 import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 import { recordInputFiles } from "../../core/files/file-identity.js";
@@ -44,7 +40,7 @@ interface Options {
   passwordFile?: string;
 }
 
-export function addKeysCommand(terminal: Terminal = processTerminal): Command {
+export function addKeysCommand(run: CliRun): Command {
   return new Command("add-keys")
     .alias("get-add-keys-to-staking-provider-calldata")
     .description(
@@ -93,76 +89,85 @@ Examples:
   $ aztec-butler add-keys encrypted-keys.json --password-file ./keystore-password.txt > calldata.json
   $ aztec-butler --network mainnet add-keys keys.json --max-keys-per-tx 50`,
     )
-    .action(
-      runAction(async (file: string, options: Options, command: Command) =>
-        addKeys(file, options, await contextFor(command, consoleOutput(terminal))),
-      ),
-    );
+    .action(commandAction(run, addKeys));
 }
 
-export async function addKeys(file: string, options: Options, ctx: CommandContext): Promise<void> {
-  const { out, config } = ctx;
-
+export async function addKeys(
+  file: string,
+  options: Options,
+  { out, config }: CommandContext,
+): Promise<number> {
   // Load: every key checked (same rules and messages as process-private-keys), output target free.
-  const keyFile = await loadPrivateKeyFile(file, { passwords: keystorePasswords(options), out });
-  // Named as an input even when no keystore needs it: never an output.
-  await recordInputFiles([options.passwordFile]);
-  if (options.output !== undefined) await checkOutputOption(options.output, options.force);
-  if (options.safeTxBuilder !== undefined)
-    await checkSafeTransactionBuilderTargets(options.safeTxBuilder);
+  const passwords = keystorePasswords(options);
+  const keyFile = await readCheckedPrivateKeyFile(file, { passwords, out });
+  await refuseUnwritableAddKeysOutputs(options);
   const chain = createChainClient(config);
 
   // The chain context first (wrong chain, registry, provider, rollup or GSE fail before any work).
   // Every read at one block, so that no two of them see different states.
-  const atBlock = await readBlockNumber(chain);
-  const registry = await resolveRegistryContext(chain, config, atBlock);
-  const l1 = await resolveAztecL1(chain, config, registry.registry, registry.chainId, {
-    blockNumber: atBlock,
-  });
+  const blockNumber = await readBlockNumber(chain);
+  const registry = await resolveRegistryContext(chain, { config, blockNumber });
+  const l1 = await resolveAztecL1(chain, { config, registry, blockNumber });
 
   // Plan: each validator's attester address and BLS public keys.
-  const validators = registrationInputsOf(keyFile.validators, (done) =>
-    out.progress(`deriving keys: ${count(done)}/${count(keyFile.validators.length)}`),
+  const n = keyFile.validators.length;
+  const validators = registrationInputsOf(
+    keyFile.validators,
+    countProgress(out, "deriving keys", n),
   );
   out.progressDone();
 
   // Check the chain: the provider's queue, every registration digest and what the rollup knows,
   // batched together at the pinned block; no attester may be registered already.
-  const state = await readAddKeysChainState(chain, {
-    registry,
-    l1,
-    validators,
-    blockNumber: atBlock,
-  });
-  assertNoneQueued(state.queue.attesters, state.attesters, {
-    providerId: registry.providerId,
-    file,
-  });
-  refuseRollupKnownAttesters(state.rollupKnown.known, l1.rollup, file);
+  const state = await readAddKeysChainState(chain, { registry, l1, validators, blockNumber });
+  refuseRegisteredAttesters(state, { providerId: registry.providerId, rollup: l1.rollup, file });
 
   // Sign each digest, then split the calls by their estimated gas (every call simulated).
-  const keyStores = buildKeyStores(validators, state.digests, (done) =>
-    out.progress(`signing registration digests: ${count(done)}/${count(validators.length)}`),
-  );
+  const signing = countProgress(out, "signing registration digests", n);
+  const tuples = buildRegistrationTuples(validators, state.digests, signing);
   out.progressDone();
-  const fitted = await fitAddKeysTransactions(chain, registry, keyStores, {
-    maxKeysPerTx: options.maxKeysPerTx,
-    file,
-  });
-  const { transactions } = fitted;
+  const { maxKeysPerTx } = options;
+  const fitted = await fitAddKeysTransactions(chain, { registry, tuples, maxKeysPerTx, file });
 
   // Write (only now that every check passed), then report (a refusal above stays one line).
   out.info(describeAddKeysReads(state, { registry, l1, batchSize: chain.batchSize }));
-  const stdoutJson = toJsonText(calldataJson(transactions));
+  const stdoutJson = toJsonText(calldataJson(fitted.transactions));
+  const { transactions } = fitted;
   const writes = addKeysOutputWrites({ ...options, stdoutJson, registry, transactions });
   await writeFilesAtomically(writes);
   out.result(stdoutJson.trimEnd());
-  reportTransactions(ctx, file, fitted, registry);
-  for (const { path } of writes)
-    out.info(`wrote ${path}${path === options.output ? "" : " (Safe Transaction Builder)"}`);
+  reportTransactions(out, file, fitted, registry);
+  reportWrites(out, writes, options.output);
+  return 0;
 }
+
+/**
+ * The outputs add-keys writes, checked before the chain work: --output free (or --force), the
+ * Safe Transaction Builder files' directory there and their names no input; the password file
+ * named as an input even when no keystore needs it (never an output).
+ */
+async function refuseUnwritableAddKeysOutputs(options: Options): Promise<void> {
+  await recordInputFiles([options.passwordFile]);
+  if (options.output !== undefined) await refuseUnwritableOutput(options.output, options.force);
+  if (options.safeTxBuilder !== undefined)
+    await refuseUnwritableSafeTransactionBuilderFiles(options.safeTxBuilder);
+}
+
+/** The report line of the reads before signing. */
+function describeAddKeysReads(
+  state: AddKeysChainState,
+  { registry, l1, batchSize }: { registry: RegistryContext; l1: AztecL1; batchSize: number },
+): string {
+  return (
+    `provider ${registry.providerId}'s queue of ${count(state.queue.attesters.length)}, ` +
+    `${plural(state.digests.length, "registration digest")} from GSE ${l1.gse} and the rollup ` +
+    `${l1.rollup}'s entry queue and attester views read ` +
+    `(${count(state.calls)} calls in batches of ${batchSize})`
+  );
+}
+
 function reportTransactions(
-  { out }: CommandContext,
+  out: Output,
   file: string,
   { transactions, budget }: Awaited<ReturnType<typeof fitAddKeysTransactions>>,
   registry: RegistryContext,

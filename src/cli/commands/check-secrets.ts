@@ -9,14 +9,13 @@ import {
   type ReadableSecretStoreSpec,
 } from "../../core/keys/secret-store.js";
 import { secretCheckDocument, type SecretProblem } from "../../core/plan/secret-check.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import {
   passwordFileOption,
   secretStoreOption,
   type SecretStoreSpec,
 } from "../keystore-options.js";
-import { consoleOutput, plural, processTerminal, type Output, type Terminal } from "../output.js";
-import { requestExitCode, runAction } from "../run.js";
+import { plural, type Output } from "../output.js";
 
 interface Options {
   secretStore: SecretStoreSpec;
@@ -24,7 +23,7 @@ interface Options {
   json?: boolean;
 }
 
-export function checkSecretsCommand(terminal: Terminal = processTerminal): Command {
+export function checkSecretsCommand(run: CliRun): Command {
   return new Command("check-secrets")
     .description(
       "check that the secret store holds both private keys of every attester of key files, and that they derive to the files' public keys",
@@ -56,13 +55,7 @@ Examples:
   $ aztec-butler check-secrets new-private-keys.json --secret-store keystore-dir:./validator-keys
   $ aztec-butler --network mainnet check-secrets prod.json --secret-store gcp:my-gcp-project --json`,
     )
-    .action(
-      runAction(async (files: string[], options: Options, command: Command) =>
-        checkSecrets(files, options, await contextFor(command, consoleOutput(terminal))).then(
-          (code) => (code === 0 ? undefined : requestExitCode(terminal, code)),
-        ),
-      ),
-    );
+    .action(commandAction(run, checkSecrets));
 }
 
 export async function checkSecrets(
@@ -96,6 +89,7 @@ export async function checkSecrets(
 function readableStore(spec: SecretStoreSpec): ReadableSecretStoreSpec {
   if (spec.kind === "print") {
     throw new UsageError(
+      "NOTHING_TO_CHECK",
       "--secret-store print stores nothing, so there is nothing to check; give the store " +
         "process-private-keys wrote to: keystore-dir:<dir> or gcp:<project-id>",
     );

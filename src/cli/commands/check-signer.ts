@@ -14,22 +14,14 @@ import {
   type SignerAccount,
   type SignerAnswer,
 } from "../../core/plan/signer-accounts.js";
-import { contextFor, type CommandContext } from "../context.js";
-import {
-  consoleOutput,
-  count,
-  plural,
-  processTerminal,
-  type Output,
-  type Terminal,
-} from "../output.js";
-import { requestExitCode, runAction } from "../run.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
+import { count, plural, type Output } from "../output.js";
 
 interface Options {
   json?: boolean;
 }
 
-export function checkSignerCommand(terminal: Terminal = processTerminal): Command {
+export function checkSignerCommand(run: CliRun): Command {
   return new Command("check-signer")
     .description(
       "check that the remote signers of key files hold every attester and publisher, and sign with it",
@@ -52,13 +44,7 @@ Examples:
   $ aztec-butler check-signer A_prod.json.new B_prod.json.new C_prod.json.new
   $ aztec-butler check-signer prod.json.new --json | jq '.missing'`,
     )
-    .action(
-      runAction(async (files: string[], options: Options, command: Command) =>
-        checkSigner(files, options, await contextFor(command, consoleOutput(terminal))).then(
-          (code) => (code === 0 ? undefined : requestExitCode(terminal, code)),
-        ),
-      ),
-    );
+    .action(commandAction(run, checkSigner));
 }
 
 export async function checkSigner(
@@ -98,7 +84,10 @@ export async function checkSigner(
     const first = answers.get(unreachable[0]!.signer.id) as { problem: string };
     const more =
       unreachable.length > 1 ? ` (and ${plural(unreachable.length - 1, "other signer")})` : "";
-    throw new RpcUnavailableError(`${first.problem}${more}; none of its accounts counts as held`);
+    throw new RpcUnavailableError(
+      "SIGNER_UNREACHABLE",
+      `${first.problem}${more}; none of its accounts counts as held`,
+    );
   }
   return missing.length > 0 ? ExitCode.needsOperator : 0;
 }

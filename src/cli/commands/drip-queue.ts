@@ -1,6 +1,5 @@
 import { Command } from "commander";
-import { pinLatestBlock } from "../../core/chain/attester-status.js";
-import { createChainClient } from "../../core/chain/client.js";
+import { createChainClient, pinLatestBlock } from "../../core/chain/client.js";
 import { estimateDripTransaction } from "../../core/chain/drip-transaction.js";
 import { readProviderQueueHealthAlone } from "../../core/chain/provider-queue-health.js";
 import { resolveRegistryContext, type RegistryContext } from "../../core/chain/staking-registry.js";
@@ -10,7 +9,7 @@ import {
   safeTransactionBuilderFileNames,
 } from "../../core/files/safe-tx-builder.js";
 import {
-  checkWriteTargets,
+  refuseUnwritableTargets,
   toJsonText,
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
@@ -22,10 +21,9 @@ import {
   type DripPlan,
 } from "../../core/plan/provider-queue-health.js";
 import { calldataJson } from "../../core/keys/registration.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { positiveIntegerOption } from "../options.js";
-import { consoleOutput, count, plural, processTerminal, type Terminal } from "../output.js";
-import { runAction } from "../run.js";
+import { count, plural, reportWrites } from "../output.js";
 
 interface Options {
   count?: number;
@@ -35,7 +33,7 @@ interface Options {
   safeTxBuilder?: string;
 }
 
-export function dripQueueCommand(terminal: Terminal = processTerminal): Command {
+export function dripQueueCommand(run: CliRun): Command {
   return new Command("drip-queue")
     .description(
       "print the staking registry call that removes the bad keys at the head of the provider's queue",
@@ -75,33 +73,28 @@ Examples:
   $ aztec-butler --network mainnet drip-queue --safe-tx-builder drip
   $ aztec-butler drip-queue --count 5 -o drip.json`,
     )
-    .action(
-      runAction(async (options: Options, command: Command) =>
-        dripQueue(options, await contextFor(command, consoleOutput(terminal))),
-      ),
-    );
+    .action(commandAction(run, dripQueue));
 }
 
-export async function dripQueue(options: Options, ctx: CommandContext): Promise<void> {
+export async function dripQueue(options: Options, ctx: CommandContext): Promise<number> {
   const { out, config } = ctx;
 
   // Load: nothing to read but the configuration; the output targets must be free.
   const targets = outputTargets(options);
-  await checkWriteTargets(
+  await refuseUnwritableTargets(
     targets.map((path) => ({ path, overwrite: options.force, hint: "pass --force to replace it" })),
   );
 
   // Check the chain: every entry of the queue, at one pinned block.
   const chain = createChainClient(config);
   const block = await pinLatestBlock(chain);
-  const registry = await resolveRegistryContext(chain, config, block.number);
-  const { facts, calls } = await readProviderQueueHealthAlone(
-    chain,
+  const registry = await resolveRegistryContext(chain, { config, blockNumber: block.number });
+  const { facts, calls } = await readProviderQueueHealthAlone(chain, {
     config,
     registry,
-    block.number,
-    (n) => out.warn(inProcessKeyCheckWarning(n)),
-  );
+    blockNumber: block.number,
+    onInProcess: (n) => out.warn(inProcessKeyCheckWarning(n)),
+  });
   // Plan: how many keys from the head, then prove the call works, sent by the admin.
   const plan = planDrip(
     classifyProviderQueue(facts),
@@ -109,7 +102,7 @@ export async function dripQueue(options: Options, ctx: CommandContext): Promise<
     options.count,
     registry.providerId,
   );
-  const transaction = await estimateDripTransaction(chain, registry, plan.count);
+  const transaction = await estimateDripTransaction(chain, { registry, count: plan.count });
 
   // Write (only now that every check passed), then report.
   const stdoutJson = toJsonText(calldataJson([transaction]));
@@ -127,8 +120,8 @@ export async function dripQueue(options: Options, ctx: CommandContext): Promise<
       `${block.number} (${plural(calls, "call")} in batches of ${chain.batchSize})`,
   );
   reportDrip(ctx, plan, registry, transaction.gas);
-  for (const { path } of writes)
-    out.info(`wrote ${path}${path === options.output ? "" : " (Safe Transaction Builder)"}`);
+  reportWrites(out, writes, options.output);
+  return 0;
 }
 
 function outputTargets(options: Options): string[] {

@@ -1,42 +1,35 @@
 import { Command } from "commander";
-import { createChainClient } from "../../core/chain/client.js";
-import { pinLatestBlock, readStakedEvents } from "../../core/chain/attester-status.js";
+import { createChainClient, pinLatestBlock } from "../../core/chain/client.js";
+import { readStakedEvents, stakedCoinbases } from "../../core/chain/attester-status.js";
 import { resolveRegistryContext } from "../../core/chain/staking-registry.js";
-import { locate } from "../../core/files/json-file.js";
+import { locate } from "../../core/errors.js";
 import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
-import { checkWriteTargets, toJsonText } from "../../core/files/safe-write.js";
+import { refuseUnwritableTargets, toJsonText } from "../../core/files/safe-write.js";
 import { loadProductionSource, outputPaths } from "../../core/files/deployment-files.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
+import { applyChainStates } from "../../core/plan/scraper-attesters.js";
 import {
-  applyChainStates,
   loadScraperConfig,
   scraperConfigPath,
   scraperConfigWrite,
+  type ScraperConfigOwner,
 } from "../../core/files/scraper-config.js";
-import { checkNoDuplicateAttesters } from "../../core/plan/deployment-plan.js";
+import { refuseDuplicateAttesters } from "../../core/plan/deployment-plan.js";
 import {
   planCoinbaseFill,
   type CoinbaseFillPlan as CoinbaseFill,
 } from "../../core/plan/coinbase-fill.js";
 import type { ScraperConfig } from "../../types/scraper-config.js";
-import {
-  consoleOutput,
-  processTerminal,
-  type Output,
-  type Terminal,
-  count,
-  plural,
-} from "../output.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { count, plural, stakedEventsProgress, type Output } from "../output.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { blockNumberOption } from "../options.js";
-import { runAction } from "../run.js";
 
 interface Options {
   output?: string;
   fromBlock?: bigint;
 }
 
-export function fillCoinbasesCommand(terminal: Terminal = processTerminal): Command {
+export function fillCoinbasesCommand(run: CliRun): Command {
   return new Command("fill-coinbases")
     .description(
       "write <production-file>.new in which every staked validator without a coinbase gets its split contract from the chain",
@@ -66,39 +59,23 @@ Examples:
   $ aztec-butler fill-coinbases prod-testnet-keyfile.json
   $ for f in A_prod.json B_prod.json; do aztec-butler fill-coinbases "$f"; done`,
     )
-    .action(
-      runAction(async (file: string, options: Options, command: Command) =>
-        fillCoinbases(file, options, await contextFor(command, consoleOutput(terminal))),
-      ),
-    );
+    .action(commandAction(run, fillCoinbases));
 }
 
 export async function fillCoinbases(
   file: string,
   options: Options,
-  ctx: CommandContext,
-): Promise<void> {
-  // The node's own keystore check loads on a worker thread while the inputs and the chain are read.
-  const nodeCheck = new NodeKeystoreCheck();
-  try {
-    await fillCoinbasesWith(nodeCheck, file, options, ctx);
-  } finally {
-    await nodeCheck.close();
-  }
-}
-
-async function fillCoinbasesWith(
-  nodeCheck: NodeKeystoreCheck,
-  file: string,
-  options: Options,
   { out, config, cwd }: CommandContext,
-): Promise<void> {
-  // Load and check the production file (as prepare-deployment does).
+): Promise<number> {
+  // The node's own keystore check loads on a worker thread while the inputs and the chain are read.
+  await using nodeCheck = new NodeKeystoreCheck();
+
+  // Load and check the production file (as prepare-deployment does), and the outputs' targets.
   const production = await loadProductionSource(file);
-  checkNoDuplicateAttesters(production, []);
+  refuseDuplicateAttesters(production, []);
   const outputsNow = () => outputPaths(file, options.output, [""], cwd);
   const scraperPath = scraperConfigPath(config.network);
-  await checkWriteTargets([
+  await refuseUnwritableTargets([
     ...(await outputsNow()).map((path) => ({ path, hint: "choose another --output" })),
     { path: scraperPath, overwrite: true, createParent: true, updatesItself: true },
   ]);
@@ -106,34 +83,54 @@ async function fillCoinbasesWith(
   // Check the chain: the provider's StakedWithProvider events up to one pinned block.
   const chain = createChainClient(config);
   const block = await pinLatestBlock(chain);
-  const registry = await resolveRegistryContext(chain, config, block.number);
-  const staked = await readStakedEvents(chain, config, registry, block, {
-    fromBlock: options.fromBlock,
-    onProgress: (done, total) =>
-      out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
-  });
+  const blockNumber = block.number;
+  const registry = await resolveRegistryContext(chain, { config, blockNumber });
+  const range = { fromBlock: options.fromBlock, onProgress: stakedEventsProgress(out) };
+  const staked = await readStakedEvents(chain, { config, registry, blockNumber, ...range });
   out.progressDone();
   for (const warning of staked.warnings) out.warn(warning);
 
   // Plan: each validator without a coinbase gets its split; a different coinbase is refused.
-  const plan = planCoinbaseFill(
-    production,
-    new Map([...staked.byAttester].map(([attester, event]) => [attester, event.coinbase])),
-  );
+  const plan = planCoinbaseFill(production, stakedCoinbases(staked));
   for (const { index, attester } of plan.notStaked)
     out.info(`not staked yet (keeps no coinbase): validator ${index} ${attester}`);
   if (plan.filled.length === 0) return reportNothingToFill(out, file, plan);
-  await nodeCheck.check([{ content: plan.content, locate: (path) => locate(file, path) }]);
+  await nodeCheck.refuseWhatTheNodeRejects([plan.content], (path) => locate(file, path));
 
-  // Write the key file and the scraper config's coinbases as one unit, as prepare-deployment does
-  // (under the scraper config's lock, `.new2` when `.new` is taken meanwhile, crash journal).
-  const scraperExists = (await loadScraperConfig(scraperPath)) !== undefined;
+  // Write the key file and the scraper config's coinbases as one unit, then report.
   const owner = { path: scraperPath, chainId: registry.chainId, providerId: registry.providerId };
+  const written = await writeFilledKeyFile(plan, {
+    owner,
+    paths: outputsNow,
+    moveOnWhenTaken: options.output === undefined,
+    warn: out.warn,
+  });
+  reportFill(out, { ...written, plan, blockNumber, scraperPath });
+  return 0;
+}
+
+/**
+ * The filled key file and the scraper config's coinbases, written as prepare-deployment writes
+ * (writeDeployment: under the scraper config's lock, `.new2` when `.new` is taken meanwhile,
+ * crash journal). `coinbasesSet`: how many of the config's entries changed; undefined when there
+ * is no scraper config (it is not created here).
+ */
+async function writeFilledKeyFile(
+  plan: CoinbaseFill,
+  target: {
+    owner: ScraperConfigOwner;
+    paths: () => Promise<string[]>;
+    moveOnWhenTaken: boolean;
+    warn: (line: string) => void;
+  },
+): Promise<{ path: string; coinbasesSet: number | undefined }> {
+  const { owner } = target;
+  const scraperExists = (await loadScraperConfig(owner.path)) !== undefined;
   let changed = 0;
   const written = await writeDeployment({
     keyFiles: [toJsonText(plan.content)],
-    paths: outputsNow,
-    moveOnWhenTaken: options.output === undefined,
+    paths: target.paths,
+    moveOnWhenTaken: target.moveOnWhenTaken,
     scraper: scraperExists
       ? scraperConfigWrite(owner, (current) => {
           const updated = current && withCoinbases(current, plan);
@@ -141,11 +138,9 @@ async function fillCoinbasesWith(
           return updated?.config;
         })
       : undefined,
-    warn: out.warn,
+    warn: target.warn,
   });
-  reportFill(out, { output: written.paths[0]!, plan, blockNumber: block.number });
-  if (!written.scraperConfig) out.warn(`no scraper config at ${scraperPath}; it was not updated`);
-  else out.result(`updated scraper config ${scraperPath} (${plural(changed, "coinbase")} set)`);
+  return { path: written.paths[0]!, coinbasesSet: written.scraperConfig ? changed : undefined };
 }
 
 /**
@@ -167,21 +162,33 @@ function withCoinbases(
   return { config: { ...current, attesters: applied.attesters }, changed: applied.changed };
 }
 
-function reportNothingToFill(out: Output, file: string, plan: CoinbaseFill): void {
+function reportNothingToFill(out: Output, file: string, plan: CoinbaseFill): number {
   out.result(
     `nothing to fill in ${file}: ${plural(plan.alreadySet, "validator")} already ${plan.alreadySet === 1 ? "has its" : "have their"} split as coinbase, ` +
       `${count(plan.notStaked.length)} not staked yet; nothing written`,
   );
+  return 0;
 }
 
 function reportFill(
   out: Output,
-  { output, plan, blockNumber }: { output: string; plan: CoinbaseFill; blockNumber: bigint },
+  written: {
+    path: string;
+    plan: CoinbaseFill;
+    blockNumber: bigint;
+    scraperPath: string;
+    coinbasesSet: number | undefined;
+  },
 ): void {
+  const { plan, scraperPath, coinbasesSet } = written;
   out.result(
-    `wrote ${output} (${plural(plan.filled.length, "coinbase")} filled from StakedWithProvider events at block ${blockNumber}; ` +
+    `wrote ${written.path} (${plural(plan.filled.length, "coinbase")} filled from StakedWithProvider events at block ${written.blockNumber}; ` +
       `${count(plan.alreadySet)} already set, ${count(plan.notStaked.length)} not staked yet)`,
   );
   for (const { index, attester, coinbase } of plan.filled)
     out.info(`  validator ${index} ${attester}: coinbase ${coinbase}`);
+  if (coinbasesSet === undefined)
+    out.warn(`no scraper config at ${scraperPath}; it was not updated`);
+  else
+    out.result(`updated scraper config ${scraperPath} (${plural(coinbasesSet, "coinbase")} set)`);
 }

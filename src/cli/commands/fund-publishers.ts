@@ -1,40 +1,31 @@
 import { Command, Option } from "commander";
 import { formatEther, getAddress, parseEther } from "viem";
 import {
-  checkExpectedChainId,
   createChainClient,
   readBlockNumber,
+  refuseUnexpectedChainId,
 } from "../../core/chain/client.js";
-import {
-  assessFunding,
-  publisherCodeWarnings,
-  readChainIdAndBalances,
-  readPublishersWithCode,
-} from "../../core/chain/funding.js";
+import { readChainIdAndBalances, readPublishersWithCode } from "../../core/chain/funding.js";
 import {
   fundingSafeFileName,
   fundPublishersOutputWrites,
   loadPublishingKeyFiles,
+  refuseUnwritableFundingOutputs,
 } from "../../core/files/funding-files.js";
+import { toJsonText, writeFilesAtomically } from "../../core/files/safe-write.js";
+import { assessFunding, publisherCodeWarnings } from "../../core/plan/funding.js";
 import {
-  checkWriteTargets,
-  toJsonText,
-  writeFilesAtomically,
-} from "../../core/files/safe-write.js";
-import { refuseOutputsThatAreInputs } from "../../core/files/file-identity.js";
-import { servedAttesters, type ServedAttesters } from "../../core/plan/publishers.js";
-import {
-  checkTopUpTarget,
-  checkTopUpTotal,
   planPublisherTopUps,
+  refuseTopUpTargetBelowMinimum,
+  refuseTopUpTotalOverLimit,
   topUpTransfers,
   totalTopUp,
   type PublisherTopUp,
 } from "../../core/plan/publisher-top-ups.js";
-import { consoleOutput, processTerminal, type Output, type Terminal, plural } from "../output.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { servedAttesters, type ServedAttesters } from "../../core/plan/publishers.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { ethAmountOption } from "../options.js";
-import { runAction } from "../run.js";
+import { plural, reportWrites, tableLines, type Output } from "../output.js";
 
 interface Options {
   /** Wei per attester a top-up brings a publisher to (default 2 × MIN_ETH_PER_ATTESTER). */
@@ -49,7 +40,7 @@ interface Options {
 
 export const DEFAULT_MAX_TOTAL_ETH = "10";
 
-export function fundPublishersCommand(terminal: Terminal = processTerminal): Command {
+export function fundPublishersCommand(run: CliRun): Command {
   return new Command("fund-publishers")
     .description(
       "print the ETH transfers that top up every publisher below MIN_ETH_PER_ATTESTER × the attesters it serves",
@@ -94,80 +85,66 @@ Examples:
   $ aztec-butler fund-publishers A_prod.json B_prod.json C_prod.json --safe-tx-builder fund-publishers
   $ aztec-butler fund-publishers prod.json --target-eth-per-attester 0.5 --max-total-eth 20`,
     )
-    .action(
-      runAction(async (files: string[], options: Options, command: Command) =>
-        fundPublishers(files, options, await contextFor(command, consoleOutput(terminal))),
-      ),
-    );
+    .action(commandAction(run, fundPublishers));
 }
 
 export async function fundPublishers(
   files: string[],
   options: Options,
-  ctx: CommandContext,
-): Promise<void> {
-  const { out, config } = ctx;
-
+  { out, config }: CommandContext,
+): Promise<number> {
   // Load: every publisher and the attesters it serves; the amounts; the outputs' targets.
   const served = servedAttesters(await loadPublishingKeyFiles(files));
   const minimum = config.minWeiPerAttester;
   const target = options.targetEthPerAttester ?? 2n * minimum;
-  checkTopUpTarget(target, minimum);
-  const safeFile = options.safeTxBuilder && fundingSafeFileName(options.safeTxBuilder);
-  // No output is an input of the run under any name (the key files were read above).
-  await refuseOutputsThatAreInputs([
-    ...(options.output === undefined
-      ? []
-      : [{ path: options.output, hint: "choose another --output" }]),
-    ...(safeFile ? [{ path: safeFile, hint: "choose another --safe-tx-builder" }] : []),
-  ]);
-  if (options.output !== undefined) {
-    await checkWriteTargets([{ path: options.output, overwrite: options.force }]);
-  }
+  refuseTopUpTargetBelowMinimum(target, minimum);
+  await refuseUnwritableFundingOutputs(options);
 
   // Check the chain: the chain id, every balance and every publisher's code, at one block.
   const chain = createChainClient(config);
-  const atBlock = await readBlockNumber(chain);
+  const blockNumber = await readBlockNumber(chain);
   const publishers = [...served.loads.keys()];
   const [{ chainId, balances }, withCode] = await Promise.all([
-    readChainIdAndBalances(chain, publishers, atBlock),
-    readPublishersWithCode(chain, { publishers, blockNumber: atBlock }),
+    readChainIdAndBalances(chain, { publishers, blockNumber }),
+    readPublishersWithCode(chain, { publishers, blockNumber }),
   ]);
-  checkExpectedChainId(chain, config, chainId);
+  refuseUnexpectedChainId(chain, config, chainId);
 
   // Plan: who is below the minimum, and what brings it to the target; the total's safety limit.
   const topUps = planPublisherTopUps(assessFunding(served.loads, balances, minimum), target);
-  checkTopUpTotal(topUps, options.maxTotalEth);
+  refuseTopUpTotalOverLimit(topUps, options.maxTotalEth);
   for (const warning of publisherCodeWarnings(withCode)) out.warn(warning);
 
   // Write (only now that every check passed), then report.
   const transfers = topUpTransfers(topUps);
   const stdoutJson = toJsonText({ transactions: transfers });
+  const description = describeTopUps(topUps, { target, minimum, blockNumber });
   const writes = fundPublishersOutputWrites({
     ...options,
     stdoutJson,
     chainId,
     transfers,
-    description: describeTopUps(topUps, { target, minimum, atBlock }),
+    description,
   });
   await writeFilesAtomically(writes);
   out.result(stdoutJson.trimEnd());
   printTopUpTable(out, topUps, served);
-  out.info(describeTopUps(topUps, { target, minimum, atBlock }));
-  for (const { path } of writes)
-    out.info(`wrote ${path}${path === options.output ? "" : " (Safe Transaction Builder)"}`);
-  if (safeFile && transfers.length === 0) out.info(`nothing to send: ${safeFile} not written`);
+  out.info(description);
+  reportWrites(out, writes, options.output);
+  if (options.safeTxBuilder && transfers.length === 0)
+    out.info(`nothing to send: ${fundingSafeFileName(options.safeTxBuilder)} not written`);
+  return 0;
 }
 
 function describeTopUps(
   topUps: readonly PublisherTopUp[],
-  { target, minimum, atBlock }: { target: bigint; minimum: bigint; atBlock: bigint },
+  { target, minimum, blockNumber }: { target: bigint; minimum: bigint; blockNumber: bigint },
 ): string {
   const funded = topUps.filter((t) => t.topUp > 0n).length;
   if (topUps.length === 0) return "nothing to fund: the key files name no validator";
   const rule =
     `MIN_ETH_PER_ATTESTER ${formatEther(minimum)} ETH, topped up to ${formatEther(target)} ETH ` +
-    `per attester served; balances at block ${atBlock}`;
+    `per attester served; balances at block ${blockNumber}`;
   if (funded === 0) {
     return `nothing to fund: all ${plural(topUps.length, "publisher")} at or above their minimum (${rule})`;
   }
@@ -191,12 +168,5 @@ function printTopUpTable(
     t.topUp > 0n ? eth(t.topUp) : "-",
   ]);
   const header = ["PUBLISHER", "ATTESTERS", "BALANCE (ETH)", "MINIMUM (ETH)", "TOP-UP (ETH)"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
-  out.info(line(header));
-  for (const row of rows) out.info(line(row));
+  for (const line of tableLines(header, rows)) out.info(line);
 }

@@ -1,57 +1,28 @@
 import { Command, Option } from "commander";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
+import { readDeploymentChainState } from "../../core/chain/funding.js";
 import {
-  checkExpectedChainId,
-  createChainClient,
-  readBlockNumber,
-} from "../../core/chain/client.js";
-import {
-  checkNoDuplicateAttesters,
-  checkNoZeroCoinbase,
-  deployedAttesters,
-  locateInInputs,
-} from "../../core/plan/deployment-plan.js";
-import {
-  assessKeyFilesFunding,
-  checkNoEmptyPublisher,
-  lowFundingWarnings,
-  readChainIdAndBalances,
-} from "../../core/chain/funding.js";
-import {
-  findPublicKeysFile,
-  loadNewKeysSources,
-  loadProductionSource,
   keyFilesToWrite,
-  loadPublisherGroups,
+  loadDeploymentInputs,
   outputPaths,
 } from "../../core/files/deployment-files.js";
-import { NodeKeystoreCheck } from "../../core/files/node-keystore-check.js";
-import {
-  consoleOutput,
-  processTerminal,
-  type Output,
-  type Terminal,
-  count,
-  plural,
-} from "../output.js";
-import { toJsonText } from "../../core/files/safe-write.js";
 import { writeDeployment } from "../../core/files/deployment-write.js";
+import { NodeKeystoreCheck, type LocateIssue } from "../../core/files/node-keystore-check.js";
+import { toJsonText } from "../../core/files/safe-write.js";
 import {
-  checkScraperConfigOwner,
-  loadScraperConfig,
   deploymentScraperUpdate,
+  loadScraperConfig,
+  refuseForeignScraperConfig,
   scraperConfigBase,
   scraperConfigPath,
-  type DeployedAttester,
 } from "../../core/files/scraper-config.js";
-import {
-  isProviderConfigured,
-  resolveRegistryContext,
-  stakingProviderSettings,
-} from "../../core/chain/staking-registry.js";
+import type { DeployedAttester } from "../../core/plan/scraper-attesters.js";
+import { deployedAttesters, locateInInputs } from "../../core/plan/deployment-plan.js";
+import { assessKeyFilesFunding, refuseUnfundedPublishers } from "../../core/plan/funding.js";
 import type { ScraperConfig } from "../../types/scraper-config.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { positiveIntegerOption } from "../options.js";
-import { runAction } from "../run.js";
+import { count, plural, type Output } from "../output.js";
 
 interface Options {
   newPublicKeys?: string[];
@@ -59,7 +30,7 @@ interface Options {
   output?: string;
 }
 
-export function prepareDeploymentCommand(terminal: Terminal = processTerminal): Command {
+export function prepareDeploymentCommand(run: CliRun): Command {
   return new Command("prepare-deployment")
     .description(
       "write <production-file>.new: old + new validators, publishers reassigned and funded; update the scraper config",
@@ -89,129 +60,80 @@ Examples:
   $ aztec-butler prepare-deployment prod.json publishers.json --new-public-keys public-keys.json
   $ aztec-butler prepare-deployment prod.json publishers.json --high-availability-count 3`,
     )
-    .action(
-      runAction(
-        async (
-          productionFile: string,
-          publishersFile: string,
-          options: Options,
-          command: Command,
-        ) =>
-          prepareDeployment(
-            productionFile,
-            publishersFile,
-            options,
-            await contextFor(command, consoleOutput(terminal)),
-          ),
-      ),
-    );
+    .action(commandAction(run, prepareDeployment));
 }
 
 export async function prepareDeployment(
   productionFile: string,
   publishersFile: string,
   options: Options,
-  ctx: CommandContext,
-): Promise<void> {
+  { out, config, cwd }: CommandContext,
+): Promise<number> {
   // The node's own keystore check loads on a worker thread while the inputs are read.
-  const nodeCheck = new NodeKeystoreCheck();
-  try {
-    await prepareDeploymentWith(nodeCheck, productionFile, publishersFile, options, ctx);
-  } finally {
-    await nodeCheck.close();
-  }
-}
-
-async function prepareDeploymentWith(
-  nodeCheck: NodeKeystoreCheck,
-  productionFile: string,
-  publishersFile: string,
-  options: Options,
-  ctx: CommandContext,
-): Promise<void> {
-  const { out, config, cwd } = ctx;
+  await using nodeCheck = new NodeKeystoreCheck();
 
   // Load and check every input.
-  const production = await loadProductionSource(productionFile);
-  const newKeyFiles = options.newPublicKeys ?? [await findPublicKeysFile(cwd, out.info)];
-  const newSources = await loadNewKeysSources(newKeyFiles);
-  const groups = await loadPublisherGroups(publishersFile);
-  checkNoDuplicateAttesters(production, newSources);
-  checkNoZeroCoinbase(production);
+  const scraperPath = scraperConfigPath(config.network);
+  const where = { ...options, publishersFile, cwd, scraperConfig: scraperPath };
+  const inputs = await loadDeploymentInputs(productionFile, { ...where, info: out.info });
+  const { production, newSources } = inputs;
 
   // Plan: which validators, which publisher each gets, which files (none of them an input).
-  const scraperPath = scraperConfigPath(config.network);
-  const { files, prefixes } = await keyFilesToWrite(production, newSources, groups, {
-    ...options,
-    publishersFile,
-    cwd,
-    scraperConfig: scraperPath,
-  });
+  const { files, prefixes } = await keyFilesToWrite(inputs, where);
   // A rejection is shown in the input to fix (production file or new keys), not the unwritten output.
-  const locateIssue = (path: readonly PropertyKey[]) =>
-    locateInInputs(path, production, newSources);
-  await nodeCheck.check(files.map((file) => ({ content: file.content, locate: locateIssue })));
+  const locateIssue: LocateIssue = (path) => locateInInputs(path, production, newSources);
+  const contents = files.map((f) => f.content);
+  await nodeCheck.refuseWhatTheNodeRejects(contents, locateIssue);
   const existingScraperConfig = await loadScraperConfig(scraperPath);
 
-  // Check the chain: the chain id and every publisher's balance in one batched round, every read
-  // at one block (no two of them see different states).
+  // Check the chain, every read at one block: the chain id, every publisher's balance, the
+  // staking provider (when one is configured), which the scraper config must be for.
   const chain = createChainClient(config);
-  const atBlock = await readBlockNumber(chain);
-  const allPublishers = files.flatMap((f) => f.publishers);
-  const { chainId, balances } = await readChainIdAndBalances(chain, allPublishers, atBlock);
-  checkExpectedChainId(chain, config, chainId);
-  // The scraper config must be for this chain and, when one is configured, this provider.
-  const providerConfigured = isProviderConfigured(stakingProviderSettings(config));
-  const registry = providerConfigured
-    ? await resolveRegistryContext(chain, config, atBlock)
-    : undefined;
-  const scraperOwner = { path: scraperPath, chainId, providerId: registry?.providerId };
-  checkScraperConfigOwner(existingScraperConfig, scraperOwner);
+  const blockNumber = await readBlockNumber(chain);
+  const publishers = files.flatMap((f) => f.publishers);
+  const onChain = await readDeploymentChainState(chain, config, { publishers, blockNumber });
+  const { chainId, balances, registry } = onChain;
+  const owner = { path: scraperPath, chainId, providerId: registry?.providerId };
+  refuseForeignScraperConfig(existingScraperConfig, owner);
   const funding = assessKeyFilesFunding(files, balances, config.minWeiPerAttester);
-  checkNoEmptyPublisher(funding, publishersFile);
-  for (const warning of lowFundingWarnings(funding)) out.warn(warning);
-  // The scraper config: merged into, or created from the configuration and the chain. Creating
-  // it needs the staking provider; without one configured, the key files (this command's
-  // product) are still written, and the operator is told the config was not.
-  const scraperBase = await scraperConfigBase(existingScraperConfig, {
-    network: config.network,
-    l1ChainId: chainId,
-    providerConfigured,
-    resolveProvider: () => resolveRegistryContext(chain, config, atBlock),
-  });
-  // The scraper config gets every validator of the first file, the new ones in state NEW.
-  const deployed = deployedAttesters(production, newSources, files[0]!.assignment);
+  for (const warning of refuseUnfundedPublishers(funding, publishersFile)) out.warn(warning);
 
   // Write: all key files and the scraper config as one unit, only now that every check passed;
   // the scraper config is merged under its lock, into what it holds then (concurrent runs).
+  const base = scraperConfigBase(existingScraperConfig, { network: config.network, ...onChain });
+  const deployed = deployedAttesters(production, newSources, files[0]!.assignment);
   const written = await writeDeployment({
-    keyFiles: files.map((f) => toJsonText(f.content)),
+    keyFiles: contents.map((content) => toJsonText(content)),
     paths: () => outputPaths(productionFile, options.output, prefixes, cwd),
     moveOnWhenTaken: options.output === undefined,
-    scraper: deploymentScraperUpdate(scraperOwner, scraperBase, deployed),
+    scraper: deploymentScraperUpdate(owner, base, deployed),
     warn: out.warn,
   });
-  files.forEach((f, i) => (f.path = written.paths[i]!));
-  reportDeployment(out, { files, deployed, existingCount: production.validators.length });
+  reportDeployment(out, { files, paths: written.paths, deployed, production });
   reportScraperConfig(out, scraperPath, written.scraperConfig);
+  return 0;
 }
 
 function reportDeployment(
   out: Output,
   {
     files,
+    paths,
     deployed,
-    existingCount,
+    production,
   }: {
-    files: readonly { path: string; publishers: string[]; assignment: string[] }[];
+    files: readonly { publishers: string[]; assignment: string[] }[];
+    /** Where each file went (under the lock: maybe another name than planned). */
+    paths: readonly string[];
     deployed: readonly DeployedAttester[];
-    existingCount: number;
+    production: { validators: readonly unknown[] };
   },
 ): void {
+  const existingCount = production.validators.length;
   const newCount = deployed.length - existingCount;
-  for (const f of files) {
+  for (const [i, f] of files.entries()) {
     out.result(
-      `wrote ${f.path} (${plural(deployed.length, "validator")}: ${count(existingCount)} existing + ` +
+      `wrote ${paths[i]} (${plural(deployed.length, "validator")}: ${count(existingCount)} existing + ` +
         `${count(newCount)} new, ${publishersUsed(f)})`,
     );
   }

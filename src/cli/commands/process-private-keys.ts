@@ -1,13 +1,14 @@
+import { findRollupKnownAttesters, resolveAztecL1, type AztecL1 } from "../../core/chain/rollup.js";
 import {
-  findRollupKnownAttesters,
+  refuseQueuedAttesters,
   refuseRollupKnownAttesters,
-  resolveAztecL1,
-} from "../../core/chain/rollup.js";
+} from "../../core/plan/registered-attesters.js";
 import { Command } from "commander";
 import { basename } from "node:path";
-import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
+import type { Address } from "viem";
+import { createChainClient, readBlockNumber, type ChainClient } from "../../core/chain/client.js";
 import {
-  loadCheckedPrivateKeys,
+  checkedPrivateKeyFile,
   readPrivateKeyFile,
   renderPublicKeyFile,
 } from "../../core/files/key-files.js";
@@ -17,17 +18,23 @@ import {
   type AttesterPrivateKeys,
   type AttesterPublicKeys,
 } from "../../core/keys/private-keys.js";
-import { checkOutputOption, writeFileAtomically } from "../../core/files/safe-write.js";
-import { openSecretStore, storeValidatorSecrets } from "../../core/keys/secret-store.js";
-import { recordInputFiles } from "../../core/files/file-identity.js";
+import { refuseUnwritableOutput, writeFileAtomically } from "../../core/files/safe-write.js";
 import {
-  assertNoneQueued,
+  openSecretStore,
+  storeValidatorSecrets,
+  type SecretStore,
+  type SecretStoreContext,
+} from "../../core/keys/secret-store.js";
+import { recordInputFiles } from "../../core/files/file-identity.js";
+import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
+import {
   readProviderQueue,
   resolveRegistryContext,
+  type ProviderQueue,
+  type RegistryContext,
 } from "../../core/chain/staking-registry.js";
-import { contextFor, type CommandContext } from "../context.js";
-import { consoleOutput, processTerminal, type Terminal, count, plural } from "../output.js";
-import { runAction } from "../run.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
+import { count, countProgress, plural, type Output } from "../output.js";
 import {
   passwordFileOption,
   secretStoreOption,
@@ -41,7 +48,7 @@ interface Options {
   secretStore?: SecretStoreSpec;
 }
 
-export function processPrivateKeysCommand(terminal: Terminal = processTerminal): Command {
+export function processPrivateKeysCommand(run: CliRun): Command {
   return new Command("process-private-keys")
     .description(
       "derive the public keys of a new private-key file, check none is queued, write public-<file>",
@@ -71,18 +78,14 @@ YAML in <dir>/eth, BLS EIP-2335 in <dir>/bls, password in <dir>/keystore-passwor
 gcp:<project-id> writes one Secret Manager secret per key (Application Default Credentials).
 Every stored key is read back and verified before the public file is written.`,
     )
-    .action(
-      runAction(async (file: string, options: Options, command: Command) =>
-        processPrivateKeys(file, options, await contextFor(command, consoleOutput(terminal))),
-      ),
-    );
+    .action(commandAction(run, processPrivateKeys));
 }
 
 export async function processPrivateKeys(
   file: string,
   options: Options,
   ctx: CommandContext,
-): Promise<void> {
+): Promise<number> {
   const { out, config } = ctx;
 
   // Load: the whole file, every keystore decrypted and every key checked, before anything else
@@ -90,49 +93,28 @@ export async function processPrivateKeys(
   const input = await readPrivateKeyFile(file);
   const derivation = new KeyDerivationPool(input.validators.length);
   try {
-    const { keyFile, passwords } = await loadCheckedPrivateKeys(file, input, {
-      pool: derivation,
-      passwordFile: options.passwordFile,
-      out,
-    });
-    // Named as an input even when no keystore needs it: never an output.
-    await recordInputFiles([options.passwordFile]);
-    const outputPath = options.output ?? `public-${basename(file)}`;
-    await checkOutputOption(outputPath, options.force);
-    const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, {
-      config,
-      passwords,
-      pool: derivation,
-    });
-    await secretStore.refuseAsOutput?.(outputPath);
+    const passwords = keystorePasswords({ passwordFile: options.passwordFile });
+    const keyFile = await checkedPrivateKeyFile(file, input, { pool: derivation, passwords, out });
+    const context = { config, passwords, pool: derivation };
+    const { outputPath, secretStore } = await openOutputs(file, options, context);
     const chain = createChainClient(config);
 
     // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
     // worker threads while the provider's queue is read; every read at one block.
-    const atBlock = await readBlockNumber(chain);
-    const registry = await resolveRegistryContext(chain, config, atBlock);
+    const blockNumber = await readBlockNumber(chain);
+    const registry = await resolveRegistryContext(chain, { config, blockNumber });
     const privateKeys = privateKeysOf(keyFile.validators);
     const [publicKeys, queue, l1] = await Promise.all([
-      derivation.derive(privateKeys, (done) =>
-        out.progress(`deriving keys: ${count(done)}/${count(privateKeys.length)}`),
-      ),
-      readProviderQueue(chain, registry, atBlock),
-      resolveAztecL1(chain, config, registry.registry, registry.chainId, { blockNumber: atBlock }),
+      derivation.derive(privateKeys, countProgress(out, "deriving keys", privateKeys.length)),
+      readProviderQueue(chain, { registry, blockNumber }),
+      resolveAztecL1(chain, { config, registry, blockNumber }),
     ]);
     out.progressDone();
     out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
 
     // None of the new attesters may already be queued with the provider, nor known to the rollup.
     const attesters = publicKeys.map((k) => k.eth);
-    out.info(
-      `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
-        `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
-    );
-    assertNoneQueued(queue.attesters, attesters, { providerId: registry.providerId, file });
-    const rollupKnown = await findRollupKnownAttesters(chain, l1.rollup, attesters, {
-      blockNumber: atBlock,
-    });
-    refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
+    await refuseKnownAttesters(chain, attesters, { file, registry, queue, l1, blockNumber, out });
 
     // Store the secrets (the specification's stand-in prints them), then write the public file.
     await storeValidatorSecrets(secretsOf(privateKeys, publicKeys), out, secretStore);
@@ -144,9 +126,58 @@ export async function processPrivateKeys(
     );
     await writeFileAtomically({ path: outputPath, content, overwrite: options.force });
     out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
+    return 0;
   } finally {
     await derivation.close();
   }
+}
+
+/**
+ * Refuses attesters already in the provider's queue (read already) or known to the rollup (their
+ * status read now, at the same block), saying how big the queue was.
+ */
+async function refuseKnownAttesters(
+  chain: ChainClient,
+  attesters: readonly Address[],
+  at: {
+    file: string;
+    registry: RegistryContext;
+    queue: ProviderQueue;
+    l1: AztecL1;
+    blockNumber: bigint;
+    out: Output;
+  },
+): Promise<void> {
+  const { file, registry, queue, l1, blockNumber, out } = at;
+  out.info(
+    `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
+      `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
+  );
+  refuseQueuedAttesters(queue.attesters, attesters, { providerId: registry.providerId, file });
+  const rollupKnown = await findRollupKnownAttesters(chain, {
+    rollup: l1.rollup,
+    attesters,
+    blockNumber,
+  });
+  refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
+}
+
+/**
+ * The public file's path, checked free (or --force) in a writable directory, and the secret
+ * store, opened: before any key is derived, stored or printed.
+ */
+async function openOutputs(
+  file: string,
+  options: Options,
+  context: SecretStoreContext,
+): Promise<{ outputPath: string; secretStore: SecretStore }> {
+  // Named as an input even when no keystore needs it: never an output.
+  await recordInputFiles([options.passwordFile]);
+  const outputPath = options.output ?? `public-${basename(file)}`;
+  await refuseUnwritableOutput(outputPath, options.force);
+  const secretStore = await openSecretStore(options.secretStore ?? { kind: "print" }, context);
+  await secretStore.refuseAsOutput?.(outputPath);
+  return { outputPath, secretStore };
 }
 
 /** Each validator's private and public keys, for the secret store. */

@@ -1,9 +1,9 @@
 import { Command } from "commander";
-import { formatEther, getAddress } from "viem";
-import { createChainClient } from "../../core/chain/client.js";
+import { formatEther } from "viem";
+import { createChainClient, pinLatestBlock } from "../../core/chain/client.js";
 import {
-  pinLatestBlock,
   readAttesterStatusFacts,
+  stakedCoinbases,
   type AttesterStatusFacts,
 } from "../../core/chain/attester-status.js";
 import { resolveRegistryContext, type RegistryContext } from "../../core/chain/staking-registry.js";
@@ -19,7 +19,6 @@ import {
   type ProviderQueueHealth,
 } from "../../core/plan/provider-queue-health.js";
 import { ExitCode, InputMissingError } from "../../core/errors.js";
-import { ZERO_ADDRESS } from "../../types/primitives.js";
 import {
   loadStatusAttesters,
   statusAttestersOfScraperConfig,
@@ -27,35 +26,28 @@ import {
   type StatusAttester,
 } from "../../core/files/status-attesters.js";
 import {
-  applyChainStates,
   loadScraperConfig,
   missingScraperConfig,
   scraperConfigPath,
   scraperConfigWrite,
-  type ChainStateUpdate,
   type ScraperConfigOwner,
 } from "../../core/files/scraper-config.js";
+import { applyChainStates, type ChainStateUpdate } from "../../core/plan/scraper-attesters.js";
 import { writeScraperConfig } from "../../core/files/deployment-write.js";
 import {
   buildStatusDocument,
+  deployedCoinbases,
+  publishersOf,
   type StatusDocument,
   type StatusRow,
 } from "../../core/plan/status-report.js";
 import { attesterStates } from "../../types/scraper-config.js";
 import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
 import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
-import { checkWriteTargets, type WriteTarget } from "../../core/files/safe-write.js";
-import {
-  consoleOutput,
-  processTerminal,
-  type Terminal,
-  count,
-  plural,
-  type Output,
-} from "../output.js";
-import { contextFor, type CommandContext } from "../context.js";
+import { refuseUnwritableTargets, type WriteTarget } from "../../core/files/safe-write.js";
+import { count, plural, stakedEventsProgress, tableLines, type Output } from "../output.js";
+import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { blockNumberOption, positiveIntegerOption } from "../options.js";
-import { requestExitCode, runAction } from "../run.js";
 
 interface Options {
   json?: boolean;
@@ -66,7 +58,7 @@ interface Options {
   metricsFile?: string;
 }
 
-export function statusCommand(terminal: Terminal = processTerminal): Command {
+export function statusCommand(run: CliRun): Command {
   return new Command("status")
     .description(
       "where every attester is on chain (provider queue, entry queue, active, exited) and what needs you",
@@ -117,88 +109,72 @@ Examples:
   $ aztec-butler status prod.json --update-scraper-config
   $ aztec-butler status A_prod.json B_prod.json --metrics-file /var/lib/node_exporter/textfile_collector/aztec_butler.prom`,
     )
-    .action(
-      runAction(async (files: string[], options: Options, command: Command) =>
-        status(files, options, await contextFor(command, consoleOutput(terminal))).then((code) =>
-          code === 0 ? undefined : requestExitCode(terminal, code),
-        ),
-      ),
-    );
+    .action(commandAction(run, status));
 }
 
 export async function status(
   files: string[],
   options: Options,
-  ctx: CommandContext,
+  { out, config }: CommandContext,
 ): Promise<number> {
-  const { out, config } = ctx;
-
-  // Load: the attesters of the key files, else of the scraper config.
+  // Load: the attesters of the key files, else of the scraper config; the outputs' targets.
   const scraperPath = scraperConfigPath(config.network);
   const scraperConfig = await loadScraperConfig(scraperPath);
   const attesters = await attestersToReport(files, scraperConfig, scraperPath);
   if (options.updateScraperConfig && !scraperConfig) throw missingScraperConfig(scraperPath);
-  await checkStatusOutputs(options, scraperPath, out);
+  await refuseUnwritableStatusOutputs(options, scraperPath, out);
 
   // Check the chain: everything at one pinned block.
   const chain = createChainClient(config);
   const block = await pinLatestBlock(chain);
-  const registry = await resolveRegistryContext(chain, config, block.number);
-  const facts = await readAttesterStatusFacts(
-    chain,
-    config,
-    registry,
-    block,
-    attesters.map((a) => a.address),
-    publishersOf(attesters),
-    {
-      fromBlock: options.fromBlock,
-      onProgress: (done, total) =>
-        out.progress(`reading StakedWithProvider events: ${count(done)}/${count(total)} blocks`),
-    },
-  );
+  const registry = await resolveRegistryContext(chain, { config, blockNumber: block.number });
+  const asked = { attesters: attesters.map((a) => a.address), publishers: publishersOf(attesters) };
+  const at = { config, registry, block };
+  const range = { fromBlock: options.fromBlock, onProgress: stakedEventsProgress(out) };
+  const facts = await readAttesterStatusFacts(chain, { ...at, ...asked, ...range });
   out.progressDone();
   for (const warning of facts.staked.warnings) out.warn(warning);
   const queue = await providerQueueHealthOf(chain, registry, facts, out);
   const queueHealth = classifyProviderQueue(queue);
 
   // Plan: every attester's state and problems, and the provider queue's.
-  const document = statusDocumentOf(attesters, facts, {
-    providerQueue: queueHealth,
-    minQueue: options.minQueue,
-    minWeiPerAttester: config.minWeiPerAttester,
-  });
+  const limits = { minQueue: options.minQueue, minWeiPerAttester: config.minWeiPerAttester };
+  const document = statusDocumentOf(attesters, facts, { queueHealth, ...limits });
 
-  // Write: the scraper config, when asked (under its lock).
+  // Write: the scraper config, when asked (under its lock); the metrics file, only now that the
+  // status was read (a failed run leaves the old one).
+  const owner = { path: scraperPath, chainId: registry.chainId, providerId: registry.providerId };
   if (options.updateScraperConfig) {
-    const owner = { path: scraperPath, chainId: registry.chainId, providerId: registry.providerId };
     const deployed = files.length > 0 ? deployedCoinbases(attesters) : new Map<string, string>();
-    const outcome = await recordChainStates(owner, document, deployed, out.warn);
-    out.info(
-      `updated scraper config ${scraperPath} (${plural(outcome.changed, "attester")} changed` +
-        (outcome.unlisted.length > 0
-          ? `; ${count(outcome.unlisted.length)} not listed in it, left out`
-          : "") +
-        ")",
-    );
+    reportScraperConfigUpdate(out, owner, await recordChainStates(owner, document, deployed, out));
   }
-
-  // The metrics file, only now that the status was read (a failed run leaves the old one).
   if (options.metricsFile !== undefined) {
-    await writeMetricsFile(options.metricsFile, statusMetricFamilies(document), {
-      network: config.network,
-      provider: String(registry.providerId),
-    });
+    const labels = { network: config.network, provider: String(registry.providerId) };
+    await writeMetricsFile(options.metricsFile, statusMetricFamilies(document), labels);
   }
 
   // Report.
-  out.info(describeReads(facts, registry.providerId));
+  out.info(describeStatusReads(facts, registry.providerId));
   out.info(describeKeyChecks(queue, registry.providerId));
   if (options.metricsFile !== undefined)
     out.info(`wrote ${options.metricsFile} (Prometheus metrics)`);
   if (options.json) out.result(JSON.stringify(document, null, 2));
   else printTable(out, document, queueHealth);
   return needsOperator(document) ? ExitCode.needsOperator : 0;
+}
+
+/** "updated scraper config <path> (n attesters changed; m not listed in it, left out)". */
+function reportScraperConfigUpdate(
+  out: Output,
+  owner: ScraperConfigOwner,
+  outcome: ReturnType<typeof applyChainStates>,
+): void {
+  const unlisted = outcome.unlisted.length;
+  out.info(
+    `updated scraper config ${owner.path} (${plural(outcome.changed, "attester")} changed` +
+      (unlisted > 0 ? `; ${count(unlisted)} not listed in it, left out` : "") +
+      ")",
+  );
 }
 
 function needsOperator(document: StatusDocument): boolean {
@@ -235,7 +211,7 @@ function describeKeyChecks(queue: ProviderQueueHealthFacts, providerId: bigint):
  * --update-scraper-config) and the metrics file, replaced on every run. Neither may be one of the
  * run's inputs under another name, nor each other, nor anything but a regular file.
  */
-async function checkStatusOutputs(
+async function refuseUnwritableStatusOutputs(
   options: Options,
   scraperPath: string,
   out: Output,
@@ -250,7 +226,7 @@ async function checkStatusOutputs(
       hint: "choose another --metrics-file",
     });
   }
-  await checkWriteTargets(targets);
+  await refuseUnwritableTargets(targets);
   if (options.metricsFile !== undefined && !options.metricsFile.endsWith(".prom")) {
     out.warn(
       `${options.metricsFile}: node_exporter's textfile collector reads only files named *.prom`,
@@ -258,19 +234,14 @@ async function checkStatusOutputs(
   }
 }
 
-/** Every publisher of the attesters, once (lowercase). */
-function publishersOf(attesters: readonly { publisher?: string }[]): string[] {
-  return [...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : [])))];
-}
-
 function statusDocumentOf(
   attesters: Parameters<typeof buildStatusDocument>[0],
   facts: AttesterStatusFacts,
   {
-    providerQueue,
+    queueHealth,
     minQueue,
     minWeiPerAttester,
-  }: { providerQueue: ProviderQueueHealth; minQueue?: number; minWeiPerAttester: bigint },
+  }: { queueHealth: ProviderQueueHealth; minQueue?: number; minWeiPerAttester: bigint },
 ): StatusDocument {
   return buildStatusDocument(attesters, {
     blockNumber: facts.block.number,
@@ -278,11 +249,11 @@ function statusDocumentOf(
     providerQueuePositions: facts.providerQueuePositions,
     entryQueuePositions: facts.entryQueuePositions,
     rollupStatuses: facts.rollupStatuses,
-    stakedCoinbases: new Map([...facts.staked.byAttester].map(([a, e]) => [a, e.coinbase])),
+    stakedCoinbases: stakedCoinbases(facts.staked),
     balances: facts.balances,
     flush: facts.flush,
     minWeiPerAttester,
-    providerQueue,
+    providerQueue: queueHealth,
     minQueue,
   });
 }
@@ -296,7 +267,7 @@ async function recordChainStates(
   owner: ScraperConfigOwner,
   document: StatusDocument,
   deployed: ReadonlyMap<string, string>,
-  warn: (line: string) => void,
+  { warn }: Pick<Output, "warn">,
 ): Promise<ReturnType<typeof applyChainStates>> {
   let outcome: ReturnType<typeof applyChainStates> | undefined;
   const updates = document.attesters.map((row): ChainStateUpdate => ({
@@ -316,28 +287,7 @@ async function recordChainStates(
   return outcome!;
 }
 
-/**
- * The coinbase key files deploy for each attester (lowercase → address): of the entries that are
- * a deployment's (they give a publisher; private- and public-key files say nothing of coinbases),
- * the coinbase they all give, or the zero address when they differ or give none.
- */
-function deployedCoinbases(attesters: readonly StatusAttester[]): Map<string, string> {
-  const given = new Map<string, Set<string>>();
-  for (const a of attesters) {
-    if (a.publisher === undefined) continue;
-    const key = a.address.toLowerCase();
-    const coinbase = (a.coinbase ?? ZERO_ADDRESS).toLowerCase();
-    given.set(key, (given.get(key) ?? new Set()).add(coinbase));
-  }
-  return new Map(
-    [...given].map(([key, coinbases]) => [
-      key,
-      coinbases.size === 1 ? getAddress([...coinbases][0]!) : ZERO_ADDRESS,
-    ]),
-  );
-}
-
-function describeReads(facts: AttesterStatusFacts, providerId: bigint): string {
+function describeStatusReads(facts: AttesterStatusFacts, providerId: bigint): string {
   const { block, staked } = facts;
   return (
     `read at block ${block.number}: provider ${providerId}'s queue of ${count(facts.providerQueueLength)}, ` +
@@ -354,6 +304,7 @@ async function attestersToReport(
   if (files.length > 0) return withRecordedStates(await loadStatusAttesters(files), scraperConfig);
   if (!scraperConfig) {
     throw new InputMissingError(
+      "NO_SCRAPER_CONFIG",
       "does not exist, and no key file was given; pass the key files to report on",
       { file: scraperPath },
     );
@@ -399,14 +350,7 @@ function printTable(out: Output, document: StatusDocument, queue: ProviderQueueH
     publisherOf(row),
   ]);
   const header = ["ATTESTER", "STATE", "WHERE", "COINBASE", "PUBLISHER (balance/required)"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
-  out.result(line(header));
-  for (const row of rows) out.result(line(row));
+  for (const line of tableLines(header, rows)) out.result(line);
   out.result("");
   out.result(
     attesterStates.map((state) => `${state} ${count(document.counts[state])}`).join(", ") +

@@ -1,12 +1,12 @@
 /**
- * add-keys' transactions: the key stores split into as few addKeysToProvider calls as fit the gas
+ * add-keys' transactions: the registration tuples split into as few addKeysToProvider calls as fit the gas
  * one transaction may use, each proven by eth_estimateGas of exactly that call sent by the
  * provider admin.
  */
 import { encodeFunctionData, type Address } from "viem";
 import { stakingRegistryAbi, stakingRegistryErrorsAbi } from "../../types/abi/staking-registry.js";
 import { ChainRefusalError } from "../errors.js";
-import type { G1Point, KeyStore, RegistrationKeys } from "../keys/registration.js";
+import type { G1Point, RegistrationTuple, RegistrationKeys } from "../keys/registration.js";
 import {
   EstimateRevertedError,
   ItemTooLargeError,
@@ -16,7 +16,8 @@ import type { ChainClient } from "./client.js";
 import { minimumAddKeysGas } from "../plan/gas-floor.js";
 import { estimateGasOfCalls, readGasBudget, type GasBudget } from "./gas.js";
 import { readRegistrationDigests } from "./gse.js";
-import { findRollupKnownAttesters, type AztecL1, type RollupKnownAttester } from "./rollup.js";
+import { findRollupKnownAttesters, type AztecL1 } from "./rollup.js";
+import type { RollupKnownAttester } from "../plan/registered-attesters.js";
 import { readProviderQueue, type RegistryContext } from "./staking-registry.js";
 
 export interface EstimatedAddKeysTransaction {
@@ -35,37 +36,41 @@ export interface FittedTransactions {
   estimates: number;
 }
 
-const encode = (providerId: bigint, keyStores: readonly KeyStore[]) =>
+const encode = (providerId: bigint, tuples: readonly RegistrationTuple[]) =>
   encodeFunctionData({
     abi: stakingRegistryAbi,
     functionName: "addKeysToProvider",
-    args: [providerId, keyStores],
+    args: [providerId, tuples],
   });
 
 /**
- * The addKeysToProvider calls for `keyStores`, in order, each estimated at most 90% of
+ * The addKeysToProvider calls for `tuples`, in order, each estimated at most 90% of
  * min(2^24, the latest block's gas limit) and at most `maxKeysPerTx` keys. A reverting estimate
  * or a key that cannot fit alone is a ChainRefusalError naming the attester.
  */
 export async function fitAddKeysTransactions(
   chain: ChainClient,
-  registry: RegistryContext,
-  keyStores: readonly KeyStore[],
-  options: { maxKeysPerTx?: number; file?: string },
+  options: {
+    registry: RegistryContext;
+    tuples: readonly RegistrationTuple[];
+    maxKeysPerTx?: number;
+    /** The private-key file, for the refusals. */
+    file?: string;
+  },
 ): Promise<FittedTransactions> {
+  const { registry, tuples } = options;
   const budget = await readGasBudget(chain);
   let estimates = 0;
   try {
     const batches = await splitByGas({
-      items: keyStores,
+      items: tuples,
       budget: budget.budget,
       maxPerBatch: options.maxKeysPerTx,
       estimate: (batches) => {
         estimates += batches.length;
-        return estimateGasOfCalls(
-          chain,
-          registry.providerAdmin,
-          batches.map((b) => {
+        return estimateGasOfCalls(chain, {
+          from: registry.providerAdmin,
+          calls: batches.map((b) => {
             const data = encode(registry.providerId, b);
             return {
               to: registry.registry,
@@ -76,8 +81,8 @@ export async function fitAddKeysTransactions(
               },
             };
           }),
-          stakingRegistryErrorsAbi,
-        );
+          errorsAbi: stakingRegistryErrorsAbi,
+        });
       },
     });
     return {
@@ -94,20 +99,24 @@ export async function fitAddKeysTransactions(
     if (error instanceof EstimateRevertedError) {
       const who =
         error.itemCount === 1
-          ? `validator ${error.firstItem} (attester ${keyStores[error.firstItem]!.attester})`
+          ? `validator ${error.firstItem} (attester ${tuples[error.firstItem]!.attester})`
           : `validators ${error.firstItem}–${error.firstItem + error.itemCount - 1}`;
       throw new ChainRefusalError(
+        "ADD_KEYS_WOULD_REVERT",
         `the registry ${registry.registry} would revert addKeysToProvider sent by provider ` +
           `${registry.providerId}'s admin ${registry.providerAdmin} for ${who}: ${error.reason}; ` +
           "nothing printed",
         { file: options.file },
+        { cause: error },
       );
     }
     if (error instanceof ItemTooLargeError) {
       throw new ChainRefusalError(
+        "KEY_TOO_LARGE",
         `one key alone needs ${error.gas === undefined ? "more gas than the node allows" : `${error.gas} gas`}, ` +
           `over the ${budget.budget} a transaction may use (90% of min(2^24, block gas limit ${budget.blockGasLimit}))`,
         { file: options.file },
+        { cause: error },
       );
     }
     throw error;
@@ -143,9 +152,9 @@ export async function readAddKeysChainState(
   const gse = { address: l1.gse, described: l1.gseDescribed };
   const publicKeys = input.validators.map((v) => v.keys.bls.g1);
   const settled = await Promise.allSettled([
-    readProviderQueue(chain, registry, blockNumber),
-    readRegistrationDigests(chain, gse, registry.chainId, publicKeys, blockNumber),
-    findRollupKnownAttesters(chain, l1.rollup, attesters, { blockNumber }),
+    readProviderQueue(chain, { registry, blockNumber }),
+    readRegistrationDigests(chain, { gse, chainId: registry.chainId, publicKeys, blockNumber }),
+    findRollupKnownAttesters(chain, { rollup: l1.rollup, attesters, blockNumber }),
   ] as const);
   for (const result of settled) if (result.status === "rejected") throw result.reason;
   const [queue, digests, rollupKnown] = settled.map(
@@ -153,18 +162,4 @@ export async function readAddKeysChainState(
   ) as [AddKeysChainState["queue"], G1Point[], AddKeysChainState["rollupKnown"]];
   const calls = queue.calls + digests.length + 1 + rollupKnown.calls;
   return { attesters, queue, digests, rollupKnown, calls };
-}
-
-/** The report line of those reads. */
-export function describeAddKeysReads(
-  state: AddKeysChainState,
-  { registry, l1, batchSize }: { registry: RegistryContext; l1: AztecL1; batchSize: number },
-): string {
-  const n = state.digests.length;
-  return (
-    `provider ${registry.providerId}'s queue of ${state.queue.attesters.length.toLocaleString("en-US")}, ` +
-    `${n.toLocaleString("en-US")} registration digest${n === 1 ? "" : "s"} from GSE ${l1.gse} and the rollup ` +
-    `${l1.rollup}'s entry queue and attester views read ` +
-    `(${state.calls.toLocaleString("en-US")} calls in batches of ${batchSize})`
-  );
 }

@@ -4,44 +4,50 @@
  * status (getStatus, deployless, 500 per call), the flush parameters, the publishers' balances, and the provider's
  * StakedWithProvider events (adaptive log ranges, cached).
  */
-import { getAddress, type Address } from "viem";
+import { getAddress } from "viem";
 import type { ButlerConfig } from "../config.js";
-import { ConfigError } from "../errors.js";
 import type { FlushParameters, RollupStatus } from "../plan/lifecycle.js";
 import { rollupFlushAbi } from "../../types/abi/rollup-flush.js";
-import { onChain, type ChainClient } from "./client.js";
+import { onChain, readContractExactly, type ChainClient, type PinnedBlock } from "./client.js";
+import { readBalances } from "./funding.js";
 import { eventCachePath, readStakedWithProviderEvents, type StakedEventsResult } from "./events.js";
 import { readAttesterStatuses, readEntryQueue, resolveAztecL1, type AztecL1 } from "./rollup.js";
 import { readProviderQueue, type ProviderQueue, type RegistryContext } from "./staking-registry.js";
 
-export interface PinnedBlock {
-  number: bigint;
-  timestamp: bigint;
+/** Where the StakedWithProvider events are read from, and who hears of the progress. */
+export interface StakedEventsRange {
+  /** --from-block; else the cache's start, else the registry's deployment block. */
+  fromBlock?: bigint;
+  onProgress?: (done: bigint, total: bigint) => void;
 }
 
-/** The latest block, which every later read is pinned to. */
-export async function pinLatestBlock(chain: ChainClient): Promise<PinnedBlock> {
-  const block = await onChain(chain, "reading the latest block", () =>
-    chain.client.getBlock({ blockTag: "latest" }),
-  );
-  if (block.number === null) throw new ConfigError("the node's latest block has no number");
-  return { number: block.number, timestamp: block.timestamp };
-}
-
-/** What StakedWithProvider says, alone: enough for fill-coinbases. */
+/**
+ * What StakedWithProvider says up to the command's pinned `blockNumber`, alone: enough for
+ * fill-coinbases. Cached in the data dir of the configuration's network.
+ */
 export async function readStakedEvents(
   chain: ChainClient,
-  config: ButlerConfig,
-  registry: RegistryContext,
-  block: PinnedBlock,
-  options: { fromBlock?: bigint; onProgress?: (done: bigint, total: bigint) => void },
+  parameters: {
+    config: ButlerConfig;
+    registry: RegistryContext;
+    blockNumber: bigint;
+  } & StakedEventsRange,
 ): Promise<StakedEventsResult> {
-  return readStakedWithProviderEvents(chain, registry, {
-    toBlock: block.number,
-    fromBlock: options.fromBlock,
+  const { config, registry, blockNumber, fromBlock, onProgress } = parameters;
+  return readStakedWithProviderEvents(chain, {
+    ...registry,
+    toBlock: blockNumber,
+    fromBlock,
     cachePath: eventCachePath(config.network, registry.registry, registry.providerId),
-    onProgress: options.onProgress,
+    onProgress,
   });
+}
+
+/** Each staked attester's coinbase (its split), by lowercase address, from its latest event. */
+export function stakedCoinbases(
+  staked: Pick<StakedEventsResult, "byAttester">,
+): Map<string, string> {
+  return new Map([...staked.byAttester].map(([attester, event]) => [attester, event.coinbase]));
 }
 
 export interface AttesterStatusFacts {
@@ -72,34 +78,37 @@ const positions = (addresses: readonly string[]): Map<string, number> => {
 };
 
 /**
- * Every fact status needs about `attesters` and `publishers`, at `block`. The event logs are read
- * first (sequential ranges); every other read then goes out together, batched.
+ * Every fact status needs about `attesters` and `publishers`, at `block` (pinned by the command;
+ * its timestamp dates the flush estimates). The event logs are read first (sequential ranges);
+ * every other read then goes out together, batched.
  */
 export async function readAttesterStatusFacts(
   chain: ChainClient,
-  config: ButlerConfig,
-  registry: RegistryContext,
-  block: PinnedBlock,
-  attesters: readonly string[],
-  publishers: readonly string[],
-  options: { fromBlock?: bigint; onProgress?: (done: bigint, total: bigint) => void } = {},
+  parameters: {
+    config: ButlerConfig;
+    registry: RegistryContext;
+    block: PinnedBlock;
+    attesters: readonly string[];
+    publishers: readonly string[];
+  } & StakedEventsRange,
 ): Promise<AttesterStatusFacts> {
-  const at = { blockNumber: block.number };
-  const aztec = await resolveAztecL1(chain, config, registry.registry, registry.chainId, at);
-  const staked = await readStakedEvents(chain, config, registry, block, options);
+  const { config, registry, block, publishers } = parameters;
+  const blockNumber = block.number;
+  const aztec = await resolveAztecL1(chain, { config, registry, blockNumber });
+  const staked = await readStakedEvents(chain, { ...parameters, blockNumber });
   const readFlush = (functionName: (typeof rollupFlushAbi)[number]["name"]) =>
-    chain.client.readContract({
+    readContractExactly(chain, {
       address: aztec.rollup,
       abi: rollupFlushAbi,
       functionName,
-      blockNumber: block.number,
+      blockNumber,
     });
-  const checksummed = attesters.map((a) => getAddress(a));
-  const [providerQueue, entryQueue, views, flush, balances] = await Promise.all([
-    readProviderQueue(chain, registry, at.blockNumber),
-    readEntryQueue(chain, aztec.rollup, at),
+  const attesters = parameters.attesters.map((a) => getAddress(a));
+  const [providerQueue, entryQueue, views, flush, { balances }] = await Promise.all([
+    readProviderQueue(chain, { registry, blockNumber }),
+    readEntryQueue(chain, { rollup: aztec.rollup, blockNumber }),
     // getStatus through issue 9's AttesterStatusReader (getAttesterView's status, 500 per call).
-    readAttesterStatuses(chain, aztec.rollup, checksummed, at),
+    readAttesterStatuses(chain, { rollup: aztec.rollup, attesters, blockNumber }),
     onChain(chain, "reading the rollup's flush parameters", () =>
       Promise.all([
         readFlush("getCurrentEpoch"),
@@ -109,13 +118,7 @@ export async function readAttesterStatusFacts(
         readFlush("getSlotDuration"),
       ]),
     ),
-    onChain(chain, "reading publisher balances", () =>
-      Promise.all(
-        publishers.map((address) =>
-          chain.client.getBalance({ address: address as Address, blockNumber: block.number }),
-        ),
-      ),
-    ),
+    readBalances(chain, { publishers, blockNumber }),
   ]);
   const [currentEpoch, availableFlushes, flushSizePerEpoch, epochDuration, slotDuration] = flush;
   return {
@@ -126,7 +129,7 @@ export async function readAttesterStatusFacts(
     providerQueueLength: providerQueue.attesters.length,
     entryQueuePositions: positions(entryQueue.attesters),
     entryQueueLength: entryQueue.attesters.length,
-    rollupStatuses: new Map(checksummed.map((a, i) => [a.toLowerCase(), views.statuses[i]!])),
+    rollupStatuses: new Map(attesters.map((a, i) => [a.toLowerCase(), views.statuses[i]!])),
     flush: {
       currentEpoch,
       availableFlushes,
@@ -134,7 +137,7 @@ export async function readAttesterStatusFacts(
       epochDurationSeconds: epochDuration * slotDuration,
       now: block.timestamp,
     },
-    balances: new Map(publishers.map((p, i) => [p.toLowerCase(), balances[i]!])),
+    balances,
     staked,
   };
 }

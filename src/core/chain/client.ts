@@ -6,7 +6,11 @@ import {
   getContractError,
   type Abi,
   type AbiParameter,
-  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type ContractFunctionParameters,
+  type ContractFunctionReturnType,
+  type Hex,
   HttpRequestError,
   RpcRequestError,
   TimeoutError,
@@ -16,13 +20,19 @@ import {
   type Transport,
 } from "viem";
 import type { ButlerConfig } from "../config.js";
-import { ChainRefusalError, ConfigError, RpcUnavailableError } from "../errors.js";
+import {
+  ChainRefusalError,
+  ConfigError,
+  RpcUnavailableError,
+  type RpcUnavailableErrorCode,
+} from "../errors.js";
 import {
   MalformedAnswerError,
   MalformedBatchError,
   verifiedFetch,
   verifyingFetch,
 } from "./verified-fetch.js";
+import { redactUrl } from "./redact-url.js";
 
 export { MalformedAnswerError, MalformedBatchError } from "./verified-fetch.js";
 
@@ -208,16 +218,29 @@ export function isRpcRefusal(error: unknown): boolean {
   );
 }
 
-/** Keeps scheme, host and port; hides the path, query and user info, which may hold API keys. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const hidden = parsed.pathname.length > 1 || parsed.search !== "" || parsed.username !== "";
-    return `${parsed.protocol}//${parsed.host}${hidden ? "/…" : ""}`;
-  } catch {
-    return "<invalid URL>";
-  }
+/**
+ * The node's answer, or undefined when it answered with a JSON-RPC error (it refuses the call: a
+ * deployless reader above its gas cap, say), so the caller can fall back to plain reads.
+ * Transport failures are thrown.
+ */
+export function unlessRefused<T>(read: Promise<T>): Promise<T | undefined> {
+  return read.catch((error: unknown) => {
+    if (isRpcRefusal(error)) return undefined;
+    throw error;
+  });
 }
+
+/**
+ * The read's value, or the Error it failed with: for reads sent together (one batch) whose
+ * failures are judged only once another read of the batch has spoken (a contract without code).
+ */
+export function settled<T>(read: Promise<T>): Promise<T | Error> {
+  return read.catch((error: unknown) =>
+    error instanceof Error ? error : new Error(String(error)),
+  );
+}
+
+export { redactUrl } from "./redact-url.js";
 
 /**
  * Runs a chain read and turns transport failures into one clear RpcUnavailableError. `what`
@@ -243,86 +266,61 @@ export function toChainError(chain: ChainClient, what: string, error: unknown): 
   if (error instanceof RpcUnavailableError || error instanceof ChainRefusalError) return error;
   if (error instanceof ConfigError) return error;
   const at = chain.shownAs ?? `Ethereum node ${chain.shownUrl}`;
+  const unavailable = (code: RpcUnavailableErrorCode, message: string) =>
+    new RpcUnavailableError(code, `${what}: ${message}`, {}, { cause: error });
   // Raised by this tool's checks, bare (readContractExactly) or as the cause of a viem error.
   if (error instanceof MalformedAnswerError) {
-    return new RpcUnavailableError(`${what}: ${at} ${error.problem}`);
+    return unavailable("MALFORMED_ANSWER", `${at} ${error.problem}`);
   }
   if (!(error instanceof BaseError)) return error as Error;
   const batch = error.walk((e) => e instanceof MalformedBatchError) as MalformedBatchError | null;
   if (batch) {
-    return new RpcUnavailableError(
-      `${what}: ${at} answered a malformed batch (${batch.problem}), also when asked again; ` +
+    return unavailable(
+      "MALFORMED_BATCH",
+      `${at} answered a malformed batch (${batch.problem}), also when asked again; ` +
         "a proxy or load balancer in front of it mixing answers up?",
     );
   }
   const answer = error.walk(
     (e) => e instanceof MalformedAnswerError,
   ) as MalformedAnswerError | null;
-  if (answer) return new RpcUnavailableError(`${what}: ${at} ${answer.problem}`);
-  const status = rpcHttpStatus(error);
+  if (answer) return unavailable("MALFORMED_ANSWER", `${at} ${answer.problem}`);
+  const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
+  // HTTP 429 and other statuses: as viem's RpcRequestError (a JSON-RPC error body) or its
+  // HttpRequestError (any other body).
+  const status = rpcHttpStatus(error) ?? http?.status;
   if (status === 429)
-    return new RpcUnavailableError(`${what}: ${at} keeps rate-limiting (HTTP 429) after retries`);
-  if (status !== undefined)
-    return new RpcUnavailableError(`${what}: ${at} answered HTTP ${status}`);
-  const timeout = error.walk((e) => e instanceof TimeoutError);
-  if (timeout) {
-    return new RpcUnavailableError(
-      `${what}: ${at} did not answer within ${chain.timeoutMs} ms ` +
-        "(RPC_TIMEOUT_MS); is it overloaded or hanging?",
-      {},
-      { cause: error },
+    return unavailable("RATE_LIMITED", `${at} keeps rate-limiting (HTTP 429) after retries`);
+  if (status !== undefined) return unavailable("HTTP_ERROR", `${at} answered HTTP ${status}`);
+  if (error.walk((e) => e instanceof TimeoutError)) {
+    return unavailable(
+      "TIMEOUT",
+      `${at} did not answer within ${chain.timeoutMs} ms (RPC_TIMEOUT_MS); is it overloaded or hanging?`,
     );
   }
-  const http = error.walk((e) => e instanceof HttpRequestError) as HttpRequestError | null;
   // A 200 answer whose body does not parse: viem reports it as an HttpRequestError without a
   // status, caused by the SyntaxError; it reached the node, so "cannot reach" would mislead.
-  if (http && http.status === undefined && http.walk((e) => e instanceof SyntaxError)) {
-    return new RpcUnavailableError(
-      `${what}: ${at} answered something that is not JSON-RPC`,
-      {},
-      { cause: error },
-    );
+  if (http?.walk((e) => e instanceof SyntaxError)) {
+    return unavailable("NOT_JSON_RPC", `${at} answered something that is not JSON-RPC`);
   }
   if (http) {
-    const status = http.status;
-    const cause = describeCause(http);
-    if (status === 429)
-      return new RpcUnavailableError(
-        `${what}: ${at} keeps rate-limiting (HTTP 429) after retries`,
-        {},
-        { cause: error },
-      );
-    if (status !== undefined)
-      return new RpcUnavailableError(
-        `${what}: ${at} answered HTTP ${status}`,
-        {},
-        { cause: error },
-      );
-    return new RpcUnavailableError(
-      `${what}: cannot reach ${at} (${cause}); check ${chain.urlSetting ?? "ETHEREUM_NODE_URL"}`,
-      {},
-      { cause: error },
+    return unavailable(
+      "UNREACHABLE",
+      `cannot reach ${at} (${describeCause(http)}); check ${chain.urlSetting ?? "ETHEREUM_NODE_URL"}`,
     );
   }
   if (error.walk((e) => e instanceof ContractFunctionRevertedError)) {
     return new ChainRefusalError(
+      "CALL_REVERTED",
       `${what}: the contract call reverted (${error.shortMessage})`,
       {},
       { cause: error },
     );
   }
   if (/JSON|Unexpected token|parse/i.test(error.message)) {
-    return new RpcUnavailableError(
-      `${what}: ${at} answered something that is not JSON-RPC`,
-      {},
-      { cause: error },
-    );
+    return unavailable("NOT_JSON_RPC", `${at} answered something that is not JSON-RPC`);
   }
-  return new RpcUnavailableError(
-    `${what}: ${at} failed: ${error.shortMessage}`,
-    {},
-    { cause: error },
-  );
+  return unavailable("RPC_FAILED", `${at} failed: ${error.shortMessage}`);
 }
 
 function describeCause(error: HttpRequestError): string {
@@ -339,27 +337,36 @@ function describeCause(error: HttpRequestError): string {
 }
 
 /**
- * viem's readContract, but the return data must have exactly the length the function's outputs
- * take when they are all static (viem's decoder ignores extra bytes, so a node or proxy that
- * answers another call's data would pass): otherwise a MalformedAnswerError naming the function.
+ * viem's readContract, typed by the ABI as viem's is (the arguments and the result follow from
+ * `abi` and `functionName`), but strict: the return data must have exactly the length the
+ * function's outputs take when they are all static (viem's decoder ignores extra bytes, so a node
+ * or proxy that answers another call's data would pass): otherwise a MalformedAnswerError naming
+ * the function. Every registry, rollup and GSE read goes through it (or through a deployless
+ * reader whose answer is checked word by word).
  */
-export async function readContractExactly<T>(
+export async function readContractExactly<
+  const abi extends Abi | readonly unknown[],
+  functionName extends ContractFunctionName<abi, "pure" | "view">,
+  const args extends ContractFunctionArgs<abi, "pure" | "view", functionName>,
+>(
   chain: ChainClient,
-  parameters: {
-    address: Address;
+  parameters: ContractFunctionParameters<abi, "pure" | "view", functionName, args> & AtBlock,
+): Promise<ContractFunctionReturnType<abi, "pure" | "view", functionName, args>> {
+  const { address, blockNumber } = parameters;
+  // viem's own readContract forwards its generics the same way: the parameters are checked at
+  // the call, by the signature above.
+  const call = parameters as unknown as {
     abi: Abi;
     functionName: string;
     args?: readonly unknown[];
-    blockNumber?: bigint;
-  },
-): Promise<T> {
-  const { address, abi, functionName, args, blockNumber } = parameters;
-  const calldata = encodeFunctionData({ abi, functionName, args } as never);
-  let data: `0x${string}` | undefined;
+  };
+  const { abi, functionName, args } = call;
+  const calldata = encodeFunctionData({ abi, functionName, args });
+  let data: Hex | undefined;
   try {
     ({ data } = await chain.client.call({ to: address, data: calldata, blockNumber }));
   } catch (error) {
-    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+    throw getContractError(error as BaseError, { abi, address, args, functionName });
   }
   const item = abi.find((entry) => entry.type === "function" && entry.name === functionName) as
     { outputs?: readonly AbiParameter[] } | undefined;
@@ -371,9 +378,14 @@ export async function readContractExactly<T>(
     );
   }
   try {
-    return decodeFunctionResult({ abi, functionName, args, data: data ?? "0x" } as never) as T;
+    return decodeFunctionResult({
+      abi,
+      functionName,
+      args,
+      data: data ?? "0x",
+    }) as ContractFunctionReturnType<abi, "pure" | "view", functionName, args>;
   } catch (error) {
-    throw getContractError(error as BaseError, { abi, address, args, functionName } as never);
+    throw getContractError(error as BaseError, { abi, address, args, functionName });
   }
 }
 
@@ -403,11 +415,37 @@ function staticSizeOf(type: string, parameter: AbiParameter): number | undefined
 }
 
 /**
+ * Where a read happens: the block the command pinned (readBlockNumber, pinLatestBlock), else the
+ * latest. Every chain read takes it in its parameter object, viem's way: `readX(chain, { …,
+ * blockNumber })`.
+ */
+export interface AtBlock {
+  blockNumber?: bigint;
+}
+
+/**
  * The block every read of a command is made at: read once, first, so that a new block (or a
  * reorg) between two reads cannot give the command a mix of two states.
  */
 export async function readBlockNumber(chain: ChainClient): Promise<bigint> {
   return onChain(chain, "checking the chain", () => chain.client.getBlockNumber({ cacheTime: 0 }));
+}
+
+/** The latest block's number and timestamp: pinned, as readBlockNumber's, when the time matters too. */
+export interface PinnedBlock {
+  number: bigint;
+  timestamp: bigint;
+}
+
+/** The latest block, which every later read is pinned to (its number as their `blockNumber`). */
+export async function pinLatestBlock(chain: ChainClient): Promise<PinnedBlock> {
+  const block = await onChain(chain, "reading the latest block", () =>
+    chain.client.getBlock({ blockTag: "latest" }),
+  );
+  if (block.number === null) {
+    throw new ConfigError("NODE_WITHOUT_BLOCK_NUMBER", "the node's latest block has no number");
+  }
+  return { number: block.number, timestamp: block.timestamp };
 }
 
 /** The JSON-RPC block parameter of a read at `blockNumber` (the latest block without one). */
@@ -420,7 +458,7 @@ export function blockTag(blockNumber: bigint | undefined): `0x${string}` | "late
  * network preset's (mainnet 1, testnet 11155111); nothing happens on the wrong one. Other network
  * names without ETHEREUM_CHAIN_ID accept any chain.
  */
-export function checkExpectedChainId(
+export function refuseUnexpectedChainId(
   chain: ChainClient,
   config: ButlerConfig,
   chainId: number,
@@ -429,6 +467,7 @@ export function checkExpectedChainId(
   if (expected !== undefined) {
     if (chainId === expected) return;
     throw new ConfigError(
+      "WRONG_CHAIN",
       `ETHEREUM_CHAIN_ID (from ${config.sourceOf("ETHEREUM_CHAIN_ID")}) is ${expected} but the node at ` +
         `${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain`,
     );
@@ -436,6 +475,7 @@ export function checkExpectedChainId(
   const preset = config.networkPreset;
   if (preset !== undefined && chainId !== preset.chainId) {
     throw new ConfigError(
+      "WRONG_CHAIN",
       `the network is ${config.network} (${config.networkSource}), which is chain ${preset.chainId}, but ` +
         `the node at ${chain.shownUrl} is on chain ${chainId}; refusing to continue on the wrong chain ` +
         "(choose the network with --network or NETWORK; ETHEREUM_CHAIN_ID overrides its chain id)",

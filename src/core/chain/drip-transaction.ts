@@ -24,8 +24,7 @@ export interface EstimatedDripTransaction {
  */
 export async function estimateDripTransaction(
   chain: ChainClient,
-  registry: RegistryContext,
-  count: number,
+  { registry, count }: { registry: RegistryContext; count: number },
 ): Promise<EstimatedDripTransaction> {
   const callData = encodeFunctionData({
     abi: stakingRegistryAbi,
@@ -34,21 +33,24 @@ export async function estimateDripTransaction(
   });
   const [budget, [estimate]] = await Promise.all([
     readGasBudget(chain),
-    estimateGasOfCalls(
-      chain,
-      registry.providerAdmin,
-      [{ to: registry.registry, data: callData }],
-      stakingRegistryErrorsAbi,
-    ),
+    estimateGasOfCalls(chain, {
+      from: registry.providerAdmin,
+      calls: [{ to: registry.registry, data: callData }],
+      errorsAbi: stakingRegistryErrorsAbi,
+    }),
   ]);
   const call = `dripProviderQueue(${registry.providerId}, ${count}) sent to the registry ${registry.registry} by provider ${registry.providerId}'s admin ${registry.providerAdmin}`;
   if (estimate!.kind === "revert") {
-    throw new ChainRefusalError(`${call} would revert: ${estimate!.reason}; nothing printed`);
+    throw new ChainRefusalError(
+      "DRIP_WOULD_REVERT",
+      `${call} would revert: ${estimate!.reason}; nothing printed`,
+    );
   }
   if (estimate!.kind === "too-large" || estimate!.gas > budget.budget) {
     const needs =
       estimate!.kind === "gas" ? `${estimate!.gas} gas` : "more gas than the node allows";
     throw new ChainRefusalError(
+      "DRIP_TOO_LARGE",
       `${call} needs ${needs}, over the ${budget.budget} a transaction may use (90% of min(2^24, block gas ` +
         `limit ${budget.blockGasLimit})); drip fewer keys at a time with --count, nothing printed`,
     );

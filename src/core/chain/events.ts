@@ -21,7 +21,7 @@ import { butlerPaths } from "../config.js";
 import { ButlerError, ConfigError, RpcUnavailableError, UsageError } from "../errors.js";
 import { readJsonFile } from "../files/json-file.js";
 import { toJsonText, writeFileAtomically } from "../files/safe-write.js";
-import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
+import { blockTag, isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
 
 /** keccak256("StakedWithProvider(uint256,address,address,address,address)") */
 export const STAKED_WITH_PROVIDER_TOPIC =
@@ -163,19 +163,27 @@ function quantity(value: unknown, field: string): bigint {
  */
 export async function readLogsInAdaptiveRanges(
   chain: ChainClient,
-  filter: { address: Address; topics: readonly [Hex, Hex] },
-  fromBlock: bigint,
-  toBlock: bigint,
-  onProgress?: (done: bigint, total: bigint) => void,
+  parameters: {
+    address: Address;
+    topics: readonly [Hex, Hex];
+    fromBlock: bigint;
+    toBlock: bigint;
+    onProgress?: (done: bigint, total: bigint) => void;
+  },
 ): Promise<{ events: StakedWithProviderEvent[]; stats: LogReadStats }> {
+  const { fromBlock, toBlock, onProgress } = parameters;
+  const filter = { address: parameters.address, topics: parameters.topics };
   const what = "reading StakedWithProvider events";
   const stats: LogReadStats = { requests: 0, refusals: 0, fromBlock, toBlock };
   const events: StakedWithProviderEvent[] = [];
   const seen = new Set<string>();
-  const untrusted = (problem: string) =>
+  const untrusted = (problem: string, cause?: unknown) =>
     new RpcUnavailableError(
+      "UNTRUSTED_LOG",
       `${what}: Ethereum node ${chain.shownUrl} answered eth_getLogs with a log that does not ` +
         `match the query (${problem}); is it a real node?`,
+      {},
+      { cause },
     );
   let range = INITIAL_LOG_RANGE;
   for (let from = fromBlock; from <= toBlock;) {
@@ -189,8 +197,8 @@ export async function readLogsInAdaptiveRanges(
           {
             address: filter.address,
             topics: [...filter.topics],
-            fromBlock: numberToHex(from),
-            toBlock: numberToHex(to),
+            fromBlock: blockTag(from),
+            toBlock: blockTag(to),
           },
         ],
       });
@@ -204,6 +212,7 @@ export async function readLogsInAdaptiveRanges(
     }
     if (!Array.isArray(answer)) {
       throw new RpcUnavailableError(
+        "MALFORMED_ANSWER",
         `${what}: Ethereum node ${chain.shownUrl} answered eth_getLogs with something that is not a list`,
       );
     }
@@ -213,7 +222,7 @@ export async function readLogsInAdaptiveRanges(
       try {
         event = checkedStakedLog(log, query);
       } catch (error) {
-        if (error instanceof UntrustedLogError) throw untrusted(error.problem);
+        if (error instanceof UntrustedLogError) throw untrusted(error.problem, error);
         throw error;
       }
       // A log the node says was reorganised away is not a fact.
@@ -238,8 +247,7 @@ export async function readLogsInAdaptiveRanges(
  */
 export async function findDeploymentBlock(
   chain: ChainClient,
-  address: Address,
-  atBlock: bigint,
+  { address, toBlock: atBlock }: { address: Address; toBlock: bigint },
 ): Promise<bigint> {
   const hasCode = async (blockNumber: bigint) => {
     try {
@@ -249,14 +257,20 @@ export async function findDeploymentBlock(
       if (isTransportFailure(error))
         throw toChainError(chain, "finding the registry's deployment block", error);
       throw new ConfigError(
+        "NO_HISTORY",
         `the node cannot say whether registry ${address} had code at block ${blockNumber} (${
           error instanceof BaseError ? error.shortMessage : String(error)
         }); it may keep no history: pass --from-block <n>, the registry's deployment block or earlier`,
+        {},
+        { cause: error },
       );
     }
   };
   if (!(await hasCode(atBlock))) {
-    throw new ConfigError(`registry ${address} has no code at block ${atBlock}`);
+    throw new ConfigError(
+      "NO_CONTRACT_CODE",
+      `registry ${address} has no code at block ${atBlock}`,
+    );
   }
   let low = 0n; // invariant: no code below `low`... searched: code at `high`
   let high = atBlock;
@@ -400,6 +414,7 @@ async function canonicalBlockHash(
   if (block === undefined) return undefined;
   if (typeof block.hash !== "string" || !HASH.test(block.hash)) {
     throw new RpcUnavailableError(
+      "MALFORMED_ANSWER",
       `reading a block's hash: Ethereum node ${chain.shownUrl} answered eth_getBlockByNumber ` +
         `${blockNumber} without a 32-byte hash`,
     );
@@ -458,18 +473,22 @@ async function lastBlockMismatch(
  */
 export async function readStakedWithProviderEvents(
   chain: ChainClient,
-  context: { chainId: number; registry: Address; providerId: bigint },
   options: {
+    chainId: number;
+    registry: Address;
+    providerId: bigint;
     toBlock: bigint;
     fromBlock?: bigint;
     cachePath: string;
     onProgress?: (done: bigint, total: bigint) => void;
   },
 ): Promise<StakedEventsResult> {
-  const { registry, providerId, chainId } = context;
+  const { registry, providerId, chainId } = options;
+  const context = { registry, providerId, chainId };
   const { toBlock } = options;
   if (options.fromBlock !== undefined && options.fromBlock > toBlock) {
     throw new UsageError(
+      "FROM_BLOCK_PAST_LATEST",
       `${options.fromBlock} is past the node's latest block ${toBlock}; give a block at or ` +
         "before the registry's first StakedWithProvider event (its deployment block)",
       { field: "--from-block" },
@@ -480,13 +499,13 @@ export async function readStakedWithProviderEvents(
     padHex(numberToHex(providerId), { size: 32 }),
   ] as const;
   const readFrom = (from: bigint) =>
-    readLogsInAdaptiveRanges(
-      chain,
-      { address: registry, topics },
-      from,
+    readLogsInAdaptiveRanges(chain, {
+      address: registry,
+      topics,
+      fromBlock: from,
       toBlock,
-      options.onProgress,
-    );
+      onProgress: options.onProgress,
+    });
 
   const read = await readCache(options.cachePath);
   const bindingProblem = read.cache && cacheBindingMismatch(read.cache, context, options);
@@ -542,7 +561,7 @@ export async function readStakedWithProviderEvents(
       startBlock = BigInt(binding.fromBlock);
       startedFrom = "from-block";
     } else {
-      startBlock = await findDeploymentBlock(chain, registry, toBlock);
+      startBlock = await findDeploymentBlock(chain, { address: registry, toBlock });
       startedFrom = "deployment-block";
     }
     [fresh, cacheLast] = await Promise.all([

@@ -1,16 +1,16 @@
-import { formatEther, getAddress } from "viem";
-import { onChain, type ChainClient } from "./client.js";
-import { ChainRefusalError } from "../errors.js";
-import { publisherLoads } from "../plan/publishers.js";
-
-export interface PublisherFunding {
-  publisher: string;
-  balance: bigint;
-  /** Attesters this publisher serves in its file. */
-  attesters: number;
-  /** MIN_ETH_PER_ATTESTER × attesters. */
-  required: bigint;
-}
+/**
+ * Publishers on the chain: their balances and code, read at the command's pinned block.
+ */
+import { getAddress } from "viem";
+import type { ButlerConfig } from "../config.js";
+import type { PublisherWithCode } from "../plan/funding.js";
+import { onChain, refuseUnexpectedChainId, type AtBlock, type ChainClient } from "./client.js";
+import {
+  isProviderConfigured,
+  resolveRegistryContext,
+  stakingProviderSettings,
+  type RegistryContext,
+} from "./staking-registry.js";
 
 /**
  * The chain id and every publisher's balance, in one batched round (the transport packs the
@@ -18,9 +18,7 @@ export interface PublisherFunding {
  */
 export async function readChainIdAndBalances(
   chain: ChainClient,
-  publishers: readonly string[],
-  /** The command's pinned block (readBlockNumber); the latest without one. */
-  blockNumber?: bigint,
+  { publishers, blockNumber }: { publishers: readonly string[] } & AtBlock,
 ): Promise<{ chainId: number; balances: Map<string, bigint> }> {
   return onChain(chain, "reading publisher balances", async () => {
     const [chainId, ...balances] = await Promise.all([
@@ -36,63 +34,19 @@ export async function readChainIdAndBalances(
   });
 }
 
-/** Each publisher's balance against what its attesters need, publishers in the order given. */
-export function assessFunding(
-  loads: ReadonlyMap<string, number>,
-  balances: ReadonlyMap<string, bigint>,
-  minWeiPerAttester: bigint,
-): PublisherFunding[] {
-  return [...loads].map(([publisher, attesters]) => ({
-    publisher,
-    attesters,
-    balance: balances.get(publisher.toLowerCase()) ?? 0n,
-    required: minWeiPerAttester * BigInt(attesters),
-  }));
-}
-
-/** assessFunding for each planned key file: its publishers and the validators each serves. */
-export function assessKeyFilesFunding(
-  files: readonly { publishers: readonly string[]; assignment: readonly string[] }[],
-  balances: ReadonlyMap<string, bigint>,
-  minWeiPerAttester: bigint,
-): PublisherFunding[] {
-  return files.flatMap((f) =>
-    assessFunding(publisherLoads(f.publishers, f.assignment), balances, minWeiPerAttester),
+/** Every publisher's balance at `blockNumber` (lowercase address → wei), in one batched round. */
+export async function readBalances(
+  chain: ChainClient,
+  { publishers, blockNumber }: { publishers: readonly string[] } & AtBlock,
+): Promise<{ balances: Map<string, bigint> }> {
+  const balances = await onChain(chain, "reading publisher balances", () =>
+    Promise.all(
+      publishers.map((address) =>
+        chain.client.getBalance({ address: getAddress(address), blockNumber }),
+      ),
+    ),
   );
-}
-
-/** Refuses when any publisher has no ETH at all: it could not send a single block. */
-export function checkNoEmptyPublisher(
-  funding: readonly PublisherFunding[],
-  publishersFile: string,
-): void {
-  const empty = funding.filter((f) => f.balance === 0n);
-  if (empty.length === 0) return;
-  throw new ChainRefusalError(
-    `${empty.length === 1 ? "publisher" : `${empty.length} publishers`} without any ETH: ` +
-      `${empty.map((f) => `${getAddress(f.publisher)} (serves ${f.attesters})`).join(", ")}; ` +
-      "fund them before deploying",
-    { file: publishersFile },
-  );
-}
-
-/** Warnings for publishers holding less than MIN_ETH_PER_ATTESTER per attester they serve. */
-export function lowFundingWarnings(funding: readonly PublisherFunding[]): string[] {
-  return funding
-    .filter((f) => f.balance > 0n && f.balance < f.required)
-    .map(
-      (f) =>
-        `publisher ${getAddress(f.publisher)} has ${formatEther(f.balance)} ETH, below the ` +
-        `${formatEther(f.required)} ETH ${f.attesters === 1 ? "its attester needs" : `its ${f.attesters} attesters need`} ` +
-        `(MIN_ETH_PER_ATTESTER × ${f.attesters})`,
-    );
-}
-
-/** A publisher with code at the pinned block: a contract, or an EIP-7702 delegated account. */
-export interface PublisherWithCode {
-  publisher: string;
-  /** Where an EIP-7702 account delegates to; undefined for a contract. */
-  delegatesTo?: string;
+  return { balances: new Map(publishers.map((p, i) => [p.toLowerCase(), balances[i]!])) };
 }
 
 /** EIP-7702's delegation designator: 0xef0100 followed by the delegate's 20-byte address. */
@@ -121,13 +75,19 @@ export async function readPublishersWithCode(
   });
 }
 
-/** One warning per publisher with code. */
-export function publisherCodeWarnings(withCode: readonly PublisherWithCode[]): string[] {
-  return withCode.map(({ publisher, delegatesTo }) =>
-    delegatesTo
-      ? `publisher ${getAddress(publisher)} is an EIP-7702 delegated account (its code delegates to ` +
-        `${delegatesTo}): ETH sent to it runs that code; check that this is the node's publisher`
-      : `publisher ${getAddress(publisher)} is a contract (it has code on chain): a contract cannot ` +
-        "sign the node's L1 transactions, and ETH sent to it may be lost; check the key file",
-  );
+/**
+ * What prepare-deployment reads at `blockNumber`: the chain id (refused unless the configured
+ * one), every publisher's balance, and the staking provider when one is configured (undefined
+ * otherwise: the key files are written all the same).
+ */
+export async function readDeploymentChainState(
+  chain: ChainClient,
+  config: ButlerConfig,
+  { publishers, blockNumber }: { publishers: readonly string[]; blockNumber: bigint },
+): Promise<{ chainId: number; balances: Map<string, bigint>; registry?: RegistryContext }> {
+  const { chainId, balances } = await readChainIdAndBalances(chain, { publishers, blockNumber });
+  refuseUnexpectedChainId(chain, config, chainId);
+  if (!isProviderConfigured(stakingProviderSettings(config))) return { chainId, balances };
+  const registry = await resolveRegistryContext(chain, { config, blockNumber });
+  return { chainId, balances, registry };
 }

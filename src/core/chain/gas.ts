@@ -4,31 +4,10 @@
  */
 import { BaseError, decodeErrorResult, numberToHex, type Abi, type Address, type Hex } from "viem";
 import { RpcUnavailableError } from "../errors.js";
+import { gasBudgetFor, type GasBudget } from "../plan/gas-budget.js";
+
+export type { GasBudget } from "../plan/gas-budget.js";
 import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
-
-/** EIP-7825 (Osaka/Fusaka; Sepolia since October 2025, mainnet since 3 December 2025). */
-export const EIP_7825_TX_GAS_CAP = 16_777_216n;
-
-/** Share of the per-transaction limit a transaction may be estimated at: room for a multisig. */
-export const GAS_BUDGET_PERCENT = 90n;
-
-/** What one transaction may be estimated at: 90% of min(2^24, the latest block's gas limit). */
-export interface GasBudget {
-  budget: bigint;
-  blockGasLimit: bigint;
-  /** min(2^24, blockGasLimit). */
-  perTransactionLimit: bigint;
-}
-
-export function gasBudgetFor(blockGasLimit: bigint): GasBudget {
-  const perTransactionLimit =
-    blockGasLimit < EIP_7825_TX_GAS_CAP ? blockGasLimit : EIP_7825_TX_GAS_CAP;
-  return {
-    budget: (perTransactionLimit * GAS_BUDGET_PERCENT) / 100n,
-    blockGasLimit,
-    perTransactionLimit,
-  };
-}
 
 /** The latest block's gas limit, read once. */
 export async function readGasBudget(chain: ChainClient): Promise<GasBudget> {
@@ -60,9 +39,7 @@ export type GasEstimate =
  */
 export async function estimateGasOfCalls(
   chain: ChainClient,
-  from: Address,
-  calls: readonly CallToEstimate[],
-  errorsAbi: Abi,
+  { from, calls, errorsAbi }: { from: Address; calls: readonly CallToEstimate[]; errorsAbi: Abi },
 ): Promise<GasEstimate[]> {
   const what = "estimating the transactions' gas";
   return onChain(chain, what, () =>
@@ -82,6 +59,7 @@ export async function estimateGasOfCalls(
         }
         if (minimum !== undefined && gas < minimum.gas) {
           throw new RpcUnavailableError(
+            "IMPLAUSIBLE_ESTIMATE",
             `${what}: Ethereum node ${chain.shownUrl} answered eth_estimateGas with ` +
               `${gas.toLocaleString("en-US")} gas for ${minimum.what}, which costs at least ` +
               `${minimum.gas.toLocaleString("en-US")}; is it a real node?`,

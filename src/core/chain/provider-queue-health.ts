@@ -13,8 +13,10 @@
 import { randomBytes } from "node:crypto";
 import { concatHex, encodeAbiParameters, getAddress, toHex } from "viem";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
-import { checkKeyStore, type KeyStoreCheck } from "../keys/key-store-check.js";
-import type { KeyStore } from "../keys/registration.js";
+import {
+  checkRegistrationTuple,
+  type RegistrationTupleCheck,
+} from "../keys/registration-tuple-check.js";
 import type { RollupStatus } from "../plan/lifecycle.js";
 import {
   keyCheckPositions,
@@ -22,12 +24,13 @@ import {
 } from "../plan/provider-queue-health.js";
 import {
   blockTag,
-  isRpcRefusal,
   MalformedAnswerError,
   onChain,
   readContractExactly,
+  unlessRefused,
   type ChainClient,
 } from "./client.js";
+import { splitIntoChunks } from "../plan/chunks.js";
 import { readRegistrationDigests } from "./gse.js";
 import { keyStoreCheckerBytecode } from "./key-store-checker-code.js";
 import type { ButlerConfig } from "../config.js";
@@ -40,7 +43,7 @@ import { readProviderQueue, type ProviderQueue, type RegistryContext } from "./s
  * for 64 on anvil), some 360,000 when the batch fails and each is checked alone (23M for 64):
  * within the eth_call gas caps nodes apply (50M by default in geth).
  */
-export const KEY_STORES_PER_CHECK = 64;
+export const TUPLES_PER_CHECK = 64;
 
 /**
  * HTTP requests the key checks are spread over, sent together: a node answers the calls of one
@@ -49,7 +52,7 @@ export const KEY_STORES_PER_CHECK = 64;
  */
 export const KEY_CHECK_REQUESTS = 4;
 
-const CHECK_RESULTS: readonly KeyStoreCheck[] = [
+const CHECK_RESULTS: readonly RegistrationTupleCheck[] = [
   "SOUND",
   "INVALID_KEYS",
   "INVALID_PROOF_OF_POSSESSION",
@@ -78,7 +81,7 @@ export async function readProviderQueueHealth(
     knownStatuses?: ReadonlyMap<string, RollupStatus>;
     blockNumber: bigint;
     /** Told, before it starts, that the node refused the check and this process makes it. */
-    onInProcess?: (keyStores: number) => void;
+    onInProcess?: (tuples: number) => void;
   },
 ): Promise<ProviderQueueHealthFacts> {
   const { queue, aztec, blockNumber } = input;
@@ -86,12 +89,11 @@ export async function readProviderQueueHealth(
   const unknown = [...new Set(queue.attesters.map((a) => a.toLowerCase()))].filter(
     (a) => !known.has(a),
   );
-  const read = await readAttesterStatuses(
-    chain,
-    aztec.rollup,
-    unknown.map((a) => getAddress(a)),
-    { blockNumber },
-  );
+  const read = await readAttesterStatuses(chain, {
+    rollup: aztec.rollup,
+    attesters: unknown.map((a) => getAddress(a)),
+    blockNumber,
+  });
   unknown.forEach((a, i) => known.set(a, read.statuses[i]!));
   const facts = {
     firstIndex: queue.firstIndex,
@@ -99,7 +101,7 @@ export async function readProviderQueueHealth(
     rollupStatuses: known,
     entryQueue: new Set(input.entryQueue.map((a) => a.toLowerCase())),
   };
-  const checked = await checkQueuedKeyStores(chain, {
+  const checked = await checkQueuedRegistrationTuples(chain, {
     registry: input.registry,
     gse: aztec,
     queue,
@@ -116,10 +118,10 @@ export async function readProviderQueueHealth(
 }
 
 /**
- * The GSE's check of the key stores at `positions` of the queue (zero-based from its head):
+ * The GSE's check of the registration tuples at `positions` of the queue (zero-based from its head):
  * in the node (KeyStoreChecker), else, when the node refuses that, in this process.
  */
-export async function checkQueuedKeyStores(
+export async function checkQueuedRegistrationTuples(
   chain: ChainClient,
   input: {
     registry: RegistryContext;
@@ -127,14 +129,12 @@ export async function checkQueuedKeyStores(
     queue: Pick<ProviderQueue, "firstIndex" | "attesters">;
     positions: readonly number[];
     blockNumber: bigint;
-    onInProcess?: (keyStores: number) => void;
+    onInProcess?: (tuples: number) => void;
   },
-): Promise<{ checks: Map<number, KeyStoreCheck>; calls: number; inProcess: boolean }> {
+): Promise<{ checks: Map<number, RegistrationTupleCheck>; calls: number; inProcess: boolean }> {
   const { positions } = input;
   if (positions.length === 0) return { checks: new Map(), calls: 0, inProcess: false };
-  const slices: number[][] = [];
-  for (let i = 0; i < positions.length; i += KEY_STORES_PER_CHECK)
-    slices.push(positions.slice(i, i + KEY_STORES_PER_CHECK));
+  const slices = splitIntoChunks(positions, TUPLES_PER_CHECK);
   const inNode = await onChain(chain, "checking the provider queue's keys", () =>
     checkInNode(chain, input, slices),
   );
@@ -155,14 +155,14 @@ const checkerConstructorInputs = [
 /** Undefined when the node refused any of the calls; a malformed answer throws. */
 async function checkInNode(
   chain: ChainClient,
-  { registry, gse, queue, blockNumber }: Parameters<typeof checkQueuedKeyStores>[1],
+  { registry, gse, queue, blockNumber }: Parameters<typeof checkQueuedRegistrationTuples>[1],
   slices: readonly number[][],
-): Promise<Map<number, KeyStoreCheck> | undefined> {
+): Promise<Map<number, RegistrationTupleCheck> | undefined> {
   // Fresh weights for the batched pairing on every run: the queue's authors cannot know them.
   const seed = toHex(randomBytes(32));
   const checkSlice = (slice: readonly number[]) =>
-    chain.client
-      .request({
+    unlessRefused(
+      chain.client.request({
         method: "eth_call",
         params: [
           {
@@ -179,14 +179,11 @@ async function checkInNode(
           },
           blockTag(blockNumber),
         ],
-      })
-      .catch((error: unknown) => {
-        if (isRpcRefusal(error)) return undefined;
-        throw error;
-      });
+      }),
+    );
   const answers = await Promise.all(inSeparateRequests(slices, KEY_CHECK_REQUESTS, checkSlice));
   if (answers.some((a) => a === undefined)) return undefined;
-  const checks = new Map<number, KeyStoreCheck>();
+  const checks = new Map<number, RegistrationTupleCheck>();
   answers.forEach((answer, s) => {
     const slice = slices[s]!;
     const hex = typeof answer === "string" ? answer.slice(2) : "";
@@ -230,15 +227,21 @@ function inSeparateRequests<T, R>(
   });
 }
 
-/** Each key store and its digest read (batched), then the GSE's check on the main thread. */
+/** Each registration tuple and its digest read (batched), then the GSE's check on the main thread. */
 async function checkInProcess(
   chain: ChainClient,
-  { registry, gse, queue, positions, blockNumber }: Parameters<typeof checkQueuedKeyStores>[1],
-): Promise<{ checks: Map<number, KeyStoreCheck>; calls: number }> {
-  const keyStores = await onChain(chain, "reading the provider queue's key stores", () =>
+  {
+    registry,
+    gse,
+    queue,
+    positions,
+    blockNumber,
+  }: Parameters<typeof checkQueuedRegistrationTuples>[1],
+): Promise<{ checks: Map<number, RegistrationTupleCheck>; calls: number }> {
+  const tuples = await onChain(chain, "reading the provider queue's key stores", () =>
     Promise.all(
       positions.map((position) =>
-        readContractExactly<KeyStore>(chain, {
+        readContractExactly(chain, {
           address: registry.registry,
           abi: stakingRegistryAbi,
           functionName: "getValueAtIndexInQueue",
@@ -248,25 +251,24 @@ async function checkInProcess(
       ),
     ),
   );
-  keyStores.forEach((keyStore, i) => {
+  tuples.forEach((tuple, i) => {
     const expected = queue.attesters[positions[i]!]!;
-    if (keyStore.attester.toLowerCase() !== expected.toLowerCase()) {
+    if (tuple.attester.toLowerCase() !== expected.toLowerCase()) {
       throw new MalformedAnswerError(
-        `answered queue index ${queue.firstIndex + BigInt(positions[i]!)} with attester ${keyStore.attester}, ` +
+        `answered queue index ${queue.firstIndex + BigInt(positions[i]!)} with attester ${tuple.attester}, ` +
           `not the ${getAddress(expected)} it answered before`,
       );
     }
   });
-  const digests = await readRegistrationDigests(
-    chain,
-    { address: gse.gse, described: gse.gseDescribed },
-    registry.chainId,
-    keyStores.map((k) => k.publicKeyG1),
+  const digests = await readRegistrationDigests(chain, {
+    gse: { address: gse.gse, described: gse.gseDescribed },
+    chainId: registry.chainId,
+    publicKeys: tuples.map((k) => k.publicKeyG1),
     blockNumber,
-  );
-  const checks = new Map<number, KeyStoreCheck>();
+  });
+  const checks = new Map<number, RegistrationTupleCheck>();
   positions.forEach((position, i) =>
-    checks.set(position, checkKeyStore(keyStores[i]!, digests[i]!)),
+    checks.set(position, checkRegistrationTuple(tuples[i]!, digests[i]!)),
   );
   return { checks, calls: positions.length * 2 + 1 };
 }
@@ -277,17 +279,18 @@ async function checkInProcess(
  */
 export async function readProviderQueueHealthAlone(
   chain: ChainClient,
-  config: ButlerConfig,
-  registry: RegistryContext,
-  blockNumber: bigint,
-  onInProcess?: (keyStores: number) => void,
+  parameters: {
+    config: ButlerConfig;
+    registry: RegistryContext;
+    blockNumber: bigint;
+    onInProcess?: (tuples: number) => void;
+  },
 ): Promise<{ facts: ProviderQueueHealthFacts; aztec: AztecL1; calls: number }> {
-  const aztec = await resolveAztecL1(chain, config, registry.registry, registry.chainId, {
-    blockNumber,
-  });
+  const { config, registry, blockNumber, onInProcess } = parameters;
+  const aztec = await resolveAztecL1(chain, { config, registry, blockNumber });
   const [queue, entryQueue] = await Promise.all([
-    readProviderQueue(chain, registry, blockNumber),
-    readEntryQueue(chain, aztec.rollup, { blockNumber }),
+    readProviderQueue(chain, { registry, blockNumber }),
+    readEntryQueue(chain, { rollup: aztec.rollup, blockNumber }),
   ]);
   const facts = await readProviderQueueHealth(chain, {
     registry,

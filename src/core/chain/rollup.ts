@@ -7,7 +7,6 @@ import {
   concatHex,
   encodeAbiParameters,
   getAddress,
-  numberToHex,
   zeroAddress,
   type Address,
   type Hex,
@@ -16,15 +15,26 @@ import { attesterStatusReaderBytecode } from "./attester-status-reader-code.js";
 import { ATTESTER_STATUS_NAMES, aztecRegistryAbi, aztecRollupAbi } from "../../types/abi/rollup.js";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import type { ButlerConfig } from "../config.js";
-import { ChainRefusalError, ConfigError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import {
-  isRpcRefusal,
+  rollupKnownAttesters,
+  type AttesterStatus,
+  type RollupKnownAttester,
+} from "../plan/registered-attesters.js";
+import { splitIntoChunks } from "../plan/chunks.js";
+import {
+  blockTag,
   isTransportFailure,
   onChain,
+  readContractExactly,
+  settled,
   toChainError,
+  unlessRefused,
+  type AtBlock,
   type ChainClient,
 } from "./client.js";
 import { readViewsAggregated } from "./multicall.js";
+import type { RegistryContext } from "./staking-registry.js";
 
 /** Aztec's rollup and GSE as a command uses them, with how each was found (for messages). */
 export interface AztecL1 {
@@ -35,15 +45,6 @@ export interface AztecL1 {
   gseDescribed: string;
 }
 
-/** Where a read happens: the latest block unless the caller pins one. */
-export interface AtBlock {
-  blockNumber?: bigint;
-}
-
-type Settled<T> = T | Error;
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
-  p.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-
 /**
  * Aztec's rollup and GSE: the staking registry's ROLLUP_REGISTRY() → getCanonicalRollup() →
  * getGSE(). AZTEC_ROLLUP_ADDRESS and AZTEC_GSE_ADDRESS override the discovered ones; when both are
@@ -52,14 +53,16 @@ const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
  */
 export async function resolveAztecL1(
   chain: ChainClient,
-  config: ButlerConfig,
-  stakingRegistry: Address,
-  chainId: number,
-  at: AtBlock = {},
+  parameters: {
+    config: ButlerConfig;
+    /** The staking registry (its ROLLUP_REGISTRY() leads to Aztec's Registry) and its chain. */
+    registry: Pick<RegistryContext, "registry" | "chainId">;
+  } & AtBlock,
 ): Promise<AztecL1> {
   const what = "finding Aztec's rollup and GSE";
   const { client } = chain;
-  const { blockNumber } = at;
+  const { config, blockNumber } = parameters;
+  const { registry: stakingRegistry, chainId } = parameters.registry;
   const rollupSet = config.optional("AZTEC_ROLLUP_ADDRESS");
   const gseSet = config.optional("AZTEC_GSE_ADDRESS");
   const described = (key: "AZTEC_ROLLUP_ADDRESS" | "AZTEC_GSE_ADDRESS") =>
@@ -72,8 +75,8 @@ export async function resolveAztecL1(
     rollupDescribed = described("AZTEC_ROLLUP_ADDRESS");
   } else {
     const aztecRegistry = await onChain(chain, what, () =>
-      settle(
-        client.readContract({
+      settled(
+        readContractExactly(chain, {
           address: stakingRegistry,
           abi: stakingRegistryAbi,
           functionName: "ROLLUP_REGISTRY",
@@ -84,18 +87,22 @@ export async function resolveAztecL1(
     if (aztecRegistry instanceof Error) {
       if (isTransportFailure(aztecRegistry)) throw toChainError(chain, what, aztecRegistry);
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `the staking registry ${stakingRegistry} does not answer ROLLUP_REGISTRY(), so Aztec's rollup ` +
           "cannot be found from it; set AZTEC_ROLLUP_ADDRESS",
+        {},
+        { cause: aztecRegistry },
       );
     }
     if (aztecRegistry === zeroAddress) {
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `the staking registry ${stakingRegistry}'s ROLLUP_REGISTRY() is the zero address; set AZTEC_ROLLUP_ADDRESS`,
       );
     }
     const canonical = await onChain(chain, what, () =>
-      settle(
-        client.readContract({
+      settled(
+        readContractExactly(chain, {
           address: aztecRegistry,
           abi: aztecRegistryAbi,
           functionName: "getCanonicalRollup",
@@ -106,12 +113,16 @@ export async function resolveAztecL1(
     if (canonical instanceof Error) {
       if (isTransportFailure(canonical)) throw toChainError(chain, what, canonical);
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `Aztec's Registry ${getAddress(aztecRegistry)} (the staking registry's ROLLUP_REGISTRY()) does not ` +
           "answer getCanonicalRollup(); set AZTEC_ROLLUP_ADDRESS",
+        {},
+        { cause: canonical },
       );
     }
     if (canonical === zeroAddress) {
       throw new ConfigError(
+        "ROLLUP_NOT_FOUND",
         `Aztec's Registry ${getAddress(aztecRegistry)} has no canonical rollup; set AZTEC_ROLLUP_ADDRESS`,
       );
     }
@@ -124,8 +135,8 @@ export async function resolveAztecL1(
   const [code, gseOfRollup] = await onChain(chain, what, () =>
     Promise.all([
       client.getCode({ address: rollup, blockNumber }),
-      settle(
-        client.readContract({
+      settled(
+        readContractExactly(chain, {
           address: rollup,
           abi: aztecRollupAbi,
           functionName: "getGSE",
@@ -136,17 +147,24 @@ export async function resolveAztecL1(
   );
   if (!code || code === "0x") {
     throw new ConfigError(
+      "NO_CONTRACT_CODE",
       `${rollupDescribed} is ${rollup}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
     );
   }
   if (gseOfRollup instanceof Error) {
     if (isTransportFailure(gseOfRollup)) throw toChainError(chain, what, gseOfRollup);
     throw new ConfigError(
+      "NOT_THE_ROLLUP",
       `${rollupDescribed} is ${rollup}, whose contract does not answer getGSE(); is it the rollup?`,
+      {},
+      { cause: gseOfRollup },
     );
   }
   if (gseOfRollup === zeroAddress) {
-    throw new ConfigError(`${rollupDescribed} is ${rollup}, whose getGSE() is the zero address`);
+    throw new ConfigError(
+      "NOT_THE_ROLLUP",
+      `${rollupDescribed} is ${rollup}, whose getGSE() is the zero address`,
+    );
   }
   if (gseSet === undefined) {
     return {
@@ -159,6 +177,7 @@ export async function resolveAztecL1(
   const gse = getAddress(gseSet);
   if (rollupSet !== undefined && gse !== getAddress(gseOfRollup)) {
     throw new ConfigError(
+      "GSE_MISMATCH",
       `${described("AZTEC_GSE_ADDRESS")} is ${gse}, but the GSE of ${described("AZTEC_ROLLUP_ADDRESS")} ` +
         `${rollup} is ${getAddress(gseOfRollup)}; they must agree (unset one of them)`,
     );
@@ -175,34 +194,26 @@ export interface EntryQueue {
 /** Every attester in the rollup's entry queue: its length, then getEntryQueueAt(i) for all, batched. */
 export async function readEntryQueue(
   chain: ChainClient,
-  rollup: Address,
-  at: AtBlock = {},
+  { rollup, blockNumber }: { rollup: Address } & AtBlock,
 ): Promise<EntryQueue> {
-  const { client } = chain;
-  const { blockNumber } = at;
   return onChain(chain, "reading the rollup's entry queue", async () => {
-    const length = await client.readContract({
+    const length = await readContractExactly(chain, {
       address: rollup,
       abi: aztecRollupAbi,
       functionName: "getEntryQueueLength",
       blockNumber,
     });
     // Aggregated (multicall.ts): 2,000 entries are 50 eth_calls, not 2,000.
-    const entries = (await readViewsAggregated(
-      chain,
-      Array.from({ length: Number(length) }, (_, i) => ({
-        address: rollup,
-        abi: aztecRollupAbi,
-        functionName: "getEntryQueueAt",
-        args: [BigInt(i)],
-      })),
-      at,
-    )) as { attester: Address }[];
+    const entries = await readViewsAggregated(chain, {
+      address: rollup,
+      abi: aztecRollupAbi,
+      functionName: "getEntryQueueAt",
+      argsOfEach: Array.from({ length: Number(length) }, (_, i) => [BigInt(i)] as const),
+      blockNumber,
+    });
     return { attesters: entries.map((e) => getAddress(e.attester)), calls: 1 + entries.length };
   });
 }
-
-export type AttesterStatus = (typeof ATTESTER_STATUS_NAMES)[number];
 
 /** What getAttesterView says about one attester. */
 export interface AttesterView {
@@ -217,23 +228,18 @@ export interface AttesterView {
 /** getAttesterView for each attester, in order, batched. */
 export async function readAttesterViews(
   chain: ChainClient,
-  rollup: Address,
-  attesters: readonly Address[],
-  at: AtBlock = {},
+  { rollup, attesters, blockNumber }: { rollup: Address; attesters: readonly Address[] } & AtBlock,
 ): Promise<AttesterView[]> {
   const views = (await onChain(chain, "reading attesters from the rollup", () =>
     // Aggregated (multicall.ts): 10,000 attesters are 250 eth_calls, not 10,000.
-    readViewsAggregated(
-      chain,
-      attesters.map((attester) => ({
-        address: rollup,
-        abi: aztecRollupAbi,
-        functionName: "getAttesterView",
-        args: [attester],
-      })),
-      at,
-    ),
-  )) as {
+    readViewsAggregated(chain, {
+      address: rollup,
+      abi: aztecRollupAbi,
+      functionName: "getAttesterView",
+      argsOfEach: attesters.map((attester) => [attester] as const),
+      blockNumber,
+    }),
+  )) satisfies {
     status: number;
     effectiveBalance: bigint;
     config: { publicKey: { x: bigint; y: bigint }; withdrawer: Address };
@@ -242,6 +248,7 @@ export async function readAttesterViews(
     const status = ATTESTER_STATUS_NAMES[v.status];
     if (status === undefined) {
       throw new ConfigError(
+        "NOT_THE_ROLLUP",
         `the rollup ${rollup} reports status ${v.status} for ${attesters[i]}, which is not one of ` +
           `${ATTESTER_STATUS_NAMES.join(", ")}; is it Aztec's rollup?`,
       );
@@ -256,45 +263,6 @@ export async function readAttesterViews(
   });
 }
 
-/** An attester the rollup already knows, and where. */
-export type RollupKnownAttester =
-  | { attester: Address; where: "entry-queue"; position: number }
-  | { attester: Address; where: "validator-set"; status: Exclude<AttesterStatus, "NONE"> };
-
-/**
- * Which of `attesters` the rollup already knows: in its entry queue (position 0 is flushed next),
- * or with a getAttesterView status other than NONE. In the order of `attesters`. Pure.
- */
-export function rollupKnownAttesters(
-  attesters: readonly Address[],
-  entryQueue: readonly Address[],
-  views: readonly Pick<AttesterView, "attester" | "status">[],
-): RollupKnownAttester[] {
-  const queued = new Map<string, number>();
-  entryQueue.forEach((a, i) => {
-    if (!queued.has(a.toLowerCase())) queued.set(a.toLowerCase(), i);
-  });
-  const status = new Map(views.map((v) => [v.attester.toLowerCase(), v.status]));
-  const known: RollupKnownAttester[] = [];
-  for (const attester of attesters) {
-    const position = queued.get(attester.toLowerCase());
-    const s = status.get(attester.toLowerCase());
-    if (s !== undefined && s !== "NONE") {
-      known.push({ attester: getAddress(attester), where: "validator-set", status: s });
-    } else if (position !== undefined) {
-      known.push({ attester: getAddress(attester), where: "entry-queue", position });
-    }
-  }
-  return known;
-}
-
-/** "0x… (in the rollup's entry queue at position 3)" / "0x… (VALIDATING in the rollup)". */
-export function describeRollupKnown(known: RollupKnownAttester): string {
-  return known.where === "entry-queue"
-    ? `${known.attester} (in the rollup's entry queue at position ${known.position})`
-    : `${known.attester} (${known.status} in the rollup)`;
-}
-
 /** Attesters per deployless status read: about 15k gas each, far below any node's eth_call cap. */
 export const STATUSES_PER_READ = 500;
 
@@ -305,22 +273,16 @@ export const STATUSES_PER_READ = 500;
  */
 export async function readAttesterStatuses(
   chain: ChainClient,
-  rollup: Address,
-  attesters: readonly Address[],
-  at: AtBlock = {},
+  { rollup, attesters, blockNumber }: { rollup: Address; attesters: readonly Address[] } & AtBlock,
 ): Promise<{ statuses: AttesterStatus[]; calls: number }> {
   if (attesters.length === 0) return { statuses: [], calls: 0 };
-  const slices: Address[][] = [];
-  for (let i = 0; i < attesters.length; i += STATUSES_PER_READ) {
-    slices.push(attesters.slice(i, i + STATUSES_PER_READ));
-  }
-  const block = at.blockNumber === undefined ? "latest" : numberToHex(at.blockNumber);
+  const slices = splitIntoChunks(attesters, STATUSES_PER_READ);
   const what = "reading attesters' status from the rollup";
   const answers = await onChain(chain, what, () =>
     Promise.all(
       slices.map((slice) =>
-        chain.client
-          .request({
+        unlessRefused(
+          chain.client.request({
             method: "eth_call",
             params: [
               {
@@ -332,13 +294,10 @@ export async function readAttesterStatuses(
                   ),
                 ]),
               },
-              block,
+              blockTag(blockNumber),
             ],
-          })
-          .catch((error: unknown) => {
-            if (isRpcRefusal(error)) return undefined;
-            throw error;
           }),
+        ),
       ),
     ),
   );
@@ -355,7 +314,7 @@ export async function readAttesterStatuses(
   return { statuses, calls: slices.length };
 
   async function viaViews() {
-    const views = await readAttesterViews(chain, rollup, attesters, at);
+    const views = await readAttesterViews(chain, { rollup, attesters, blockNumber });
     return { statuses: views.map((v) => v.status), calls: slices.length + views.length };
   }
 }
@@ -366,35 +325,15 @@ export async function readAttesterStatuses(
  */
 export async function findRollupKnownAttesters(
   chain: ChainClient,
-  rollup: Address,
-  attesters: readonly Address[],
-  at: AtBlock = {},
+  { rollup, attesters, blockNumber }: { rollup: Address; attesters: readonly Address[] } & AtBlock,
 ): Promise<{ known: RollupKnownAttester[]; calls: number }> {
   const [queue, read] = await Promise.all([
-    readEntryQueue(chain, rollup, at),
-    readAttesterStatuses(chain, rollup, attesters, at),
+    readEntryQueue(chain, { rollup, blockNumber }),
+    readAttesterStatuses(chain, { rollup, attesters, blockNumber }),
   ]);
   const views = read.statuses.map((status, i) => ({ attester: attesters[i]!, status }));
   return {
     known: rollupKnownAttesters(attesters, queue.attesters, views),
     calls: queue.calls + read.calls,
   };
-}
-
-/**
- * Refuses keys the rollup already knows (a re-run, or keys used elsewhere): their attesters,
- * each with where the rollup has it. Nothing may be written or printed after this.
- */
-export function refuseRollupKnownAttesters(
-  known: readonly RollupKnownAttester[],
-  rollup: Address,
-  file: string,
-): void {
-  if (known.length === 0) return;
-  const n = known.length;
-  throw new ChainRefusalError(
-    `${n} attester${n === 1 ? "" : "s"} already known to Aztec's rollup ${rollup}: ` +
-      `${known.map(describeRollupKnown).join(", ")}; these keys were registered before, generate new ones`,
-    { file },
-  );
 }

@@ -13,13 +13,16 @@ import { providerQueueReaderBytecode } from "./provider-queue-reader-code.js";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import {
   blockTag,
-  readContractExactly,
-  checkExpectedChainId,
-  isRpcRefusal,
   onChain,
+  readContractExactly,
+  refuseUnexpectedChainId,
+  settled,
   toChainError,
+  unlessRefused,
+  type AtBlock,
   type ChainClient,
 } from "./client.js";
+import { splitIntoChunks } from "../plan/chunks.js";
 import { defaultStakingRegistryOf, type ButlerConfig } from "../config.js";
 import { ChainRefusalError, ConfigError } from "../errors.js";
 
@@ -35,16 +38,14 @@ export interface RegistryContext {
  * Establishes which chain, registry and provider the command works against, in as few HTTP
  * requests as the inputs allow (batched: chain id, registry code and the provider count go
  * together when the registry address is configured):
- * - the node's chain id must be ETHEREUM_CHAIN_ID, else the network preset's (checkExpectedChainId);
+ * - the node's chain id must be ETHEREUM_CHAIN_ID, else the network preset's (refuseUnexpectedChainId);
  * - the registry (STAKING_REGISTRY_ADDRESS, else Aztec's documented one of the chain) must have code;
  * - the provider is AZTEC_STAKING_PROVIDER_ID, or the one whose admin is
  *   AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS (both set: they must agree).
  */
 export async function resolveRegistryContext(
   chain: ChainClient,
-  config: ButlerConfig,
-  /** The command's pinned block (readBlockNumber); the latest without one. */
-  blockNumber?: bigint,
+  { config, blockNumber }: { config: ButlerConfig } & AtBlock,
 ): Promise<RegistryContext> {
   const { client } = chain;
   const configuredRegistry = config.optional("STAKING_REGISTRY_ADDRESS");
@@ -52,6 +53,7 @@ export async function resolveRegistryContext(
   const { id: configuredId, admin: configuredAdmin } = providerSettings;
   if (!isProviderConfigured(providerSettings)) {
     throw new ConfigError(
+      "NO_PROVIDER_CONFIGURED",
       "neither AZTEC_STAKING_PROVIDER_ID nor AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is set; " +
         "set one to say which staking provider's queue to use",
     );
@@ -62,12 +64,14 @@ export async function resolveRegistryContext(
   const readRegistryBasics = (registry: Address) =>
     Promise.all([
       client.getCode({ address: registry, blockNumber }),
-      readContractExactly<bigint>(chain, {
-        address: registry,
-        abi: stakingRegistryAbi,
-        functionName: "nextProviderIdentifier",
-        blockNumber,
-      }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      settled(
+        readContractExactly(chain, {
+          address: registry,
+          abi: stakingRegistryAbi,
+          functionName: "nextProviderIdentifier",
+          blockNumber,
+        }),
+      ),
     ]);
 
   // Round 1: the chain id, plus the registry basics when the registry address is configured.
@@ -77,13 +81,14 @@ export async function resolveRegistryContext(
       configuredRegistry ? readRegistryBasics(getAddress(configuredRegistry)) : undefined,
     ]),
   );
-  checkExpectedChainId(chain, config, chainId);
+  refuseUnexpectedChainId(chain, config, chainId);
 
   const registry = configuredRegistry
     ? getAddress(configuredRegistry)
     : defaultStakingRegistryOf(chainId);
   if (!registry) {
     throw new ConfigError(
+      "NO_DEFAULT_REGISTRY",
       `STAKING_REGISTRY_ADDRESS is not set and chain ${chainId} has no documented StakingRegistry ` +
         "(mainnet 1 and testnet 11155111 have one)",
     );
@@ -98,33 +103,40 @@ export async function resolveRegistryContext(
     (await onChain(chain, "reading the staking registry", () => readRegistryBasics(registry)));
   if (!code || code === "0x") {
     throw new ConfigError(
+      "NO_CONTRACT_CODE",
       `${registrySource} is ${registry}, which has no contract code on chain ${chainId}; wrong address or wrong chain?`,
     );
   }
   if (next instanceof Error) throw toChainError(chain, "reading the staking registry", next);
-  const nextProviderId = next;
 
-  const provider = await resolveProvider(
-    chain,
+  const provider = await resolveProvider(chain, {
     registry,
-    nextProviderId,
+    nextProviderId: next,
     configuredId,
     configuredAdmin,
     blockNumber,
-  );
+  });
   return { chainId, registry, ...provider };
 }
 
+/**
+ * The provider the configuration names: AZTEC_STAKING_PROVIDER_ID (its admin read, and checked
+ * against AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS when that is set too), else the one provider whose
+ * admin is AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS (every id below `nextProviderId` read in one
+ * batched round).
+ */
 export async function resolveProvider(
   chain: ChainClient,
-  registry: Address,
-  nextProviderId: bigint,
-  configuredId: bigint | undefined,
-  configuredAdmin: string | undefined,
-  blockNumber: bigint | undefined,
+  parameters: {
+    registry: Address;
+    nextProviderId: bigint;
+    configuredId: bigint | undefined;
+    configuredAdmin: string | undefined;
+  } & AtBlock,
 ): Promise<{ providerId: bigint; providerAdmin: Address }> {
+  const { registry, nextProviderId, configuredId, configuredAdmin, blockNumber } = parameters;
   const readAdmin = (id: bigint) =>
-    readContractExactly<readonly [Address, ...unknown[]]>(chain, {
+    readContractExactly(chain, {
       address: registry,
       abi: stakingRegistryAbi,
       functionName: "providerConfigurations",
@@ -139,12 +151,14 @@ export async function resolveProvider(
         : zeroAddress;
     if (admin === zeroAddress) {
       throw new ConfigError(
+        "UNKNOWN_PROVIDER",
         `AZTEC_STAKING_PROVIDER_ID ${configuredId} is not a provider in registry ${registry} ` +
           `(its nextProviderIdentifier() is ${nextProviderId})`,
       );
     }
     if (configuredAdmin !== undefined && getAddress(configuredAdmin) !== getAddress(admin)) {
       throw new ConfigError(
+        "PROVIDER_ADMIN_MISMATCH",
         `AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS is ${getAddress(configuredAdmin)} but provider ${configuredId}'s ` +
           `admin is ${getAddress(admin)}; fix one of them`,
       );
@@ -161,12 +175,14 @@ export async function resolveProvider(
   const matches = ids.filter((_, i) => getAddress(admins[i]!) === wanted);
   if (matches.length === 0) {
     throw new ConfigError(
+      "UNKNOWN_PROVIDER",
       `no provider in registry ${registry} has admin AZTEC_STAKING_PROVIDER_ADMIN_ADDRESS ${wanted} ` +
         `(searched ${ids.length} provider ids)`,
     );
   }
   if (matches.length > 1) {
     throw new ConfigError(
+      "AMBIGUOUS_PROVIDER",
       `admin ${wanted} administers providers ${matches.join(", ")}; set AZTEC_STAKING_PROVIDER_ID to choose one`,
     );
   }
@@ -176,7 +192,7 @@ export async function resolveProvider(
 export interface ProviderQueue {
   /** The registry's index of the head (getFirstIndexInQueue): entry i is at firstIndex + i. */
   firstIndex: bigint;
-  /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters). */
+  /** Attester addresses in queue order, lowercase (compare with findQueuedAttesters, plan/registered-attesters.ts). */
   attesters: Address[];
   /** JSON-RPC calls made; the transport sends them RPC_BATCH_SIZE per HTTP request. */
   calls: number;
@@ -202,15 +218,13 @@ export const QUEUE_ENTRIES_PER_READ = 250;
  */
 export async function readProviderQueue(
   chain: ChainClient,
-  context: RegistryContext,
-  /** The command's pinned block (readBlockNumber); the latest without one. */
-  blockNumber?: bigint,
+  { registry: context, blockNumber }: { registry: RegistryContext } & AtBlock,
 ): Promise<ProviderQueue> {
   const { registry, providerId } = context;
   const readBound = (
     functionName: "getFirstIndexInQueue" | "getLastIndexInQueue" | "getProviderQueueLength",
   ) =>
-    readContractExactly<bigint>(chain, {
+    readContractExactly(chain, {
       address: registry,
       abi: stakingRegistryAbi,
       functionName,
@@ -226,27 +240,19 @@ export async function readProviderQueue(
     ]);
     if (last < first || last - first !== length) {
       throw new ChainRefusalError(
+        "REGISTRY_NOT_UNDERSTOOD",
         `registry ${registry} reports queue bounds ${first}..${last} but length ${length} for provider ` +
           `${providerId}; this tool does not understand that registry`,
       );
     }
     if (length === 0n) return { firstIndex: first, attesters: [], calls: 3 };
-    const slices = slicesOf(first, Number(length), QUEUE_ENTRIES_PER_READ);
+    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
+    const slices = splitIntoChunks(indices, QUEUE_ENTRIES_PER_READ);
     const deployless = await readQueueSlicesDeployless(chain, context, slices, blockNumber);
     if (deployless) return { firstIndex: first, attesters: deployless, calls: 3 + slices.length };
-    const indices = Array.from({ length: Number(length) }, (_, i) => first + BigInt(i));
     const attesters = await readQueueEntriesOneCallEach(chain, context, indices, blockNumber);
     return { firstIndex: first, attesters, calls: 3 + slices.length + indices.length };
   });
-}
-
-/** Consecutive slices of at most `size` entries covering `count` entries from index `first`. */
-function slicesOf(first: bigint, count: number, size: number): { first: bigint; count: number }[] {
-  const slices: { first: bigint; count: number }[] = [];
-  for (let done = 0; done < count; done += size) {
-    slices.push({ first: first + BigInt(done), count: Math.min(size, count - done) });
-  }
-  return slices;
 }
 
 /**
@@ -266,13 +272,13 @@ const QUEUE_READER_WORD = new RegExp(`^${ATTESTER_WORD}$`);
 async function readQueueSlicesDeployless(
   chain: ChainClient,
   { registry, providerId }: RegistryContext,
-  slices: readonly { first: bigint; count: number }[],
+  slices: readonly (readonly bigint[])[],
   blockNumber: bigint | undefined,
 ): Promise<Address[] | undefined> {
   const answers = await Promise.all(
-    slices.map(({ first, count }) =>
-      chain.client
-        .request({
+    slices.map((slice) =>
+      unlessRefused(
+        chain.client.request({
           method: "eth_call",
           params: [
             {
@@ -281,24 +287,21 @@ async function readQueueSlicesDeployless(
                 encodeAbiParameters(queueReaderConstructorInputs, [
                   registry,
                   providerId,
-                  first,
-                  BigInt(count),
+                  slice[0]!,
+                  BigInt(slice.length),
                 ]),
               ]),
             },
             blockTag(blockNumber),
           ],
-        })
-        .catch((error: unknown) => {
-          if (isRpcRefusal(error)) return undefined;
-          throw error;
         }),
+      ),
     ),
   );
   const attesters: Address[] = [];
   for (const [i, answer] of answers.entries()) {
     const words = typeof answer === "string" ? answer.slice(2) : "";
-    if (words.length !== slices[i]!.count * 64) return undefined;
+    if (words.length !== slices[i]!.length * 64) return undefined;
     for (let at = 0; at < words.length; at += 64) {
       const match = QUEUE_READER_WORD.exec(words.slice(at, at + 64));
       if (!match) return undefined;
@@ -344,7 +347,7 @@ async function readQueueEntriesOneCallEach(
         ],
       })
       .then(
-        (answer) => attesterOfKeyStore(answer, registry, providerId, index),
+        (answer) => attesterOfTuple(answer, registry, providerId, index),
         (error: unknown) => {
           throw asRevertRefusal(error, `reading provider ${providerId}'s queue`) ?? error;
         },
@@ -353,20 +356,22 @@ async function readQueueEntriesOneCallEach(
 }
 
 /**
- * KeyStore is a static tuple of 9 words (attester, G1, G2, proof of possession); word 0 holds the
- * attester. Trailing words are tolerated, as viem's decoder would.
+ * A registration tuple (Solidity's KeyStore) is a static tuple of 9 words (attester, G1, G2, proof
+ * of possession); word 0 holds the attester. Exactly 9: an answer of another length is another
+ * call's (readContractExactly's rule).
  */
-const KEY_STORE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8,}$`);
+const TUPLE_ANSWER = new RegExp(`^0x${ATTESTER_WORD}(?:[0-9a-fA-F]{64}){8}$`);
 
-function attesterOfKeyStore(
+function attesterOfTuple(
   answer: unknown,
   registry: Address,
   providerId: bigint,
   index: bigint,
 ): Address {
-  const match = typeof answer === "string" ? KEY_STORE_ANSWER.exec(answer) : null;
+  const match = typeof answer === "string" ? TUPLE_ANSWER.exec(answer) : null;
   if (!match) {
     throw new ChainRefusalError(
+      "REGISTRY_NOT_UNDERSTOOD",
       `registry ${registry} answered getValueAtIndexInQueue(${providerId}, ${index}) with something that is ` +
         "not a KeyStore; this tool does not understand that registry",
     );
@@ -380,19 +385,11 @@ function asRevertRefusal(error: unknown, what: string): ChainRefusalError | unde
   const rpc = error.walk((e) => e instanceof RpcRequestError) as RpcRequestError | null;
   if (!rpc || (rpc.code !== 3 && !/revert/i.test(rpc.details))) return undefined;
   return new ChainRefusalError(
+    "CALL_REVERTED",
     `${what}: the contract call reverted (${rpc.details || rpc.shortMessage})`,
     {},
     { cause: error },
   );
-}
-
-/** The given attesters that are already in the queue, compared case-insensitively. */
-export function findQueuedAttesters(
-  queue: readonly string[],
-  attesters: readonly string[],
-): string[] {
-  const queued = new Set(queue.map((a) => a.toLowerCase()));
-  return attesters.filter((a) => queued.has(a.toLowerCase()));
 }
 
 /** Which staking provider the configuration names: its id, its admin's address, or both. */
@@ -411,23 +408,4 @@ export function stakingProviderSettings(config: ButlerConfig): StakingProviderSe
 /** Whether a provider is named at all (resolveRegistryContext refuses to start otherwise). */
 export function isProviderConfigured({ id, admin }: StakingProviderSettings): boolean {
   return id !== undefined || admin !== undefined;
-}
-
-/**
- * Refuses (ChainRefusalError, exit 65) when any of `attesters` is already in the provider's
- * queue: those keys were registered before. Shared by process-private-keys and add-keys.
- */
-export function assertNoneQueued(
-  queue: readonly string[],
-  attesters: readonly string[],
-  { providerId, file }: { providerId: bigint; file: string },
-): void {
-  const queued = findQueuedAttesters(queue, attesters);
-  if (queued.length === 0) return;
-  throw new ChainRefusalError(
-    `${queued.length === 1 ? "1 attester" : `${queued.length.toLocaleString("en-US")} attesters`} ` +
-      `already in provider ${providerId}'s queue: ${queued.join(", ")}; these keys were registered ` +
-      "before, generate new ones",
-    { file },
-  );
 }

@@ -5,7 +5,7 @@
  * position, so an answer repeated under the same id, or one missing, silently gives a call
  * another call's result (a publisher credited with someone else's balance). Here every 2xx
  * answer to a batch must hold exactly one answer per request id, each id once, nothing else, in
- * request order (see checkAnswers); and every result of the methods this tool uses must have the shape
+ * request order (see checkedBatchAnswers); and every result of the methods this tool uses must have the shape
  * its method promises (a hex quantity, hex data, a list of addresses, a signature), before viem
  * decodes it. Remote signers (web3signer's eth1 JSON-RPC) are asked through the same checks.
  */
@@ -76,7 +76,9 @@ async function checkedAnswer(response: Response, init: RequestInit | undefined):
     // Not JSON: viem reports it as such ("answered something that is not JSON-RPC").
     return rebuilt(response, text);
   }
-  const checked = sent.batch ? checkAnswers(sent.calls, data) : checkSingle(sent.calls[0]!, data);
+  const checked = sent.batch
+    ? checkedBatchAnswers(sent.calls, data)
+    : checkedSingleAnswer(sent.calls[0]!, data);
   return rebuilt(response, JSON.stringify(checked));
 }
 
@@ -114,7 +116,7 @@ const isRpcErrorObject = (value: unknown): boolean =>
  * The answers, in request order, each checked. A node that refuses a whole batch with one error
  * (bare, or in a one-element array as geth does) is passed on: viem gives every call that error.
  */
-export function checkAnswers(sent: readonly SentCall[], data: unknown): unknown {
+export function checkedBatchAnswers(sent: readonly SentCall[], data: unknown): unknown {
   if (!Array.isArray(data)) {
     if (isRpcErrorObject(data) && (data as { id?: unknown }).id == null) return data;
     throw new MalformedBatchError(`one object instead of a list of ${sent.length} answers`);
@@ -151,22 +153,22 @@ export function checkAnswers(sent: readonly SentCall[], data: unknown): unknown 
   }
   return sent.map((call) => {
     const answer = byId.get(key(call.id))!;
-    checkResult(call.method, answer);
+    refuseMalformedResult(call.method, answer);
     return answer;
   });
 }
 
 /** The answer to a single (unbatched) call: its id, and its result's shape. */
-function checkSingle(call: SentCall, data: unknown): unknown {
+function checkedSingleAnswer(call: SentCall, data: unknown): unknown {
   if (!isObject(data)) throw new MalformedAnswerError(`answered ${call.method} with a non-object`);
   if (isRpcErrorObject(data) && data.id == null) return data;
   if (JSON.stringify(data.id ?? null) !== JSON.stringify(call.id ?? null))
     throw new MalformedBatchError(`an answer for another request than ${call.method}`);
-  checkResult(call.method, data);
+  refuseMalformedResult(call.method, data);
   return data;
 }
 
-function checkResult(method: string, answer: Record<string, unknown>): void {
+function refuseMalformedResult(method: string, answer: Record<string, unknown>): void {
   if ("error" in answer && answer.error !== undefined && answer.error !== null) {
     if (!isRpcErrorObject(answer))
       throw new MalformedAnswerError(`answered ${method} with an error that is not JSON-RPC`);

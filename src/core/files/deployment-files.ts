@@ -7,10 +7,12 @@ import { basename, dirname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import { parseWithSchema, readJsonFile } from "./json-file.js";
 import { loadPublicKeyFile } from "./key-files.js";
-import { checkWriteTargets, firstFreeSuffix } from "./safe-write.js";
+import { refuseUnwritableTargets, firstFreeSuffix } from "./safe-write.js";
 import { publisherGroupsOf, type PublisherGroup } from "../plan/publishers.js";
 import {
   planKeyFiles,
+  refuseDuplicateAttesters,
+  refuseZeroCoinbases,
   type NewKeysSource,
   type PlannedKeyFile,
   type ProductionSource,
@@ -28,6 +30,38 @@ export async function loadProductionSource(file: string): Promise<ProductionSour
     validators: parsed.validators,
     defaultCoinbase: parsed.coinbase,
   };
+}
+
+/** prepare-deployment's inputs, checked. */
+export interface DeploymentInputs {
+  production: ProductionSource;
+  newSources: NewKeysSource[];
+  groups: PublisherGroup[];
+}
+
+/**
+ * prepare-deployment's inputs, each read and checked, and checked together: the production file,
+ * the new public keys (--new-public-keys, else the single public-*.json in `cwd`), the publishers
+ * file; no attester twice across them, no zero coinbase in production.
+ */
+export async function loadDeploymentInputs(
+  productionFile: string,
+  options: {
+    publishersFile: string;
+    newPublicKeys?: readonly string[];
+    cwd: string;
+    info: (line: string) => void;
+  },
+): Promise<DeploymentInputs> {
+  const production = await loadProductionSource(productionFile);
+  const newKeyFiles = options.newPublicKeys ?? [
+    await findPublicKeysFile(options.cwd, options.info),
+  ];
+  const newSources = await loadNewKeysSources(newKeyFiles);
+  const groups = await loadPublisherGroups(options.publishersFile);
+  refuseDuplicateAttesters(production, newSources);
+  refuseZeroCoinbases(production);
+  return { production, newSources, groups };
 }
 
 /** Each public-keys file, checked, in the order given. */
@@ -54,6 +88,7 @@ export async function findPublicKeysFile(
   const candidates = (await readdir(cwd)).filter((name) => /^public-.+\.json$/.test(name)).sort();
   if (candidates.length !== 1) {
     throw new UsageError(
+      "NO_SINGLE_PUBLIC_KEYS_FILE",
       candidates.length === 0
         ? "no public-*.json in the current directory; pass the new public keys with --new-public-keys <file>"
         : `several public-*.json files here (${candidates.join(", ")}); choose with --new-public-keys <file>`,
@@ -88,9 +123,7 @@ export async function outputPaths(
  * when a name cannot be written.
  */
 export async function keyFilesToWrite(
-  production: ProductionSource,
-  newSources: readonly NewKeysSource[],
-  groups: readonly PublisherGroup[],
+  { production, newSources, groups }: DeploymentInputs,
   options: {
     highAvailabilityCount?: number;
     publishersFile: string;
@@ -110,7 +143,7 @@ export async function keyFilesToWrite(
   const prefixes = plans.map((p) => p.prefix);
   const outputs = await outputPaths(production.file, options.output, prefixes, options.cwd);
   const files = plans.map((plan, i) => ({ ...plan, path: outputs[i]! }));
-  await checkWriteTargets([
+  await refuseUnwritableTargets([
     ...files.map((f) => ({ path: f.path, hint: "choose another --output" })),
     ...(options.scraperConfig === undefined
       ? []

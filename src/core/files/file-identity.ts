@@ -76,6 +76,7 @@ export async function refuseOutputsThatAreInputs(targets: readonly OutputTarget[
     const earlier = seen.get(key);
     if (earlier) {
       throw new UsageError(
+        "OUTPUT_GIVEN_TWICE",
         `is the same file as ${earlier.path === target.path ? "another output" : `the output ${earlier.path}`} of this run; it would be written twice`,
         { file: target.path },
       );
@@ -88,6 +89,7 @@ export async function refuseOutputsThatAreInputs(targets: readonly OutputTarget[
       if (target.updatesItself && input.absolute === resolve(target.path)) continue;
       if (!(await stillIs(input))) continue;
       throw new UsageError(
+        "OUTPUT_IS_AN_INPUT",
         `is ${describeInput(input, target.path)}; an output never replaces an input, even with ` +
           `--force${target.hint ? `: ${target.hint}` : ""}`,
         { file: target.path },

@@ -40,6 +40,7 @@ async function acquire(lock: string): Promise<void> {
     if (owner === "stale") await breakStaleLock(lock);
     else if (Date.now() > deadline) {
       throw new OutputError(
+        "LOCKED",
         `is locked by another aztec-butler run (process ${owner}) for more than ${LOCK_WAIT_MS / 1000} s; ` +
           "nothing was written",
         { file: lock },
@@ -54,9 +55,12 @@ async function tryCreate(lock: string): Promise<boolean> {
     handle = await open(lock, "wx", 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw new OutputError(`cannot be created (${(error as NodeJS.ErrnoException).code})`, {
-      file: lock,
-    });
+    throw new OutputError(
+      "LOCK_FAILED",
+      `cannot be created (${(error as NodeJS.ErrnoException).code})`,
+      { file: lock },
+      { cause: error },
+    );
   }
   try {
     await handle.writeFile(`${process.pid}\n`);

@@ -6,7 +6,8 @@ import { stat } from "node:fs/promises";
 import { UsageError, InputError } from "../errors.js";
 import { parseWithSchema, readJsonFile } from "./json-file.js";
 import { safeTransactionBuilderBatch } from "./safe-tx-builder.js";
-import { toJsonText, type PlannedWrite } from "./safe-write.js";
+import { refuseOutputsThatAreInputs } from "./file-identity.js";
+import { refuseUnwritableTargets, toJsonText, type PlannedWrite } from "./safe-write.js";
 import type { PublishingValidator } from "../plan/publishers.js";
 import type { Transfer } from "../plan/publisher-top-ups.js";
 import { productionKeyFileSchema } from "../../types/production-key-file.js";
@@ -46,6 +47,7 @@ export async function loadPublishingKeyFiles(
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       throw new UsageError(
+        "FILE_GIVEN_TWICE",
         `is given twice (the same file as ${earlier}); its attesters would be counted twice`,
         { file },
       );
@@ -53,6 +55,7 @@ export async function loadPublishingKeyFiles(
     seen.set(id, file);
     if (parsed.publisher !== undefined && parsed.schemaVersion !== 2) {
       throw new InputError(
+        "FILE_WIDE_PUBLISHER_NEEDS_V2",
         "a file-wide publisher needs schemaVersion 2 (the node rejects it in a schemaVersion 1 file)",
         { file, field: "publisher" },
       );
@@ -72,6 +75,28 @@ export async function loadPublishingKeyFiles(
 /** `--safe-tx-builder <prefix>`'s one file. */
 export function fundingSafeFileName(prefix: string): string {
   return `${prefix}.json`;
+}
+
+/**
+ * fund-publishers' outputs, checked before the chain work: neither is an input of the run under
+ * any name (the key files are read by then), and `--output` is free or `--force`d (the
+ * Transaction Builder file's turn comes when it is written: it may not be).
+ */
+export async function refuseUnwritableFundingOutputs(options: {
+  output?: string;
+  safeTxBuilder?: string;
+  force?: boolean;
+}): Promise<void> {
+  const safeFile = options.safeTxBuilder && fundingSafeFileName(options.safeTxBuilder);
+  await refuseOutputsThatAreInputs([
+    ...(options.output === undefined
+      ? []
+      : [{ path: options.output, hint: "choose another --output" }]),
+    ...(safeFile ? [{ path: safeFile, hint: "choose another --safe-tx-builder" }] : []),
+  ]);
+  if (options.output !== undefined) {
+    await refuseUnwritableTargets([{ path: options.output, overwrite: options.force }]);
+  }
 }
 
 /**

@@ -1,7 +1,14 @@
 import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import type { z } from "zod";
-import { InputError, InputMissingError, type ErrorLocation } from "../errors.js";
+import {
+  InputError,
+  InputMissingError,
+  locate,
+  shownName,
+  isInputErrorCode,
+  type InputErrorCode,
+} from "../errors.js";
 import { findDuplicateKey } from "./json-duplicates.js";
 import { recordInputFile } from "./file-identity.js";
 
@@ -15,24 +22,27 @@ export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 export async function readJsonFile(file: string): Promise<unknown> {
   let text = await readInputFile(file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === "") throw new InputError("is empty, expected JSON", { file });
+  if (text.trim() === "") throw new InputError("EMPTY_FILE", "is empty, expected JSON", { file });
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
     // JSON.parse messages quote a snippet of the input, which may be a private key: give only
-    // the position.
+    // the position, and not the SyntaxError as the cause (--verbose would print it).
     const message = String((error as Error).message);
     // "Unexpected end of JSON input" (a file cut after a comma or bracket) carries no position.
     const position =
       /position (\d+)/.exec(message)?.[1] ??
       (/end of JSON input/.test(message) ? text.trimEnd().length : undefined);
     const where = position === undefined ? "" : ` at ${lineAndColumn(text, Number(position))}`;
-    throw new InputError(`is not valid JSON${where} (truncated or hand-edited?)`, { file });
+    throw new InputError("INVALID_JSON", `is not valid JSON${where} (truncated or hand-edited?)`, {
+      file,
+    });
   }
   const duplicate = findDuplicateKey(text);
   if (duplicate) {
     throw new InputError(
+      "DUPLICATE_KEY",
       `key "${shownName(duplicate.key)}" appears twice at ${lineAndColumn(text, duplicate.offset)} ` +
         "(JSON readers would silently keep only the last one)",
       locate(file, duplicate.path),
@@ -52,12 +62,12 @@ export async function readInputFile(
   maxBytes = MAX_INPUT_BYTES,
 ): Promise<string> {
   try {
-    checkRegularFile(await stat(file), file, expected, maxBytes);
+    refuseIrregularInput(await stat(file), file, expected, maxBytes);
     // O_NONBLOCK: should the path become a FIFO after the check, opening it does not wait.
     const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const info = await handle.stat();
-      checkRegularFile(info, file, expected, maxBytes);
+      refuseIrregularInput(info, file, expected, maxBytes);
       // An input of this run: no output may be this file (see file-identity.ts).
       recordInputFile(file, info);
       // Read to the end rather than trust the size (files under /proc say 0), never past the cap.
@@ -68,7 +78,7 @@ export async function readInputFile(
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
         if (bytesRead === 0) break;
         total += bytesRead;
-        checkSize(total, file, maxBytes);
+        refuseOversizedInput(total, file, maxBytes);
         chunks.push(chunk.subarray(0, bytesRead));
       }
       return Buffer.concat(chunks, total).toString("utf8");
@@ -77,18 +87,25 @@ export async function readInputFile(
     }
   } catch (error) {
     if (error instanceof InputMissingError) throw error;
-    throw new InputMissingError(describeReadError(error), { file });
+    throw new InputMissingError(
+      readErrorCode(error),
+      describeReadError(error),
+      { file },
+      { cause: error },
+    );
   }
 }
 
-function checkRegularFile(
+function refuseIrregularInput(
   info: import("node:fs").Stats,
   file: string,
   expected: string,
   maxBytes: number,
 ): void {
   if (info.isDirectory()) {
-    throw new InputMissingError(`is a directory, expected ${expected}`, { file });
+    throw new InputMissingError("NOT_A_REGULAR_FILE", `is a directory, expected ${expected}`, {
+      file,
+    });
   }
   if (!info.isFile()) {
     const kind = info.isFIFO()
@@ -98,14 +115,19 @@ function checkRegularFile(
         : info.isSocket()
           ? "a socket"
           : "not a regular file";
-    throw new InputMissingError(`is ${kind}, not a regular file; refusing to read it`, { file });
+    throw new InputMissingError(
+      "NOT_A_REGULAR_FILE",
+      `is ${kind}, not a regular file; refusing to read it`,
+      { file },
+    );
   }
-  checkSize(info.size, file, maxBytes);
+  refuseOversizedInput(info.size, file, maxBytes);
 }
 
-function checkSize(size: number, file: string, maxBytes: number): void {
+function refuseOversizedInput(size: number, file: string, maxBytes: number): void {
   if (size > maxBytes) {
     throw new InputMissingError(
+      "TOO_LARGE",
       `is ${describeSize(size)}, more than the ${describeSize(maxBytes)} ` +
         `${maxBytes === MAX_INPUT_BYTES ? "any input of this tool" : "such a file"} can be; wrong file?`,
       { file },
@@ -117,22 +139,15 @@ function describeSize(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${bytes} bytes`;
 }
 
-/**
- * A property name as it may be shown in a message: a name holding a run of 32 or more hex digits
- * may be key material (a private key pasted as a key), so only its first 4 digits are shown.
- */
-export function shownName(name: string): string {
-  return name.replace(/(?:0x)?[0-9a-fA-F]{32,}/g, (run) => {
-    const prefix = run.startsWith("0x") ? "0x" : "";
-    return `${prefix}${run.slice(prefix.length, prefix.length + 4)}…`;
-  });
-}
-
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   const column = offset - before.lastIndexOf("\n");
   return `line ${line}, column ${column}`;
+}
+
+function readErrorCode(error: unknown): "NOT_FOUND" | "UNREADABLE" {
+  return (error as NodeJS.ErrnoException).code === "ENOENT" ? "NOT_FOUND" : "UNREADABLE";
 }
 
 function describeReadError(error: unknown): string {
@@ -162,23 +177,43 @@ export function parseWithSchema<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new InputError(issueMessage(issue, value), locate(file, issue.path));
+  const { code, message } = issueOf(issue, value);
+  throw new InputError(code, message, locate(file, issue.path));
 }
 
-function issueMessage(issue: z.core.$ZodIssue, root: unknown): string {
+/** The schema's first complaint as a refusal: what kind it is, and its message. */
+function issueOf(
+  issue: z.core.$ZodIssue,
+  root: unknown,
+): { code: InputErrorCode; message: string } {
   if (issue.code === "unrecognized_keys") {
-    return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${shownName(k)}"`).join(", ")}`;
+    const names = issue.keys.map((k) => `"${shownName(k)}"`).join(", ");
+    return {
+      code: "UNKNOWN_FIELD",
+      message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${names}`,
+    };
   }
   if (
     (issue.code === "invalid_type" || issue.code === "invalid_union") &&
     !isPresent(root, issue.path)
   ) {
-    return "is missing";
+    return { code: "MISSING_FIELD", message: "is missing" };
   }
   if (issue.code === "invalid_type" && issue.path.length === 0) {
-    return `must be a JSON ${issue.expected === "array" ? "list" : "object"}, not ${jsonKind(root)}`;
+    const expected = issue.expected === "array" ? "list" : "object";
+    return { code: "WRONG_TYPE", message: `must be a JSON ${expected}, not ${jsonKind(root)}` };
   }
-  return issue.message;
+  // A schema's own check of a field that is not there says so in its words ("is missing").
+  if (!isPresent(root, issue.path)) return { code: "MISSING_FIELD", message: issue.message };
+  const refusal = (issue as { params?: { refusal?: unknown } }).params?.refusal;
+  if (issue.code === "custom" && typeof refusal === "string" && isInputErrorCode(refusal))
+    return { code: refusal, message: issue.message };
+  if (issue.code === "too_small" && issue.origin === "array")
+    return { code: "EMPTY_LIST", message: issue.message };
+  return {
+    code: issue.code === "invalid_type" ? "WRONG_TYPE" : "INVALID_FIELD",
+    message: issue.message,
+  };
 }
 
 function jsonKind(value: unknown): string {
@@ -195,19 +230,4 @@ function isPresent(root: unknown, path: readonly PropertyKey[]): boolean {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current !== undefined;
-}
-
-/** Turns a zod path like ["validators", 3, "attester", "bls"] into {index: 3, field: "attester.bls"}. */
-export function locate(file: string, path: readonly PropertyKey[]): ErrorLocation {
-  const location: ErrorLocation = { file };
-  let rest = path;
-  if (rest[0] === "validators" && typeof rest[1] === "number") {
-    location.index = rest[1];
-    rest = rest.slice(2);
-  }
-  const field = rest.map((part) =>
-    typeof part === "number" ? `[${part}]` : shownName(String(part)),
-  );
-  if (field.length > 0) location.field = field.join(".").replace(/\.\[/g, "[");
-  return location;
 }

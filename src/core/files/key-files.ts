@@ -2,17 +2,13 @@ import { readJsonFile, parseWithSchema } from "./json-file.js";
 import { InputError } from "../errors.js";
 import {
   KeyDerivationPool,
-  checkPrivateKeyValidators,
+  refuseUnusablePrivateKeys,
   privateKeysOf,
 } from "../keys/private-keys.js";
 import type { SecretAttester } from "../plan/secret-check.js";
 import { getAddress } from "viem";
 import type { Hex } from "../../types/primitives.js";
-import {
-  decryptKeyFileKeystores,
-  hasKeystoreSlots,
-  type KeystoreReading,
-} from "../keys/key-file-keystores.js";
+import { decryptKeyFileKeystores, hasKeystoreSlots } from "../keys/key-file-keystores.js";
 import { keystorePasswords, type KeystorePasswords } from "../keys/keystore-passwords.js";
 import {
   privateKeyInputFileSchema,
@@ -25,77 +21,61 @@ import { signerAccountsOf, type SignerAccount } from "../plan/signer-accounts.js
 import { dirname } from "node:path";
 import { toJsonText } from "./safe-write.js";
 import type { AttesterPublicKeys } from "../keys/private-keys.js";
-import type { Output } from "../plan/report.js";
-import { count } from "../plan/report.js";
+import type { Output } from "../output.js";
+import { count } from "../plan/wording.js";
 
 /**
- * Reads and fully checks a private-key file (shape, encrypted keystores decrypted and matched
- * against their declared keys, every key's format and range, duplicates).
+ * Reads a private-key file and checks it through (checkedPrivateKeyFile), on derivation workers
+ * of its own that are stopped before it returns: for a command that derives nothing afterwards.
  */
-export async function loadPrivateKeyFile(
+export async function readCheckedPrivateKeyFile(
   file: string,
   keystores: { passwords?: KeystorePasswords; out?: Output } = {},
 ): Promise<PrivateKeyFile> {
   const input = await readPrivateKeyFile(file);
-  let parsed: PrivateKeyFile;
   if (!hasKeystoreSlots(input)) {
-    parsed = input as PrivateKeyFile;
-  } else {
-    const pool = new KeyDerivationPool(input.validators.length);
-    try {
-      parsed = await decryptPrivateKeyFile(file, input, {
-        pool,
-        passwords: keystores.passwords ?? keystorePasswords(),
-        onProgress: keystores.out && keystoreProgress(keystores.out),
-      });
-    } finally {
-      await pool.close();
-    }
+    refuseUnusablePrivateKeys(file, input.validators as PrivateKeyFile["validators"]);
+    return input as PrivateKeyFile;
   }
-  checkPrivateKeyValidators(file, parsed.validators);
-  return parsed;
+  const pool = new KeyDerivationPool(input.validators.length);
+  try {
+    return await checkedPrivateKeyFile(file, input, {
+      pool,
+      passwords: keystores.passwords ?? keystorePasswords(),
+      out: keystores.out,
+    });
+  } finally {
+    await pool.close();
+  }
 }
 
 /**
- * A private-key file read with the caller's derivation pool (process-private-keys keeps its
- * workers for the derivation that follows): every keystore slot decrypted (progress on `out`),
- * every key checked. Also returns the password sources, which a secret store may need.
+ * A private-key file already read (readPrivateKeyFile) with every keystore slot decrypted on the
+ * caller's derivation pool (progress on `out`) and every key checked (refuseUnusablePrivateKeys):
+ * for a command that goes on deriving with the same workers.
  */
-export async function loadCheckedPrivateKeys(
+export async function checkedPrivateKeyFile(
   file: string,
   input: PrivateKeyInputFile,
-  options: { pool: KeyDerivationPool; passwordFile?: string; out: Output },
-): Promise<{ keyFile: PrivateKeyFile; passwords: KeystorePasswords }> {
-  const passwords = keystorePasswords({ passwordFile: options.passwordFile });
-  const keyFile = await decryptPrivateKeyFile(file, input, {
-    pool: options.pool,
-    passwords,
-    onProgress: keystoreProgress(options.out),
-  });
-  checkPrivateKeyValidators(file, keyFile.validators);
-  return { keyFile, passwords };
+  options: { pool: KeyDerivationPool; passwords: KeystorePasswords; out?: Output },
+): Promise<PrivateKeyFile> {
+  const keyFile = hasKeystoreSlots(input)
+    ? await decryptKeyFileKeystores(file, input, {
+        pool: options.pool,
+        passwords: options.passwords,
+        onProgress: options.out && keystoreProgress(options.out),
+      })
+    : (input as PrivateKeyFile);
+  refuseUnusablePrivateKeys(file, keyFile.validators);
+  return keyFile;
 }
 
 /**
- * Reads a private-key file and checks its shape only: any key may still be an encrypted keystore
- * (decryptPrivateKeyFile), and its keys still need checkPrivateKeyValidators (loadPrivateKeyFile
- * does all three).
+ * Reads a private-key file and checks its shape only: any key may still be an encrypted keystore,
+ * and its keys still need checking (checkedPrivateKeyFile).
  */
 export async function readPrivateKeyFile(file: string): Promise<PrivateKeyInputFile> {
   return parseWithSchema(privateKeyInputFileSchema, await readJsonFile(file), file);
-}
-
-/**
- * The file with every attester key in the clear (see decryptKeyFileKeystores); a file without
- * keystores is returned as it is, at no cost.
- */
-export async function decryptPrivateKeyFile(
-  file: string,
-  input: PrivateKeyInputFile,
-  reading: KeystoreReading,
-): Promise<PrivateKeyFile> {
-  if (!hasKeystoreSlots(input)) return input as PrivateKeyFile;
-  return decryptKeyFileKeystores(file, input, reading);
 }
 
 /** A progress line for keystore decryption (shown on a terminal only). */
@@ -114,6 +94,7 @@ export async function loadPublicKeyFile(file: string): Promise<PublicKeyFile> {
   const json = await readJsonFile(file);
   if (looksLikePrivateKeyFile(json)) {
     throw new InputError(
+      "PRIVATE_KEY_FILE_GIVEN",
       "holds private keys (attester.eth is 32 bytes, not an address); pass the public-keys file " +
         "that process-private-keys wrote, never the private-key file",
       { file },
@@ -163,6 +144,7 @@ export async function loadRemoteSignerAccounts(files: readonly string[]): Promis
     const json = await readJsonFile(file);
     if (looksLikePrivateKeyFile(json)) {
       throw new InputError(
+        "PRIVATE_KEY_FILE_GIVEN",
         "holds private keys (attester.eth is 32 bytes, not an address); check-signer reads the " +
           "key file the node runs, whose accounts its remote signer serves",
         { file },
@@ -211,12 +193,7 @@ export async function loadSecretAttesters(
   for (const { file, json } of keyFiles) {
     if (looksLikePrivateKeyFile(json, { keystores: true })) {
       const input = parseWithSchema(privateKeyInputFileSchema, json, file);
-      const keyFile = await decryptPrivateKeyFile(file, input, {
-        pool,
-        passwords,
-        onProgress: keystoreProgress(out),
-      });
-      checkPrivateKeyValidators(file, keyFile.validators);
+      const keyFile = await checkedPrivateKeyFile(file, input, { pool, passwords, out });
       const publicKeys = await pool.derive(privateKeysOf(keyFile.validators));
       publicKeys.forEach((keys, index) => add({ address: keys.eth, bls: keys.bls, file, index }));
       continue;
@@ -225,6 +202,7 @@ export async function loadSecretAttesters(
     parsed.validators.forEach((v, index) => {
       if (v.attester.bls === undefined) {
         throw new InputError(
+          "MISSING_BLS_KEY",
           "is missing: check-secrets compares the stored BLS key with it; give the public-key file " +
             "process-private-keys wrote for this attester",
           { file, index, field: "attester.bls" },

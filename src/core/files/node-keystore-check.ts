@@ -17,9 +17,11 @@ type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
  * attesters, a signer for every attester and publisher).
  *
  * The check runs on a worker thread (node-keystore-check-worker.ts), started as soon as this
- * exists so that it loads the node's code while the command reads its inputs. Always close() it.
+ * exists so that it loads the node's code while the command reads its inputs. Async-disposable:
+ * `await using nodeCheck = new NodeKeystoreCheck()` ends the worker when the command's scope does,
+ * however it ends.
  */
-export class NodeKeystoreCheck {
+export class NodeKeystoreCheck implements AsyncDisposable {
   private readonly worker = startWorker("node-keystore-check-worker");
   private failure: Error | undefined;
   /** A check is waiting for the worker's answer. */
@@ -35,26 +37,30 @@ export class NodeKeystoreCheck {
   }
 
   /**
-   * Throws an InputError for the first content the node would reject, placed by `locate` in the
-   * input the operator has to fix (the output files are not written yet).
+   * Throws an InputError for the first of `contents` the node would reject, placed by `locate` in
+   * the input the operator has to fix (the output files are not written yet).
    */
-  async check(files: readonly { content: unknown; locate: LocateIssue }[]): Promise<void> {
+  async refuseWhatTheNodeRejects(contents: readonly unknown[], locate: LocateIssue): Promise<void> {
     this.pending = true;
     const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       this.worker.once("message", resolve);
       this.worker.once("error", reject);
       this.worker.once("exit", () => reject(this.failure));
-      this.worker.postMessage({ contents: files.map((f) => f.content) });
+      this.worker.postMessage({ contents });
     });
     this.pending = false;
     if ("failure" in answer) throw new Error(`node keystore check failed: ${answer.failure}`);
-    answer.problems.forEach((problem, i) => {
-      if (problem) throw new InputError(problem.message, files[i]!.locate(problem.path));
-    });
+    for (const problem of answer.problems) {
+      if (problem)
+        throw new InputError("NODE_REJECTS_KEY_FILE", problem.message, locate(problem.path));
+    }
   }
 
-  async close(): Promise<void> {
-    await stopWorker(this.worker, { healthy: !this.failure && !this.pending });
+  /** Ends the worker; never throws (the command's own error, if any, is what gets reported). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await stopWorker(this.worker, { healthy: !this.failure && !this.pending }).catch(
+      () => undefined,
+    );
   }
 }

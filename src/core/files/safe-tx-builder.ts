@@ -22,7 +22,7 @@ import {
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
-import { checkWriteTargets, toJsonText, type PlannedWrite } from "./safe-write.js";
+import { refuseUnwritableTargets, toJsonText, type PlannedWrite } from "./safe-write.js";
 
 /** An ABI input as the builder keeps it (components for tuples). */
 export interface BuilderContractInput {
@@ -132,10 +132,10 @@ export function isSafeTransactionBuilderFileName(prefixBase: string, name: strin
  * for any i and n) is an input of the run or anything but a regular file. Checked again when
  * they are written.
  */
-export async function checkSafeTransactionBuilderTargets(prefix: string): Promise<void> {
+export async function refuseUnwritableSafeTransactionBuilderFiles(prefix: string): Promise<void> {
   const directory = dirname(prefix);
   const base = basename(prefix);
-  // A name in a missing directory: checkWriteTargets says so.
+  // A name in a missing directory: refuseUnwritableTargets says so.
   const names = await readdir(directory).catch(() => undefined);
   const existing = (names ?? [])
     .filter((name) => isSafeTransactionBuilderFileName(base, name))
@@ -143,7 +143,7 @@ export async function checkSafeTransactionBuilderTargets(prefix: string): Promis
   const targets = existing.length > 0 ? existing : [`${prefix}-1-of-1.json`];
   // Whether an existing one would be replaced depends on how many there are: --force is
   // checked when they are written.
-  await checkWriteTargets(targets.map((path) => ({ path, overwrite: true })));
+  await refuseUnwritableTargets(targets.map((path) => ({ path, overwrite: true })));
 }
 
 /**

@@ -46,7 +46,7 @@ export async function writeFilesAtomically(
   writes: readonly PlannedWrite[],
   hooks: WriteHooks = {},
 ): Promise<void> {
-  await checkWriteTargets(writes);
+  await refuseUnwritableTargets(writes);
   for (const directory of new Set(writes.map((w) => dirname(w.path)))) {
     await removeDeadProcessesTempFiles(directory);
   }
@@ -69,7 +69,7 @@ export async function writeFilesAtomically(
       current = write.path;
       if (write.overwrite) {
         // Checked again just before: rename would replace a FIFO or a device made meanwhile.
-        await checkReplaceable(write.path);
+        await refuseNonRegularFileAt(write.path);
         await rename(temp, write.path);
       } else {
         await link(temp, write.path);
@@ -92,13 +92,18 @@ export async function writeFilesAtomically(
     if (error instanceof OutputError) throw error;
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
       throw new OutputExistsError(
+        "APPEARED_MEANWHILE",
         "cannot be written (a file of that name appeared meanwhile); nothing was written",
         { file: current },
+        { cause: error },
       );
     }
-    throw new OutputError(`cannot be written (${describeWriteError(error)}); nothing was written`, {
-      file: current,
-    });
+    throw new OutputError(
+      "WRITE_FAILED",
+      `cannot be written (${describeWriteError(error)}); nothing was written`,
+      { file: current },
+      { cause: error },
+    );
   }
 }
 
@@ -177,9 +182,14 @@ export async function writeFileAtomically(write: PlannedWrite): Promise<void> {
  * The `--output [--force]` check: the output is never an input of the run under any name (not
  * even with --force), and an existing file is replaced only with --force.
  */
-export async function checkOutputOption(output: string, force: boolean | undefined): Promise<void> {
+export async function refuseUnwritableOutput(
+  output: string,
+  force: boolean | undefined,
+): Promise<void> {
   await refuseOutputsThatAreInputs([{ path: output, hint: "choose another --output" }]);
-  await checkWriteTargets([{ path: output, overwrite: force, hint: "pass --force to replace it" }]);
+  await refuseUnwritableTargets([
+    { path: output, overwrite: force, hint: "pass --force to replace it" },
+  ]);
 }
 
 export type WriteTarget = Pick<
@@ -191,12 +201,12 @@ export type WriteTarget = Pick<
  * Fails early, before any work, when a planned write would be refused later: a target that is an
  * input of the run (exit 64), then one that is not free or replaceable (exit 73).
  */
-export async function checkWriteTargets(writes: readonly WriteTarget[]): Promise<void> {
+export async function refuseUnwritableTargets(writes: readonly WriteTarget[]): Promise<void> {
   await refuseOutputsThatAreInputs(writes);
-  for (const write of writes) await checkTarget(write);
+  for (const write of writes) await refuseUnwritableTarget(write);
 }
 
-async function checkTarget({
+async function refuseUnwritableTarget({
   path,
   overwrite,
   hint,
@@ -207,7 +217,12 @@ async function checkTarget({
     info = await lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new OutputError(`cannot be checked (${describeWriteError(error)})`, { file: path });
+      throw new OutputError(
+        "CANNOT_CHECK",
+        `cannot be checked (${describeWriteError(error)})`,
+        { file: path },
+        { cause: error },
+      );
     }
     // Free. Its directory must exist (unless the write creates it), or the write would fail
     // only after all the chain work.
@@ -215,15 +230,17 @@ async function checkTarget({
       const parent = await stat(dirname(path)).catch(() => undefined);
       if (!parent?.isDirectory())
         throw new OutputError(
+          "NO_DIRECTORY",
           "cannot be written (its directory does not exist); nothing was written",
           { file: path },
         );
     }
     return;
   }
-  refuseIfNotRegularFile(info, path);
+  refuseNonRegularFile(info, path);
   if (!overwrite)
     throw new OutputExistsError(
+      "EXISTS",
       `already exists; refusing to overwrite it${hint ? ` (${hint})` : ""}`,
       {
         file: path,
@@ -235,12 +252,15 @@ async function checkTarget({
  * Only a regular file is ever replaced: a symlink, a directory, a FIFO, a device or a socket is
  * refused, whatever --force says (a rename over /dev/null would replace the device itself).
  */
-function refuseIfNotRegularFile(info: import("node:fs").Stats, path: string): void {
+function refuseNonRegularFile(info: import("node:fs").Stats, path: string): void {
   if (info.isFile()) return;
   if (info.isSymbolicLink()) {
-    throw new OutputError("is a symbolic link; refusing to write through it", { file: path });
+    throw new OutputError("SYMBOLIC_LINK", "is a symbolic link; refusing to write through it", {
+      file: path,
+    });
   }
   throw new OutputError(
+    "NOT_A_REGULAR_FILE",
     `is ${fileKind(info)}, not a regular file; refusing to replace it (with or without --force)`,
     { file: path },
   );
@@ -257,9 +277,9 @@ export function fileKind(info: import("node:fs").Stats): string {
   return "not a regular file";
 }
 
-async function checkReplaceable(path: string): Promise<void> {
+async function refuseNonRegularFileAt(path: string): Promise<void> {
   const info = await lstat(path).catch(() => undefined);
-  if (info) refuseIfNotRegularFile(info, path);
+  if (info) refuseNonRegularFile(info, path);
 }
 
 async function stageTempFile({ path, content, createParent, mode }: PlannedWrite): Promise<string> {

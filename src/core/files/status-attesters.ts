@@ -7,7 +7,7 @@ import { privateKeyToAddress } from "viem/accounts";
 import type { Hex } from "viem";
 import { readJsonFile, parseWithSchema } from "./json-file.js";
 import { looksLikePrivateKeyFile } from "./key-files.js";
-import { checkPrivateKeyValidators } from "../keys/private-keys.js";
+import { refuseUnusablePrivateKeys } from "../keys/private-keys.js";
 import { privateKeyInputFileSchema } from "../../types/private-key-file.js";
 import { InputError } from "../errors.js";
 import { productionKeyFileSchema } from "../../types/production-key-file.js";
@@ -50,6 +50,7 @@ export async function loadStatusAttestersOfFile(file: string): Promise<StatusAtt
     const encrypted = input.validators.findIndex((v) => typeof v.attester.eth !== "string");
     if (encrypted >= 0) {
       throw new InputError(
+        "ENCRYPTED_KEYSTORE_GIVEN",
         "is an encrypted keystore reference; give status the public-key file process-private-keys " +
           "wrote for these keys (or the production file) instead",
         { file, index: encrypted, field: "attester.eth" },
@@ -59,7 +60,7 @@ export async function loadStatusAttestersOfFile(file: string): Promise<StatusAtt
       ...v,
       attester: { eth: v.attester.eth as string, bls: v.attester.bls as string },
     }));
-    checkPrivateKeyValidators(file, validators);
+    refuseUnusablePrivateKeys(file, validators);
     return validators.map((v, index) => ({
       address: privateKeyToAddress(v.attester.eth as Hex),
       file,

@@ -2,7 +2,12 @@ import { stat } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { privateKeyToAddress } from "viem/accounts";
 import type { z } from "zod";
-import { InputError, InputMissingError, type ErrorLocation } from "../errors.js";
+import {
+  InputError,
+  InputMissingError,
+  type ErrorLocation,
+  type InputErrorCode,
+} from "../errors.js";
 import { decryptEthKeystore, KeystoreProblem } from "./eth-keystore.js";
 import type { KeystorePasswords } from "./keystore-passwords.js";
 import type { KeyDerivationPool } from "./private-keys.js";
@@ -112,7 +117,7 @@ export async function decryptKeyFileKeystores(
   const plain = new Map<string, Hex>();
   ethKeys.forEach((result, i) => {
     const job = eth[i]!;
-    if ("error" in result) throw keystoreError(job, result.error);
+    if ("error" in result) throw keystoreError("KEYSTORE_UNDECRYPTABLE", job, result.error);
     const declared = job.keystore.address;
     const address = privateKeyToAddress(result.key);
     if (
@@ -120,6 +125,7 @@ export async function decryptKeyFileKeystores(
       address.slice(2).toLowerCase() !== declared.replace(/^0x/, "").toLowerCase()
     ) {
       throw keystoreError(
+        "KEYSTORE_MISMATCH",
         job,
         `holds the key of ${address}, not of the address it declares (0x${declared.replace(/^0x/, "")})`,
       );
@@ -128,10 +134,12 @@ export async function decryptKeyFileKeystores(
   });
   blsResults.forEach((result, i) => {
     const job = bls[i]!;
-    if ("error" in result) throw keystoreError(job, blsProblemText(result.error));
+    if ("error" in result)
+      throw keystoreError("KEYSTORE_UNDECRYPTABLE", job, blsProblemText(result.error));
     const declared = job.keystore.pubkey.replace(/^0x/, "").toLowerCase();
     if (result.pubkey.slice(2).toLowerCase() !== declared) {
       throw keystoreError(
+        "KEYSTORE_MISMATCH",
         job,
         `holds the key of BLS public key ${result.pubkey}, not of the pubkey it declares (0x${declared})`,
       );
@@ -180,13 +188,19 @@ async function readKeystore<K>(
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch {
-    throw new InputError(`keystore ${reference.path} is not valid JSON (corrupt?)`, where);
+    // No cause: JSON.parse's message quotes the text, which may be a key file given by mistake.
+    throw new InputError(
+      "KEYSTORE_UNUSABLE",
+      `keystore ${reference.path} is not valid JSON (corrupt?)`,
+      where,
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.length > 0 ? ` (at ${issue.path.join(".")})` : "";
     throw new InputError(
+      "KEYSTORE_UNUSABLE",
       `keystore ${reference.path} is not a supported keystore: ${issue.message}${at}`,
       where,
     );
@@ -207,16 +221,23 @@ async function readKeystoreText(
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
     throw new InputMissingError(
+      info.code === "ENOENT" ? "NOT_FOUND" : "UNREADABLE",
       `keystore ${shown} ${info.code === "ENOENT" ? "does not exist" : `cannot be read (${info.code ?? "error"})`}` +
         (isAbsolute(shown) ? "" : ` (looked in ${base}/, the key file's directory)`),
       where,
+      { cause: info },
     );
   }
   if (!info.isFile()) {
-    throw new InputError(`keystore ${shown} is ${fileKind(info)}, not a keystore file`, where);
+    throw new InputError(
+      "KEYSTORE_UNUSABLE",
+      `keystore ${shown} is ${fileKind(info)}, not a keystore file`,
+      where,
+    );
   }
   if (info.size > MAX_KEYSTORE_BYTES) {
     throw new InputError(
+      "KEYSTORE_UNUSABLE",
       `keystore ${shown} is ${info.size} bytes, more than the 1 MiB a keystore can be; wrong file?`,
       where,
     );
@@ -226,14 +247,16 @@ async function readKeystoreText(
   } catch (error) {
     // Replaced between the check and the read.
     throw new InputError(
+      "KEYSTORE_UNUSABLE",
       `keystore ${shown} ${(error as InputMissingError).shortMessage ?? "cannot be read"}`,
       where,
+      { cause: error },
     );
   }
 }
 
-function keystoreError(job: Job<unknown>, problem: string): InputError {
-  return new InputError(`keystore ${job.path}: ${problem}`, job.where);
+function keystoreError(code: InputErrorCode, job: Job<unknown>, problem: string): InputError {
+  return new InputError(code, `keystore ${job.path}: ${problem}`, job.where);
 }
 
 function problemText(error: unknown): string {

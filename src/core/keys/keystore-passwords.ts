@@ -42,6 +42,7 @@ export function keystorePasswords(sources: PasswordSources = {}): KeystorePasswo
         return typed;
       }
       throw new ConfigError(
+        "NO_PASSWORD",
         `keystore ${needed.keystore} has no password: put it in the key file's "password" field, ` +
           `give --password-file <file>, set ${KEYSTORE_PASSWORD_ENV}, or run on a terminal to be asked`,
         needed,
@@ -52,6 +53,7 @@ export function keystorePasswords(sources: PasswordSources = {}): KeystorePasswo
       if (password !== undefined) {
         if (password === "") {
           throw new ConfigError(
+            "EMPTY_PASSWORD",
             `the password for ${purpose} is empty (the node refuses keystores without a password)`,
           );
         }
@@ -59,14 +61,16 @@ export function keystorePasswords(sources: PasswordSources = {}): KeystorePasswo
       }
       if (!stdin.isTTY) {
         throw new ConfigError(
+          "NO_PASSWORD",
           `${purpose} needs a password: give --password-file <file>, set ${KEYSTORE_PASSWORD_ENV}, ` +
             "or run on a terminal to be asked",
         );
       }
       const first = await promptHidden(`new password for ${purpose}: `, stdin, stderr);
-      if (first === "") throw new UsageError("an empty password is not accepted");
+      if (first === "") throw new UsageError("EMPTY_PASSWORD", "an empty password is not accepted");
       const second = await promptHidden("the same password again: ", stdin, stderr);
-      if (first !== second) throw new UsageError("the two passwords differ; nothing was written");
+      if (first !== second)
+        throw new UsageError("PASSWORDS_DIFFER", "the two passwords differ; nothing was written");
       return first;
     },
   };
@@ -130,7 +134,12 @@ export function promptHidden(
         }
         if (ch === "\u0003" || ch === "\u0004") {
           finish();
-          return reject(new UsageError("password prompt interrupted; nothing was written"));
+          return reject(
+            new UsageError(
+              "PROMPT_INTERRUPTED",
+              "password prompt interrupted; nothing was written",
+            ),
+          );
         }
         if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
         else if (ch >= " ") value += ch;

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
-import { InputError } from "../errors.js";
+import { InputError, type InputErrorCode } from "../errors.js";
 import { startWorker, stopWorker } from "../files/worker-entry.js";
 import type { PrivateKeyValidator } from "../../types/private-key-file.js";
 import {
@@ -53,27 +53,31 @@ function describeShape(value: string): string {
  * key, of any validator), feeRecipient and coinbase have the right shape. Throws at the first
  * problem, naming file, validator and field.
  */
-export function checkPrivateKeyValidators(
+export function refuseUnusablePrivateKeys(
   file: string,
   validators: readonly PrivateKeyValidator[],
 ): void {
   const seen = new Map<string, { index: number; field: string }>();
   validators.forEach((validator, index) => {
-    const fail = (field: string, message: string): never => {
-      throw new InputError(message, { file, index, field });
+    const fail = (code: InputErrorCode, field: string, message: string): never => {
+      throw new InputError(code, message, { file, index, field });
     };
     for (const kind of ["eth", "bls"] as const) {
       const field = `attester.${kind}`;
       const key = validator.attester[kind];
       const problem = privateKeyProblem(key, kind);
-      if (problem) fail(field, problem);
+      if (problem) fail("INVALID_PRIVATE_KEY", field, problem);
       // One secret per slot: the same value as another attester's eth or bls key (or as this
       // attester's other key) is refused too, since reusing a secret across curves or validators
       // ties their safety together.
       const normalized = key.toLowerCase();
       const earlier = seen.get(normalized);
       if (earlier) {
-        fail(field, `is the same private key as validator ${earlier.index}'s ${earlier.field}`);
+        fail(
+          "DUPLICATE_PRIVATE_KEY",
+          field,
+          `is the same private key as validator ${earlier.index}'s ${earlier.field}`,
+        );
       }
       seen.set(normalized, { index, field });
     }
@@ -85,13 +89,17 @@ export function checkPrivateKeyValidators(
       if (typeof key !== "string") return;
       const problem = privateKeyProblem(key, "eth");
       if (problem)
-        fail(Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher", problem);
+        fail(
+          "INVALID_PRIVATE_KEY",
+          Array.isArray(validator.publisher) ? `publisher[${i}]` : "publisher",
+          problem,
+        );
     });
     const feeRecipientProblem = aztecAddressProblem(validator.feeRecipient);
-    if (feeRecipientProblem) fail("feeRecipient", feeRecipientProblem);
+    if (feeRecipientProblem) fail("INVALID_ADDRESS", "feeRecipient", feeRecipientProblem);
     const coinbaseProblem =
       validator.coinbase === undefined ? undefined : addressProblem(validator.coinbase);
-    if (coinbaseProblem) fail("coinbase", ADDRESS_MESSAGES[coinbaseProblem]);
+    if (coinbaseProblem) fail("INVALID_ADDRESS", "coinbase", ADDRESS_MESSAGES[coinbaseProblem]);
   });
 }
 
@@ -165,7 +173,7 @@ export class KeyDerivationPool {
     });
   }
 
-  /** Public keys of every attester, in input order. Keys must have passed checkPrivateKeyValidators. */
+  /** Public keys of every attester, in input order. Keys must have passed refuseUnusablePrivateKeys. */
   async derive(
     keys: readonly AttesterPrivateKeys[],
     onProgress?: (done: number) => void,

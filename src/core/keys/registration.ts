@@ -6,14 +6,17 @@
  *   publicKeyG2       = G2 generator × sk, as {x0: x.c0, x1: x.c1, y0: y.c0, y1: y.c1}
  *   proofOfPossession = GSE.getRegistrationDigest(publicKeyG1) × sk
  *
- * on BN254, where sk is the validator's BLS secret key. Everything here is pure; the digests are
- * read by core/gse.ts.
+ * on BN254, where sk is the validator's BLS secret key: together, with the attester address, a
+ * registration tuple (Solidity's IStakingRegistry.KeyStore, a name this code leaves to Solidity:
+ * a keystore here is an encrypted key file). Everything here is pure; the digests are read by
+ * core/chain/gse.ts.
  */
 import { bn254 } from "@noble/curves/bn254.js";
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { stakingRegistryAbi } from "../../types/abi/staking-registry.js";
 import { BN254_FR_MODULUS } from "../../types/primitives.js";
+import { splitIntoChunks } from "../plan/chunks.js";
 
 export interface G1Point {
   x: bigint;
@@ -33,8 +36,11 @@ export interface BlsPublicKeys {
   g2: G2Point;
 }
 
-/** One entry of addKeysToProvider's `_keyStores` (IStakingRegistry.KeyStore). */
-export interface KeyStore {
+/**
+ * A registration tuple: one entry of addKeysToProvider's `_keyStores` (Solidity's
+ * IStakingRegistry.KeyStore struct), what the GSE checks when the attester is deposited.
+ */
+export interface RegistrationTuple {
   attester: Address;
   publicKeyG1: G1Point;
   publicKeyG2: G2Point;
@@ -98,34 +104,25 @@ export function proofOfPossession(digest: G1Point, secretKey: bigint): G1Point {
   return { x: pop.x, y: pop.y };
 }
 
-/** Key stores in input order: validator i gets digest i. */
-export function buildKeyStores(
+/** Registration tuples in input order: validator i gets digest i. */
+export function buildRegistrationTuples(
   validators: readonly { keys: RegistrationKeys; blsSecretKey: bigint }[],
   digests: readonly G1Point[],
   onProgress?: (done: number) => void,
-): KeyStore[] {
+): RegistrationTuple[] {
   if (digests.length !== validators.length) {
     throw new Error(`${digests.length} registration digests for ${validators.length} validators`);
   }
   return validators.map(({ keys, blsSecretKey }, i) => {
-    const keyStore = {
+    const tuple = {
       attester: keys.attester,
       publicKeyG1: keys.bls.g1,
       publicKeyG2: keys.bls.g2,
       proofOfPossession: proofOfPossession(digests[i]!, blsSecretKey),
     };
     if (onProgress && (i + 1) % 25 === 0) onProgress(i + 1);
-    return keyStore;
+    return tuple;
   });
-}
-
-/** Consecutive slices of at most `max` items, order kept; [] for no items. */
-export function splitIntoChunks<T>(items: readonly T[], max: number): T[][] {
-  if (!Number.isInteger(max) || max < 1)
-    throw new RangeError(`chunk size must be a positive integer, got ${max}`);
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += max) chunks.push(items.slice(i, i + max));
-  return chunks;
 }
 
 /** One addKeysToProvider transaction for the provider admin to send. */
@@ -137,16 +134,16 @@ export interface AddKeysTransaction {
 }
 
 /**
- * The addKeysToProvider(providerId, keyStores) calls that add every key store to the provider's
+ * The addKeysToProvider(providerId, tuples) calls that add every registration tuple to the provider's
  * queue in order, at most `maxKeysPerTransaction` per call.
  */
 export function encodeAddKeysTransactions(
   registry: Address,
   providerId: bigint,
-  keyStores: readonly KeyStore[],
+  tuples: readonly RegistrationTuple[],
   maxKeysPerTransaction: number,
 ): AddKeysTransaction[] {
-  return splitIntoChunks(keyStores, maxKeysPerTransaction).map((chunk) => ({
+  return splitIntoChunks(tuples, maxKeysPerTransaction).map((chunk) => ({
     contractToCall: registry,
     callData: encodeFunctionData({
       abi: stakingRegistryAbi,

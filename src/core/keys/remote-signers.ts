@@ -45,17 +45,21 @@ export async function connectRemoteSigner(
   if (certPath !== undefined && url.startsWith("https:")) {
     const pfx = await readFile(certPath).catch((error: NodeJS.ErrnoException) => {
       throw new InputMissingError(
+        error.code === "ENOENT" ? "NOT_FOUND" : "UNREADABLE",
         `certPath ${certPath} ${error.code === "ENOENT" ? "does not exist" : `cannot be read (${error.code ?? "error"})`}`,
         signer.source,
+        { cause: error },
       );
     });
     try {
       createSecureContext({ pfx, passphrase: certPass });
     } catch (error) {
       throw new InputError(
+        "CERTIFICATE_UNUSABLE",
         `certPath ${certPath} cannot be opened as a PKCS#12 client certificate with certPass ` +
           `(${(error as Error).message})`,
         signer.source,
+        { cause: error },
       );
     }
     agent = new https.Agent({ pfx, passphrase: certPass, keepAlive: true });
@@ -134,6 +138,7 @@ export async function askRemoteSigner(connection: RemoteSignerConnection): Promi
           : `0x${answer.signature}`) as Hex,
       }).catch(() => {
         throw new RpcUnavailableError(
+          "WRONG_SIGNATURE",
           `remote signer ${connection.shownUrl} answered eth_sign for ${getAddress(answer.address)} ` +
             "with a signature no key made",
         );

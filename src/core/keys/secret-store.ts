@@ -1,9 +1,4 @@
-import {
-  privateKeyProblem,
-  type AttesterPrivateKeys,
-  type AttesterPublicKeys,
-  type KeyDerivationPool,
-} from "./private-keys.js";
+import { privateKeyProblem } from "./private-keys.js";
 import {
   secretProblems,
   type SecretAttester,
@@ -11,51 +6,24 @@ import {
   type StoredKey,
 } from "../plan/secret-check.js";
 import type { Hex } from "../../types/primitives.js";
-import type { KeystorePasswords } from "./keystore-passwords.js";
-import type { ScryptParameters } from "./eth-keystore.js";
-import type { ButlerConfig } from "../config.js";
 import { UsageError } from "../errors.js";
-import type { Output } from "../plan/report.js";
+import type { Output } from "../output.js";
 import { printSecrets } from "./secret-stores/print.js";
+import type {
+  ReadableSecretStoreSpec,
+  SecretStore,
+  SecretStoreContext,
+  SecretStoreSpec,
+  ValidatorSecrets,
+} from "./secret-stores/types.js";
 
-export interface ValidatorSecrets {
-  index: number;
-  privateKeys: AttesterPrivateKeys;
-  publicKeys: AttesterPublicKeys;
-}
-
-/**
- * Where process-private-keys puts the new attesters' private keys before it writes the public
- * file. `store` either stores and verifies every secret (read back, compared or re-derived) or
- * throws, leaving the store as it was or with only complete, verified entries, so that the public
- * file is written only when every key is safe. The publisher keys `aztec validator-keys new` also
- * generates are left out: the flow never uses them.
- */
-export interface SecretStore {
-  /** What and where, for messages: "keystore directory ./keys". */
-  readonly description: string;
-  store(secrets: readonly ValidatorSecrets[], out: Output): Promise<void>;
-  /**
-   * Refuses (exit 64) an output of the run that would be one of the store's own files (a
-   * keystore directory's keystores and password), before any work.
-   */
-  refuseAsOutput?(path: string): Promise<void>;
-}
-
-export type SecretStoreSpec =
-  { kind: "print" } | { kind: "keystore-dir"; dir: string } | { kind: "gcp"; project: string };
-
-export interface SecretStoreContext {
-  config: ButlerConfig;
-  passwords: KeystorePasswords;
-  /** BLS keystores are made and checked on the derivation workers (pbkdf2 is synchronous). */
-  pool: KeyDerivationPool;
-  /**
-   * Tests only (the CLI never sets it): keystore-dir's eth keystores with cheaper scrypt than
-   * Aztec's n=2^17, so that a test's store costs milliseconds. Readers take any parameters.
-   */
-  ethKeystoreScrypt?: ScryptParameters;
-}
+export type {
+  ReadableSecretStoreSpec,
+  SecretStore,
+  SecretStoreContext,
+  SecretStoreSpec,
+  ValidatorSecrets,
+} from "./secret-stores/types.js";
 
 export const SECRET_STORE_FORMS = "print, keystore-dir:<dir> or gcp:<project-id>";
 
@@ -69,9 +37,15 @@ export function parseSecretStoreSpec(text: string): SecretStoreSpec {
   if (kind === "gcp" && /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(value))
     return { kind, project: value };
   if (kind === "gcp") {
-    throw new UsageError(`--secret-store gcp:${value}: not a Google Cloud project id`);
+    throw new UsageError(
+      "INVALID_SECRET_STORE",
+      `--secret-store gcp:${value}: not a Google Cloud project id`,
+    );
   }
-  throw new UsageError(`--secret-store ${text}: must be ${SECRET_STORE_FORMS}`);
+  throw new UsageError(
+    "INVALID_SECRET_STORE",
+    `--secret-store ${text}: must be ${SECRET_STORE_FORMS}`,
+  );
 }
 
 /**
@@ -104,9 +78,6 @@ export async function storeValidatorSecrets(
 ): Promise<void> {
   await (store?.store ?? printSecrets)(secrets, out);
 }
-
-/** A store that holds keys (not `print`). */
-export type ReadableSecretStoreSpec = Exclude<SecretStoreSpec, { kind: "print" }>;
 
 /** For messages: "keystore directory ./keys", "GCP Secret Manager (project p)". */
 export function describeSecretStore(spec: ReadableSecretStoreSpec): string {

@@ -63,6 +63,7 @@ export function planCoinbaseFill(
     if (current !== undefined) {
       if (split !== undefined && current.toLowerCase() !== split.toLowerCase()) {
         throw new ChainRefusalError(
+          "COINBASE_CONFLICT",
           `attester ${attester}'s coinbase is ${getAddress(current)}${inherited ? " (the file's default coinbase)" : ""}, ` +
             `but the chain's StakedWithProvider event gives it the split contract ${getAddress(split)}; ` +
             "fix the file (rewards would go to the wrong address); nothing was written",

@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { InputError, type ErrorLocation } from "../errors.js";
-import { locate } from "../files/json-file.js";
-import type { DeployedAttester } from "../files/scraper-config.js";
+import { InputError, locate, type ErrorLocation } from "../errors.js";
+import type { DeployedAttester } from "./scraper-attesters.js";
 import {
   assignPublishersRoundRobin,
   highAvailabilityPrefix,
@@ -41,7 +40,7 @@ export interface PlannedKeyFile {
  * Refuses attesters that appear twice, within or across the production file and the new key
  * files: the same eth address (any case) or the same BLS key. Lists every duplicate found.
  */
-export function checkNoDuplicateAttesters(
+export function refuseDuplicateAttesters(
   production: ProductionSource,
   newSources: readonly NewKeysSource[],
 ): void {
@@ -64,6 +63,7 @@ export function checkNoDuplicateAttesters(
   }
   if (duplicates.length > 0) {
     throw new InputError(
+      "DUPLICATE_ATTESTER",
       `duplicate attester${duplicates.length > 1 ? "s" : ""}: ${duplicates.join("; ")}; an attester may be deployed only once`,
     );
   }
@@ -73,20 +73,28 @@ export function checkNoDuplicateAttesters(
  * Refuses a coinbase of the zero address (rewards would burn), a validator's or the file-wide
  * default of schemaVersion 2; a missing coinbase is fine.
  */
-export function checkNoZeroCoinbase(production: ProductionSource): void {
+export function refuseZeroCoinbases(production: ProductionSource): void {
   if (production.defaultCoinbase !== undefined && isZeroHex(production.defaultCoinbase)) {
-    throw new InputError("is the zero address; set the real coinbase or remove the field", {
-      file: production.file,
-      field: "coinbase",
-    });
+    throw new InputError(
+      "ZERO_COINBASE",
+      "is the zero address; set the real coinbase or remove the field",
+      {
+        file: production.file,
+        field: "coinbase",
+      },
+    );
   }
   production.validators.forEach((v, index) => {
     if (v.coinbase !== undefined && isZeroHex(v.coinbase)) {
-      throw new InputError("is the zero address; set the real coinbase or remove the field", {
-        file: production.file,
-        index,
-        field: "coinbase",
-      });
+      throw new InputError(
+        "ZERO_COINBASE",
+        "is the zero address; set the real coinbase or remove the field",
+        {
+          file: production.file,
+          index,
+          field: "coinbase",
+        },
+      );
     }
   });
 }
@@ -144,6 +152,7 @@ function remoteSignerForNewValidators(production: ProductionSource): unknown {
   const [first] = signers;
   if (signers.every((s) => isDeepStrictEqual(s, first))) return first;
   throw new InputError(
+    "NO_REMOTE_SIGNER",
     "is not set, and the validators set different remoteSigners, so none can be given to the new " +
       "validators (the node would find no signer for them); set a top-level remoteSigner",
     { file: production.file, field: "remoteSigner" },
@@ -159,6 +168,7 @@ function publisherShares(
   if (perServer) {
     if (highAvailabilityCount !== undefined && highAvailabilityCount !== groups.length) {
       throw new InputError(
+        "HIGH_AVAILABILITY_MISMATCH",
         `assigns publishers to ${groups.length} servers, but --high-availability-count is ${highAvailabilityCount}; ` +
           "drop the option or make them agree",
         { file: publishersFile },
@@ -170,6 +180,7 @@ function publisherShares(
   if (highAvailabilityCount === undefined) return [{ prefix: "", publishers }];
   if (publishers.length < highAvailabilityCount) {
     throw new InputError(
+      "TOO_FEW_PUBLISHERS",
       `has ${publishers.length} publisher${publishers.length === 1 ? "" : "s"}, fewer than ` +
         `--high-availability-count ${highAvailabilityCount}: the files must not share a publisher`,
       { file: publishersFile },

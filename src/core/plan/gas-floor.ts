@@ -15,7 +15,7 @@ export const CALLDATA_FLOOR_GAS_PER_TOKEN = 10n;
 /** SSTORE of a fresh slot (zero to non-zero, 20,000) plus its cold access (EIP-2929, 2,100). */
 export const FRESH_STORAGE_WORD_GAS = 22_100n;
 /**
- * Storage words the staking registry writes per key it enqueues: the key store's attester, G1 (2),
+ * Storage words the staking registry writes per key it enqueues: the registration tuple's attester, G1 (2),
  * G2 (4) and proof of possession (2) words, each into a fresh slot of the queue (indices only grow).
  * On Aztec's real registry 150 keys cost about 31M gas, ~207k a key (../shared/recipes).
  */

@@ -8,9 +8,11 @@
  */
 import { getAddress } from "viem";
 import { ChainRefusalError } from "../errors.js";
-import type { KeyStoreCheck } from "../keys/key-store-check.js";
 import type { RollupStatus } from "./lifecycle.js";
-import { count, plural } from "./report.js";
+import { count, plural } from "./wording.js";
+
+/** SOUND, or why the GSE would refuse the deposit. */
+export type RegistrationTupleCheck = "SOUND" | "INVALID_KEYS" | "INVALID_PROOF_OF_POSSESSION";
 
 export type ProviderQueueProblem =
   /** The rollup has an exit for it (EXITING, or ZOMBIE after a slash): its deposit reverts, so does `stake`. */
@@ -38,8 +40,8 @@ export interface ProviderQueueFacts {
 
 /** …and the verdict of the GSE's check for the positions keyCheckPositions named. */
 export interface CheckedProviderQueueFacts extends ProviderQueueFacts {
-  /** Zero-based position in the queue → the key store's check. */
-  keyChecks: ReadonlyMap<number, KeyStoreCheck>;
+  /** Zero-based position in the queue → the registration tuple's check. */
+  keyChecks: ReadonlyMap<number, RegistrationTupleCheck>;
 }
 
 /** One entry with a problem, with what the words in a report need. */
@@ -105,7 +107,7 @@ function firstPositions(attesters: readonly string[]): Map<string, number> {
 }
 
 /**
- * The positions whose key stores need the GSE's check: every entry that has no problem already
+ * The positions whose registration tuples need the GSE's check: every entry that has no problem already
  * (not exiting or known to the rollup, not a later copy, not a zero attester).
  */
 export function keyCheckPositions(facts: ProviderQueueFacts): number[] {
@@ -177,9 +179,9 @@ export function describeQueueIssue(issue: ProviderQueueEntryIssue): string {
 }
 
 /** Said before the slow path: the node refused the deployless check of the keys. */
-export function inProcessKeyCheckWarning(keyStores: number): string {
+export function inProcessKeyCheckWarning(tuples: number): string {
   return (
-    `the node refused the deployless check of the provider queue's keys: checking ${plural(keyStores, "key store")} ` +
+    `the node refused the deployless check of the provider queue's keys: checking ${plural(tuples, "key store")} ` +
     "in this process instead (two pairings each, about 25 ms)"
   );
 }
@@ -219,11 +221,12 @@ export function planDrip(
 ): DripPlan {
   const queue = `provider ${providerId}'s queue`;
   if (requested === undefined && health.length === 0) {
-    throw new ChainRefusalError(`${queue} is empty: nothing to drip`);
+    throw new ChainRefusalError("NOTHING_TO_DRIP", `${queue} is empty: nothing to drip`);
   }
   if (requested === undefined && health.blockedHead === 0) {
     const further = health.issues.length;
     throw new ChainRefusalError(
+      "NOTHING_TO_DRIP",
       `the queue's head is healthy: nothing to drip from ${queue} of ${plural(health.length, "key")}` +
         (further > 0
           ? ` (${plural(further, "entry", "entries")} further back ${further === 1 ? "has a problem" : "have problems"}, ` +
@@ -235,6 +238,7 @@ export function planDrip(
   const count = requested ?? health.blockedHead;
   if (count > health.length) {
     throw new ChainRefusalError(
+      "COUNT_BEYOND_QUEUE",
       `--count ${count} is more than the ${plural(health.length, "key")} ${queue} holds`,
     );
   }

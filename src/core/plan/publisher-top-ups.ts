@@ -4,7 +4,7 @@
  */
 import { formatEther, getAddress, type Address } from "viem";
 import { InputError, UsageError } from "../errors.js";
-import type { PublisherFunding } from "../chain/funding.js";
+import type { PublisherFunding } from "./funding.js";
 
 export interface PublisherTopUp extends PublisherFunding {
   /** targetWeiPerAttester × attesters: what a top-up brings the balance to. */
@@ -40,9 +40,13 @@ export function planPublisherTopUps(
  * The target may not be below the minimum: a top-up to it would leave the publisher below what
  * it needs, and the next run would send again.
  */
-export function checkTopUpTarget(targetWeiPerAttester: bigint, minWeiPerAttester: bigint): void {
+export function refuseTopUpTargetBelowMinimum(
+  targetWeiPerAttester: bigint,
+  minWeiPerAttester: bigint,
+): void {
   if (targetWeiPerAttester >= minWeiPerAttester) return;
   throw new UsageError(
+    "TOP_UP_TARGET_BELOW_MINIMUM",
     `--target-eth-per-attester ${formatEther(targetWeiPerAttester)} is below MIN_ETH_PER_ATTESTER ` +
       `${formatEther(minWeiPerAttester)}: a publisher topped up to it would still be below its minimum`,
   );
@@ -56,11 +60,15 @@ export function totalTopUp(topUps: readonly PublisherTopUp[]): bigint {
  * Refuses a total above `maxTotalWei`, naming the total and the largest top-up: a
  * MIN_ETH_PER_ATTESTER typo (100 for 0.1) must not become a 1,000 ETH transfer.
  */
-export function checkTopUpTotal(topUps: readonly PublisherTopUp[], maxTotalWei: bigint): void {
+export function refuseTopUpTotalOverLimit(
+  topUps: readonly PublisherTopUp[],
+  maxTotalWei: bigint,
+): void {
   const total = totalTopUp(topUps);
   if (total <= maxTotalWei) return;
   const largest = topUps.reduce((a, b) => (b.topUp > a.topUp ? b : a));
   throw new InputError(
+    "TOP_UP_TOTAL_TOO_LARGE",
     `the top-ups total ${formatEther(total)} ETH, above --max-total-eth ${formatEther(maxTotalWei)} ETH ` +
       `(largest: ${formatEther(largest.topUp)} ETH to ${getAddress(largest.publisher)}, which serves ` +
       `${largest.attesters} attester${largest.attesters === 1 ? "" : "s"}); check MIN_ETH_PER_ATTESTER and ` +

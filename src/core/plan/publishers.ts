@@ -16,22 +16,27 @@ export function publisherGroupsOf(file: PublishersFile, fileName: string): Publi
   const groups: PublisherGroup[] = Array.isArray(file)
     ? [{ publishers: file }]
     : Object.entries(file).map(([server, publishers]) => ({ server, publishers }));
-  if (groups.length === 0) throw new InputError("has no servers", { file: fileName });
+  if (groups.length === 0) throw new InputError("NO_SERVERS", "has no servers", { file: fileName });
   const seen = new Map<string, string>();
   for (const { server, publishers } of groups) {
     publishers.forEach((address, index) => {
       const where = server === undefined ? `entry ${index}` : `server ${server} entry ${index}`;
       if (isZeroHex(address)) {
         throw new InputError(
+          "ZERO_PUBLISHER",
           `${where} is the zero address, which nobody can sign for; list the publishers' addresses`,
           { file: fileName },
         );
       }
       const earlier = seen.get(address.toLowerCase());
       if (earlier !== undefined) {
-        throw new InputError(`publisher ${address} appears twice (${earlier} and ${where})`, {
-          file: fileName,
-        });
+        throw new InputError(
+          "DUPLICATE_PUBLISHER",
+          `publisher ${address} appears twice (${earlier} and ${where})`,
+          {
+            file: fileName,
+          },
+        );
       }
       seen.set(address.toLowerCase(), where);
     });

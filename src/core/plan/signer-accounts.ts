@@ -88,6 +88,7 @@ export function signerAccountsOf(
       const address = isObject(account) ? String(account.address) : String(account);
       if (!served) {
         throw new InputError(
+          "NO_REMOTE_SIGNER",
           "no remote signer serves this account (no remoteSignerUrl on it, no remoteSigner on " +
             "the validator or the file); the node would refuse the key file",
           { file, index, field },

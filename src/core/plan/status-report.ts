@@ -7,6 +7,7 @@
  */
 import { getAddress } from "viem";
 import type { AttesterState } from "../../types/scraper-config.js";
+import { ZERO_ADDRESS } from "../../types/primitives.js";
 import {
   countStates,
   deriveLifecycle,
@@ -295,4 +296,32 @@ export function buildStatusDocument(
     providerQueue: providerQueueReport(facts.providerQueue),
     problems,
   };
+}
+
+/** Every publisher of the attesters, once (lowercase). */
+export function publishersOf(attesters: readonly { publisher?: string }[]): string[] {
+  return [...new Set(attesters.flatMap((a) => (a.publisher ? [a.publisher.toLowerCase()] : [])))];
+}
+
+/**
+ * The coinbase key files deploy for each attester (lowercase → address): of the entries that are
+ * a deployment's (they give a publisher; private- and public-key files say nothing of coinbases),
+ * the coinbase they all give, or the zero address when they differ or give none.
+ */
+export function deployedCoinbases(
+  attesters: readonly { address: string; publisher?: string; coinbase?: string }[],
+): Map<string, string> {
+  const given = new Map<string, Set<string>>();
+  for (const a of attesters) {
+    if (a.publisher === undefined) continue;
+    const key = a.address.toLowerCase();
+    const coinbase = (a.coinbase ?? ZERO_ADDRESS).toLowerCase();
+    given.set(key, (given.get(key) ?? new Set()).add(coinbase));
+  }
+  return new Map(
+    [...given].map(([key, coinbases]) => [
+      key,
+      coinbases.size === 1 ? getAddress([...coinbases][0]!) : ZERO_ADDRESS,
+    ]),
+  );
 }

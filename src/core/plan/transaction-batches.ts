@@ -4,6 +4,8 @@
  * calls to print, batched), so every transaction printed has been simulated.
  */
 
+import { splitIntoChunks } from "./chunks.js";
+
 /** A transaction as planned: its items and the gas its estimate says. */
 export interface SizedBatch<T> {
   items: T[];
@@ -49,13 +51,6 @@ export interface SplitByGasOptions<T> {
   maxRounds?: number;
 }
 
-/** Consecutive slices of `size` items (the last may be shorter), order kept. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /**
  * The items in consecutive batches, each estimated at most `budget`: one key alone and two keys
  * together give the fixed and the per-item gas; batches of the size that fits are then estimated
@@ -87,7 +82,7 @@ export async function splitByGas<T>(options: SplitByGasOptions<T>): Promise<Size
   let size = Math.max(1, Math.min(most, Number((budget - fixed) / perItem)));
 
   for (let round = 0; round < (options.maxRounds ?? 8); round++) {
-    const batches = chunk(items, size);
+    const batches = splitIntoChunks(items, size);
     const estimates = await estimate(batches);
     let worst = 0n;
     let tooLarge = false;

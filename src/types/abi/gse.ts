@@ -1,6 +1,6 @@
 /**
- * The two calls add-keys makes to Aztec's contracts, copied from @aztec/l1-artifacts (GSEAbi and
- * RollupAbi; a unit test checks they still match). The artifacts package is a devDependency, so
+ * The call add-keys makes to Aztec's GSE, copied from @aztec/l1-artifacts (GSEAbi; a unit test
+ * checks it still matches; the rollup's getGSE is in rollup.ts). The artifacts package is a devDependency, so
  * the CLI carries these fragments itself.
  */
 
@@ -13,17 +13,6 @@ export const gseAbi = [
     name: "getRegistrationDigest",
     inputs: [{ name: "_publicKey", ...g1Point }],
     outputs: [{ name: "", ...g1Point }],
-    stateMutability: "view",
-  },
-] as const;
-
-/** Rollup: where its GSE lives, used when AZTEC_GSE_ADDRESS is not configured. */
-export const rollupAbi = [
-  {
-    type: "function",
-    name: "getGSE",
-    inputs: [],
-    outputs: [{ name: "", type: "address", internalType: "contract GSE" }],
     stateMutability: "view",
   },
 ] as const;

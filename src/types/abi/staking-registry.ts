@@ -5,7 +5,7 @@
  * package ships its ABI; tests/unit/staking-registry-abi.test.ts checks every selector against
  * the documented ones.
  *
- * One FIFO queue of attester key stores per provider, QueueLib's: entries live at
+ * One FIFO queue of attester registration tuples per provider, QueueLib's: entries live at
  * `getFirstIndexInQueue(id)` .. `getLastIndexInQueue(id) - 1` (the last index is exclusive; a new
  * provider's queue starts at 1), and `getProviderQueueLength(id)` is their difference. `stake`
  * always takes the head; only the admin can remove keys, and only from the head

@@ -3,13 +3,14 @@ import { isIP } from "node:net";
 import {
   ButlerError,
   ConfigError,
-  ExitCode,
   OutputError,
+  SecretStoreUnavailableError,
   type ErrorLocation,
   type ErrorParts,
 } from "../../errors.js";
-import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
-import { count, plural, type Output } from "../../plan/report.js";
+import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "./types.js";
+import type { Output } from "../../output.js";
+import { count, plural } from "../../plan/wording.js";
 import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /**
@@ -18,11 +19,6 @@ import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
  * would cross the network unencrypted.
  */
 export const GCP_ENDPOINT_ENV = "GCP_SECRET_MANAGER_ENDPOINT";
-
-/** Secret Manager cannot be reached, or refuses the credentials (exit 69). */
-export class SecretStoreUnavailableError extends ButlerError {
-  readonly exitCode = ExitCode.unavailable;
-}
 
 /** How many Secret Manager calls are in flight at once. */
 const CONCURRENT_CALLS = 16;
@@ -91,6 +87,7 @@ export async function openGcpSecretStore(
         const value = existing[i]!;
         if (value.state === "value" && value.value !== e.value) {
           throw new OutputError(
+            "EXISTS_WITH_OTHER_CONTENT",
             `secret ${e.name} already holds a different value than validator ${e.secret.index}'s ` +
               `${e.kind} key (${e.secret.publicKeys.eth}); refusing to add a version to it; nothing was written`,
             { index: e.secret.index, field: `attester.${e.kind}` },
@@ -98,6 +95,7 @@ export async function openGcpSecretStore(
         }
         if (value.state === "unusable") {
           throw new OutputError(
+            "SECRET_DISABLED",
             `secret ${e.name}'s latest version is disabled or destroyed; enable it or delete the ` +
               "secret, then run again; nothing was written",
             { index: e.secret.index, field: `attester.${e.kind}` },
@@ -162,6 +160,7 @@ export async function openGcpSecretStore(
           ),
         );
         throw new OutputError(
+          "READ_BACK_MISMATCH",
           `secret ${wrong.name} reads back a different value than validator ${wrong.secret.index}'s ` +
             `${wrong.kind} key; the ${plural(added.length, "version")} added now were destroyed; the public-keys file was not written`,
           { index: wrong.secret.index, field: `attester.${wrong.kind}` },
@@ -250,17 +249,19 @@ async function readLatest(
 function withAddedSecrets(error: unknown, addedSecrets: readonly string[]): unknown {
   if (addedSecrets.length === 0 || !(error instanceof ButlerError)) return error;
   const Kind = error.constructor as new (
+    code: string,
     message: string,
     location?: ErrorLocation,
     parts?: ErrorParts,
   ) => ButlerError;
   return new Kind(
+    error.code,
     `${error.shortMessage}; before that, ${plural(addedSecrets.length, "secret")} ` +
       `${addedSecrets.length === 1 ? "was" : "were"} added and ${addedSecrets.length === 1 ? "is" : "are"} ` +
       `kept (a failed run cannot take them back): ${[...addedSecrets].sort().join(", ")}; run the ` +
       "same command again to complete (secrets holding the same value are kept)",
     error.location,
-    { details: error.details, cause: error },
+    { cause: error },
   );
 }
 
@@ -271,7 +272,10 @@ function withAddedSecrets(error: unknown, addedSecrets: readonly string[]): unkn
 export function emulatorEndpoint(endpoint: string): { host: string; port: number } {
   const match = /^([^:/[\]]+|\[[^\]]+\]):(\d+)$/.exec(endpoint);
   if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
-    throw new ConfigError(`${GCP_ENDPOINT_ENV} must be host:port (got ${endpoint})`);
+    throw new ConfigError(
+      "INVALID_EMULATOR_ENDPOINT",
+      `${GCP_ENDPOINT_ENV} must be host:port (got ${endpoint})`,
+    );
   }
   const host = match[1]!;
   const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
@@ -281,6 +285,7 @@ export function emulatorEndpoint(endpoint: string): { host: string; port: number
     (isIP(bare) === 6 && (bare === "::1" || /^::ffff:127\./.test(bare)));
   if (!loopback) {
     throw new ConfigError(
+      "INVALID_EMULATOR_ENDPOINT",
       `${GCP_ENDPOINT_ENV}=${endpoint}: the emulator endpoint speaks plaintext gRPC, so only a ` +
         "loopback host (localhost, 127.0.0.1, [::1]) is accepted; the keys would cross the network " +
         `unencrypted. Unset ${GCP_ENDPOINT_ENV} to use Google Cloud Secret Manager`,
@@ -297,7 +302,10 @@ async function createClient(endpoint: string | undefined): Promise<SecretManager
     secretManager = await import("@google-cloud/secret-manager");
   } catch (error) {
     throw new SecretStoreUnavailableError(
+      "CLIENT_LIBRARY_MISSING",
       `cannot load @google-cloud/secret-manager (${(error as Error).message}); reinstall aztec-butler`,
+      {},
+      { cause: error },
     );
   }
   if (emulator === undefined) return new secretManager.SecretManagerServiceClient();
@@ -329,7 +337,10 @@ function describeFailure(
     .trim();
   if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
     return new SecretStoreUnavailableError(
+      "UNREACHABLE",
       `cannot ${what}: ${where} cannot be reached (${detail}); ${consequence}`,
+      {},
+      { cause: error },
     );
   }
   if (
@@ -338,11 +349,19 @@ function describeFailure(
     /credentials/i.test(detail)
   ) {
     return new SecretStoreUnavailableError(
+      "CREDENTIALS_REFUSED",
       `cannot ${what}: ${where} refuses the credentials (${detail}); run \`gcloud auth application-default login\` ` +
         `or set GOOGLE_APPLICATION_CREDENTIALS, with access to project ${project}; ${consequence}`,
+      {},
+      { cause: error },
     );
   }
-  return new OutputError(`cannot ${what} in ${where} (${detail}); ${consequence}`);
+  return new OutputError(
+    "SECRET_STORE_FAILED",
+    `cannot ${what} in ${where} (${detail}); ${consequence}`,
+    {},
+    { cause: error },
+  );
 }
 
 /**

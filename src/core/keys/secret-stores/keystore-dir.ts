@@ -18,10 +18,11 @@ import {
 } from "../keystore-passwords.js";
 import { fileKind, writeFilesAtomically, type PlannedWrite } from "../../files/safe-write.js";
 import { decryptEthKeystore, encryptEthKeystore } from "../eth-keystore.js";
-import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "../secret-store.js";
+import type { SecretStore, SecretStoreContext, ValidatorSecrets } from "./types.js";
 import { blsKeystoreSchema, ethKeystoreSchema } from "../../../types/keystore.js";
 import type { Hex } from "../../../types/primitives.js";
-import { count, plural, type Output } from "../../plan/report.js";
+import type { Output } from "../../output.js";
+import { count, plural } from "../../plan/wording.js";
 import type { StoredAttesterKeys, StoredKey } from "../../plan/secret-check.js";
 
 /** The password of every keystore in the directory, written once (web3signer reads it too). */
@@ -51,7 +52,7 @@ export async function openKeystoreDirStore(
     path === dir ? dirOption : join(dirOption, path.slice(dir.length + 1));
   const folders = [dir, join(dir, "eth"), join(dir, "bls")];
   // Refused before any work: a folder the store would write in that is not the operator's own.
-  for (const folder of folders) await checkStoreFolder(folder, shownDir(folder));
+  for (const folder of folders) await refuseUnsafeStoreFolder(folder, shownDir(folder));
   const passwordPath = join(dir, PASSWORD_FILE);
   const existingPassword = await directoryPassword(dir, dirOption, passwords, OutputError);
   const password =
@@ -60,6 +61,7 @@ export async function openKeystoreDirStore(
     // It could not be read back from keystore-password.txt as it is (every password file drops
     // a leading byte order mark and one trailing line break).
     throw new ConfigError(
+      "UNSTORABLE_PASSWORD",
       `the password for the keystores in ${dirOption} ends with a line break or starts with a byte ` +
         `order mark, which ${PASSWORD_FILE} cannot keep; choose another`,
     );
@@ -88,7 +90,7 @@ export async function openKeystoreDirStore(
           written.push(...writes.map((w) => w.path));
         }
         for (const path of written) await chmod(path, 0o600);
-        await verifyReadBack(dir, secrets, pool, out);
+        await refuseWrongReadBack(dir, secrets, pool, out);
       } catch (error) {
         await Promise.all(written.map((path) => unlink(path).catch(() => undefined)));
         throw error;
@@ -108,7 +110,7 @@ export async function openKeystoreDirStore(
  * operator's (owned by this process's user) that no one else can read or enter (mode 0700): the
  * keystores' only protection besides their password. A folder not there yet is fine (it is made so).
  */
-async function checkStoreFolder(path: string, shown: string): Promise<void> {
+async function refuseUnsafeStoreFolder(path: string, shown: string): Promise<void> {
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return;
   refuseUnsafeFolder(info, shown);
@@ -117,16 +119,23 @@ async function checkStoreFolder(path: string, shown: string): Promise<void> {
 function refuseUnsafeFolder(info: Stats, shown: string): void {
   const rule =
     "every folder of a keystore directory must be a real directory of yours with mode 0700; nothing was written";
-  if (info.isSymbolicLink()) throw new OutputError(`is a symbolic link; ${rule}`, { file: shown });
-  if (!info.isDirectory()) throw new OutputError(`is ${fileKind(info)}; ${rule}`, { file: shown });
+  if (info.isSymbolicLink())
+    throw new OutputError("SYMBOLIC_LINK", `is a symbolic link; ${rule}`, { file: shown });
+  if (!info.isDirectory())
+    throw new OutputError("NOT_A_DIRECTORY", `is ${fileKind(info)}; ${rule}`, { file: shown });
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid) {
-    throw new OutputError(`is owned by uid ${info.uid}, not by you (uid ${uid}); ${rule}`, {
-      file: shown,
-    });
+    throw new OutputError(
+      "NOT_YOURS",
+      `is owned by uid ${info.uid}, not by you (uid ${uid}); ${rule}`,
+      {
+        file: shown,
+      },
+    );
   }
   if ((info.mode & 0o077) !== 0) {
     throw new OutputError(
+      "UNSAFE_PERMISSIONS",
       `can be read or entered by other users (mode ${(info.mode & 0o777).toString(8)}); run ` +
         `chmod 700 ${shown} (${rule})`,
       { file: shown },
@@ -151,6 +160,7 @@ async function refuseStoreFileAsOutput(
   const [, eth, bls] = await Promise.all(folders.map(real));
   const refuse = () =>
     new UsageError(
+      "OUTPUT_IS_A_STORE_FILE",
       `is one of the files of the keystore directory ${dirOption} (its keystores and ${PASSWORD_FILE}); ` +
         "an output never replaces them, even with --force: choose another --output",
       { file: output },
@@ -170,7 +180,7 @@ async function refuseStoreFileAsOutput(
   }
 }
 
-/** Makes the folder 0700 if missing (whatever the umask), then checks it as checkStoreFolder. */
+/** Makes the folder 0700 if missing (whatever the umask), then checks it as refuseUnsafeStoreFolder. */
 async function makeStoreFolder(path: string, shown: string): Promise<void> {
   const created = await mkdir(path, { recursive: true, mode: 0o700 });
   if (created !== undefined) await chmod(path, 0o700);
@@ -192,17 +202,27 @@ async function directoryPassword(
   const info = await lstat(join(dir, PASSWORD_FILE)).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
     if (info.code === "ENOENT") return undefined;
-    throw new Unreadable(`cannot be read (${info.code ?? "error"})`, { file: shown });
+    throw new Unreadable(
+      "UNREADABLE",
+      `cannot be read (${info.code ?? "error"})`,
+      { file: shown },
+      { cause: info },
+    );
   }
   if (!info.isFile()) {
-    throw new Unreadable(`is ${fileKind(info)}, not a password file; refusing to use it`, {
-      file: shown,
-    });
+    throw new Unreadable(
+      "NOT_A_REGULAR_FILE",
+      `is ${fileKind(info)}, not a password file; refusing to use it`,
+      {
+        file: shown,
+      },
+    );
   }
   const existing = await readPasswordFile(join(dir, PASSWORD_FILE));
   const given = await passwords.given();
   if (given !== undefined && given !== existing) {
     throw new ConfigError(
+      "WRONG_PASSWORD",
       `the password given (--password-file or ${KEYSTORE_PASSWORD_ENV}) is not the one in ` +
         `${shown}, which the keystores there are encrypted with; give that one, or choose another ` +
         "directory",
@@ -263,6 +283,7 @@ async function planFiles(
         const key = await decryptEthKeystore(keystore, password).catch(() => undefined);
         if (key?.toLowerCase() !== secret.privateKeys.eth.toLowerCase()) {
           throw new OutputError(
+            "EXISTS_WITH_OTHER_CONTENT",
             `already exists and does not hold this attester's key (or not under the password in ` +
               `${shown(passwordPath)}); refusing to overwrite it`,
             { file: shown(paths.eth), index: secret.index, field: "attester.eth" },
@@ -272,6 +293,7 @@ async function planFiles(
       const yaml = web3signerKeyConfig(paths.eth, passwordPath);
       if (present.yaml !== undefined && present.yaml !== yaml) {
         throw new OutputError(
+          "EXISTS_WITH_OTHER_CONTENT",
           "already exists with a different configuration; refusing to overwrite it",
           {
             file: shown(paths.yaml),
@@ -298,6 +320,7 @@ async function planFiles(
       const secret = secrets[index]!;
       if ("error" in result || result.key.toLowerCase() !== secret.privateKeys.bls.toLowerCase()) {
         throw new OutputError(
+          "EXISTS_WITH_OTHER_CONTENT",
           `already exists and does not hold this attester's BLS key (or not under the password in ` +
             `${shown(passwordPath)}); refusing to overwrite it`,
           { file: shown(path), index: secret.index, field: "attester.bls" },
@@ -346,7 +369,7 @@ async function planFiles(
 }
 
 /** Reads everything back from disk, decrypts it and re-derives the public keys. */
-async function verifyReadBack(
+async function refuseWrongReadBack(
   dir: string,
   secrets: readonly ValidatorSecrets[],
   pool: SecretStoreContext["pool"],
@@ -357,10 +380,14 @@ async function verifyReadBack(
   let done = 0;
   const tick = () => out.progress(`verifying keystores: ${count(++done)}/${count(total)}`);
   const fail = (secret: ValidatorSecrets, path: string, what: string) =>
-    new OutputError(`read back, ${what}; the keystores written now were removed`, {
-      file: path,
-      index: secret.index,
-    });
+    new OutputError(
+      "READ_BACK_MISMATCH",
+      `read back, ${what}; the keystores written now were removed`,
+      {
+        file: path,
+        index: secret.index,
+      },
+    );
   const blsKeystores = await Promise.all(
     secrets.map(
       async (s) =>
@@ -411,9 +438,13 @@ async function existing(path: string, shown: (p: string) => string): Promise<str
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined) return undefined;
   if (info.isSymbolicLink() || !info.isFile()) {
-    throw new OutputError("exists and is not a regular file; refusing to use it", {
-      file: shown(path),
-    });
+    throw new OutputError(
+      "NOT_A_REGULAR_FILE",
+      "exists and is not a regular file; refusing to use it",
+      {
+        file: shown(path),
+      },
+    );
   }
   return readFile(path, "utf8");
 }
@@ -441,13 +472,18 @@ function parseOr<T>(
     // A keystore asking for more work than any real one (see KEYSTORE_KDF_LIMITS): refused at once.
     if (issue && issue.path.some((part) => part === "kdfparams" || part === "params")) {
       throw new InputError(
+        "KEYSTORE_UNUSABLE",
         `is a keystore this tool refuses: ${issue.message} (at ${issue.path.join(".")})`,
         { file: shown },
       );
     }
-    throw new OutputError("already exists and is not a keystore; refusing to overwrite it", {
-      file: shown,
-    });
+    throw new OutputError(
+      "EXISTS_WITH_OTHER_CONTENT",
+      "already exists and is not a keystore; refusing to overwrite it",
+      {
+        file: shown,
+      },
+    );
   }
   return parsed.data;
 }
@@ -468,10 +504,14 @@ export async function readKeystoreDirKeys(
   const dir = resolve(dirOption);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new InputMissingError(info ? "is not a directory" : "does not exist", {
-      file: dirOption,
-      field: "--secret-store",
-    });
+    throw new InputMissingError(
+      info ? "NOT_A_DIRECTORY" : "NOT_FOUND",
+      info ? "is not a directory" : "does not exist",
+      {
+        file: dirOption,
+        field: "--secret-store",
+      },
+    );
   }
   const password =
     (await directoryPassword(dir, dirOption, passwords, InputMissingError)) ??
@@ -491,6 +531,7 @@ export async function readKeystoreDirKeys(
   const attempted = [...eth, ...bls].filter((k) => k.attempted).length;
   if (attempted > 0 && ![...eth, ...bls].some((k) => k.key.state === "key")) {
     throw new ConfigError(
+      "WRONG_PASSWORD",
       `the keystore password opens none of the ${plural(attempted, "keystore")} in ${dirOption}: a wrong password`,
     );
   }
@@ -601,7 +642,12 @@ async function readIfThere(
 ): Promise<string | undefined> {
   return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
-    throw new InputMissingError(`cannot be read (${error.code ?? "error"})`, { file: shown(path) });
+    throw new InputMissingError(
+      "UNREADABLE",
+      `cannot be read (${error.code ?? "error"})`,
+      { file: shown(path) },
+      { cause: error },
+    );
   });
 }
 

@@ -1,6 +1,7 @@
-import type { ValidatorSecrets } from "../secret-store.js";
+import type { ValidatorSecrets } from "./types.js";
 import { StdoutError } from "../../errors.js";
-import { plural, type Output } from "../../plan/report.js";
+import type { Output } from "../../output.js";
+import { plural } from "../../plan/wording.js";
 
 /**
  * `--secret-store print` (the default, the specification's stand-in for secret storage): prints
@@ -31,8 +32,11 @@ export async function printSecrets(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new StdoutError(
+      "STDOUT_FAILED",
       `cannot print the private keys to standard output (${code}), which stands in for secret ` +
         "storage; nothing was written",
+      {},
+      { cause: error },
     );
   }
 }

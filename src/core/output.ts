@@ -1,5 +1,5 @@
-// What core tells the operator through (the CLI implements it in src/cli/output.ts), and the
-// wording of counts: core reports in numbers without reaching up into the CLI.
+// The port through which core tells the operator what happens (the CLI implements it:
+// src/cli/output.ts, on the run's terminal); core never writes to a stream itself.
 
 /**
  * Where a command's words go. stdout: the result (summaries, calldata JSON). stderr: progress,
@@ -18,13 +18,4 @@ export interface Output {
    * with the reason when stdout cannot be written (a closed pipe, a full disk).
    */
   flush(): Promise<void>;
-}
-
-/** 12345 → "12,345": counts are read by people. */
-export function count(n: number | bigint): string {
-  return n.toLocaleString("en-US");
-}
-
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${count(n)} ${n === 1 ? word : many}`;
 }
