@@ -288,9 +288,11 @@ export async function readAttesterStatuses(
               {
                 data: concatHex([
                   attesterStatusReaderBytecode,
+                  // Lowercase: viem checks a mixed-case address's EIP-55 checksum (a keccak each,
+                  // about 150 ms for 10,000, after the derivation); these are checked already.
                   encodeAbiParameters(
                     [{ type: "address" }, { type: "address[]" }],
-                    [rollup, slice],
+                    [rollup, slice.map((a) => a.toLowerCase() as Address)],
                   ),
                 ]),
               },
