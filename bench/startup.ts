@@ -64,6 +64,19 @@ interface StartupCommand {
   why?: string;
   /** The file the run must leave in its cwd, or that its stdout must be JSON. */
   output: string | "stdout JSON" | "stdout help";
+  /** A further check of the run's stdout: what is wrong, if anything. */
+  verify?: (stdout: string) => string | undefined;
+}
+
+/** status' exit 3 must be the queue's head alone: one blocking entry, no attester's problem. */
+function onlyTheQueueHead(stdout: string): string | undefined {
+  const doc = JSON.parse(stdout) as {
+    providerQueue: { blockedHead: number };
+    problems: { problem: string }[];
+  };
+  return doc.providerQueue.blockedHead === 1 && doc.problems.length === 0
+    ? undefined
+    : `blockedHead ${doc.providerQueue.blockedHead}, problems ${JSON.stringify(doc.problems)}`;
 }
 
 const COMMANDS: StartupCommand[] = [
@@ -99,6 +112,7 @@ const COMMANDS: StartupCommand[] = [
     args: (i) => [
       "status",
       i.production,
+      "--json",
       "--from-block",
       i.fromBlock,
       "--metrics-file",
@@ -107,6 +121,7 @@ const COMMANDS: StartupCommand[] = [
     exit: 3,
     why: "the queue's head has invalid keys",
     output: "status.prom",
+    verify: onlyTheQueueHead,
   },
   {
     label: "fill-coinbases",
@@ -244,6 +259,8 @@ function checkRun(command: StartupCommand, run: CliRun, cwd: string): void {
       `${name}: ${command.output} is empty`,
     );
   }
+  const wrong = command.verify?.(run.stdout ?? "");
+  check(wrong === undefined, `${name}: ${wrong}`);
 }
 
 async function runCommand(
@@ -254,7 +271,7 @@ async function runCommand(
 ) {
   const env = isolatedEnv(bench.tmp, { ...inputs.config, [TIMINGS_ENV]: "1" });
   // stdout is kept only where it holds no private key (process-private-keys prints them).
-  const keepStdout = command.output.startsWith("stdout");
+  const keepStdout = command.output.startsWith("stdout") || command.verify !== undefined;
   const { result: run, seen } = await counted(() =>
     runCli(command.args(inputs, cwd), { cwd, env, keepStdout }),
   );
