@@ -8,7 +8,8 @@
 // and load viem's hundreds of modules. Aztec's packages stay outside: they load WebAssembly and
 // data files relative to themselves, and are only loaded when needed.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -22,6 +23,10 @@ await build({
   },
   outdir: "dist",
   bundle: true,
+  // Each command's module is a chunk of its own, loaded by the runs of that command only (main.ts);
+  // chunks sit beside the entries, so a worker's URL (worker-entry.ts) is the same from any chunk.
+  splitting: true,
+  chunkNames: "[name]-[hash]",
   platform: "node",
   format: "esm",
   target: "node20",
@@ -36,3 +41,14 @@ await build({
   sourcemap: "linked",
   logLevel: "warning",
 });
+
+// Barretenberg's WebAssembly ships gzipped, and @aztec/bb.js inflates it with pako (JavaScript)
+// each time a thread loads it: about 90 ms of CPU for every derivation worker. Inflated once here,
+// the workers hand it to BarretenbergSync.initSingleton as wasmPath (derive-keys.ts).
+const bbWasm = fileURLToPath(
+  new URL(
+    "barretenberg_wasm/barretenberg-threads.wasm.gz",
+    import.meta.resolve("@aztec/bb.js").replace(/index\.js$/, ""),
+  ),
+);
+writeFileSync(`${root}dist/barretenberg-threads.wasm`, gunzipSync(readFileSync(bbWasm)));

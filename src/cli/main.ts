@@ -1,30 +1,59 @@
-import { Command, CommanderError } from "commander";
-import { prepareDeploymentCommand } from "./commands/prepare-deployment.js";
-import { processPrivateKeysCommand } from "./commands/process-private-keys.js";
-import { addKeysCommand } from "./commands/add-keys.js";
-import { statusCommand } from "./commands/status.js";
-import { fillCoinbasesCommand } from "./commands/fill-coinbases.js";
-import { dripQueueCommand } from "./commands/drip-queue.js";
-import { checkSignerCommand } from "./commands/check-signer.js";
-import { checkSecretsCommand } from "./commands/check-secrets.js";
-import { fundPublishersCommand } from "./commands/fund-publishers.js";
+import { Command, CommanderError, Help } from "commander";
 import { ExitCode, StdoutError } from "../core/errors.js";
 import { withRunInputs } from "../core/files/file-identity.js";
 import { flushStream, processTerminal, watchStream, type Terminal } from "./output.js";
 import { reportError } from "./run.js";
+import { phaseTimingsLine, startPhaseTimings, timed } from "../core/phase-timings.js";
+import { prestartDerivationWorker } from "../core/keys/derivation-pool.js";
+import { releasePrestartedWorkers } from "../core/files/worker-entry.js";
+import { COMMANDS, commandToLoad, type CommandEntry } from "./commands.js";
 import type { CliRun } from "./context.js";
 
 import packageJson from "../../package.json" with { type: "json" };
 
 const { version } = packageJson;
 
-export function buildProgram(run: CliRun = { ...processTerminal }): Command {
+type CommandFactory = (run: CliRun) => Command;
+
+/** Each command's module, loaded only by a run of that command (esbuild: a chunk of its own). */
+const COMMAND_MODULES: Record<string, () => Promise<CommandFactory>> = {
+  "process-private-keys": async () =>
+    (await import("./commands/process-private-keys.js")).processPrivateKeysCommand,
+  "prepare-deployment": async () =>
+    (await import("./commands/prepare-deployment.js")).prepareDeploymentCommand,
+  "add-keys": async () => (await import("./commands/add-keys.js")).addKeysCommand,
+  status: async () => (await import("./commands/status.js")).statusCommand,
+  "fill-coinbases": async () => (await import("./commands/fill-coinbases.js")).fillCoinbasesCommand,
+  "drip-queue": async () => (await import("./commands/drip-queue.js")).dripQueueCommand,
+  "check-signer": async () => (await import("./commands/check-signer.js")).checkSignerCommand,
+  "check-secrets": async () => (await import("./commands/check-secrets.js")).checkSecretsCommand,
+  "fund-publishers": async () =>
+    (await import("./commands/fund-publishers.js")).fundPublishersCommand,
+};
+
+/** The factory of every command: for tests that look at the whole program at once. */
+export async function loadAllCommands(): Promise<Map<string, CommandFactory>> {
+  const entries = await Promise.all(
+    COMMANDS.map(async ({ name }) => [name, await COMMAND_MODULES[name]!()] as const),
+  );
+  return new Map(entries);
+}
+
+/**
+ * The program with every command: those in `loaded` in full, the others as their name, aliases
+ * and summary only (what `--help` lists; commander finds unknown commands and typos from them).
+ */
+export function buildProgram(
+  run: CliRun = { ...processTerminal },
+  loaded: ReadonlyMap<string, CommandFactory> = new Map(),
+): Command {
   // The run's terminal for the subcommands too (addCommand does not pass it on): their usage
   // errors and help go where the rest of the run's output goes (recorded in-process in tests).
   const output = {
     writeOut: (text: string) => run.stdout.write(text),
     writeErr: (text: string) => run.stderr.write(text),
   };
+  const summaryOnly = new Map<Command, CommandEntry>();
   const program = new Command("aztec-butler")
     .description(
       "Take new Aztec validator keys to deployed on the node and registered with the staking provider",
@@ -41,18 +70,35 @@ export function buildProgram(run: CliRun = { ...processTerminal }): Command {
     .option("--verbose", "on an error, also print the chain of causes behind it")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput(output);
-  program.addCommand(processPrivateKeysCommand(run));
-  program.addCommand(prepareDeploymentCommand(run));
-  program.addCommand(addKeysCommand(run));
-  program.addCommand(statusCommand(run));
-  program.addCommand(fillCoinbasesCommand(run));
-  program.addCommand(dripQueueCommand(run));
-  program.addCommand(checkSignerCommand(run));
-  program.addCommand(checkSecretsCommand(run));
-  program.addCommand(fundPublishersCommand(run));
+    .configureOutput(output)
+    .configureHelp({
+      subcommandTerm: (command) =>
+        summaryOnly.get(command)?.term ?? new Help().subcommandTerm(command),
+    });
+  for (const entry of COMMANDS) {
+    const factory = loaded.get(entry.name);
+    if (factory) {
+      program.addCommand(factory(run));
+      continue;
+    }
+    const stub = new Command(entry.name).aliases(entry.aliases ?? []).description(entry.summary);
+    summaryOnly.set(stub, entry);
+    program.addCommand(stub);
+  }
   for (const command of program.commands) command.exitOverride().configureOutput(output);
   return program;
+}
+
+/** The program for one command line: the command it runs loaded, the others summaries only. */
+async function programFor(argv: readonly string[], run: CliRun): Promise<Command> {
+  const entry = commandToLoad(argv.slice(2));
+  if (!entry) return buildProgram(run);
+  const asksHelp = argv.includes("--help") || argv.includes("-h") || argv[2] === "help";
+  // Barretenberg takes a worker a few hundred milliseconds to load: it starts now, beside the
+  // main thread loading the command, and the command's derivation pool takes it over.
+  if (entry.name === "process-private-keys" && !asksHelp) prestartDerivationWorker();
+  const factory = await timed("command modules", COMMAND_MODULES[entry.name]!);
+  return buildProgram(run, new Map([[entry.name, factory]]));
 }
 
 /** What a caller of run() may watch besides the output (tests: the error behind a refusal). */
@@ -73,19 +119,23 @@ export async function run(
   const stdoutFailure = watchStream(terminal.stdout);
   // stderr failing (`2>/dev/full`, a closed pipe) must not crash the run with exit 1.
   const stderrFailure = watchStream(terminal.stderr);
+  startPhaseTimings();
   const cliRun: CliRun = { stdout: terminal.stdout, stderr: terminal.stderr };
-  const program = buildProgram(cliRun);
-  const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true;
+  let program: Command | undefined;
+  const verbose = () => program?.opts<{ verbose?: boolean }>().verbose === true;
   let code = 0;
   try {
+    program = await programFor(argv, cliRun);
     // The run's input files are recorded, so that no output can be one of them (file-identity.ts).
-    await withRunInputs(() => program.parseAsync(argv));
+    await withRunInputs(() => program!.parseAsync(argv));
     code = cliRun.exitCode ?? 0;
   } catch (error) {
     if (!(error instanceof CommanderError && error.exitCode === 0)) {
       observer.failedWith?.(error);
       code = reportError(error, { stderr: terminal.stderr, verbose: verbose() });
     }
+  } finally {
+    await releasePrestartedWorkers();
   }
   // The result may not have reached stdout: say so, once, rather than crash on the stream error.
   await flushStream(terminal.stdout).catch(() => undefined);
@@ -106,6 +156,8 @@ export async function run(
   // (74); a failed run keeps its own code, which says more than "stderr failed".
   // (stderr is synchronous for files and pipes: its failures are known by now.)
   if (stderrFailure() && code === 0) code = ExitCode.ioError;
+  const timings = phaseTimingsLine(program?.args[0]);
+  if (timings) terminal.stderr.write(timings);
   return code;
 }
 

@@ -261,7 +261,12 @@ describe("status --metrics-file", () => {
   });
 
   it("the bin writes it too, loading prom-client from node_modules only for it (spawned)", async () => {
-    const bundle = readFileSync(join(projectRoot, "dist", "cli.js"), "utf8");
+    // The CLI's bundle and its chunks (esbuild splits them by command).
+    const dist = join(projectRoot, "dist");
+    const bundle = readdirSync(dist)
+      .filter((name) => name.endsWith(".js"))
+      .map((name) => readFileSync(join(dist, name), "utf8"))
+      .join("\n");
     expect(bundle).toContain('import("prom-client")');
     expect(bundle).not.toContain("node_modules/prom-client/");
     const run = await runCli(

@@ -8,7 +8,7 @@ import {
   makeDummyRegistrationTuples,
   registerProvider,
 } from "../support/test-chain.js";
-import { runInProcess } from "../support/cli.js";
+import { runCli, runInProcess } from "../support/cli.js";
 import { expectNoPrivateKeyIn, expectRefusal, recordDirs } from "../support/refusal.js";
 import { copyToTemp, ownPhasesDir, snapshot } from "../support/files.js";
 import { startRegistryChain, type RegistryChain } from "../support/registry-chain.js";
@@ -313,5 +313,68 @@ describe("process-private-keys against the chain", () => {
       /is the input file new-private-keys\.json itself; an output never replaces an input/,
     );
     expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe("process-private-keys' phase timings (npm run bench's breakdown)", () => {
+  const phasesOf = (stderr: string) => {
+    const last = stderr.trimEnd().split("\n").at(-1)!;
+    return (
+      JSON.parse(last) as {
+        aztecButlerTimings: {
+          command: string;
+          totalMs: number;
+          phases: { phase: string; startMs: number; ms: number }[];
+        };
+      }
+    ).aztecButlerTimings;
+  };
+
+  it("ends stderr with one JSON line of every phase when the bench asks, and only then", async () => {
+    const dir = copyToTemp(phase1);
+    const env = { ...net.env, AZTEC_BUTLER_BENCH_TIMINGS: "1" };
+    const timedRun = await runCli(
+      ["process-private-keys", "new-private-keys.json", "-o", "t.json"],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    expect(timedRun.code).toBe(0);
+    const timings = phasesOf(timedRun.stderr);
+    expect(timings.command).toBe("process-private-keys");
+    expect(timings.phases.map((p) => p.phase).sort()).toEqual(
+      [
+        "modules",
+        "command modules",
+        "workers ready",
+        "read file",
+        "check file",
+        "chain: block number",
+        "chain: registry",
+        "derivation",
+        "chain: provider queue",
+        "chain: GSE discovery",
+        "chain: rollup status",
+        "secret store",
+        "render",
+        "write",
+      ].sort(),
+    );
+    for (const { startMs, ms } of timings.phases) {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(startMs + ms).toBeLessThanOrEqual(timings.totalMs);
+    }
+    expect(timedRun.stderr.match(/aztecButlerTimings/g)).toHaveLength(1);
+
+    const plain = await runCli(["process-private-keys", "new-private-keys.json", "-o", "p.json"], {
+      cwd: dir,
+      env: net.env,
+    });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toMatch(/aztecButlerTimings|startMs/);
+    expect(readFileSync(join(dir, "p.json"), "utf8")).toBe(
+      readFileSync(join(dir, "t.json"), "utf8"),
+    );
   });
 });

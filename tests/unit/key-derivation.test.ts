@@ -1,7 +1,8 @@
 import { computeBn254G1PublicKeyCompressed } from "@aztec/foundation/crypto/bn254";
 import { privateKeyToAddress } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { KeyDerivationPool, type AttesterPrivateKeys } from "../../src/core/keys/private-keys.js";
+import { KeyDerivationPool } from "../../src/core/keys/derivation-pool.js";
+import type { AttesterPrivateKeys } from "../../src/core/keys/private-keys.js";
 import { createHash } from "node:crypto";
 import { BN254_FR_MODULUS, type Hex } from "../../src/types/primitives.js";
 

@@ -24,6 +24,7 @@ import {
   writeFilesAtomically,
 } from "../../core/files/safe-write.js";
 import { resolveRegistryContext, type RegistryContext } from "../../core/chain/staking-registry.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { positiveIntegerOption } from "../options.js";
 import { passwordFileOption } from "../keystore-options.js";
@@ -43,9 +44,7 @@ interface Options {
 export function addKeysCommand(run: CliRun): Command {
   return new Command("add-keys")
     .alias("get-add-keys-to-staking-provider-calldata")
-    .description(
-      "print the staking registry call that adds a private-key file's validators to the provider's queue",
-    )
+    .description(commandSummary("add-keys"))
     .argument("<private-key-file>", "the file `aztec validator-keys new` wrote")
     .option("-o, --output <file>", "also write the calldata JSON (what stdout gets) to <file>")
     .option("--force", "overwrite the output file if it exists", false)

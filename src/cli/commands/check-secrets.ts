@@ -2,13 +2,14 @@ import { Command } from "commander";
 import { ExitCode, UsageError } from "../../core/errors.js";
 import { loadSecretAttesters, readKeyFiles } from "../../core/files/key-files.js";
 import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
-import { KeyDerivationPool } from "../../core/keys/private-keys.js";
+import { KeyDerivationPool } from "../../core/keys/derivation-pool.js";
 import {
   describeSecretStore,
   findSecretProblems,
   type ReadableSecretStoreSpec,
 } from "../../core/keys/secret-store.js";
 import { secretCheckDocument, type SecretProblem } from "../../core/plan/secret-check.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import {
   passwordFileOption,
@@ -25,9 +26,7 @@ interface Options {
 
 export function checkSecretsCommand(run: CliRun): Command {
   return new Command("check-secrets")
-    .description(
-      "check that the secret store holds both private keys of every attester of key files, and that they derive to the files' public keys",
-    )
+    .description(commandSummary("check-secrets"))
     .argument(
       "<key-file...>",
       "public-key, production (.new / deployed) or private-key files whose attesters to check",
@@ -69,21 +68,17 @@ export async function checkSecrets(
   // Load: every attester of the files, with both its public keys (derived on the workers from a
   // private-key file), each once.
   const { keyFiles, validators } = await readKeyFiles(files);
-  const pool = new KeyDerivationPool(validators);
-  try {
-    const attesters = await loadSecretAttesters(keyFiles, { pool, passwords, out });
-    // Check the store: each key read back by the store's own names, derived and compared.
-    const problems = await findSecretProblems(store, attesters, { config, passwords, pool }, out);
-    // Report.
-    out.info(
-      `read ${plural(attesters.length * 2, "key")} of ${plural(attesters.length, "attester")} from ${describeSecretStore(store)}`,
-    );
-    if (options.json) out.result(JSON.stringify(secretCheckDocument(problems), null, 2));
-    else printProblems(out, problems, attesters.length, store);
-    return problems.length > 0 ? ExitCode.needsOperator : 0;
-  } finally {
-    await pool.close();
-  }
+  await using pool = new KeyDerivationPool(validators);
+  const attesters = await loadSecretAttesters(keyFiles, { pool, passwords, out });
+  // Check the store: each key read back by the store's own names, derived and compared.
+  const problems = await findSecretProblems(store, attesters, { config, passwords, pool }, out);
+  // Report.
+  out.info(
+    `read ${plural(attesters.length * 2, "key")} of ${plural(attesters.length, "attester")} from ${describeSecretStore(store)}`,
+  );
+  if (options.json) out.result(JSON.stringify(secretCheckDocument(problems), null, 2));
+  else printProblems(out, problems, attesters.length, store);
+  return problems.length > 0 ? ExitCode.needsOperator : 0;
 }
 
 function readableStore(spec: SecretStoreSpec): ReadableSecretStoreSpec {

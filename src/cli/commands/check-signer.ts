@@ -14,6 +14,7 @@ import {
   type SignerAccount,
   type SignerAnswer,
 } from "../../core/plan/signer-accounts.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { count, plural, type Output } from "../output.js";
 
@@ -23,9 +24,7 @@ interface Options {
 
 export function checkSignerCommand(run: CliRun): Command {
   return new Command("check-signer")
-    .description(
-      "check that the remote signers of key files hold every attester and publisher, and sign with it",
-    )
+    .description(commandSummary("check-signer"))
     .argument("<key-file...>", "the key files the node(s) will run: .new, high-availability files")
     .option("--json", "print a machine-readable document", false)
     .addHelpText(

@@ -21,6 +21,7 @@ import {
   type DripPlan,
 } from "../../core/plan/provider-queue-health.js";
 import { calldataJson } from "../../core/keys/registration.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { positiveIntegerOption } from "../options.js";
 import { count, plural, reportWrites } from "../output.js";
@@ -35,9 +36,7 @@ interface Options {
 
 export function dripQueueCommand(run: CliRun): Command {
   return new Command("drip-queue")
-    .description(
-      "print the staking registry call that removes the bad keys at the head of the provider's queue",
-    )
+    .description(commandSummary("drip-queue"))
     .option(
       "--count <n>",
       "remove the first n keys (default: as many as have a problem from the head on, status' blockedHead)",

@@ -21,6 +21,7 @@ import {
 } from "../../core/plan/coinbase-fill.js";
 import type { ScraperConfig } from "../../types/scraper-config.js";
 import { count, plural, stakedEventsProgress, type Output } from "../output.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { blockNumberOption } from "../options.js";
 
@@ -31,9 +32,7 @@ interface Options {
 
 export function fillCoinbasesCommand(run: CliRun): Command {
   return new Command("fill-coinbases")
-    .description(
-      "write <production-file>.new in which every staked validator without a coinbase gets its split contract from the chain",
-    )
+    .description(commandSummary("fill-coinbases"))
     .argument(
       "<production-file>",
       "the key file deployed on the node (one file at a time; high-availability files one by one)",

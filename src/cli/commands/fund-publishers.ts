@@ -23,6 +23,7 @@ import {
   type PublisherTopUp,
 } from "../../core/plan/publisher-top-ups.js";
 import { servedAttesters, type ServedAttesters } from "../../core/plan/publishers.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { ethAmountOption } from "../options.js";
 import { plural, reportWrites, tableLines, type Output } from "../output.js";
@@ -42,9 +43,7 @@ export const DEFAULT_MAX_TOTAL_ETH = "10";
 
 export function fundPublishersCommand(run: CliRun): Command {
   return new Command("fund-publishers")
-    .description(
-      "print the ETH transfers that top up every publisher below MIN_ETH_PER_ATTESTER × the attesters it serves",
-    )
+    .description(commandSummary("fund-publishers"))
     .argument(
       "<key-file...>",
       "the deployed key files (high-availability A_…, B_… and server-keyed files together)",

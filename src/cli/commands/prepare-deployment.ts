@@ -20,6 +20,7 @@ import type { DeployedAttester } from "../../core/plan/scraper-attesters.js";
 import { deployedAttesters, locateInInputs } from "../../core/plan/deployment-plan.js";
 import { assessKeyFilesFunding, refuseUnfundedPublishers } from "../../core/plan/funding.js";
 import type { ScraperConfig } from "../../types/scraper-config.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { positiveIntegerOption } from "../options.js";
 import { count, plural, type Output } from "../output.js";
@@ -32,9 +33,7 @@ interface Options {
 
 export function prepareDeploymentCommand(run: CliRun): Command {
   return new Command("prepare-deployment")
-    .description(
-      "write <production-file>.new: old + new validators, publishers reassigned and funded; update the scraper config",
-    )
+    .description(commandSummary("prepare-deployment"))
     .argument("<production-file>", "the key file deployed on the node (public keys + remoteSigner)")
     .argument("<publishers-file>", "JSON array of publisher addresses, or {serverId: [addresses]}")
     .option(

@@ -1,19 +1,18 @@
-import { findRollupKnownAttesters, resolveAztecL1, type AztecL1 } from "../../core/chain/rollup.js";
+import { findRollupKnownAttesters, resolveAztecL1 } from "../../core/chain/rollup.js";
 import {
   refuseQueuedAttesters,
   refuseRollupKnownAttesters,
 } from "../../core/plan/registered-attesters.js";
 import { Command } from "commander";
 import { basename } from "node:path";
-import type { Address } from "viem";
-import { createChainClient, readBlockNumber, type ChainClient } from "../../core/chain/client.js";
+import { createChainClient, readBlockNumber } from "../../core/chain/client.js";
 import {
   checkedPrivateKeyFile,
   readPrivateKeyFile,
   renderPublicKeyFile,
 } from "../../core/files/key-files.js";
+import { KeyDerivationPool } from "../../core/keys/derivation-pool.js";
 import {
-  KeyDerivationPool,
   privateKeysOf,
   type AttesterPrivateKeys,
   type AttesterPublicKeys,
@@ -27,12 +26,9 @@ import {
 } from "../../core/keys/secret-store.js";
 import { recordInputFiles } from "../../core/files/file-identity.js";
 import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
-import {
-  readProviderQueue,
-  resolveRegistryContext,
-  type ProviderQueue,
-  type RegistryContext,
-} from "../../core/chain/staking-registry.js";
+import { readProviderQueue, resolveRegistryContext } from "../../core/chain/staking-registry.js";
+import { timed } from "../../core/phase-timings.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { count, countProgress, plural, type Output } from "../output.js";
 import {
@@ -50,9 +46,7 @@ interface Options {
 
 export function processPrivateKeysCommand(run: CliRun): Command {
   return new Command("process-private-keys")
-    .description(
-      "derive the public keys of a new private-key file, check none is queued, write public-<file>",
-    )
+    .description(commandSummary("process-private-keys"))
     .argument("<private-key-file>", "the file `aztec validator-keys new` wrote")
     .option(
       "-o, --output <file>",
@@ -90,76 +84,92 @@ export async function processPrivateKeys(
 
   // Load: the whole file, every keystore decrypted and every key checked, before anything else
   // happens. The derivation workers start loading their libraries meanwhile.
-  const input = await readPrivateKeyFile(file);
-  const derivation = new KeyDerivationPool(input.validators.length);
-  try {
-    const passwords = keystorePasswords({ passwordFile: options.passwordFile });
-    const keyFile = await checkedPrivateKeyFile(file, input, { pool: derivation, passwords, out });
-    const context = { config, passwords, pool: derivation };
-    const { outputPath, secretStore } = await openOutputs(file, options, context);
-    const chain = createChainClient(config);
+  const input = await timed("read file", () => readPrivateKeyFile(file));
+  await using derivation = new KeyDerivationPool(input.validators.length);
+  const passwords = keystorePasswords({ passwordFile: options.passwordFile });
+  const keyFile = await timed("check file", () =>
+    checkedPrivateKeyFile(file, input, { pool: derivation, passwords, out }),
+  );
+  const context = { config, passwords, pool: derivation };
+  const { outputPath, secretStore } = await openOutputs(file, options, context);
 
-    // The chain first (wrong chain, wrong registry, unreachable RPC fail fast), then derivation in
-    // worker threads while the provider's queue is read; every read at one block.
-    const blockNumber = await readBlockNumber(chain);
-    const registry = await resolveRegistryContext(chain, { config, blockNumber });
-    const privateKeys = privateKeysOf(keyFile.validators);
-    const [publicKeys, queue, l1] = await Promise.all([
-      derivation.derive(privateKeys, countProgress(out, "deriving keys", privateKeys.length)),
-      readProviderQueue(chain, { registry, blockNumber }),
-      resolveAztecL1(chain, { config, registry, blockNumber }),
-    ]);
-    out.progressDone();
-    out.info(`derived ${plural(publicKeys.length, "validator")} from ${file}`);
+  // Derive in the worker threads while the chain is checked, the provider's queue read and none
+  // of the new attesters found queued there or known to the rollup.
+  const privateKeys = privateKeysOf(keyFile.validators);
+  const publicKeys = await derivedNewAttesters(privateKeys, { file, config, derivation, out });
 
-    // None of the new attesters may already be queued with the provider, nor known to the rollup.
-    const attesters = publicKeys.map((k) => k.eth);
-    await refuseKnownAttesters(chain, attesters, { file, registry, queue, l1, blockNumber, out });
-
-    // Store the secrets (the specification's stand-in prints them), then write the public file.
-    await storeValidatorSecrets(secretsOf(privateKeys, publicKeys), out, secretStore);
-    const content = renderPublicKeyFile(
+  // Store the secrets (the specification's stand-in prints them), then write the public file.
+  await timed("secret store", () =>
+    storeValidatorSecrets(secretsOf(privateKeys, publicKeys), out, secretStore),
+  );
+  const content = await timed("render", () =>
+    renderPublicKeyFile(
       keyFile.validators.map((v, i) => ({
         publicKeys: publicKeys[i]!,
         feeRecipient: v.feeRecipient,
       })),
-    );
-    await writeFileAtomically({ path: outputPath, content, overwrite: options.force });
-    out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
-    return 0;
-  } finally {
-    await derivation.close();
-  }
+    ),
+  );
+  await timed("write", () =>
+    writeFileAtomically({ path: outputPath, content, overwrite: options.force }),
+  );
+  out.result(`wrote ${outputPath} (${plural(publicKeys.length, "validator")})`);
+  return 0;
 }
 
 /**
- * Refuses attesters already in the provider's queue (read already) or known to the rollup (their
- * status read now, at the same block), saying how big the queue was.
+ * The public keys of `privateKeys`, derived on the pool's workers while the chain is read at one
+ * block: the chain and the staking registry checked first (wrong chain, wrong registry or an
+ * unreachable node fail before derivation ends), the provider's queue and Aztec's rollup found.
+ * Refuses (and derives no further) when a new attester is in the provider's queue already or
+ * known to the rollup, which is read as soon as the attesters' addresses are derived.
  */
-async function refuseKnownAttesters(
-  chain: ChainClient,
-  attesters: readonly Address[],
-  at: {
+async function derivedNewAttesters(
+  privateKeys: readonly AttesterPrivateKeys[],
+  {
+    file,
+    config,
+    derivation,
+    out,
+  }: {
     file: string;
-    registry: RegistryContext;
-    queue: ProviderQueue;
-    l1: AztecL1;
-    blockNumber: bigint;
+    config: CommandContext["config"];
+    derivation: KeyDerivationPool;
     out: Output;
   },
-): Promise<void> {
-  const { file, registry, queue, l1, blockNumber, out } = at;
+): Promise<AttesterPublicKeys[]> {
+  const derived = derivation.deriveAddressesFirst(
+    privateKeys,
+    countProgress(out, "deriving keys", privateKeys.length),
+  );
+  const publicKeys = timed("derivation", () => derived.publicKeys);
+  // Awaited below, after the chain: a failing worker must not be an unhandled rejection meanwhile.
+  publicKeys.catch(() => undefined);
+
+  const chain = createChainClient(config);
+  const blockNumber = await timed("chain: block number", () => readBlockNumber(chain));
+  const registry = await timed("chain: registry", () =>
+    resolveRegistryContext(chain, { config, blockNumber }),
+  );
+  const [queue, l1, attesters] = await Promise.all([
+    timed("chain: provider queue", () => readProviderQueue(chain, { registry, blockNumber })),
+    timed("chain: GSE discovery", () => resolveAztecL1(chain, { config, registry, blockNumber })),
+    derived.addresses,
+  ]);
+  refuseQueuedAttesters(queue.attesters, attesters, { providerId: registry.providerId, file });
+  const rollupKnown = await timed("chain: rollup status", () =>
+    findRollupKnownAttesters(chain, { rollup: l1.rollup, attesters, blockNumber }),
+  );
+  refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
+
+  const keys = await publicKeys;
+  out.progressDone();
+  out.info(`derived ${plural(keys.length, "validator")} from ${file}`);
   out.info(
     `provider ${registry.providerId}'s queue of ${count(queue.attesters.length)} checked ` +
       `(${count(queue.calls)} calls in batches of ${chain.batchSize})`,
   );
-  refuseQueuedAttesters(queue.attesters, attesters, { providerId: registry.providerId, file });
-  const rollupKnown = await findRollupKnownAttesters(chain, {
-    rollup: l1.rollup,
-    attesters,
-    blockNumber,
-  });
-  refuseRollupKnownAttesters(rollupKnown.known, l1.rollup, file);
+  return keys;
 }
 
 /**

@@ -46,6 +46,7 @@ import { statusMetricFamilies } from "../../core/plan/status-metrics.js";
 import { writeMetricsFile } from "../../core/files/status-metrics-file.js";
 import { refuseUnwritableTargets, type WriteTarget } from "../../core/files/safe-write.js";
 import { count, plural, stakedEventsProgress, tableLines, type Output } from "../output.js";
+import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { blockNumberOption, positiveIntegerOption } from "../options.js";
 
@@ -60,9 +61,7 @@ interface Options {
 
 export function statusCommand(run: CliRun): Command {
   return new Command("status")
-    .description(
-      "where every attester is on chain (provider queue, entry queue, active, exited) and what needs you",
-    )
+    .description(commandSummary("status"))
     .argument(
       "[key-file...]",
       "production (.new / deployed), public-key or private-key files (default: the scraper config's attesters)",

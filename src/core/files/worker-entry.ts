@@ -1,19 +1,23 @@
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 
 /**
- * The file a worker thread runs: dist/<name>.js, the worker's esbuild bundle. In the bundled CLI
- * this module is part of dist/cli.js, so the worker sits beside it; run from src/ (vitest, tsx)
+ * A file of dist/: a worker's esbuild bundle, or data the build prepared. In the bundled CLI this
+ * module is part of one of dist/'s files, so the file sits beside it; run from src/ (vitest, tsx)
  * it is the same dist/ file, which tests/global-setup.ts builds first — a worker thread cannot
  * load TypeScript without a loader, and the bundle starts faster than Node resolving viem.
+ * Undefined when it is missing.
  */
-export function workerEntryUrl(name: "derive-keys-worker" | "node-keystore-check-worker"): URL {
+export function distFileUrl(file: string): URL | undefined {
   const fromSource = import.meta.url.endsWith(".ts");
-  const url = new URL(fromSource ? `../../../dist/${name}.js` : `./${name}.js`, import.meta.url);
-  if (fromSource && !existsSync(url)) {
-    throw new Error(`${fileURLToPath(url)} is missing; run \`npm run build\` first`);
-  }
+  const url = new URL(fromSource ? `../../../dist/${file}` : `./${file}`, import.meta.url);
+  return existsSync(url) ? url : undefined;
+}
+
+/** The file a worker thread runs: dist/<name>.js, the worker's esbuild bundle. */
+export function workerEntryUrl(name: "derive-keys-worker" | "node-keystore-check-worker"): URL {
+  const url = distFileUrl(`${name}.js`);
+  if (!url) throw new Error(`dist/${name}.js is missing; run \`npm run build\` first`);
   return url;
 }
 
@@ -34,9 +38,53 @@ const idleWorkers = new Map<string, Worker[]>();
 const reuseWorkers = () =>
   (globalThis as Record<symbol, unknown>)[TEST_ONLY_REUSE_WORKERS] === true;
 
-/** A worker thread running dist/<name>.js (one kept warm by an earlier run, in tests only). */
+/** Workers started ahead of the code that uses them (prestartWorker), by what they were given. */
+const prestarted = new Map<string, Worker[]>();
+
+const keyOf = (name: WorkerName, workerData: unknown) =>
+  `${name} ${JSON.stringify(workerData ?? null)}`;
+
+/**
+ * Starts a worker now that startWorker(name, workerData) hands out later in the same run, so its
+ * start-up (loading its libraries) overlaps the main thread's. One not taken by the end of the
+ * run is stopped by releasePrestartedWorkers.
+ */
+export function prestartWorker(name: WorkerName, workerData?: unknown): void {
+  const key = keyOf(name, workerData);
+  const worker = startWorker(name, workerData);
+  // What it says before it is taken is kept and replayed to its taker (an error too: until then
+  // it must not crash the run).
+  const early: [string, unknown[]][] = [];
+  for (const event of ["message", "error", "exit"]) {
+    worker.on(event, (...args: unknown[]) => early.push([event, args]));
+  }
+  earlyEvents.set(worker, early);
+  prestarted.set(key, [...(prestarted.get(key) ?? []), worker]);
+}
+
+const earlyEvents = new WeakMap<Worker, [string, unknown[]][]>();
+
+/** Stops the prestarted workers no one took (run() calls it at the end of every run). */
+export async function releasePrestartedWorkers(): Promise<void> {
+  const workers = [...prestarted.values()].flat();
+  prestarted.clear();
+  await Promise.all(workers.map((worker) => stopWorker(worker, { healthy: true })));
+}
+
+/**
+ * A worker thread running dist/<name>.js: one prestarted for it in this run, or (in tests only)
+ * one kept warm by an earlier run, or a new one.
+ */
 export function startWorker(name: WorkerName, workerData?: unknown): Worker {
-  const key = `${name} ${JSON.stringify(workerData ?? null)}`;
+  const key = keyOf(name, workerData);
+  const early = prestarted.get(key)?.shift();
+  if (early) {
+    removeListeners(early);
+    // Replayed once the taker, which listens right after this returns, is listening.
+    const events = earlyEvents.get(early) ?? [];
+    setImmediate(() => events.forEach(([event, args]) => early.emit(event, ...args)));
+    return early;
+  }
   if (reuseWorkers()) {
     const idle = idleWorkers.get(key)?.pop();
     if (idle) {

@@ -1,6 +1,8 @@
 // Each half is loaded on first use: a worker that only derives eth addresses never loads
 // @aztec/foundation (Barretenberg's WebAssembly and the logger thread it starts).
+import { fileURLToPath } from "node:url";
 import type { Hex } from "../../types/primitives.js";
+import { distFileUrl } from "../files/worker-entry.js";
 import { testOnlyCheapBn254Keystore, testOnlyCheapKdf } from "./keystore-kdf.js";
 
 let ethDeriver: Promise<(key: Hex) => Hex> | undefined;
@@ -18,13 +20,30 @@ export async function deriveEthAddresses(keys: readonly Hex[]): Promise<Hex[]> {
  * (computeBn254G1PublicKeyCompressed from @aztec/foundation), in order.
  */
 export async function deriveBlsPublicKeys(keys: readonly Hex[]): Promise<Hex[]> {
-  blsDeriver ??= import("@aztec/foundation/crypto/bn254").then(
-    (m) => m.computeBn254G1PublicKeyCompressed,
-  );
+  blsDeriver ??= startBarretenberg()
+    .then(() => import("@aztec/foundation/crypto/bn254"))
+    .then((m) => m.computeBn254G1PublicKeyCompressed);
   const derive = await blsDeriver;
   const result: Hex[] = [];
   for (const key of keys) result.push((await derive(key)) as Hex);
   return result;
+}
+
+/**
+ * Starts the Barretenberg instance @aztec/foundation's BN254 code uses (bb.js's BarretenbergSync
+ * singleton, which foundation starts on first use with its defaults) from the WebAssembly the
+ * build inflated (scripts/build.mjs), rather than inflating bb.js's gzipped copy in JavaScript,
+ * and on the WebAssembly backend straight away (the native one it tries first is not shipped for
+ * synchronous use). Without the inflated file (a dist/ built before it), foundation's defaults.
+ */
+async function startBarretenberg(): Promise<void> {
+  const wasm = distFileUrl("barretenberg-threads.wasm");
+  if (!wasm) return;
+  const { BarretenbergSync, BackendType } = await import("@aztec/bb.js");
+  await BarretenbergSync.initSingleton({
+    wasmPath: fileURLToPath(wasm),
+    backend: BackendType.Wasm,
+  });
 }
 
 type Bn254Keystores = typeof import("@aztec/foundation/crypto/bls/bn254_keystore");

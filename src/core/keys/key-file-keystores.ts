@@ -10,7 +10,7 @@ import {
 } from "../errors.js";
 import { decryptEthKeystore, KeystoreProblem } from "./eth-keystore.js";
 import type { KeystorePasswords } from "./keystore-passwords.js";
-import type { KeyDerivationPool } from "./private-keys.js";
+import type { KeyDerivationPool } from "./derivation-pool.js";
 import {
   blsKeystoreSchema,
   ethKeystoreSchema,

@@ -2,11 +2,8 @@
  * What every secret store shares, in a file of its own: the stores (print.ts, keystore-dir.ts,
  * gcp.ts) and the module that opens them (../secret-store.ts) import it, and not one another.
  */
-import type {
-  AttesterPrivateKeys,
-  AttesterPublicKeys,
-  KeyDerivationPool,
-} from "../private-keys.js";
+import type { AttesterPrivateKeys, AttesterPublicKeys } from "../private-keys.js";
+import type { KeyDerivationPool } from "../derivation-pool.js";
 import type { KeystorePasswords } from "../keystore-passwords.js";
 import type { ScryptParameters } from "../eth-keystore.js";
 import type { ButlerConfig } from "../../config.js";
