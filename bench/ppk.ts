@@ -25,13 +25,13 @@ import {
   type TargetRow,
 } from "./report.js";
 import { ensureFreshBundle, isolatedEnv, runOnPseudoTerminal } from "./run-cli.js";
-import { breakdownOf, mentionsTimings, TIMINGS_ENV } from "./timings.js";
+import { breakdownOf, mentionsTimings, timingsProblems, TIMINGS_ENV } from "./timings.js";
 
 export const KEY_COUNTS = [100, 1_000, 10_000] as const;
 export const QUEUE_LENGTH = 10_000;
 const TARGETS = { rssMiB: 500, hundredKeysMs: 500, limitRatio: 1.2 } as const;
 
-/** The derivation workers the CLI starts for n keys (src/core/keys/private-keys.ts's rule). */
+/** The derivation workers the CLI starts for n keys (src/core/keys/derivation-pool.ts's rule). */
 export const workersFor = (n: number) =>
   Math.max(1, Math.min(4, availableParallelism(), Math.floor(n / 256)));
 
@@ -204,6 +204,17 @@ async function checkProgress(
   };
 }
 
+/** With the variable, every run's stderr ends with its timings line. */
+function timingsTarget(runs: Map<number, CountedRun[]>): TargetRow {
+  const all = [...runs.values()].flat().map((r) => r.run);
+  const problems = timingsProblems(all, "process-private-keys");
+  return {
+    target: `with ${TIMINGS_ENV}=1, every process-private-keys run ends stderr with its timings line (its command, total ≤ wall)`,
+    measured: problems.length === 0 ? `in all ${all.length} runs` : problems.join("; "),
+    met: problems.length === 0,
+  };
+}
+
 /** One 100-key run without the variable: the timings line is the bench's alone. */
 async function checkNoTimingsLine(
   bench: BenchContext,
@@ -343,6 +354,7 @@ export async function benchProcessPrivateKeys(
     targets: [
       ...ppkTargets(runs, limits, bench.repeats, options.batchSize),
       progress.target,
+      timingsTarget(runs),
       noTimings,
     ],
     limits,
@@ -357,7 +369,7 @@ export async function benchProcessPrivateKeys(
     baselineDerivation: KEY_COUNTS.map((n) => ({ keys: n, wallMs: base.derive.get(n)! })),
     baselineQueueMs: base.queue.result.wallMs,
     progressNote: progress.note,
-    // The rule in src/core/keys/private-keys.ts: one worker per 256 keys, at most one per core and 4.
+    // The rule in src/core/keys/derivation-pool.ts: one worker per 256 keys, at most one per core and 4.
     workersNote: KEY_COUNTS.map((n) => {
       const workers = workersFor(n);
       return `${workers} worker thread${workers === 1 ? "" : "s"} for ${fmtInt(n)} keys`;

@@ -21,7 +21,8 @@ export interface CliPhase {
 }
 
 export interface CliTimings {
-  command: string;
+  /** null when the run had no command (`--help`). */
+  command: string | null;
   totalMs: number;
   phases: CliPhase[];
 }
@@ -38,7 +39,8 @@ function parseTimings(line: string): CliTimings {
   const parsed = (JSON.parse(line) as Record<string, unknown>)[TIMINGS_KEY] as
     Partial<CliTimings> | undefined;
   if (
-    typeof parsed?.command !== "string" ||
+    parsed === undefined ||
+    (typeof parsed.command !== "string" && parsed.command !== null) ||
     !isNumber(parsed.totalMs) ||
     !Array.isArray(parsed.phases) ||
     !parsed.phases.every(isPhase)
@@ -110,4 +112,25 @@ export function breakdownOf(runs: readonly { wallMs: number; timings?: CliTiming
     .sort((a, b) => a.startMs - b.startMs || a.order - b.order)
     .map(({ order: _order, ...row }) => row);
   return { rows, totalMs: median(runs.map((r) => r.timings!.totalMs)) };
+}
+
+/**
+ * What is wrong with the timings lines of runs made with the variable set: a run without one, one
+ * naming another command, or a total beyond the wall the bench measured (spawn to exit, which
+ * holds the CLI's process from its start).
+ */
+export function timingsProblems(
+  runs: readonly { wallMs: number; timings?: CliTimings }[],
+  command: string | null,
+): string[] {
+  const problems: string[] = [];
+  runs.forEach((run, i) => {
+    const t = run.timings;
+    if (t === undefined) problems.push(`run ${i + 1}: no timings line`);
+    else if (t.command !== command) problems.push(`run ${i + 1}: command ${t.command}`);
+    else if (t.totalMs > run.wallMs) {
+      problems.push(`run ${i + 1}: total ${t.totalMs} ms > wall ${run.wallMs.toFixed(1)} ms`);
+    }
+  });
+  return problems;
 }
