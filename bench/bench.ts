@@ -1,208 +1,250 @@
 /**
  * `npm run bench`: aztec-butler at operator scale, on a local anvil behind a counting JSON-RPC
- * proxy on loopback.
+ * proxy on loopback. Its sections, by the names BENCH_ONLY takes:
  *
- * - process-private-keys with 100, 1,000 and 10,000 keys against a provider queue of 10,000;
- * - prepare-deployment with 5,000 validators (4,000 in production + 1,000 new) and 500 publishers.
+ * - `startup` (bench/startup.ts): `node -e 0`, `--help` and a 1-validator run of every command;
+ * - `ppk` (bench/ppk.ts): process-private-keys with 100, 1,000 and 10,000 keys against a provider
+ *   queue of 10,000, the limit-relative target and where the time goes;
+ * - `deployment` (bench/deployment.ts): prepare-deployment with 5,000 validators (4,000 in
+ *   production + 1,000 new) and 500 publishers;
+ * - `encrypted` (bench/encrypted-keys.ts): process-private-keys on 100 validators in Aztec's
+ *   encrypted format;
+ * - `status` (bench/status.ts) and `queue-health` (bench/queue-health.ts): status at 10,000
+ *   attesters and the provider queue's health at 10,000 entries, each on a chain of its own.
+ *
+ * BENCH_ONLY=<comma list> (e.g. `startup,ppk`) runs those sections only, to iterate quickly;
+ * unset, every section runs. Only a run of every section writes BENCHMARKS.md. BENCH_REPEATS
+ * (default 3): runs of each scenario.
  *
  * Each scenario runs the real CLI (`node bin/aztec-butler.js`, its esbuild bundle) BENCH_REPEATS
- * times (default 3) and reports the median wall time, keys per second, peak RSS and the HTTP
- * requests and JSON-RPC calls the proxy received, beside a baseline doing the same work the
- * straightforward way in the same run. Prints a table, writes BENCHMARKS.md, and exits 1 when a
- * target is missed. anvil and the proxy are stopped on every path out.
+ * times and reports the median wall time, keys per second, peak RSS and the HTTP requests and
+ * JSON-RPC calls the proxy received, beside a baseline doing the same work the straightforward
+ * way in the same run. Prints a table, writes BENCHMARKS.md, and exits 1 when a target is
+ * missed. anvil and the proxy are stopped on every path out.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toFunctionSelector, type AbiFunction, type Address, type Hex } from "viem";
+import type { Address } from "viem";
 
-import { providerQueueReaderBytecode } from "../src/core/chain/provider-queue-reader-code.js";
-import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
 import {
   ANVIL_ACCOUNTS,
   addKeysToProviderQueue,
   deployStakingRegistry,
   makeDummyRegistrationTuples,
   registerProvider,
-  setBalances,
   startTestChain,
   type TestChain,
 } from "../tests/support/test-chain.js";
-import { startRpcProxy, type RpcCall, type RpcProxy } from "../tests/support/rpc-proxy.js";
-import {
-  baselineBalances,
-  baselineDerive,
-  baselineQueueRead,
-  timed,
-  toolChainReads,
-} from "./baselines.js";
-import { makeDeploymentInputs, makePrivateKeyFile } from "./keygen.js";
+import { startRpcProxy, type RpcProxy } from "../tests/support/rpc-proxy.js";
+import { timed } from "./baselines.js";
+import { configFor, type BenchContext, type ProviderContext } from "./context.js";
+import { observe } from "./counting.js";
+import { benchPrepareDeployment } from "./deployment.js";
 import { benchEncryptedKeyFiles } from "./encrypted-keys.js";
-import { benchStatus } from "./status.js";
-import { benchQueueHealth } from "./queue-health.js";
 import { describeMachine, loadAverage } from "./machine.js";
+import { benchProcessPrivateKeys, QUEUE_LENGTH } from "./ppk.js";
+import { benchQueueHealth } from "./queue-health.js";
 import {
   fmtInt,
   fmtMs,
   fmtRatio,
   markdownReport,
-  median,
   textTable,
-  type ComponentRow,
-  type ScenarioRow,
-  type TargetRow,
+  type FullReport,
+  type Report,
 } from "./report.js";
-import {
-  PROJECT_ROOT,
-  ensureFreshBundle,
-  isolatedEnv,
-  rssMethod,
-  runCli,
-  type CliRun,
-  runOnPseudoTerminal,
-} from "./run-cli.js";
+import { PROJECT_ROOT, ensureFreshBundle, rssMethod } from "./run-cli.js";
+import { benchStartup, measureHelp } from "./startup.js";
+import { benchStatus } from "./status.js";
 
-const KEY_COUNTS = [100, 1_000, 10_000] as const;
-const QUEUE_LENGTH = 10_000;
-const DEPLOYMENT = { existing: 4_000, fresh: 1_000, publishers: 500 } as const;
+const SECTIONS = ["startup", "ppk", "deployment", "encrypted", "status", "queue-health"] as const;
+type Section = (typeof SECTIONS)[number];
+/** The sections that run on the main chain (the others start their own). */
+const ON_MAIN_CHAIN: readonly Section[] = ["startup", "ppk", "deployment", "encrypted"];
+/** The sections that run against provider 1's queue of 10,000 (as in a full run). */
+const ON_THE_QUEUE: readonly Section[] = ["ppk", "deployment", "encrypted"];
 const BATCH_SIZE = 500; // RPC_BATCH_SIZE default
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
-const TARGETS = { endToEndMs: 5_000, rssMiB: 500 } as const;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-// ---------------------------------------------------------------------------------------------
-// Counting requests by purpose at the proxy
-// ---------------------------------------------------------------------------------------------
-
-const QUEUE_FUNCTIONS = [
-  "getFirstIndexInQueue",
-  "getLastIndexInQueue",
-  "getProviderQueueLength",
-  "getValueAtIndexInQueue",
-];
-const queueSelectors = new Set(
-  (stakingRegistryAbi as readonly { type: string; name?: string }[])
-    .filter((item) => item.type === "function" && QUEUE_FUNCTIONS.includes(item.name ?? ""))
-    .map((item) => toFunctionSelector(item as AbiFunction).toLowerCase()),
-);
-
-/** A queue read: a call of one of the queue functions, or a deployless ProviderQueueReader read. */
-function isQueueRead(data: string): boolean {
-  return (
-    queueSelectors.has(data.slice(0, 10).toLowerCase()) ||
-    data.toLowerCase().startsWith(providerQueueReaderBytecode.toLowerCase())
-  );
+/** BENCH_ONLY's sections, in the order they run; every section when it is unset or empty. */
+function selectedSections(): Section[] {
+  const names = (process.env.BENCH_ONLY ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_ONLY: unknown section ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`,
+    );
+  }
+  return names.length === 0 ? [...SECTIONS] : SECTIONS.filter((s) => names.includes(s));
 }
 
-interface Window {
-  httpRequests: number;
-  rpcCalls: number;
-  /** HTTP requests carrying at least one queue read (bounds or entry). */
-  queueRequests: number;
-  queueCalls: number;
-  /** HTTP requests carrying at least one eth_getBalance. */
-  fundingRequests: number;
-  balanceCalls: number;
-}
+/** What the sections add to the report. */
+type Results = Omit<
+  Report,
+  "startedAt" | "machine" | "loadBefore" | "loadAfter" | "repeats" | "rssMethod" | "sections"
+>;
 
-const emptyWindow = (): Window => ({
-  httpRequests: 0,
-  rpcCalls: 0,
-  queueRequests: 0,
-  queueCalls: 0,
-  fundingRequests: 0,
-  balanceCalls: 0,
+const emptyResults = (): Results => ({
+  scenarios: [],
+  components: [],
+  targets: [],
+  limits: [],
+  breakdowns: [],
+  baselineDerivation: [],
 });
 
-let window = emptyWindow();
+/** What must be stopped on the way out. */
+interface Held {
+  chain?: TestChain;
+  proxy?: RpcProxy;
+}
 
-function observe(calls: readonly RpcCall[]): void {
-  window.httpRequests++;
-  window.rpcCalls += calls.length;
-  let queue = 0;
-  let balance = 0;
-  for (const call of calls) {
-    if (call.method === "eth_getBalance") balance++;
-    if (call.method === "eth_call" && Array.isArray(call.params)) {
-      const tx = call.params[0] as { data?: string; input?: string } | undefined;
-      const data = tx?.data ?? tx?.input;
-      if (typeof data === "string" && isQueueRead(data)) queue++;
-    }
+/** anvil with the bench's staking registry, and the counting proxy in front of it. */
+async function startMainChain(
+  tmp: string,
+  held: Held,
+): Promise<{ bench: BenchContext; fromBlock: bigint }> {
+  log("starting anvil, deploying the staking registry");
+  const chain = (held.chain = await startTestChain());
+  const fromBlock = await chain.publicClient.getBlockNumber();
+  const { address: registry } = await deployStakingRegistry(chain);
+  const proxy = (held.proxy = await startRpcProxy(chain.rpcUrl, { onRequest: observe }));
+  return { bench: { tmp, repeats: REPEATS, log, chain, proxy, registry }, fromBlock };
+}
+
+/** Provider 1 (admin = anvil account 1) with a queue of 10,000 entries. */
+async function queuedProvider(bench: BenchContext, results: Results): Promise<ProviderContext> {
+  const admin = ANVIL_ACCOUNTS[1]! as Address;
+  const providerId = await registerProvider(bench.chain, bench.registry, admin);
+  log(`filling provider ${providerId}'s queue with ${fmtInt(QUEUE_LENGTH)} entries`);
+  const fill = await timed(() =>
+    addKeysToProviderQueue(
+      bench.chain,
+      bench.registry,
+      providerId,
+      makeDummyRegistrationTuples(QUEUE_LENGTH),
+    ),
+  );
+  log(`queue filled in ${fmtMs(fill.wallMs)}`);
+  results.queueFillMs = fill.wallMs;
+  return { providerId, admin, config: configFor(bench, providerId) };
+}
+
+async function runMainChainSections(only: Section[], tmp: string, held: Held, results: Results) {
+  const { bench, fromBlock } = await startMainChain(tmp, held);
+  let helpMs: number | undefined;
+  if (only.includes("startup")) {
+    const startup = await benchStartup(bench, fromBlock);
+    results.startup = startup.report;
+    results.targets.push(...startup.targets);
+    helpMs = startup.helpMs;
   }
-  window.queueCalls += queue;
-  window.balanceCalls += balance;
-  if (queue > 0) window.queueRequests++;
-  if (balance > 0) window.fundingRequests++;
-}
-
-/** Runs `work` with fresh counters and returns what the proxy saw meanwhile. */
-async function counted<T>(work: () => Promise<T>): Promise<{ result: T; seen: Window }> {
-  window = emptyWindow();
-  const result = await work();
-  const seen = window;
-  window = emptyWindow();
-  return { result, seen };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scenario helpers
-// ---------------------------------------------------------------------------------------------
-
-interface CountedRun {
-  run: CliRun;
-  seen: Window;
-}
-
-function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`benchmark run invalid: ${message}`);
-}
-
-const mib = (kb: number) => kb / 1024;
-const hasProgressMarks = (text: string) =>
-  text.includes("deriving keys") || text.includes("\r") || text.includes("\u001b[");
-
-async function runCounted(
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-): Promise<CountedRun> {
-  if (ensureFreshBundle()) log("src/ changed: rebuilt dist/ so the CLI runs its bundle");
-  const { result: run, seen } = await counted(() => runCli(args, { cwd, env }));
-  if (run.code !== 0) {
-    throw new Error(`aztec-butler ${args[0]} exited ${run.code ?? run.signal}:\n${run.stderr}`);
+  if (!only.some((s) => ON_THE_QUEUE.includes(s))) return;
+  const provider = await queuedProvider(bench, results);
+  if (only.includes("ppk")) {
+    helpMs ??= await measureHelp(bench);
+    const ppk = await benchProcessPrivateKeys(bench, provider, { helpMs, batchSize: BATCH_SIZE });
+    const { scenarios, components, targets, ...rest } = ppk;
+    results.scenarios.push(...scenarios);
+    results.components.push(...components);
+    results.targets.push(...targets);
+    Object.assign(results, rest);
   }
-  return { run, seen };
+  if (only.includes("deployment")) {
+    const deployment = await benchPrepareDeployment(bench, provider);
+    results.scenarios.push(deployment.scenario);
+    results.components.push(deployment.component);
+    results.targets.push(deployment.target);
+    results.keystoreLoaded = deployment.keystoreLoaded;
+  }
+  if (only.includes("encrypted")) {
+    // 100 encrypted validators in Aztec's format (bench/encrypted-keys.ts).
+    const encrypted = await benchEncryptedKeyFiles({
+      tmp,
+      config: provider.config,
+      log,
+      repeats: REPEATS,
+    });
+    encrypted.lines.forEach((line) => log(line));
+    results.targets.push(...encrypted.targets);
+  }
 }
 
-function summarise(runs: CountedRun[]) {
-  const walls = runs.map((r) => r.run.wallMs);
+async function runOwnChainSections(only: Section[], tmp: string, results: Results) {
+  if (only.includes("status")) {
+    // status at 10,000 attesters (bench/status.ts, a chain of its own).
+    const status = await benchStatus(tmp, log, REPEATS);
+    results.targets.push(...status.targets);
+    status.lines.forEach((line) => log(line));
+  }
+  if (only.includes("queue-health")) {
+    // The provider queue's health at 10,000 entries (bench/queue-health.ts, its own chain).
+    const health = await benchQueueHealth(tmp, log, REPEATS);
+    results.targets.push(...health.targets);
+    health.lines.forEach((line) => log(line));
+  }
+}
+
+/** The report as BENCHMARKS.md needs it, when every section ran. */
+function asFullReport(report: Report): FullReport | undefined {
+  const { startup, queueFillMs, progressNote, keystoreLoaded, baselineQueueMs, workersNote } =
+    report;
+  if (report.sections.length !== SECTIONS.length) return undefined;
+  if (startup === undefined || queueFillMs === undefined || progressNote === undefined)
+    return undefined;
+  if (keystoreLoaded === undefined || baselineQueueMs === undefined || workersNote === undefined)
+    return undefined;
   return {
-    wallMs: median(walls),
-    minMs: Math.min(...walls),
-    maxMs: Math.max(...walls),
-    rssKb: Math.max(...runs.map((r) => r.run.peakRssKb)),
-    rssKbs: runs.map((r) => r.run.peakRssKb),
-    // Request counts do not depend on timing; the maximum is reported to be safe.
-    seen: runs.map((r) => r.seen).reduce((a, b) => (b.httpRequests > a.httpRequests ? b : a)),
-    maxQueueRequests: Math.max(...runs.map((r) => r.seen.queueRequests)),
-    maxFundingRequests: Math.max(...runs.map((r) => r.seen.fundingRequests)),
+    ...report,
+    startup,
+    queueFillMs,
+    progressNote,
+    keystoreLoaded,
+    baselineQueueMs,
+    workersNote,
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// The benchmark
-// ---------------------------------------------------------------------------------------------
+/** Prints the table, writes BENCHMARKS.md after a full run, and returns the exit code. */
+function conclude(report: Report): number {
+  process.stdout.write(`${textTable(report)}\n`);
+  const full = asFullReport(report);
+  if (full) {
+    writeFileSync(join(PROJECT_ROOT, "BENCHMARKS.md"), markdownReport(full));
+    log("wrote BENCHMARKS.md");
+  } else {
+    log(
+      `BENCH_ONLY=${process.env.BENCH_ONLY}: BENCHMARKS.md not written (only a run of every section writes it)`,
+    );
+  }
+  const missed = report.targets.filter((t) => !t.met);
+  if (missed.length > 0) {
+    log(`${missed.length} target(s) missed: ${missed.map((t) => t.target).join("; ")}`);
+    return 1;
+  }
+  const ratios = report.scenarios.map((s) => s.baselineMs / s.wallMs);
+  log(
+    `every target met${ratios.length > 0 ? ` (wall-time ratios up to ${fmtRatio(Math.max(...ratios))})` : ""}`,
+  );
+  return 0;
+}
 
 async function main(): Promise<number> {
+  const sections = selectedSections();
   const startedAt = new Date();
   const machine = describeMachine();
   const loadBefore = loadAverage();
   const tmp = mkdtempSync(join(tmpdir(), "butler-bench-"));
-  let chain: TestChain | undefined;
-  let proxy: RpcProxy | undefined;
+  const held: Held = {};
   const stopAll = async () => {
+    const { proxy, chain } = held;
+    held.proxy = held.chain = undefined;
     await proxy?.stop();
     await chain?.stop();
   };
@@ -214,378 +256,19 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-
   try {
     if (ensureFreshBundle()) log("dist/ was older than src/: rebuilt it (npm run build)");
     log(
-      `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memory}, node ${machine.node}; load ${loadBefore}`,
+      `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memory}, node ${machine.node}; load ${loadBefore}; sections ${sections.join(", ")}`,
     );
-
-    // --- chain, registry, provider, a queue of 10,000, the proxy -------------------------------
-    log(
-      "starting anvil, deploying the staking registry, registering the provider (admin = anvil account 1)",
-    );
-    chain = await startTestChain();
-    const { address: registry } = await deployStakingRegistry(chain);
-    const admin = ANVIL_ACCOUNTS[1]! as Address;
-    const providerId = await registerProvider(chain, registry, admin);
-    log(`filling provider ${providerId}'s queue with ${fmtInt(QUEUE_LENGTH)} entries`);
-    const fill = await timed(() =>
-      addKeysToProviderQueue(
-        chain!,
-        registry,
-        providerId,
-        makeDummyRegistrationTuples(QUEUE_LENGTH),
-      ),
-    );
-    log(`queue filled in ${fmtMs(fill.wallMs)}`);
-    proxy = await startRpcProxy(chain.rpcUrl, { onRequest: observe });
-    const config = {
-      ETHEREUM_NODE_URL: proxy.url,
-      ETHEREUM_CHAIN_ID: String(chain.chainId),
-      STAKING_REGISTRY_ADDRESS: registry,
-      AZTEC_STAKING_PROVIDER_ID: String(providerId),
-    };
-
-    // --- process-private-keys -----------------------------------------------------------------
-    const keyFiles = new Map<number, { path: string; keys: { eth: Hex; bls: Hex }[] }>();
-    for (const n of KEY_COUNTS) {
-      const content = makePrivateKeyFile(n);
-      const path = join(tmp, `new-private-keys-${n}.json`);
-      writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
-      keyFiles.set(n, { path, keys: content.validators.map((v) => v.attester) });
+    const results = emptyResults();
+    if (sections.some((s) => ON_MAIN_CHAIN.includes(s))) {
+      await runMainChainSections(sections, tmp, held, results);
+      await stopAll();
     }
-
-    const ppkRuns = new Map<number, CountedRun[]>();
-    const ppkOutputs = new Map<number, string>();
-    for (const n of KEY_COUNTS) {
-      const runs: CountedRun[] = [];
-      for (let i = 0; i < REPEATS; i++) {
-        const cwd = join(tmp, `ppk-${n}-${i}`);
-        mkdirSync(cwd);
-        const output = join(cwd, `public-keys-${n}.json`);
-        const counted = await runCounted(
-          ["process-private-keys", keyFiles.get(n)!.path, "-o", output],
-          cwd,
-          isolatedEnv(tmp, config),
-        );
-        const written = JSON.parse(readFileSync(output, "utf8")) as { validators: unknown[] };
-        check(
-          written.validators.length === n,
-          `public-keys file has ${written.validators.length} validators, expected ${n}`,
-        );
-        ppkOutputs.set(n, output);
-        runs.push(counted);
-        log(
-          `process-private-keys ${fmtInt(n)} keys, run ${i + 1}/${REPEATS}: ${fmtMs(counted.run.wallMs)}, ` +
-            `${fmtInt(Math.round(mib(counted.run.peakRssKb)))} MiB, ${counted.seen.httpRequests} HTTP requests`,
-        );
-      }
-      ppkRuns.set(n, runs);
-    }
-
-    // --- baselines and the tool's components, in-process, same proxy ----------------------------
-    const tool = await toolChainReads(isolatedEnv(tmp, config));
-    log(
-      `baseline (a): reading the queue one awaited eth_call per entry (${fmtInt(QUEUE_LENGTH)} requests)`,
-    );
-    const baseQueue = await counted(() =>
-      timed(() => baselineQueueRead(proxy!.url, registry, providerId)),
-    );
-    const toolQueue = await counted(() => timed(() => tool.readQueue(registry, providerId, admin)));
-    check(baseQueue.result.value.length === QUEUE_LENGTH, "baseline queue read length");
-    check(
-      toolQueue.result.value.attesters.every(
-        (a, i) => a.toLowerCase() === baseQueue.result.value[i]!.toLowerCase(),
-      ),
-      "tool and baseline read different queues",
-    );
-
-    // Warm-up: the timings below leave out module loading and Barretenberg's start-up (which the
-    // CLI's runs include), so they flatter the baseline.
-    await baselineDerive(makePrivateKeyFile(20).validators.map((v) => v.attester));
-    const baseDerive = new Map<number, number>();
-    for (const n of KEY_COUNTS) {
-      log(`baseline (b): deriving ${fmtInt(n)} keys one at a time on the main thread`);
-      const keys = keyFiles.get(n)!.keys;
-      const base = await timed(() => baselineDerive(keys));
-      baseDerive.set(n, base.wallMs);
-      // The CLI's output must hold exactly the keys the straightforward derivation gives.
-      const written = JSON.parse(readFileSync(ppkOutputs.get(n)!, "utf8")) as {
-        validators: { attester: { eth: string; bls: string } }[];
-      };
-      written.validators.forEach((v, i) => {
-        check(
-          v.attester.eth === base.value[i]!.eth,
-          `validator ${i} of ${n}: attester.eth differs from the baseline`,
-        );
-        check(
-          v.attester.bls === base.value[i]!.bls,
-          `validator ${i} of ${n}: attester.bls differs from the baseline`,
-        );
-      });
-    }
-
-    // --- progress on a terminal, none when piped ------------------------------------------------
-    let progress: { checked: boolean; ttyUpdates: number; pipedClean: boolean; note: string };
-    {
-      const n = 10_000;
-      const cwd = join(tmp, "tty");
-      mkdirSync(cwd);
-      const pipedClean = [...ppkRuns.values()].flat().every((r) => !hasProgressMarks(r.run.stderr));
-      const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
-      if (!hasScript) {
-        progress = {
-          checked: false,
-          ttyUpdates: 0,
-          pipedClean,
-          note: "util-linux `script` not found; TTY case not checked",
-        };
-      } else {
-        ensureFreshBundle();
-        const tty = await runOnPseudoTerminal(
-          keyFiles.get(n)!.path,
-          join(cwd, "out.json"),
-          cwd,
-          isolatedEnv(tmp, config),
-        );
-        check(
-          tty.code === 0,
-          `process-private-keys on a pseudo-terminal exited ${tty.code}: ${tty.terminal}`,
-        );
-        const updates = (tty.terminal.match(/deriving keys: [\d,]+\/[\d,]+/g) ?? []).length;
-        progress = {
-          checked: true,
-          ttyUpdates: updates,
-          pipedClean,
-          note:
-            `stderr on a pseudo-terminal (util-linux script): ${fmtInt(updates)} progress updates ` +
-            `("deriving keys: n/${fmtInt(n)}", redrawn in place); stderr piped: ` +
-            `${pipedClean ? "no progress output" : "PROGRESS OUTPUT FOUND"} in all ${fmtInt(KEY_COUNTS.length * REPEATS)} runs`,
-        };
-      }
-      log(`progress: ${progress.note}`);
-    }
-
-    // --- prepare-deployment --------------------------------------------------------------------
-    const inputs = makeDeploymentInputs(
-      DEPLOYMENT.existing,
-      DEPLOYMENT.fresh,
-      DEPLOYMENT.publishers,
-    );
-    const deployDir = join(tmp, "deployment");
-    mkdirSync(deployDir);
-    const productionFile = join(deployDir, "prod-bench-keyfile.json");
-    const publicKeysFile = join(deployDir, "public-new-keys.json");
-    const publishersFile = join(deployDir, "publishers.json");
-    writeFileSync(productionFile, `${JSON.stringify(inputs.production, null, 2)}\n`);
-    writeFileSync(publicKeysFile, `${JSON.stringify(inputs.publicKeys, null, 2)}\n`);
-    writeFileSync(publishersFile, `${JSON.stringify(inputs.publishers, null, 2)}\n`);
-    await setBalances(
-      chain,
-      inputs.publishers.map((address) => ({ address, wei: 1_000n * 10n ** 18n })),
-    );
-    const totalValidators = DEPLOYMENT.existing + DEPLOYMENT.fresh;
-
-    const pdRuns: CountedRun[] = [];
-    let keystoreLoaded = 0;
-    for (let i = 0; i < REPEATS; i++) {
-      const cwd = join(tmp, `pd-${i}`);
-      mkdirSync(cwd);
-      const counted = await runCounted(
-        ["prepare-deployment", productionFile, publishersFile, "--new-public-keys", publicKeysFile],
-        cwd,
-        isolatedEnv(tmp, config),
-      );
-      const output = join(cwd, "prod-bench-keyfile.json.new");
-      const written = JSON.parse(readFileSync(output, "utf8")) as { validators: unknown[] };
-      check(
-        written.validators.length === totalValidators,
-        `${output} has ${written.validators.length} validators`,
-      );
-      if (i === 0) {
-        const { loadKeystoreFile } = await import("@aztec/node-keystore/loader");
-        keystoreLoaded = loadKeystoreFile(output).validators?.length ?? 0;
-        check(
-          keystoreLoaded === totalValidators,
-          `loadKeystoreFile found ${keystoreLoaded} validators`,
-        );
-      }
-      pdRuns.push(counted);
-      log(
-        `prepare-deployment ${fmtInt(totalValidators)} validators, run ${i + 1}/${REPEATS}: ${fmtMs(counted.run.wallMs)}, ` +
-          `${fmtInt(Math.round(mib(counted.run.peakRssKb)))} MiB, ${counted.seen.httpRequests} HTTP requests`,
-      );
-    }
-    log(`baseline (c): one awaited getBalance per publisher (${DEPLOYMENT.publishers} requests)`);
-    const baseFunding = await counted(() =>
-      timed(() => baselineBalances(proxy!.url, inputs.publishers)),
-    );
-    const toolFunding = await counted(() => timed(() => tool.readBalances(inputs.publishers)));
-    check(
-      baseFunding.result.value.every(
-        (b, i) => toolFunding.result.value.balances.get(inputs.publishers[i]!.toLowerCase()) === b,
-      ),
-      "tool and baseline read different balances",
-    );
-
-    // --- results ---------------------------------------------------------------------------------
-    const scenarios: ScenarioRow[] = [];
-    const rssByKeys = new Map<number, number>();
-    for (const n of KEY_COUNTS) {
-      const s = summarise(ppkRuns.get(n)!);
-      rssByKeys.set(n, s.rssKb);
-      const baselineMs = baseQueue.result.wallMs + baseDerive.get(n)!;
-      scenarios.push({
-        name: `process-private-keys, ${fmtInt(n)} keys (queue ${fmtInt(QUEUE_LENGTH)})`,
-        keys: n,
-        wallMs: s.wallMs,
-        minMs: s.minMs,
-        maxMs: s.maxMs,
-        rssMiB: mib(s.rssKb),
-        httpRequests: s.seen.httpRequests,
-        rpcCalls: s.seen.rpcCalls,
-        detail: `queue check ${s.maxQueueRequests} HTTP requests / ${fmtInt(s.seen.queueCalls)} calls`,
-        rssRuns: `peak RSS ${s.rssKbs.map((kb) => mib(kb).toFixed(0)).join(", ")} MiB`,
-        baselineMs,
-        baselineHttp: baseQueue.seen.httpRequests,
-        baselineNote:
-          "(a) queue read one eth_call at a time + (b) derivation one key at a time on the main thread (sum; excludes process start, file parsing and writing)",
-      });
-    }
-    const pd = summarise(pdRuns);
-    const pdBaselineMs = pd.wallMs - toolFunding.result.wallMs + baseFunding.result.wallMs;
-    const pdBaselineHttp =
-      pd.seen.httpRequests - pd.seen.fundingRequests + baseFunding.seen.httpRequests;
-    scenarios.push({
-      name: `prepare-deployment, ${fmtInt(totalValidators)} validators, ${DEPLOYMENT.publishers} publishers`,
-      keys: totalValidators,
-      wallMs: pd.wallMs,
-      minMs: pd.minMs,
-      maxMs: pd.maxMs,
-      rssMiB: mib(pd.rssKb),
-      httpRequests: pd.seen.httpRequests,
-      rpcCalls: pd.seen.rpcCalls,
-      detail: `funding check ${pd.maxFundingRequests} HTTP requests / ${fmtInt(pd.seen.balanceCalls)} getBalance calls`,
-      rssRuns: `peak RSS ${pd.rssKbs.map((kb) => mib(kb).toFixed(0)).join(", ")} MiB`,
-      baselineMs: pdBaselineMs,
-      baselineHttp: pdBaselineHttp,
-      baselineNote:
-        "the tool's run with its batched funding read (measured in-process) replaced by (c), one awaited getBalance per publisher (measured)",
-    });
-
-    const components: ComponentRow[] = [
-      {
-        name: `queue check, ${fmtInt(QUEUE_LENGTH)} entries`,
-        toolMs: toolQueue.result.wallMs,
-        toolHttp: toolQueue.seen.httpRequests,
-        baselineMs: baseQueue.result.wallMs,
-        baselineHttp: baseQueue.seen.httpRequests,
-        how: "readProviderQueue (deployless reads of 250 entries, sent together) vs viem readContract per entry, unbatched, awaited in turn",
-      },
-      {
-        name: `funding check, ${DEPLOYMENT.publishers} publishers`,
-        toolMs: toolFunding.result.wallMs,
-        toolHttp: toolFunding.seen.httpRequests,
-        baselineMs: baseFunding.result.wallMs,
-        baselineHttp: baseFunding.seen.httpRequests,
-        how: "readChainIdAndBalances (batched) vs getChainId + getBalance per publisher, awaited in turn",
-      },
-    ];
-
-    const e2e10k = scenarios[KEY_COUNTS.indexOf(10_000)]!;
-    const queueLimit = Math.ceil(QUEUE_LENGTH / BATCH_SIZE) + 3;
-    const queueWorst = Math.max(
-      ...KEY_COUNTS.map((n) => summarise(ppkRuns.get(n)!).maxQueueRequests),
-    );
-    const fundingLimit = 2 * Math.ceil(DEPLOYMENT.publishers / 500);
-    const rss = KEY_COUNTS.map((n) => mib(rssByKeys.get(n)!));
-    const slopeLow = (rss[1]! - rss[0]!) / (1_000 - 100);
-    const slopeHigh = (rss[2]! - rss[1]!) / (10_000 - 1_000);
-    const targets: TargetRow[] = [
-      {
-        target: `process-private-keys, 10,000 keys end to end < ${fmtInt(TARGETS.endToEndMs)} ms (median of ${REPEATS})`,
-        measured: `${fmtMs(e2e10k.wallMs)} (runs ${fmtMs(e2e10k.minMs)} … ${fmtMs(e2e10k.maxMs)})`,
-        met: e2e10k.wallMs < TARGETS.endToEndMs,
-      },
-      {
-        target: `queue check of ${fmtInt(QUEUE_LENGTH)} entries ≤ ceil(N/500)+3 = ${queueLimit} HTTP requests`,
-        measured: `${queueWorst} requests (worst of ${KEY_COUNTS.length * REPEATS} CLI runs)`,
-        met: queueWorst <= queueLimit,
-      },
-      {
-        target: `funding check ≤ 2 HTTP requests per 500 publishers (${DEPLOYMENT.publishers} → ≤ ${fundingLimit})`,
-        measured: `${pd.maxFundingRequests} requests for ${fmtInt(pd.seen.balanceCalls)} getBalance calls`,
-        met: pd.maxFundingRequests <= fundingLimit,
-      },
-      {
-        target: `peak RSS at 10,000 keys < ${TARGETS.rssMiB} MiB`,
-        measured: `${rss[2]!.toFixed(0)} MiB (highest of ${REPEATS} runs)`,
-        met: rss[2]! < TARGETS.rssMiB,
-      },
-      {
-        target:
-          "peak RSS grows at most linearly (MiB per key from 1,000 to 10,000 ≤ from 100 to 1,000)",
-        measured:
-          `${rss.map((r) => r.toFixed(0)).join(" → ")} MiB for 100 → 1,000 → 10,000 keys; ` +
-          `${(slopeLow * 1024).toFixed(1)} then ${(slopeHigh * 1024).toFixed(1)} KiB per key`,
-        met: slopeHigh <= slopeLow,
-      },
-      {
-        target: "progress on stderr only when it is a TTY",
-        measured: progress.checked
-          ? `${fmtInt(progress.ttyUpdates)} updates on a pseudo-terminal; ${progress.pipedClean ? "none" : "SOME"} when piped`
-          : `not checked on a TTY (${progress.note}); ${progress.pipedClean ? "none" : "SOME"} when piped`,
-        met: progress.pipedClean && (!progress.checked || progress.ttyUpdates > 0),
-      },
-    ];
-
-    // 100 encrypted validators in Aztec's format (bench/encrypted-keys.ts).
-    const encrypted = await benchEncryptedKeyFiles({ tmp, config, log, repeats: REPEATS });
-    encrypted.lines.forEach((line) => log(line));
-    targets.push(...encrypted.targets);
-    // --- status at 10,000 attesters (bench/status.ts, a chain of its own) ----------------------
-    const statusBench = await benchStatus(tmp, log, REPEATS);
-    targets.push(...statusBench.targets);
-    for (const line of statusBench.lines) log(line);
-    // --- the provider queue's health at 10,000 entries (bench/queue-health.ts, its own chain) ---
-    const queueHealthBench = await benchQueueHealth(tmp, log, REPEATS);
-    targets.push(...queueHealthBench.targets);
-    for (const line of queueHealthBench.lines) log(line);
-
-    const report = {
-      startedAt,
-      machine,
-      loadBefore,
-      loadAfter: loadAverage(),
-      repeats: REPEATS,
-      rssMethod,
-      queueFillMs: fill.wallMs,
-      scenarios,
-      components,
-      targets,
-      progressNote: progress.note,
-      baselineDerivation: KEY_COUNTS.map((n) => ({ keys: n, wallMs: baseDerive.get(n)! })),
-      baselineQueueMs: baseQueue.result.wallMs,
-      // The rule in src/core/keys/private-keys.ts: one worker per 256 keys, at most one per core and 4.
-      workersNote: KEY_COUNTS.map((n) => {
-        const workers = Math.max(1, Math.min(4, availableParallelism(), Math.floor(n / 256)));
-        return `${workers} worker thread${workers === 1 ? "" : "s"} for ${fmtInt(n)} keys`;
-      }).join(", "),
-      keystoreLoaded,
-    };
-    process.stdout.write(`${textTable(report)}\n`);
-    writeFileSync(join(PROJECT_ROOT, "BENCHMARKS.md"), markdownReport(report));
-    log("wrote BENCHMARKS.md");
-    const missed = targets.filter((t) => !t.met);
-    if (missed.length > 0) {
-      log(`${missed.length} target(s) missed: ${missed.map((t) => t.target).join("; ")}`);
-      return 1;
-    }
-    log(
-      `every target met (wall-time ratios up to ${fmtRatio(Math.max(...scenarios.map((s) => s.baselineMs / s.wallMs)))})`,
-    );
-    return 0;
+    await runOwnChainSections(sections, tmp, results);
+    const header = { startedAt, machine, loadBefore, loadAfter: loadAverage(), repeats: REPEATS };
+    return conclude({ ...header, rssMethod, sections, ...results });
   } finally {
     await stopAll();
     rmSync(tmp, { recursive: true, force: true });

@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
+import { splitTimings, type CliTimings } from "./timings.js";
+
 export const PROJECT_ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const CLI_ENTRY = join(PROJECT_ROOT, "bin", "aztec-butler.js");
 const GNU_TIME = "/usr/bin/time";
@@ -33,9 +35,21 @@ export interface CliRun {
   wallMs: number;
   /** Peak RSS of the CLI process in KiB. */
   peakRssKb: number;
+  /** stderr without the timings line (bench/timings.ts), which is in `timings`. */
   stderr: string;
   /** stdout, only when asked for (it holds the private keys). */
   stdout?: string;
+  /** The CLI's own timings line, when AZTEC_BUTLER_BENCH_TIMINGS=1 made it write one. */
+  timings?: CliTimings;
+}
+
+export interface RunOptions {
+  cwd: string;
+  env: Record<string, string>;
+  keepStdout?: boolean;
+  timeoutMs?: number;
+  /** Node's own options before the bin (`--import <preload>`). */
+  nodeOptions?: readonly string[];
 }
 
 /** An isolated environment: PATH, a private HOME and XDG dirs, and the given configuration. */
@@ -52,22 +66,23 @@ export function isolatedEnv(base: string, config: Record<string, string>): Recor
   };
 }
 
-export async function runCli(
-  args: readonly string[],
-  options: { cwd: string; env: Record<string, string>; keepStdout?: boolean; timeoutMs?: number },
-): Promise<CliRun> {
+/** `node bin/aztec-butler.js …args`, measured. */
+export function runCli(args: readonly string[], options: RunOptions): Promise<CliRun> {
+  return runNode([...(options.nodeOptions ?? []), CLI_ENTRY, ...args], options);
+}
+
+/** `node …argv` (the CLI, or `node -e 0` to compare it with), measured. */
+export async function runNode(argv: readonly string[], options: RunOptions): Promise<CliRun> {
   mkdirSync(options.cwd, { recursive: true });
   const rssFile = join(mkdtempSync(join(options.cwd, ".rss-")), "maxrss");
   const useTime = rssMethod === "GNU time (ru_maxrss)";
   const command = useTime ? GNU_TIME : process.execPath;
-  const argv = useTime
-    ? ["-f", "%M", "-o", rssFile, process.execPath, CLI_ENTRY, ...args]
-    : [CLI_ENTRY, ...args];
+  const spawnArgs = useTime ? ["-f", "%M", "-o", rssFile, process.execPath, ...argv] : [...argv];
 
   const started = performance.now();
   // stdout carries the private keys (the secret-store stand-in): discarded, to /dev/null, unless
   // asked for.
-  const child = spawn(command, argv, {
+  const child = spawn(command, spawnArgs, {
     cwd: options.cwd,
     env: options.env,
     stdio: ["ignore", options.keepStdout ? "pipe" : "ignore", "pipe"],
@@ -113,7 +128,7 @@ export async function runCli(
     signal,
     wallMs,
     peakRssKb,
-    stderr,
+    ...splitTimings(stderr),
     ...(options.keepStdout ? { stdout } : {}),
   };
 }
