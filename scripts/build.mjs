@@ -3,10 +3,9 @@
 // (and refuses, saying to run `npm run build`, when src/ is newer). The workers are entries of
 // their own: worker threads start dist/<worker>.js, also when the CLI runs from src/ (tests).
 //
-// The bundles carry their dependencies (viem, zod, commander, …), tree-shaken: loading one file
+// The bundles carry their dependencies (viem, zod, commander, …), tree-shaken: loading them
 // starts the CLI, and each key-derivation worker, in a fraction of the time Node takes to resolve
-// and load viem's hundreds of modules. Aztec's packages stay outside: they load WebAssembly and
-// data files relative to themselves, and are only loaded when needed.
+// and load viem's hundreds of modules.
 import { build } from "esbuild";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
@@ -33,7 +32,18 @@ await build({
   // Secret Manager's client (google-gax) loads its .proto files from its own directory at run time.
   // prom-client (status --metrics-file only, ~30 ms to load) stays out of the bundle every
   // command parses: it is imported from node_modules when a metrics file is written.
-  external: ["@aztec/*", "@google-cloud/*", "google-gax", "prom-client"],
+  // @aztec/node-keystore (the node-keystore check's worker) loads from node_modules as the node
+  // does. @aztec/foundation's BN254 code and @aztec/bb.js are bundled into the derivation
+  // worker: resolving their modules one by one cost each worker about 100 ms of its start-up. What
+  // they load relative to themselves is not needed there: the WebAssembly is passed by path (see
+  // below), and the logger's transport thread is never started (derive-keys-worker.ts).
+  external: [
+    "@aztec/node-keystore",
+    "@aztec/node-keystore/*",
+    "@google-cloud/*",
+    "google-gax",
+    "prom-client",
+  ],
   // Bundled CommonJS modules (dotenv) call require() for Node's built-ins.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',

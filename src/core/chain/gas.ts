@@ -5,6 +5,7 @@
 import { BaseError, decodeErrorResult, numberToHex, type Abi, type Address, type Hex } from "viem";
 import { RpcUnavailableError } from "../errors.js";
 import { gasBudgetFor, type GasBudget } from "../plan/gas-budget.js";
+import { count } from "../plan/wording.js";
 
 export type { GasBudget } from "../plan/gas-budget.js";
 import { isTransportFailure, onChain, toChainError, type ChainClient } from "./client.js";
@@ -61,8 +62,8 @@ export async function estimateGasOfCalls(
           throw new RpcUnavailableError(
             "IMPLAUSIBLE_ESTIMATE",
             `${what}: Ethereum node ${chain.shownUrl} answered eth_estimateGas with ` +
-              `${gas.toLocaleString("en-US")} gas for ${minimum.what}, which costs at least ` +
-              `${minimum.gas.toLocaleString("en-US")}; is it a real node?`,
+              `${count(gas)} gas for ${minimum.what}, which costs at least ` +
+              `${count(minimum.gas)}; is it a real node?`,
           );
         }
         return { kind: "gas", gas };

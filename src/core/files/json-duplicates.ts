@@ -29,15 +29,20 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
       const start = i;
       i++;
       let escaped = false;
+      let anyEscape = false;
       for (; i < length; i++) {
         const c = text.charCodeAt(i);
         if (escaped) escaped = false;
-        else if (c === 0x5c /* \ */) escaped = true;
+        else if (c === 0x5c /* \ */) escaped = anyEscape = true;
         else if (c === 0x22) break;
       }
       const top = stack.at(-1);
       if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        // Only a key with escapes needs JSON.parse to be read (20,000 keys of a 10,000-validator
+        // file cost some 20 ms that way).
+        const key = anyEscape
+          ? (JSON.parse(text.slice(start, i + 1)) as string)
+          : text.slice(start + 1, i);
         if (top.keys.has(key)) {
           return { path: stack.slice(0, -1).map((frame) => frame.at), key, offset: start };
         }

@@ -53,6 +53,12 @@ interface Task {
   items: unknown[];
 }
 
+/** A derivation under way (deriveAddressesFirst): the eth addresses resolve first. */
+export interface DerivedAttesters {
+  addresses: Promise<Hex[]>;
+  publicKeys: Promise<AttesterPublicKeys[]>;
+}
+
 /** The eth keys and the BLS keys of the attesters, as two task lists. */
 const attesterLists = (keys: readonly AttesterPrivateKeys[]) =>
   [
@@ -157,13 +163,17 @@ export class KeyDerivationPool implements AsyncDisposable {
   deriveAddressesFirst(
     keys: readonly AttesterPrivateKeys[],
     onProgress?: (done: number) => void,
-  ): { addresses: Promise<Hex[]>; publicKeys: Promise<AttesterPublicKeys[]> } {
+  ): DerivedAttesters {
     const [addresses, blsKeys] = this.runLists(attesterLists(keys), progressOfPairs(onProgress));
-    addresses!.catch(() => undefined); // its failure is publicKeys' too
-    return {
+    const derived: DerivedAttesters = {
       addresses: addresses as Promise<Hex[]>,
       publicKeys: Promise.all([addresses!, blsKeys!]).then(([a, b]) => zipAttesters(a, b)),
     };
+    // A caller may stop before it awaits them (its input refused meanwhile): a worker's failure
+    // then is no unhandled rejection. Awaiting them still throws it.
+    derived.addresses.catch(() => undefined);
+    derived.publicKeys.catch(() => undefined);
+    return derived;
   }
 
   /**

@@ -21,9 +21,10 @@ import type {
 
 // @aztec/foundation's logger, loaded with its BN254 code, starts a thread of its own for pino's
 // transport in every process or worker that imports it, unless it believes it runs under jest
-// (then it writes to fd 2 synchronously; pino-logger.js's makeLogger). This worker logs nothing,
-// and that thread cost each worker about 60 ms of CPU at start-up, beside the derivation: it gets
-// the synchronous logger. (A worker thread has its own copy of process.env.)
+// (then it writes to fd 2 synchronously; pino-logger.js's makeLogger). This worker logs nothing:
+// it gets the synchronous logger. That thread cost each worker about 60 ms of CPU, and bundled
+// (scripts/build.mjs) the transport could not even find its own files. (A worker thread has its
+// own copy of process.env; this module's body runs before foundation is imported.)
 process.env.JEST_WORKER_ID ??= "aztec-butler derivation worker: no pino transport thread";
 
 const derivers: { [K in TaskKind]: (items: TaskItem<K>[]) => Promise<TaskResult<K>[]> } = {

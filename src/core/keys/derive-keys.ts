@@ -31,14 +31,14 @@ export async function deriveBlsPublicKeys(keys: readonly Hex[]): Promise<Hex[]> 
 
 /**
  * Starts the Barretenberg instance @aztec/foundation's BN254 code uses (bb.js's BarretenbergSync
- * singleton, which foundation starts on first use with its defaults) from the WebAssembly the
- * build inflated (scripts/build.mjs), rather than inflating bb.js's gzipped copy in JavaScript,
- * and on the WebAssembly backend straight away (the native one it tries first is not shipped for
- * synchronous use). Without the inflated file (a dist/ built before it), foundation's defaults.
+ * singleton, which foundation would start on first use with its defaults) from the WebAssembly
+ * the build inflated (scripts/build.mjs), rather than inflating bb.js's gzipped copy in
+ * JavaScript (which, bundled into the worker, it could not find anyway), and on the WebAssembly
+ * backend straight away (the native one it tries first is not shipped for synchronous use).
  */
 async function startBarretenberg(): Promise<void> {
   const wasm = distFileUrl("barretenberg-threads.wasm");
-  if (!wasm) return;
+  if (!wasm) throw new Error("dist/barretenberg-threads.wasm is missing; run `npm run build`");
   const { BarretenbergSync, BackendType } = await import("@aztec/bb.js");
   await BarretenbergSync.initSingleton({
     wasmPath: fileURLToPath(wasm),

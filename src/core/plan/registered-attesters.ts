@@ -6,6 +6,7 @@
 import { getAddress, type Address } from "viem";
 import { ATTESTER_STATUS_NAMES } from "../../types/abi/rollup.js";
 import { ChainRefusalError } from "../errors.js";
+import { count } from "./wording.js";
 
 /** The rollup's getStatus / getAttesterView status of an attester. */
 export type AttesterStatus = (typeof ATTESTER_STATUS_NAMES)[number];
@@ -90,7 +91,7 @@ export function refuseQueuedAttesters(
   if (queued.length === 0) return;
   throw new ChainRefusalError(
     "ALREADY_QUEUED",
-    `${queued.length === 1 ? "1 attester" : `${queued.length.toLocaleString("en-US")} attesters`} ` +
+    `${queued.length === 1 ? "1 attester" : `${count(queued.length)} attesters`} ` +
       `already in provider ${providerId}'s queue: ${queued.join(", ")}; these keys were registered ` +
       "before, generate new ones",
     { file },
