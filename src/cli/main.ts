@@ -6,6 +6,7 @@ import { reportError } from "./run.js";
 import { phaseTimingsLine, startPhaseTimings, timed } from "../core/phase-timings.js";
 import { prestartDerivationWorker } from "../core/keys/derivation-pool.js";
 import { releasePrestartedWorkers } from "../core/files/worker-entry.js";
+import { prestartNodeKeystoreCheck } from "../core/files/node-keystore-check.js";
 import { COMMANDS, commandToLoad, type CommandEntry } from "./commands.js";
 import type { CliRun } from "./context.js";
 
@@ -29,6 +30,18 @@ const COMMAND_MODULES: Record<string, () => Promise<CommandFactory>> = {
   "check-secrets": async () => (await import("./commands/check-secrets.js")).checkSecretsCommand,
   "fund-publishers": async () =>
     (await import("./commands/fund-publishers.js")).fundPublishersCommand,
+};
+
+/**
+ * The worker a command will need, started before its module loads: Barretenberg or Aztec's
+ * keystore code take a worker a few hundred milliseconds to load, beside the main thread loading
+ * the command, and the command's pool or check takes the worker over.
+ */
+const PRESTARTED_WORKERS: Record<string, () => void> = {
+  "process-private-keys": prestartDerivationWorker,
+  "check-secrets": prestartDerivationWorker,
+  "prepare-deployment": prestartNodeKeystoreCheck,
+  "fill-coinbases": prestartNodeKeystoreCheck,
 };
 
 /** The factory of every command: for tests that look at the whole program at once. */
@@ -94,9 +107,7 @@ async function programFor(argv: readonly string[], run: CliRun): Promise<Command
   const entry = commandToLoad(argv.slice(2));
   if (!entry) return buildProgram(run);
   const asksHelp = argv.includes("--help") || argv.includes("-h") || argv[2] === "help";
-  // Barretenberg takes a worker a few hundred milliseconds to load: it starts now, beside the
-  // main thread loading the command, and the command's derivation pool takes it over.
-  if (entry.name === "process-private-keys" && !asksHelp) prestartDerivationWorker();
+  if (!asksHelp) PRESTARTED_WORKERS[entry.name]?.();
   const factory = await timed("command modules", COMMAND_MODULES[entry.name]!);
   return buildProgram(run, new Map([[entry.name, factory]]));
 }

@@ -1,5 +1,5 @@
 import { InputError, type ErrorLocation } from "../errors.js";
-import { startWorker, stopWorker } from "./worker-entry.js";
+import { prestartWorker, startWorker, stopWorker } from "./worker-entry.js";
 
 /** Where a problem at a path of the checked content is to be fixed (the file, validator and field shown). */
 export type LocateIssue = (path: readonly PropertyKey[]) => ErrorLocation;
@@ -21,6 +21,14 @@ type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
  * `await using nodeCheck = new NodeKeystoreCheck()` ends the worker when the command's scope does,
  * however it ends.
  */
+/**
+ * Starts the worker a NodeKeystoreCheck made later in the run takes over: Aztec's keystore code
+ * loads while the command itself does.
+ */
+export function prestartNodeKeystoreCheck(): void {
+  prestartWorker("node-keystore-check-worker");
+}
+
 export class NodeKeystoreCheck implements AsyncDisposable {
   private readonly worker = startWorker("node-keystore-check-worker");
   private failure: Error | undefined;
