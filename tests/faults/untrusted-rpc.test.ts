@@ -252,6 +252,24 @@ describe("rate limiting as providers send it", () => {
     }
   });
 
+  it("without Retry-After, the bin's first retry waits its 250 ms backoff (spawned: the in-process runs wait 10 ms)", async () => {
+    const arrivals: number[] = [];
+    const timed = await startRpcProxy(net.chain.rpcUrl, {
+      mode: { kind: "rate-limit", first: 1 },
+      onRequest: () => arrivals.push(performance.now()),
+    });
+    try {
+      const { run } = await prepareDeployment({}, { url: timed.url, runner: runCli });
+      expect(run.code).toBe(65);
+      expect(timed.stats.rateLimited).toBe(1);
+      const delay = arrivals[1]! - arrivals[0]!;
+      expect(delay).toBeGreaterThanOrEqual(250);
+      expect(delay).toBeLessThan(250 + 1000);
+    } finally {
+      await timed.stop();
+    }
+  });
+
   it("Retry-After beyond RPC_TIMEOUT_MS: fails at once, exit 69", async () => {
     proxy.setMode({ kind: "rate-limit", first: 1, retryAfterSeconds: 30 });
     const { run } = await prepareDeployment({ RPC_TIMEOUT_MS: "3000" });

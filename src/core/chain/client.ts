@@ -60,6 +60,18 @@ export interface ChainClient {
 /** First retry after this long; each next one waits twice as long. */
 const RETRY_BASE_DELAY_MS = 250;
 
+/**
+ * TESTS ONLY: the first retry's delay in the test suite's own processes, where runInProcess runs
+ * hundreds of commands and a refused or failing node would cost each of them 250 + 500 ms of
+ * waiting. Set by tests/support/in-process-setup.ts (vitest's processes only: never by anything
+ * an operator can set, and not in the runs the tests spawn, which wait as operators' runs do).
+ */
+const TEST_ONLY_RETRY_BASE_DELAY = Symbol.for("aztec-butler.test-only.retry-base-delay-ms");
+const retryBaseDelayMs = (): number => {
+  const testOnly = (globalThis as Record<symbol, unknown>)[TEST_ONLY_RETRY_BASE_DELAY];
+  return typeof testOnly === "number" ? testOnly : RETRY_BASE_DELAY_MS;
+};
+
 export function createChainClient(config: ButlerConfig): ChainClient {
   const url = config.require("ETHEREUM_NODE_URL", "the L1 JSON-RPC endpoint");
   return createVerifiedRpcClient(url, config.rpcOptions);
@@ -115,7 +127,7 @@ export function retryingWithin(
         } catch (error) {
           // A node that says when to come back (Retry-After) is waited for, if that is within
           // the deadline; otherwise exponential backoff.
-          const delay = Math.max(RETRY_BASE_DELAY_MS * 2 ** attempt, retryAfterMs(error) ?? 0);
+          const delay = Math.max(retryBaseDelayMs() * 2 ** attempt, retryAfterMs(error) ?? 0);
           const late = Date.now() - started + delay >= withinMs;
           if (attempt >= retries || late || !isTransient(error)) throw error;
           await sharedDelay(delay);
