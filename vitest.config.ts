@@ -1,5 +1,18 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/**
+ * The unit tests first (they need no chain: they run while a cold cache's Aztec L1 is deployed,
+ * tests/global-setup.ts), then vitest's own order (failed, then longest, first).
+ */
+class UnitTestsFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const unit = (file: TestSpecification) => file.moduleId.includes("/tests/unit/");
+    return [...sorted.filter(unit), ...sorted.filter((file) => !unit(file))];
+  }
+}
 
 /** Absolute: workers started while runInProcess has changed the cwd inherit it too. */
 const cheapKdfPreload = fileURLToPath(
@@ -12,6 +25,7 @@ export default defineConfig({
     // The randomized soaks run with `npm run test:soak` (vitest.soak.config.ts), not here.
     exclude: ["**/node_modules/**", "tests/soak/**"],
     globalSetup: ["tests/global-setup.ts"],
+    sequence: { sequencer: UnitTestsFirst },
     // In-process runs keep their worker threads warm for the next run (tests only).
     setupFiles: ["tests/support/in-process-setup.ts"],
     // Two cores here: each chain test file runs its own anvil, so cap parallel files at two.

@@ -98,8 +98,10 @@ let pending: Promise<AztecL1Snapshot> | undefined;
 
 /**
  * The deployed chain's state and addresses: from the cache file if it is there, else deployed now
- * (a few seconds) and cached. Once per process; parallel processes may both deploy on a cold
- * cache, and the atomic rename makes either result the cache.
+ * (a few seconds) and cached. Once per process. While another live process deploys it (the
+ * test run's global setup, see deployAztecL1SnapshotMeanwhile), this one waits for its cache file
+ * instead; otherwise parallel processes may both deploy on a cold cache, and the atomic rename
+ * makes either result the cache.
  */
 export function aztecL1Snapshot(): Promise<AztecL1Snapshot> {
   pending ??= loadOrDeploy();
@@ -107,15 +109,69 @@ export function aztecL1Snapshot(): Promise<AztecL1Snapshot> {
   return pending;
 }
 
+/**
+ * For the test run's global setup: on a cold cache, starts the deploy in this process without
+ * waiting for it, marked by a lock file holding this process's pid, so that the test files that
+ * need no chain (tests/unit, run first: vitest.config.ts) run meanwhile, and the others wait for
+ * the cache file rather than deploy it again.
+ */
+export async function deployAztecL1SnapshotMeanwhile(): Promise<void> {
+  const file = await snapshotFile();
+  if (await readSnapshot(file)) return;
+  const lock = `${file}.deploying`;
+  await mkdir(path.dirname(file), { recursive: true });
+  try {
+    await writeFile(lock, String(process.pid), { flag: "wx" });
+  } catch {
+    return; // another process deploys it
+  }
+  const done = aztecL1Snapshot().finally(() => rm(lock, { force: true }));
+  // Its failure is each test file's to report (they deploy again when the lock is gone).
+  done.catch(() => undefined);
+}
+
+async function snapshotFile(): Promise<string> {
+  const root = await projectRoot();
+  return path.join(
+    root,
+    "node_modules/.cache/aztec-butler",
+    `aztec-l1-${await snapshotKey()}.json`,
+  );
+}
+
+async function readSnapshot(file: string): Promise<AztecL1Snapshot | undefined> {
+  try {
+    const cached = JSON.parse(await readFile(file, "utf8")) as SnapshotFile;
+    if (cached.key === path.basename(file).slice("aztec-l1-".length, -".json".length)) {
+      if (cached.state.startsWith("0x")) return fromFile(cached);
+    }
+  } catch {
+    // not cached (or unreadable)
+  }
+  return undefined;
+}
+
+/** Whether a live process other than this one holds the deploy's lock file. */
+async function deployingElsewhere(lock: string): Promise<boolean> {
+  const pid = Number(await readFile(lock, "utf8").catch(() => ""));
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function loadOrDeploy(): Promise<AztecL1Snapshot> {
   const root = await projectRoot();
   const key = await snapshotKey();
-  const file = path.join(root, "node_modules/.cache/aztec-butler", `aztec-l1-${key}.json`);
-  try {
-    const cached = JSON.parse(await readFile(file, "utf8")) as SnapshotFile;
-    if (cached.key === key && cached.state.startsWith("0x")) return fromFile(cached);
-  } catch {
-    // not cached (or unreadable): deploy
+  const file = await snapshotFile();
+  for (const started = Date.now(); Date.now() - started < 180_000;) {
+    const cached = await readSnapshot(file);
+    if (cached) return cached;
+    if (!(await deployingElsewhere(`${file}.deploying`))) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const snapshot = await deploySnapshot(root);
   await mkdir(path.dirname(file), { recursive: true });
