@@ -32,18 +32,12 @@ await build({
   // Secret Manager's client (google-gax) loads its .proto files from its own directory at run time.
   // prom-client (status --metrics-file only, ~30 ms to load) stays out of the bundle every
   // command parses: it is imported from node_modules when a metrics file is written.
-  // @aztec/node-keystore (the node-keystore check's worker) loads from node_modules as the node
-  // does. @aztec/foundation's BN254 code and @aztec/bb.js are bundled into the derivation
-  // worker: resolving their modules one by one cost each worker about 100 ms of its start-up. What
-  // they load relative to themselves is not needed there: the WebAssembly is passed by path (see
-  // below), and the logger's transport thread is never started (derive-keys-worker.ts).
-  external: [
-    "@aztec/node-keystore",
-    "@aztec/node-keystore/*",
-    "@google-cloud/*",
-    "google-gax",
-    "prom-client",
-  ],
+  // Aztec's code is bundled into the workers that run it: resolving its modules one by one cost
+  // the derivation worker about 100 ms of its start-up (@aztec/foundation's BN254 code, @aztec/bb.js)
+  // and the node-keystore check's about 350 ms (@aztec/node-keystore). What it would load relative
+  // to itself is not needed there: Barretenberg's WebAssembly is passed by path (see below), and
+  // the logger's transport thread is never started (derive-keys-worker.ts).
+  external: ["@google-cloud/*", "google-gax", "prom-client"],
   // Bundled CommonJS modules (dotenv) call require() for Node's built-ins.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',

@@ -27,6 +27,10 @@ interface Issue {
   unionErrors?: { issues: Issue[] }[];
 }
 
+// The synchronous logger for Aztec's code, as in derive-keys-worker.ts: no pino transport thread
+// (which, bundled, could not find its files). A worker thread has its own copy of process.env.
+process.env.JEST_WORKER_ID ??= "aztec-butler node-keystore check: no pino transport thread";
+
 const loaded = Promise.all([
   import("@aztec/node-keystore/schemas"),
   import("@aztec/node-keystore"),
