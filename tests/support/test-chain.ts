@@ -799,7 +799,9 @@ export async function addKeysToProviderQueue(
     }
 
     const last = hashes[hashes.length - 1] as Hash;
-    await chain.publicClient.waitForTransactionReceipt({ hash: last });
+    // Bounded: a transaction anvil never mines fails here, saying so, rather than at the hook's
+    // 60 s timeout (seen once in a CI run of provider-queue.test.ts's 6M-gas chain, not since).
+    await chain.publicClient.waitForTransactionReceipt({ hash: last, timeout: 20_000 });
     // Everything before the last tx is mined by now; check all statuses in one batch.
     const receipts = (await rpcBatch(
       chain,
