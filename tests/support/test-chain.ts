@@ -237,13 +237,15 @@ interface SpawnedAnvil {
 }
 
 async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
-  const port = await getFreePort();
+  // Port 0: anvil binds a free port itself and says which. A port probed free beforehand could be
+  // taken meanwhile by another test process's anvil, which would then answer this one's probes (its
+  // chain used by two test files at once: seen as a rare hang in CI). Not --silent, which would
+  // hide the "Listening on" line; what anvil logs afterwards is drained and dropped.
   const args = [
     "--host",
     "127.0.0.1",
     "--port",
-    String(port),
-    "--silent",
+    "0",
     "--chain-id",
     String(ANVIL_CHAIN_ID),
     "--accounts",
@@ -309,9 +311,31 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
     return stopping;
   };
 
-  const rpcUrl = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.startupTimeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
+  let port: number | undefined;
+  while (port === undefined) {
+    const listening = /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
+    if (listening) port = Number(listening[1]);
+    else if (exited || Date.now() > deadline) {
+      await stop();
+      const detail = spawnError
+        ? spawnError.message
+        : exited
+          ? `exit code ${String(child.exitCode)}`
+          : `no "Listening on" within ${timeoutMs} ms`;
+      throw new AnvilStartError(
+        `anvil did not start (${detail}): ${output.trim().slice(-2_000) || "(no output)"}`,
+        false,
+      );
+    } else await sleep(10);
+  }
+  // From here on its log is not kept (it logs every request): drained, so anvil never blocks.
+  child.stdout?.off("data", collect);
+  child.stderr?.off("data", collect);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const rpcUrl = `http://127.0.0.1:${port}`;
   for (;;) {
     if (exited) {
       await stop();
