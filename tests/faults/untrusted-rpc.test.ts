@@ -23,6 +23,7 @@ import {
   type BatchFault,
   type RpcCall,
   type RpcProxy,
+  type RpcProxyMode,
 } from "../support/rpc-proxy.js";
 
 const phase2 = join(ownPhasesDir, "after_phase2", "on-dev-machine");
@@ -98,6 +99,27 @@ async function prepareDeployment(
     { cwd: dir, env: { ...net.env, ETHEREUM_NODE_URL: url, XDG_DATA_HOME: data, ...env } },
   );
   return { unchanged, run };
+}
+
+/**
+ * prepare-deployment behind a proxy of its own in `mode`, and how long after the first request
+ * the second one reached the node (the retry, when the first was refused).
+ */
+async function firstRetryAtTheNode(
+  mode: RpcProxyMode,
+  { env = {}, runner = runInProcess }: { env?: Record<string, string>; runner?: typeof runCli },
+): Promise<{ run: CliResult; rateLimited: number; delay: number }> {
+  const arrivals: number[] = [];
+  const timed = await startRpcProxy(net.chain.rpcUrl, {
+    mode,
+    onRequest: () => arrivals.push(performance.now()),
+  });
+  try {
+    const { run } = await prepareDeployment(env, { url: timed.url, runner });
+    return { run, rateLimited: timed.stats.rateLimited, delay: arrivals[1]! - arrivals[0]! };
+  } finally {
+    await timed.stop();
+  }
 }
 
 /** The suite's refusal check (tests/support/refusal.ts), the scraper config included. */
@@ -233,41 +255,27 @@ describe("rate limiting as providers send it", () => {
   });
 
   it("Retry-After is honoured: the retry reaches the node as long after the 429 as it asked, not after the 250 ms backoff", async () => {
-    const arrivals: number[] = [];
-    const timed = await startRpcProxy(net.chain.rpcUrl, {
-      mode: { kind: "rate-limit", first: 1, retryAfterSeconds: 1, jsonRpcBody: true },
-      onRequest: () => arrivals.push(performance.now()),
-    });
-    try {
-      const { run } = await prepareDeployment({ RPC_TIMEOUT_MS: "5000" }, { url: timed.url });
-      // Refused for the empty publisher, after the rate limit passed.
-      expect(run.code).toBe(65);
-      expect(timed.stats.rateLimited).toBe(1);
-      // Measured at the node: the rate-limited request, then its retry a second later.
-      const delay = arrivals[1]! - arrivals[0]!;
-      expect(delay).toBeGreaterThanOrEqual(1000);
-      expect(delay).toBeLessThan(1000 + 2000);
-    } finally {
-      await timed.stop();
-    }
+    const { run, rateLimited, delay } = await firstRetryAtTheNode(
+      { kind: "rate-limit", first: 1, retryAfterSeconds: 1, jsonRpcBody: true },
+      { env: { RPC_TIMEOUT_MS: "5000" } },
+    );
+    // Refused for the empty publisher, after the rate limit passed.
+    expect(run.code).toBe(65);
+    expect(rateLimited).toBe(1);
+    // Measured at the node: the rate-limited request, then its retry a second later.
+    expect(delay).toBeGreaterThanOrEqual(1000);
+    expect(delay).toBeLessThan(1000 + 2000);
   });
 
   it("without Retry-After, the bin's first retry waits its 250 ms backoff (spawned: the in-process runs wait 10 ms)", async () => {
-    const arrivals: number[] = [];
-    const timed = await startRpcProxy(net.chain.rpcUrl, {
-      mode: { kind: "rate-limit", first: 1 },
-      onRequest: () => arrivals.push(performance.now()),
-    });
-    try {
-      const { run } = await prepareDeployment({}, { url: timed.url, runner: runCli });
-      expect(run.code).toBe(65);
-      expect(timed.stats.rateLimited).toBe(1);
-      const delay = arrivals[1]! - arrivals[0]!;
-      expect(delay).toBeGreaterThanOrEqual(250);
-      expect(delay).toBeLessThan(250 + 1000);
-    } finally {
-      await timed.stop();
-    }
+    const { run, rateLimited, delay } = await firstRetryAtTheNode(
+      { kind: "rate-limit", first: 1 },
+      { runner: runCli },
+    );
+    expect(run.code).toBe(65);
+    expect(rateLimited).toBe(1);
+    expect(delay).toBeGreaterThanOrEqual(250);
+    expect(delay).toBeLessThan(250 + 1000);
   });
 
   it("Retry-After beyond RPC_TIMEOUT_MS: fails at once, exit 69", async () => {

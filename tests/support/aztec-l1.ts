@@ -116,8 +116,8 @@ export function aztecL1Snapshot(): Promise<AztecL1Snapshot> {
  * the cache file rather than deploy it again.
  */
 export async function deployAztecL1SnapshotMeanwhile(): Promise<void> {
-  const file = await snapshotFile();
-  if (await readSnapshot(file)) return;
+  const { file, key } = await snapshotFile();
+  if (await readSnapshot(file, key)) return;
   const lock = `${file}.deploying`;
   await mkdir(path.dirname(file), { recursive: true });
   try {
@@ -130,21 +130,17 @@ export async function deployAztecL1SnapshotMeanwhile(): Promise<void> {
   done.catch(() => undefined);
 }
 
-async function snapshotFile(): Promise<string> {
+/** The snapshot's cache file, and the key that names it (and that the file must hold). */
+async function snapshotFile(): Promise<{ file: string; key: string }> {
   const root = await projectRoot();
-  return path.join(
-    root,
-    "node_modules/.cache/aztec-butler",
-    `aztec-l1-${await snapshotKey()}.json`,
-  );
+  const key = await snapshotKey();
+  return { file: path.join(root, "node_modules/.cache/aztec-butler", `aztec-l1-${key}.json`), key };
 }
 
-async function readSnapshot(file: string): Promise<AztecL1Snapshot | undefined> {
+async function readSnapshot(file: string, key: string): Promise<AztecL1Snapshot | undefined> {
   try {
     const cached = JSON.parse(await readFile(file, "utf8")) as SnapshotFile;
-    if (cached.key === path.basename(file).slice("aztec-l1-".length, -".json".length)) {
-      if (cached.state.startsWith("0x")) return fromFile(cached);
-    }
+    if (cached.key === key && cached.state.startsWith("0x")) return fromFile(cached);
   } catch {
     // not cached (or unreadable)
   }
@@ -165,10 +161,9 @@ async function deployingElsewhere(lock: string): Promise<boolean> {
 
 async function loadOrDeploy(): Promise<AztecL1Snapshot> {
   const root = await projectRoot();
-  const key = await snapshotKey();
-  const file = await snapshotFile();
+  const { file, key } = await snapshotFile();
   for (const started = Date.now(); Date.now() - started < 180_000;) {
-    const cached = await readSnapshot(file);
+    const cached = await readSnapshot(file, key);
     if (cached) return cached;
     if (!(await deployingElsewhere(`${file}.deploying`))) break;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -221,13 +221,7 @@ async function tryChainId(rpcUrl: string): Promise<number | undefined> {
 }
 
 class AnvilStartError extends Error {
-  constructor(
-    message: string,
-    readonly portInUse: boolean,
-  ) {
-    super(message);
-    this.name = "AnvilStartError";
-  }
+  override name = "AnvilStartError";
 }
 
 interface SpawnedAnvil {
@@ -326,7 +320,6 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
           : `no "Listening on" within ${timeoutMs} ms`;
       throw new AnvilStartError(
         `anvil did not start (${detail}): ${output.trim().slice(-2_000) || "(no output)"}`,
-        false,
       );
     } else await sleep(10);
   }
@@ -342,14 +335,13 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
       const detail = spawnError ? spawnError.message : `exit code ${String(child.exitCode)}`;
       throw new AnvilStartError(
         `anvil exited during startup (${detail}): ${output.trim() || "(no output)"}`,
-        /address already in use|Address in use|AddrInUse/i.test(output),
       );
     }
     const id = await tryChainId(rpcUrl);
     if (id !== undefined) {
       if (id !== ANVIL_CHAIN_ID) {
         await stop();
-        throw new AnvilStartError(`unexpected chain id ${id} at ${rpcUrl}`, true);
+        throw new AnvilStartError(`unexpected chain id ${id} at ${rpcUrl}`);
       }
       break;
     }
@@ -357,7 +349,6 @@ async function spawnAnvil(opts: StartTestChainOptions): Promise<SpawnedAnvil> {
       await stop();
       throw new AnvilStartError(
         `anvil did not answer eth_chainId at ${rpcUrl} within ${timeoutMs} ms: ${output.trim() || "(no output)"}`,
-        false,
       );
     }
     await sleep(25);
@@ -375,17 +366,7 @@ export async function startTestChain(opts: StartTestChainOptions = {}): Promise<
   ensureExecutable(ANVIL_BIN);
   installExitHooks();
 
-  let spawned: SpawnedAnvil | undefined;
-  for (let attempt = 1; spawned === undefined; attempt++) {
-    try {
-      spawned = await spawnAnvil(opts);
-    } catch (err) {
-      // The free port can be grabbed by someone else between probing and anvil binding it.
-      if (err instanceof AnvilStartError && err.portInUse && attempt < 3) continue;
-      throw err;
-    }
-  }
-  const { child, rpcUrl, stop } = spawned;
+  const { child, rpcUrl, stop } = await spawnAnvil(opts);
 
   const chain = defineChain({
     id: ANVIL_CHAIN_ID,

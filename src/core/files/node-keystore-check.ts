@@ -12,6 +12,14 @@ interface Problem {
 type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
 
 /**
+ * Starts the worker a NodeKeystoreCheck made later in the run takes over: Aztec's keystore code
+ * loads while the command itself does.
+ */
+export function prestartNodeKeystoreCheck(): void {
+  prestartWorker("node-keystore-check-worker");
+}
+
+/**
  * Refuses to write key files the node would reject: each content is checked with Aztec's own
  * keystore schema (@aztec/node-keystore, the node's loader) and its KeystoreManager (duplicate
  * attesters, a signer for every attester and publisher).
@@ -21,14 +29,6 @@ type WorkerAnswer = { problems: (Problem | undefined)[] } | { failure: string };
  * `await using nodeCheck = new NodeKeystoreCheck()` ends the worker when the command's scope does,
  * however it ends.
  */
-/**
- * Starts the worker a NodeKeystoreCheck made later in the run takes over: Aztec's keystore code
- * loads while the command itself does.
- */
-export function prestartNodeKeystoreCheck(): void {
-  prestartWorker("node-keystore-check-worker");
-}
-
 export class NodeKeystoreCheck implements AsyncDisposable {
   private readonly worker = startWorker("node-keystore-check-worker");
   private failure: Error | undefined;

@@ -68,7 +68,9 @@ const earlyEvents = new WeakMap<Worker, [string, unknown[]][]>();
 export async function releasePrestartedWorkers(): Promise<void> {
   const workers = [...prestarted.values()].flat();
   prestarted.clear();
-  await Promise.all(workers.map((worker) => stopWorker(worker, { healthy: true })));
+  const failed = (worker: Worker) =>
+    (earlyEvents.get(worker) ?? []).some(([event]) => event !== "message");
+  await Promise.all(workers.map((worker) => stopWorker(worker, { healthy: !failed(worker) })));
 }
 
 /**

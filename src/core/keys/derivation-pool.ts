@@ -47,12 +47,6 @@ const LIBRARY_OF: Record<TaskKind, WarmUpKind> = {
   "bls-keystore-create": "bls",
 };
 
-interface Task {
-  kind: TaskKind;
-  start: number;
-  items: unknown[];
-}
-
 /** A derivation under way (deriveAddressesFirst): the eth addresses resolve first. */
 export interface DerivedAttesters {
   addresses: Promise<Hex[]>;
@@ -101,8 +95,8 @@ interface PoolWorker {
  * through one scheduling loop (schedule): a queue of tasks that idle workers take in turn, each
  * the first task of the library it prefers.
  *
- * `await using` it (or close() it in a finally): workers are terminated rather than left to exit,
- * which would wait for the logger thread @aztec/foundation starts.
+ * `await using` it (or close() it in a finally): workers are terminated rather than left to exit
+ * (or, in the test suite only, kept warm for the next run: worker-entry.ts).
  */
 export class KeyDerivationPool implements AsyncDisposable {
   private readonly workers: PoolWorker[];
@@ -147,12 +141,11 @@ export class KeyDerivationPool implements AsyncDisposable {
   }
 
   /** Public keys of every attester, in input order. Keys must have passed refuseUnusablePrivateKeys. */
-  async derive(
+  derive(
     keys: readonly AttesterPrivateKeys[],
     onProgress?: (done: number) => void,
   ): Promise<AttesterPublicKeys[]> {
-    const [addresses, blsKeys] = this.runLists(attesterLists(keys), progressOfPairs(onProgress));
-    return zipAttesters(await addresses!, await blsKeys!);
+    return this.deriveAddressesFirst(keys, onProgress).publicKeys;
   }
 
   /**
@@ -214,10 +207,14 @@ export class KeyDerivationPool implements AsyncDisposable {
     lists: readonly { kind: TaskKind; items: readonly unknown[] }[],
     onProgress: (itemsDone: number) => void,
   ): Promise<unknown[]>[] {
-    const tasks: Task[] = lists.flatMap(({ kind, items }) =>
+    const tasks = lists.flatMap(({ kind, items }) =>
       Array.from({ length: Math.ceil(items.length / ITEMS_PER_TASK[kind]) }, (_, i) => {
         const start = i * ITEMS_PER_TASK[kind];
-        return { kind, start, items: items.slice(start, start + ITEMS_PER_TASK[kind]) };
+        return {
+          kind,
+          start,
+          items: items.slice(start, start + ITEMS_PER_TASK[kind]),
+        } as TaskMessage;
       }),
     );
     const outcomes = lists.map(({ kind, items }) => {
@@ -246,7 +243,7 @@ export class KeyDerivationPool implements AsyncDisposable {
    * answered, rejects at the first worker failure. One schedule at a time per pool.
    */
   private schedule(
-    tasks: Task[],
+    tasks: TaskMessage[],
     onDone: (message: Extract<WorkerMessage, { type: "done" }>) => void,
   ): Promise<void> {
     const pending = [...tasks];
@@ -268,11 +265,7 @@ export class KeyDerivationPool implements AsyncDisposable {
               }
               const [task] = pending.splice(index, 1);
               entry.outstanding++;
-              entry.worker.postMessage({
-                kind: task!.kind,
-                start: task!.start,
-                items: task!.items,
-              } as TaskMessage);
+              entry.worker.postMessage(task);
             };
             entry.onDone = (message) => {
               onDone(message);

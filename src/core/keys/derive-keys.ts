@@ -1,5 +1,5 @@
 // Each half is loaded on first use: a worker that only derives eth addresses never loads
-// @aztec/foundation (Barretenberg's WebAssembly and the logger thread it starts).
+// @aztec/foundation (Barretenberg's WebAssembly and its 10 MB of memory).
 import { fileURLToPath } from "node:url";
 import type { Hex } from "../../types/primitives.js";
 import { distFileUrl } from "../files/worker-entry.js";
