@@ -401,8 +401,8 @@ ${r.scenarios.map((s) => `- ${s.name}: ${s.detail}; every run ${s.rssRuns}.`).jo
 Baselines: ${[...new Set(r.scenarios.map((s) => s.baselineNote))].join("; ")}.
 
 Peak RSS is mostly fixed cost: the main thread (viem, the chain client, the queue's answers) and
-the derivation worker threads, each with its own V8 heap; the half of them (rounded up) that derive
-BLS keys also hold a Barretenberg WebAssembly instance. The CLI uses ${r.workersNote}, hence the
+the derivation worker threads, each with its own V8 heap and its own Barretenberg and libsecp256k1
+WebAssembly instances. The CLI uses ${r.workersNote}, hence the
 step from 100 to 1,000 keys; from 1,000 to 10,000 keys the growth is the keys themselves.
 
 ### Against the limit

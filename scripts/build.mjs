@@ -29,7 +29,8 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  // Secret Manager's client (google-gax) loads its .proto files from its own directory at run time.
+  // Secret Manager's client (google-gax) loads its .proto files from its own directory at run time,
+  // and tiny-secp256k1 (the derivation worker's libsecp256k1) its WebAssembly.
   // prom-client (status --metrics-file only, ~30 ms to load) stays out of the bundle every
   // command parses: it is imported from node_modules when a metrics file is written.
   // Aztec's code is bundled into the workers that run it: resolving its modules one by one cost
@@ -37,7 +38,7 @@ await build({
   // and the node-keystore check's about 350 ms (@aztec/node-keystore). What it would load relative
   // to itself is not needed there: Barretenberg's WebAssembly is passed by path (see below), and
   // the logger's transport thread is never started (derive-keys-worker.ts).
-  external: ["@google-cloud/*", "google-gax", "prom-client"],
+  external: ["@google-cloud/*", "google-gax", "prom-client", "tiny-secp256k1"],
   // Bundled CommonJS modules (dotenv) call require() for Node's built-ins.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',

@@ -4,7 +4,7 @@ import { withRunInputs } from "../core/files/file-identity.js";
 import { flushStream, processTerminal, watchStream, type Terminal } from "./output.js";
 import { reportError } from "./run.js";
 import { phaseTimingsLine, startPhaseTimings, timed } from "../core/phase-timings.js";
-import { prestartDerivationWorker } from "../core/keys/derivation-pool.js";
+import { prestartDerivationWorkers } from "../core/keys/derivation-pool.js";
 import { releasePrestartedWorkers } from "../core/files/worker-entry.js";
 import { prestartNodeKeystoreCheck } from "../core/files/node-keystore-check.js";
 import { COMMANDS, commandToLoad, type CommandEntry } from "./commands.js";
@@ -33,13 +33,14 @@ const COMMAND_MODULES: Record<string, () => Promise<CommandFactory>> = {
 };
 
 /**
- * The worker a command will need, started before its module loads: Barretenberg or Aztec's
- * keystore code take a worker a few hundred milliseconds to load, beside the main thread loading
- * the command, and the command's pool or check takes the worker over.
+ * The workers a command will need (given the command line's arguments), started before its
+ * module loads: Barretenberg or Aztec's keystore code take a worker a few hundred milliseconds to
+ * load, beside the main thread loading the command, and the command's pool or check takes the
+ * workers over.
  */
-const PRESTARTED_WORKERS: Record<string, () => void> = {
-  "process-private-keys": prestartDerivationWorker,
-  "check-secrets": prestartDerivationWorker,
+const PRESTARTED_WORKERS: Record<string, (args: readonly string[]) => void> = {
+  "process-private-keys": prestartDerivationWorkers,
+  "check-secrets": prestartDerivationWorkers,
   "prepare-deployment": prestartNodeKeystoreCheck,
   "fill-coinbases": prestartNodeKeystoreCheck,
 };
@@ -107,7 +108,7 @@ async function programFor(argv: readonly string[], run: CliRun): Promise<Command
   const entry = commandToLoad(argv.slice(2));
   if (!entry) return buildProgram(run);
   const asksHelp = argv.includes("--help") || argv.includes("-h") || argv[2] === "help";
-  if (!asksHelp) PRESTARTED_WORKERS[entry.name]?.();
+  if (!asksHelp) PRESTARTED_WORKERS[entry.name]?.(argv.slice(2));
   const factory = await timed("command modules", COMMAND_MODULES[entry.name]!);
   return buildProgram(run, new Map([[entry.name, factory]]));
 }

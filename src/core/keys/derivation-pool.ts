@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
@@ -10,27 +11,67 @@ import type {
   TaskKind,
   TaskMessage,
   TaskResult,
-  WarmUpKind,
   WorkerMessage,
 } from "./derivation-protocol.js";
 import type { AttesterPrivateKeys, AttesterPublicKeys } from "./private-keys.js";
 
-const workerDataFor = (warmUp: WarmUpKind[]): DerivationWorkerData => ({ warmUp });
-
-/**
- * Starts the worker a pool's first worker will be (it loads Barretenberg), before the command
- * that needs it has even loaded: a pool made later in the run takes it over.
- */
-export function prestartDerivationWorker(): void {
-  prestartedAt ??= performance.now();
-  prestartWorker("derive-keys-worker", workerDataFor(["bls", "eth"]));
-}
-
-/** When the run prestarted a worker: the breakdown's "workers ready" counts from there. */
-let prestartedAt: number | undefined;
+/** Every worker loads both libraries, so any worker takes any task. */
+const WORKER_DATA: DerivationWorkerData = { warmUp: ["eth", "bls"] };
 
 /** Below this many keys per worker, another worker thread costs more than it saves. */
 const KEYS_PER_WORKER_MINIMUM = 256;
+
+/** The worker threads a pool for `keyCount` keys uses: one per core (at most 4), at least one. */
+export function derivationWorkerCount(keyCount: number): number {
+  return Math.max(
+    1,
+    Math.min(4, availableParallelism(), Math.floor(keyCount / KEYS_PER_WORKER_MINIMUM)),
+  );
+}
+
+/**
+ * The fewest bytes a validator takes in a key file: `{"attester":{"eth":"0x…","bls":"0x…"}},`
+ * with its two 32-byte keys in hex, and nothing else.
+ */
+const FEWEST_BYTES_PER_VALIDATOR = 160;
+
+/**
+ * How many workers a pool for the largest regular file among a command's arguments could need:
+ * its validators are no more than its size over the fewest bytes a validator takes. Arguments
+ * that are options, or not files (missing, a directory, under a file), are the command's to
+ * refuse and count for nothing here.
+ */
+export function derivationWorkersForFiles(args: readonly string[]): number {
+  let largestFile = 0;
+  for (const arg of args) {
+    if (arg.startsWith("-")) continue;
+    let stats;
+    try {
+      stats = statSync(arg, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
+    if (stats?.isFile()) largestFile = Math.max(largestFile, stats.size);
+  }
+  return derivationWorkerCount(Math.floor(largestFile / FEWEST_BYTES_PER_VALIDATOR));
+}
+
+/**
+ * Starts the workers the command's pool will use (derivationWorkersForFiles of its arguments;
+ * each loads Barretenberg: some 300 ms, on a core of its own while the main thread loads the
+ * command and reads its input), before the command has even loaded; the pool made later in the
+ * run takes them over. Too many costs a worker's start-up and no more (one no pool takes is
+ * stopped at the end of the run); too few leaves the pool to start the others itself.
+ */
+export function prestartDerivationWorkers(args: readonly string[]): void {
+  prestartedAt ??= performance.now();
+  const count = derivationWorkersForFiles(args);
+  for (let w = 0; w < count; w++) prestartWorker("derive-keys-worker", WORKER_DATA);
+}
+
+/** When the run prestarted workers: the breakdown's "workers ready" counts from there. */
+let prestartedAt: number | undefined;
+
 /** Items per task handed to a worker: small enough that the workers finish together. */
 const ITEMS_PER_TASK: Record<TaskKind, number> = {
   eth: 250,
@@ -38,13 +79,6 @@ const ITEMS_PER_TASK: Record<TaskKind, number> = {
   // pbkdf2 (c=262144) costs about 50 ms: a few per task keep every worker busy to the end.
   "bls-keystore-decrypt": 4,
   "bls-keystore-create": 4,
-};
-/** The library a task kind needs loaded. */
-const LIBRARY_OF: Record<TaskKind, WarmUpKind> = {
-  eth: "eth",
-  bls: "bls",
-  "bls-keystore-decrypt": "bls",
-  "bls-keystore-create": "bls",
 };
 
 /** A derivation under way (deriveAddressesFirst): the eth addresses resolve first. */
@@ -71,8 +105,6 @@ const zipAttesters = (addresses: readonly unknown[], blsKeys: readonly unknown[]
 
 interface PoolWorker {
   worker: Worker;
-  /** The libraries it loads, in the order it prefers their tasks. */
-  libraries: WarmUpKind[];
   /** Tasks posted and not answered yet. */
   outstanding: number;
   /** Why the worker stopped, once it has. */
@@ -83,17 +115,18 @@ interface PoolWorker {
 }
 
 /**
- * Worker threads that derive attester public keys (viem for eth, computeBn254G1PublicKeyCompressed
- * for bls) and decrypt or create BN254 keystores: one per core (at most 4), fewer for small sets,
- * always at least one. The main thread never loads @aztec/foundation, so it stays free for the
- * chain reads that run meanwhile.
+ * Worker threads that derive attester public keys (libsecp256k1 and viem for eth,
+ * computeBn254G1PublicKeyCompressed for bls) and decrypt or create BN254 keystores: one per core
+ * (at most 4), fewer for small sets, always at least one. The main thread never loads
+ * @aztec/foundation, so it stays free for the chain reads that run meanwhile.
  *
- * The workers start loading their libraries as soon as the pool exists, so a command can start
- * it first and check its inputs and the chain while they warm up. Loading Barretenberg costs a
- * thread about 150 ms of CPU and its own WebAssembly memory, so only half of the workers (rounded
- * up) load it and take BLS tasks first; the others derive only eth addresses. All work goes
- * through one scheduling loop (schedule): a queue of tasks that idle workers take in turn, each
- * the first task of the library it prefers.
+ * The workers start loading their libraries as soon as the pool exists (or before: see
+ * prestartDerivationWorkers), so a command can start it first and check its inputs and the chain
+ * while they warm up. Every worker loads Barretenberg (about 150 ms of CPU and its own WebAssembly
+ * memory): a BLS key costs twice what an eth key costs, so workers that derived only eth addresses
+ * sat idle for the last third of a large run. All work goes through one scheduling loop
+ * (schedule): a queue of tasks, eth keys first (their addresses go to the chain reads while the
+ * BLS keys are derived), that idle workers take in turn.
  *
  * `await using` it (or close() it in a finally): workers are terminated rather than left to exit
  * (or, in the test suite only, kept warm for the next run: worker-entry.ts).
@@ -102,21 +135,12 @@ export class KeyDerivationPool implements AsyncDisposable {
   private readonly workers: PoolWorker[];
 
   constructor(keyCount: number) {
-    const workerCount = Math.max(
-      1,
-      Math.min(4, availableParallelism(), Math.floor(keyCount / KEYS_PER_WORKER_MINIMUM)),
-    );
-    // Measured at 10,000 keys on 2 cores: Barretenberg in every worker, eth tasks first, made the
-    // run slower (3.4 s against 3.3 s): the second instance's start-up costs more than the
-    // earlier addresses save.
-    const blsWorkerCount = Math.ceil(workerCount / 2);
     const startedAt = prestartedAt ?? performance.now();
     prestartedAt = undefined;
     const ready: Promise<void>[] = [];
-    this.workers = Array.from({ length: workerCount }, (_, w) => {
-      const libraries: WarmUpKind[] = w < blsWorkerCount ? ["bls", "eth"] : ["eth"];
-      const worker = startWorker("derive-keys-worker", workerDataFor(libraries));
-      const entry: PoolWorker = { worker, libraries, outstanding: 0 };
+    this.workers = Array.from({ length: derivationWorkerCount(keyCount) }, () => {
+      const worker = startWorker("derive-keys-worker", WORKER_DATA);
+      const entry: PoolWorker = { worker, outstanding: 0 };
       let markReady!: () => void;
       ready.push(new Promise<void>((resolve) => (markReady = resolve)));
       // Listening from the start: a worker that fails before any task is reported by the next.
@@ -149,9 +173,9 @@ export class KeyDerivationPool implements AsyncDisposable {
   }
 
   /**
-   * The same as derive(), with the eth addresses as soon as they are all derived (by the workers
-   * without Barretenberg, while the others derive the BLS keys): the caller can read the chain
-   * for them meanwhile.
+   * The same as derive(), with the eth addresses as soon as they are all derived (their tasks go
+   * first, and take a third of the time): the caller can read the chain for them while the
+   * workers derive the BLS keys.
    */
   deriveAddressesFirst(
     keys: readonly AttesterPrivateKeys[],
@@ -170,7 +194,7 @@ export class KeyDerivationPool implements AsyncDisposable {
   }
 
   /**
-   * Decrypts EIP-2335 BN254 keystores on the workers that load Barretenberg, and derives each
+   * Decrypts EIP-2335 BN254 keystores on the workers, and derives each
    * key's public key (to check against the keystore's `pubkey`). Results in input order; a
    * keystore that fails to decrypt gives `{error}`.
    */
@@ -238,32 +262,27 @@ export class KeyDerivationPool implements AsyncDisposable {
   }
 
   /**
-   * The one scheduling loop: every worker that has a library some task needs takes, whenever it
-   * is idle, the first pending task of the library it prefers; resolves when every task is
-   * answered, rejects at the first worker failure. One schedule at a time per pool.
+   * The one scheduling loop: every worker takes, whenever it is idle, the first pending task;
+   * resolves when every task is answered, rejects at the first worker failure. One schedule at a
+   * time per pool.
    */
   private schedule(
     tasks: TaskMessage[],
     onDone: (message: Extract<WorkerMessage, { type: "done" }>) => void,
   ): Promise<void> {
     const pending = [...tasks];
-    const needed = new Set(pending.map((task) => LIBRARY_OF[task.kind]));
-    const able = this.workers.filter((entry) => entry.libraries.some((lib) => needed.has(lib)));
     return Promise.all(
-      able.map(
+      this.workers.map(
         (entry) =>
           new Promise<void>((resolve, reject) => {
             if (entry.failure) return reject(entry.failure);
             let finished = false;
             const next = () => {
-              const index = entry.libraries
-                .map((lib) => pending.findIndex((task) => LIBRARY_OF[task.kind] === lib))
-                .find((i) => i >= 0);
-              if (index === undefined) {
+              const task = pending.shift();
+              if (!task) {
                 finished = true;
                 return resolve();
               }
-              const [task] = pending.splice(index, 1);
               entry.outstanding++;
               entry.worker.postMessage(task);
             };

@@ -5,7 +5,7 @@ import type { Hex } from "../../types/primitives.js";
 
 /** What each kind of task takes (one item per key or keystore) and gives back, in order. */
 export interface DerivationTasks {
-  /** eth private key → checksummed address (viem). */
+  /** eth private key → checksummed address (libsecp256k1, then viem). */
   eth: { item: Hex; result: Hex };
   /** BLS private key → compressed BN254 G1 public key (@aztec/foundation). */
   bls: { item: Hex; result: Hex };
@@ -22,7 +22,7 @@ export type TaskKind = keyof DerivationTasks;
 export type TaskItem<K extends TaskKind> = DerivationTasks[K]["item"];
 export type TaskResult<K extends TaskKind> = DerivationTasks[K]["result"];
 
-/** The libraries a worker loads at once: "eth" (viem) or also "bls" (Barretenberg). */
+/** The libraries a worker loads at once: "eth" (libsecp256k1, viem), "bls" (Barretenberg). */
 export type WarmUpKind = "eth" | "bls";
 
 /** The worker's workerData. */
