@@ -11,7 +11,13 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
 
-import { baselineDerive, baselineQueueRead, timed, toolChainReads } from "./baselines.js";
+import {
+  baselineDerive,
+  baselineDeriveWithToolsEthDerivation,
+  baselineQueueRead,
+  timed,
+  toolChainReads,
+} from "./baselines.js";
 import type { BenchContext, ProviderContext } from "./context.js";
 import { check, counted, mib, runCounted, summarise, type CountedRun } from "./counting.js";
 import { makePrivateKeyFile } from "./keygen.js";
@@ -132,12 +138,22 @@ async function measureBaselines(
 
   // Warm-up: the timings below leave out module loading and Barretenberg's start-up (which the
   // CLI's runs include), so they flatter the baseline.
-  await baselineDerive(makePrivateKeyFile(20).validators.map((v) => v.attester));
+  const warmUpKeys = makePrivateKeyFile(20).validators.map((v) => v.attester);
+  await baselineDerive(warmUpKeys);
+  await baselineDeriveWithToolsEthDerivation(warmUpKeys);
   const derive = new Map<number, number>();
+  const deriveAsTheTool = new Map<number, number>();
   for (const n of KEY_COUNTS) {
     bench.log(`baseline (b): deriving ${fmtInt(n)} keys one at a time on the main thread`);
     const base = await timed(() => baselineDerive(files.get(n)!.keys));
     derive.set(n, base.wallMs);
+    bench.log(`baseline (b′): the same with the CLI's eth derivation (libsecp256k1)`);
+    const own = await timed(() => baselineDeriveWithToolsEthDerivation(files.get(n)!.keys));
+    deriveAsTheTool.set(n, own.wallMs);
+    check(
+      own.value.every((v, i) => v.eth === base.value[i]!.eth && v.bls === base.value[i]!.bls),
+      `baselines (b) and (b′) derived different keys for ${n}`,
+    );
     // The CLI's output must hold exactly the keys the straightforward derivation gives.
     const written = JSON.parse(readFileSync(outputs.get(n)!, "utf8")) as {
       validators: { attester: { eth: string; bls: string } }[];
@@ -155,7 +171,7 @@ async function measureBaselines(
     baselineHttp: baseQueue.seen.httpRequests,
     how: "readProviderQueue (deployless reads of 250 entries, sent together) vs viem readContract per entry, unbatched, awaited in turn",
   };
-  return { queue: baseQueue, derive, component };
+  return { queue: baseQueue, derive, deriveAsTheTool, component };
 }
 
 /** Progress: redrawn on a pseudo-terminal (10,000 keys), absent from every piped run. */
@@ -237,24 +253,27 @@ async function checkNoTimingsLine(
   };
 }
 
-/** Median wall ÷ (baseline (b) / the cores used + `--help`'s wall), per size. */
+/** Median wall ÷ (baseline (b) / the cores used + `--help`'s wall), per size; the same for (b′). */
 function limitRows(
   runs: Map<number, CountedRun[]>,
-  derive: Map<number, number>,
+  baselines: { derive: Map<number, number>; deriveAsTheTool: Map<number, number> },
   helpMs: number,
 ): LimitRow[] {
   return KEY_COUNTS.map((n) => {
     const wallMs = summarise(runs.get(n)!).wallMs;
     const cores = workersFor(n);
-    const limitMs = derive.get(n)! / cores + helpMs;
+    const limitMs = baselines.derive.get(n)! / cores + helpMs;
+    const toolsLimitMs = baselines.deriveAsTheTool.get(n)! / cores + helpMs;
     return {
       keys: n,
       wallMs,
-      baselineMs: derive.get(n)!,
+      baselineMs: baselines.derive.get(n)!,
       cores,
       helpMs,
       limitMs,
       ratio: wallMs / limitMs,
+      toolsBaselineMs: baselines.deriveAsTheTool.get(n)!,
+      toolsRatio: wallMs / toolsLimitMs,
     };
   });
 }
@@ -346,7 +365,7 @@ export async function benchProcessPrivateKeys(
   const base = await measureBaselines(bench, provider, files, outputs);
   const progress = await checkProgress(bench, provider, runs, files.get(10_000)!);
   const noTimings = await checkNoTimingsLine(bench, provider, files.get(100)!);
-  const limits = limitRows(runs, base.derive, options.helpMs);
+  const limits = limitRows(runs, base, options.helpMs);
   const queue = { ms: base.queue.result.wallMs, http: base.queue.seen.httpRequests };
   return {
     scenarios: KEY_COUNTS.map((n) => scenarioRow(n, runs.get(n)!, queue, base.derive.get(n)!)),
