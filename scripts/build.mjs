@@ -13,19 +13,10 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 rmSync(`${root}dist`, { recursive: true, force: true });
-await build({
+const shared = {
   absWorkingDir: root,
-  entryPoints: {
-    cli: "src/cli/main.ts",
-    "derive-keys-worker": "src/core/keys/derive-keys-worker.ts",
-    "node-keystore-check-worker": "src/core/files/node-keystore-check-worker.ts",
-  },
   outdir: "dist",
   bundle: true,
-  // Each command's module is a chunk of its own, loaded by the runs of that command only (main.ts);
-  // chunks sit beside the entries, so a worker's URL (worker-entry.ts) is the same from any chunk.
-  splitting: true,
-  chunkNames: "[name]-[hash]",
   platform: "node",
   format: "esm",
   target: "node20",
@@ -45,6 +36,25 @@ await build({
   },
   sourcemap: "linked",
   logLevel: "warning",
+};
+await build({
+  ...shared,
+  entryPoints: { cli: "src/cli/main.ts" },
+  // Each command's module is a chunk of its own, loaded by the runs of that command only (main.ts);
+  // chunks sit beside the entries, so a worker's URL (worker-entry.ts) is the same from any chunk.
+  splitting: true,
+  chunkNames: "[name]-[hash]",
+});
+// The workers are bundles of their own, each one file holding only what it uses: built with the
+// CLI, they shared its chunks, and a derivation worker parsed 1.5 MB of them (all of viem that
+// any command uses) before its first eth key.
+await build({
+  ...shared,
+  entryPoints: {
+    "derive-keys-worker": "src/core/keys/derive-keys-worker.ts",
+    "node-keystore-check-worker": "src/core/files/node-keystore-check-worker.ts",
+  },
+  splitting: false,
 });
 
 // Barretenberg's WebAssembly ships gzipped, and @aztec/bb.js inflates it with pako (JavaScript)
