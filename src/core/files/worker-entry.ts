@@ -51,7 +51,9 @@ const keyOf = (name: WorkerName, workerData: unknown) =>
  */
 export function prestartWorker(name: WorkerName, workerData?: unknown): void {
   const key = keyOf(name, workerData);
-  const worker = startWorker(name, workerData);
+  // Not startWorker: that would hand out a worker prestarted a moment ago, so asking for two
+  // started one.
+  const worker = idleOrNewWorker(name, workerData);
   // What it says before it is taken is kept and replayed to its taker (an error too: until then
   // it must not crash the run).
   const early: [string, unknown[]][] = [];
@@ -87,6 +89,12 @@ export function startWorker(name: WorkerName, workerData?: unknown): Worker {
     setImmediate(() => events.forEach(([event, args]) => early.emit(event, ...args)));
     return early;
   }
+  return idleOrNewWorker(name, workerData);
+}
+
+/** A worker kept warm by an earlier run (in tests only), or a new one. */
+function idleOrNewWorker(name: WorkerName, workerData?: unknown): Worker {
+  const key = keyOf(name, workerData);
   if (reuseWorkers()) {
     const idle = idleWorkers.get(key)?.pop();
     if (idle) {

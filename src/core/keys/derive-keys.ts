@@ -6,11 +6,25 @@ import { testOnlyCheapBn254Keystore, testOnlyCheapKdf } from "./keystore-kdf.js"
 let ethDeriver: Promise<(key: Hex) => Hex> | undefined;
 let blsDeriver: Promise<(key: Hex) => Promise<Hex>> | undefined;
 
-/** The checksummed address of each eth private key, in order (ethAddressOf: libsecp256k1, viem). */
+/** Eth keys derived between two turns of the event loop (about 4 ms). */
+const ETH_KEYS_PER_TURN = 32;
+
+/**
+ * The checksummed address of each eth private key, in order (ethAddressOf: libsecp256k1, viem).
+ * It lets the event loop turn every few milliseconds: a worker derives eth keys while
+ * Barretenberg still loads, and bb.js reads its 10 MB of WebAssembly 512 KiB a turn, so a task
+ * run in one go held that load up by a task's length per chunk (the worker's first BLS key came
+ * some 600 ms late).
+ */
 export async function deriveEthAddresses(keys: readonly Hex[]): Promise<Hex[]> {
   ethDeriver ??= import("./eth-address.js").then((m) => m.ethAddressOf);
   const derive = await ethDeriver;
-  return keys.map((key) => derive(key));
+  const addresses: Hex[] = [];
+  for (let start = 0; start < keys.length; start += ETH_KEYS_PER_TURN) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const key of keys.slice(start, start + ETH_KEYS_PER_TURN)) addresses.push(derive(key));
+  }
+  return addresses;
 }
 
 /**
