@@ -806,7 +806,12 @@ export async function addKeysToProviderQueue(
     const last = hashes[hashes.length - 1] as Hash;
     // Bounded: a transaction anvil never mines fails here, saying so, rather than at the hook's
     // 60 s timeout (seen once in a CI run of provider-queue.test.ts's 6M-gas chain, not since).
-    await chain.publicClient.waitForTransactionReceipt({ hash: last, timeout: 20_000 });
+    // Anvil mines the sends in turn, after they return: the bench's 10,000 keys on a large state
+    // (about 100 transactions) took more than 20 s to be mined, hence the time per transaction.
+    await chain.publicClient.waitForTransactionReceipt({
+      hash: last,
+      timeout: 20_000 + 2_000 * hashes.length,
+    });
     // Everything before the last tx is mined by now; check all statuses in one batch.
     const receipts = (await rpcBatch(
       chain,
