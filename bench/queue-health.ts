@@ -71,15 +71,8 @@ async function sendAll(chain: TestChain, sends: (() => Promise<Hash>)[]): Promis
   }
 }
 
-/**
- * `count` sound key stores: secrets s0 + i, public keys by successive additions of the
- * generators, proofs of possession over the chain's GSE digests (one batched request). Cached:
- * the digests depend only on the keys (the GSE hashes them to the curve).
- */
-async function soundRegistrationTuples(
-  chain: TestChain,
-  count: number,
-): Promise<TestRegistrationTuple[]> {
+/** The cache file of `count` sound key stores: named for the count and the GSE's artifacts version. */
+function soundTuplesCachePath(count: number): string {
   const artifacts = JSON.parse(
     readFileSync(join(PROJECT_ROOT, "node_modules/@aztec/l1-artifacts/package.json"), "utf8"),
   ) as { version: string };
@@ -87,7 +80,11 @@ async function soundRegistrationTuples(
     .update(`sound-keystores 1 ${count} ${artifacts.version}`)
     .digest("hex")
     .slice(0, 16);
-  const cache = join(PROJECT_ROOT, "node_modules/.cache/aztec-butler", `bench-keys-${key}.json`);
+  return join(PROJECT_ROOT, "node_modules/.cache/aztec-butler", `bench-keys-${key}.json`);
+}
+
+/** The key stores cached in `cache`, or undefined where it is missing or unreadable. */
+function cachedSoundTuples(cache: string): TestRegistrationTuple[] | undefined {
   try {
     return (JSON.parse(readFileSync(cache, "utf8")) as Record<string, string | string[]>[]).map(
       (k) => ({
@@ -104,8 +101,15 @@ async function soundRegistrationTuples(
     );
   } catch {
     // not cached yet
+    return undefined;
   }
-  const s0 = BigInt(keccak256(toHex("aztec-butler bench sound keys"))) >> 8n;
+}
+
+/** The public keys of secrets s0 … s0 + count - 1, by successive additions of the generators. */
+function successivePublicKeys(
+  s0: bigint,
+  count: number,
+): { g1: { x: bigint; y: bigint }; g2: TestRegistrationTuple["publicKeyG2"] }[] {
   let p1 = bn254.G1.Point.BASE.multiply(s0);
   let p2 = bn254.G2.Point.BASE.multiply(s0);
   const publicKeys: { g1: { x: bigint; y: bigint }; g2: TestRegistrationTuple["publicKeyG2"] }[] =
@@ -120,10 +124,18 @@ async function soundRegistrationTuples(
     p1 = p1.add(bn254.G1.Point.BASE);
     p2 = p2.add(bn254.G2.Point.BASE);
   }
+  return publicKeys;
+}
+
+/** The chain's GSE registration digest of each G1 public key, in one batched request. */
+async function registrationDigests(
+  chain: TestChain,
+  publicKeysG1: { x: bigint; y: bigint }[],
+): Promise<{ x: bigint; y: bigint }[]> {
   const { gse } = aztecOf(chain);
   const answers = (await rpcBatch(
     chain,
-    publicKeys.map(({ g1 }) => ({
+    publicKeysG1.map((g1) => ({
       method: "eth_call",
       params: [
         {
@@ -138,25 +150,13 @@ async function soundRegistrationTuples(
       ],
     })),
   )) as Hex[];
-  const tuples = publicKeys.map(({ g1, g2 }, i): TestRegistrationTuple => {
-    const digest = decodeFunctionResult({
-      abi: GSEAbi,
-      functionName: "getRegistrationDigest",
-      data: answers[i]!,
-    });
-    const pop = bn254.G1.Point.fromAffine(digest)
-      .multiply(s0 + BigInt(i))
-      .toAffine();
-    const attester = getAddress(
-      `0x${(BigInt(keccak256(toHex(`bench sound ${i}`))) & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`,
-    );
-    return {
-      attester,
-      publicKeyG1: g1,
-      publicKeyG2: g2,
-      proofOfPossession: { x: pop.x, y: pop.y },
-    };
-  });
+  return answers.map((data) =>
+    decodeFunctionResult({ abi: GSEAbi, functionName: "getRegistrationDigest", data }),
+  );
+}
+
+/** Writes the key stores to `cache` (numbers as decimal strings). */
+function writeSoundTuplesCache(cache: string, tuples: TestRegistrationTuple[]): void {
   mkdirSync(join(cache, ".."), { recursive: true });
   writeFileSync(
     cache,
@@ -169,6 +169,41 @@ async function soundRegistrationTuples(
       })),
     ),
   );
+}
+
+/**
+ * `count` sound key stores: secrets s0 + i, public keys by successive additions of the
+ * generators, proofs of possession over the chain's GSE digests (one batched request). Cached:
+ * the digests depend only on the keys (the GSE hashes them to the curve).
+ */
+async function soundRegistrationTuples(
+  chain: TestChain,
+  count: number,
+): Promise<TestRegistrationTuple[]> {
+  const cache = soundTuplesCachePath(count);
+  const cached = cachedSoundTuples(cache);
+  if (cached !== undefined) return cached;
+  const s0 = BigInt(keccak256(toHex("aztec-butler bench sound keys"))) >> 8n;
+  const publicKeys = successivePublicKeys(s0, count);
+  const digests = await registrationDigests(
+    chain,
+    publicKeys.map(({ g1 }) => g1),
+  );
+  const tuples = publicKeys.map(({ g1, g2 }, i): TestRegistrationTuple => {
+    const pop = bn254.G1.Point.fromAffine(digests[i]!)
+      .multiply(s0 + BigInt(i))
+      .toAffine();
+    const attester = getAddress(
+      `0x${(BigInt(keccak256(toHex(`bench sound ${i}`))) & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`,
+    );
+    return {
+      attester,
+      publicKeyG1: g1,
+      publicKeyG2: g2,
+      proofOfPossession: { x: pop.x, y: pop.y },
+    };
+  });
+  writeSoundTuplesCache(cache, tuples);
   return tuples;
 }
 
@@ -299,6 +334,142 @@ interface QueueReport {
   problems: { problem: string }[];
 }
 
+/** One measured `status` run: wall time, peak RSS, and the proxy's HTTP requests and calls. */
+interface MeasuredRun {
+  wallMs: number;
+  rssMiB: number;
+  http: number;
+  calls: number;
+}
+
+/** The per-entry baseline's wall time and HTTP requests. */
+interface BaselineMeasure {
+  wallMs: number;
+  http: number;
+}
+
+/** How `status` is run: its arguments, working directory and environment, behind the proxy. */
+interface StatusInvocation {
+  args: string[];
+  dir: string;
+  env: Record<string, string>;
+  proxy: RpcProxy;
+}
+
+/** The key file `status` reports on: every queued attester, all with the same publisher. */
+function queueKeyFile(
+  tmp: string,
+  attesters: readonly Address[],
+): { dir: string; keyFile: string } {
+  const dir = join(tmp, "queue-health");
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, "prod.json");
+  writeFileSync(
+    keyFile,
+    JSON.stringify({
+      schemaVersion: 1,
+      remoteSigner: "http://web3signer.example:9000",
+      validators: attesters.map((attester) => ({ attester, publisher: ANVIL_ACCOUNTS[2] })),
+    }),
+  );
+  return { dir, keyFile };
+}
+
+/** The provider queue `status --json` reported, checked: every rollup-known entry ALREADY_REGISTERED. */
+function checkedProviderQueue(stdout: string): QueueReport {
+  const queue = (JSON.parse(stdout) as { providerQueue: QueueReport }).providerQueue;
+  const problems = queue.problems.filter((p) => p.problem === "ALREADY_REGISTERED").length;
+  if (queue.length !== KNOWN + SOUND || queue.problems.length !== KNOWN || problems !== KNOWN)
+    throw new Error(
+      `status reported ${JSON.stringify({ ...queue, problems: queue.problems.length })}`,
+    );
+  return queue;
+}
+
+/** The measured runs, after a first run that caches the logs; every run's report is checked. */
+async function measuredQueueHealthRuns(
+  { args, dir, env, proxy }: StatusInvocation,
+  log: (line: string) => void,
+  repeats: number,
+): Promise<MeasuredRun[]> {
+  const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
+  if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
+  const queue = checkedProviderQueue(first.stdout!);
+  log(
+    `queue health: first run (reads and caches the logs) ${fmtMs(first.wallMs)}: ${fmtInt(queue.problems.length)} ` +
+      `problems, blockedHead ${queue.blockedHead}`,
+  );
+
+  const runs: MeasuredRun[] = [];
+  for (let i = 0; i < repeats; i++) {
+    proxy.resetStats();
+    const run = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
+    if (run.code !== 3) throw new Error(`status exited ${run.code}: ${run.stderr}`);
+    checkedProviderQueue(run.stdout!);
+    runs.push({
+      wallMs: run.wallMs,
+      rssMiB: run.peakRssKb / 1024,
+      http: proxy.stats.httpRequests,
+      calls: proxy.stats.rpcCalls,
+    });
+    log(
+      `queue health run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ` +
+        `${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
+    );
+  }
+  return runs;
+}
+
+/** The per-entry baseline through the proxy (it must find every rollup-known entry): its wall time and HTTP requests. */
+async function measuredBaseline(
+  proxy: RpcProxy,
+  chain: TestChain,
+  state: { registry: Address; providerId: bigint },
+  log: (line: string) => void,
+): Promise<BaselineMeasure> {
+  proxy.resetStats();
+  log("queue health: baseline, one awaited call per entry and the GSE's check on the main thread");
+  const base = await timed(() =>
+    baselinePerEntry(proxy.url, chain, state.registry, state.providerId),
+  );
+  if (base.value !== KNOWN) throw new Error(`the baseline found ${base.value} problems`);
+  const baseHttp = proxy.stats.httpRequests;
+  log(`queue health baseline: ${fmtMs(base.wallMs)}, ${fmtInt(baseHttp)} HTTP requests`);
+  return { wallMs: base.wallMs, http: baseHttp };
+}
+
+/** The section's line and its targets: median wall time and most HTTP requests. */
+function queueHealthResult(
+  runs: MeasuredRun[],
+  base: BaselineMeasure,
+  options: { repeats: number; attesters: number },
+): QueueHealthBenchResult {
+  const wall = median(runs.map((r) => r.wallMs));
+  const maxHttp = Math.max(...runs.map((r) => r.http));
+  const maxRss = Math.max(...runs.map((r) => r.rssMiB));
+  const scenario = `status, provider queue of ${fmtInt(KNOWN + SOUND)} with ${fmtInt(KNOWN)} rollup-known`;
+  return {
+    lines: [
+      `${scenario} (${fmtInt(SOUND)} proofs of possession checked, ${fmtInt(options.attesters)} attesters reported): ` +
+        `median ${fmtMs(wall)} over ${options.repeats} runs, ${maxHttp} HTTP requests (${fmtInt(runs[0]!.calls)} calls), ` +
+        `peak RSS ${maxRss.toFixed(0)} MiB; baseline per entry ${fmtMs(base.wallMs)}, ${fmtInt(base.http)} HTTP ` +
+        `requests (${(base.wallMs / wall).toFixed(1)}× slower)`,
+    ],
+    targets: [
+      {
+        target: `queue health of a 10,000-entry provider queue (5,000 rollup-known): ≤ ${TARGETS.wallMs / 1000} s end to end`,
+        measured: `${fmtMs(wall)} median (baseline ${fmtMs(base.wallMs)})`,
+        met: wall <= TARGETS.wallMs,
+      },
+      {
+        target: `queue health of a 10,000-entry provider queue: ≤ ${TARGETS.httpRequests} HTTP requests`,
+        measured: `${maxHttp} (baseline ${fmtInt(base.http)})`,
+        met: maxHttp <= TARGETS.httpRequests,
+      },
+    ],
+  };
+}
+
 export async function benchQueueHealth(
   tmp: string,
   log: (line: string) => void,
@@ -312,17 +483,7 @@ export async function benchQueueHealth(
     const built = await timed(() => buildChainState(chain!, log));
     const { registry, providerId, attesters } = built.value;
     log(`queue health: chain state built in ${fmtMs(built.wallMs)}`);
-    const dir = join(tmp, "queue-health");
-    mkdirSync(dir, { recursive: true });
-    const keyFile = join(dir, "prod.json");
-    writeFileSync(
-      keyFile,
-      JSON.stringify({
-        schemaVersion: 1,
-        remoteSigner: "http://web3signer.example:9000",
-        validators: attesters.map((attester) => ({ attester, publisher: ANVIL_ACCOUNTS[2] })),
-      }),
-    );
+    const { dir, keyFile } = queueKeyFile(tmp, attesters);
     proxy = await startRpcProxy(chain.rpcUrl);
     const env = isolatedEnv(tmp, {
       ETHEREUM_NODE_URL: proxy.url,
@@ -331,73 +492,9 @@ export async function benchQueueHealth(
       AZTEC_STAKING_PROVIDER_ID: String(providerId),
     });
     const args = ["status", keyFile, "--json", "--from-block", String(fromBlock)];
-    const check = (stdout: string) => {
-      const queue = (JSON.parse(stdout) as { providerQueue: QueueReport }).providerQueue;
-      const problems = queue.problems.filter((p) => p.problem === "ALREADY_REGISTERED").length;
-      if (queue.length !== KNOWN + SOUND || queue.problems.length !== KNOWN || problems !== KNOWN)
-        throw new Error(
-          `status reported ${JSON.stringify({ ...queue, problems: queue.problems.length })}`,
-        );
-      return queue;
-    };
-    const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
-    if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
-    const queue = check(first.stdout!);
-    log(
-      `queue health: first run (reads and caches the logs) ${fmtMs(first.wallMs)}: ${fmtInt(queue.problems.length)} ` +
-        `problems, blockedHead ${queue.blockedHead}`,
-    );
-
-    const runs: { wallMs: number; rssMiB: number; http: number; calls: number }[] = [];
-    for (let i = 0; i < repeats; i++) {
-      proxy.resetStats();
-      const run = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
-      if (run.code !== 3) throw new Error(`status exited ${run.code}: ${run.stderr}`);
-      check(run.stdout!);
-      runs.push({
-        wallMs: run.wallMs,
-        rssMiB: run.peakRssKb / 1024,
-        http: proxy.stats.httpRequests,
-        calls: proxy.stats.rpcCalls,
-      });
-      log(
-        `queue health run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ` +
-          `${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
-      );
-    }
-    proxy.resetStats();
-    log(
-      "queue health: baseline, one awaited call per entry and the GSE's check on the main thread",
-    );
-    const base = await timed(() => baselinePerEntry(proxy!.url, chain!, registry, providerId));
-    if (base.value !== KNOWN) throw new Error(`the baseline found ${base.value} problems`);
-    const baseHttp = proxy.stats.httpRequests;
-    log(`queue health baseline: ${fmtMs(base.wallMs)}, ${fmtInt(baseHttp)} HTTP requests`);
-
-    const wall = median(runs.map((r) => r.wallMs));
-    const maxHttp = Math.max(...runs.map((r) => r.http));
-    const maxRss = Math.max(...runs.map((r) => r.rssMiB));
-    const scenario = `status, provider queue of ${fmtInt(KNOWN + SOUND)} with ${fmtInt(KNOWN)} rollup-known`;
-    return {
-      lines: [
-        `${scenario} (${fmtInt(SOUND)} proofs of possession checked, ${fmtInt(attesters.length)} attesters reported): ` +
-          `median ${fmtMs(wall)} over ${repeats} runs, ${maxHttp} HTTP requests (${fmtInt(runs[0]!.calls)} calls), ` +
-          `peak RSS ${maxRss.toFixed(0)} MiB; baseline per entry ${fmtMs(base.wallMs)}, ${fmtInt(baseHttp)} HTTP ` +
-          `requests (${(base.wallMs / wall).toFixed(1)}× slower)`,
-      ],
-      targets: [
-        {
-          target: `queue health of a 10,000-entry provider queue (5,000 rollup-known): ≤ ${TARGETS.wallMs / 1000} s end to end`,
-          measured: `${fmtMs(wall)} median (baseline ${fmtMs(base.wallMs)})`,
-          met: wall <= TARGETS.wallMs,
-        },
-        {
-          target: `queue health of a 10,000-entry provider queue: ≤ ${TARGETS.httpRequests} HTTP requests`,
-          measured: `${maxHttp} (baseline ${fmtInt(baseHttp)})`,
-          met: maxHttp <= TARGETS.httpRequests,
-        },
-      ],
-    };
+    const runs = await measuredQueueHealthRuns({ args, dir, env, proxy }, log, repeats);
+    const base = await measuredBaseline(proxy, chain, built.value, log);
+    return queueHealthResult(runs, base, { repeats, attesters: attesters.length });
   } finally {
     await proxy?.stop();
     await chain?.stop();

@@ -182,6 +182,153 @@ export interface StatusBenchResult {
   lines: string[];
 }
 
+/** One measured `status` run: wall time, peak RSS, and the proxy's HTTP requests and calls. */
+interface MeasuredRun {
+  wallMs: number;
+  rssMiB: number;
+  http: number;
+  calls: number;
+}
+
+/** The per-attester baseline's wall time and HTTP requests. */
+interface BaselineMeasure {
+  wallMs: number;
+  http: number;
+}
+
+/** How `status` is run: its arguments, working directory and environment, behind the proxy. */
+interface StatusInvocation {
+  args: string[];
+  dir: string;
+  env: Record<string, string>;
+  proxy: RpcProxy;
+}
+
+/** The key file `status` reports on: the attesters, each with one of 100 funded publishers. */
+async function fundedKeyFile(
+  chain: TestChain,
+  tmp: string,
+  attesters: readonly Address[],
+): Promise<{ dir: string; keyFile: string }> {
+  const publishers = Array.from(
+    { length: PUBLISHERS },
+    (_, i) => `0x${(0xb0b0n * 2n ** 140n + BigInt(i)).toString(16).padStart(40, "0")}` as Address,
+  );
+  await setBalances(
+    chain,
+    publishers.map((address) => ({ address, wei: parseEther("10") })),
+  );
+  const dir = join(tmp, "status");
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, "prod.json");
+  writeFileSync(
+    keyFile,
+    JSON.stringify({
+      schemaVersion: 1,
+      remoteSigner: "http://web3signer.example:9000",
+      validators: attesters.map((attester, i) => ({
+        attester,
+        publisher: publishers[i % PUBLISHERS],
+      })),
+    }),
+  );
+  return { dir, keyFile };
+}
+
+/** The measured runs, after a first run that caches the logs and must count every state right. */
+async function measuredStatusRuns(
+  { args, dir, env, proxy }: StatusInvocation,
+  log: (line: string) => void,
+  repeats: number,
+): Promise<MeasuredRun[]> {
+  const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
+  if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
+  const counts = (JSON.parse(first.stdout!) as { counts: Record<string, number> }).counts;
+  log(
+    `status: first run (reads and caches the logs) ${fmtMs(first.wallMs)}, counts ${JSON.stringify(counts)}`,
+  );
+  const expected = {
+    COINBASE_NEEDED: ENTRY_QUEUE,
+    NO_LONGER_ACTIVE: EVENTS - ENTRY_QUEUE,
+    IN_STAKING_PROVIDER_QUEUE: ATTESTERS - EVENTS,
+  };
+  for (const [state, n] of Object.entries(expected)) {
+    if (counts[state] !== n)
+      throw new Error(`status counted ${counts[state]} ${state}, expected ${n}`);
+  }
+
+  const runs: MeasuredRun[] = [];
+  for (let i = 0; i < repeats; i++) {
+    proxy.resetStats();
+    const run = await runCli(args, { cwd: dir, env, timeoutMs: 300_000 });
+    if (run.code !== 3) throw new Error(`status exited ${run.code}: ${run.stderr}`);
+    runs.push({
+      wallMs: run.wallMs,
+      rssMiB: run.peakRssKb / 1024,
+      http: proxy.stats.httpRequests,
+      calls: proxy.stats.rpcCalls,
+    });
+    log(
+      `status run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
+    );
+  }
+  return runs;
+}
+
+/** The per-attester baseline through the proxy: its wall time and HTTP requests. */
+async function measuredBaseline(
+  proxy: RpcProxy,
+  state: { registry: Address; providerId: bigint; rollup: Address; attesters: Address[] },
+  log: (line: string) => void,
+): Promise<BaselineMeasure> {
+  const { registry, providerId, rollup, attesters } = state;
+  proxy.resetStats();
+  log("status: baseline, one awaited eth_call per queue entry and per attester");
+  const base = await timed(() =>
+    baselinePerAttester(proxy.url, registry, providerId, rollup, attesters),
+  );
+  const baseHttp = proxy.stats.httpRequests;
+  log(`status baseline: ${fmtMs(base.wallMs)}, ${fmtInt(baseHttp)} HTTP requests`);
+  return { wallMs: base.wallMs, http: baseHttp };
+}
+
+/** The section's line and its targets: median wall time, most HTTP requests, highest RSS. */
+function statusResult(
+  runs: MeasuredRun[],
+  base: BaselineMeasure,
+  repeats: number,
+): StatusBenchResult {
+  const wall = median(runs.map((r) => r.wallMs));
+  const maxHttp = Math.max(...runs.map((r) => r.http));
+  const maxRss = Math.max(...runs.map((r) => r.rssMiB));
+  const lines = [
+    `status, ${fmtInt(ATTESTERS)} attesters vs provider queue ${fmtInt(PROVIDER_QUEUE)}, entry queue ${fmtInt(ENTRY_QUEUE)}, ` +
+      `${fmtInt(EVENTS)} events (logs cached): median ${fmtMs(wall)} over ${repeats} runs, ${maxHttp} HTTP requests ` +
+      `(${fmtInt(runs[0]!.calls)} calls), peak RSS ${maxRss.toFixed(0)} MiB; baseline per attester ${fmtMs(base.wallMs)}, ` +
+      `${fmtInt(base.http)} HTTP requests (${(base.wallMs / wall).toFixed(1)}× slower)`,
+  ];
+  return {
+    lines,
+    targets: [
+      {
+        target: `status at 10,000 attesters: ≤ ${TARGETS.httpRequests} HTTP requests after the logs are cached`,
+        measured: `${maxHttp} (baseline ${fmtInt(base.http)})`,
+        met: maxHttp <= TARGETS.httpRequests,
+      },
+      {
+        target: `status at 10,000 attesters: < ${TARGETS.wallMs / 1000} s end to end`,
+        measured: `${fmtMs(wall)} median (baseline ${fmtMs(base.wallMs)})`,
+        met: wall < TARGETS.wallMs,
+      },
+      {
+        target: `status at 10,000 attesters: peak RSS < ${TARGETS.rssMiB} MiB`,
+        measured: `${maxRss.toFixed(0)} MiB`,
+        met: maxRss < TARGETS.rssMiB,
+      },
+    ],
+  };
+}
+
 export async function benchStatus(
   tmp: string,
   log: (line: string) => void,
@@ -193,30 +340,9 @@ export async function benchStatus(
     chain = await startTestChain();
     const fromBlock = await chain.publicClient.getBlockNumber();
     const built = await timed(() => buildChainState(chain!, log));
-    const { registry, providerId, rollup, attesters } = built.value;
+    const { registry, providerId } = built.value;
     log(`status: chain state built in ${fmtMs(built.wallMs)}`);
-    const publishers = Array.from(
-      { length: PUBLISHERS },
-      (_, i) => `0x${(0xb0b0n * 2n ** 140n + BigInt(i)).toString(16).padStart(40, "0")}` as Address,
-    );
-    await setBalances(
-      chain,
-      publishers.map((address) => ({ address, wei: parseEther("10") })),
-    );
-    const dir = join(tmp, "status");
-    mkdirSync(dir, { recursive: true });
-    const keyFile = join(dir, "prod.json");
-    writeFileSync(
-      keyFile,
-      JSON.stringify({
-        schemaVersion: 1,
-        remoteSigner: "http://web3signer.example:9000",
-        validators: attesters.map((attester, i) => ({
-          attester,
-          publisher: publishers[i % PUBLISHERS],
-        })),
-      }),
-    );
+    const { dir, keyFile } = await fundedKeyFile(chain, tmp, built.value.attesters);
     proxy = await startRpcProxy(chain.rpcUrl);
     const env = isolatedEnv(tmp, {
       ETHEREUM_NODE_URL: proxy.url,
@@ -225,74 +351,9 @@ export async function benchStatus(
       AZTEC_STAKING_PROVIDER_ID: String(providerId),
     });
     const args = ["status", keyFile, "--json", "--from-block", String(fromBlock)];
-    const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
-    if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
-    const counts = (JSON.parse(first.stdout!) as { counts: Record<string, number> }).counts;
-    log(
-      `status: first run (reads and caches the logs) ${fmtMs(first.wallMs)}, counts ${JSON.stringify(counts)}`,
-    );
-    const expected = {
-      COINBASE_NEEDED: ENTRY_QUEUE,
-      NO_LONGER_ACTIVE: EVENTS - ENTRY_QUEUE,
-      IN_STAKING_PROVIDER_QUEUE: ATTESTERS - EVENTS,
-    };
-    for (const [state, n] of Object.entries(expected)) {
-      if (counts[state] !== n)
-        throw new Error(`status counted ${counts[state]} ${state}, expected ${n}`);
-    }
-
-    const runs: { wallMs: number; rssMiB: number; http: number; calls: number }[] = [];
-    for (let i = 0; i < repeats; i++) {
-      proxy.resetStats();
-      const run = await runCli(args, { cwd: dir, env, timeoutMs: 300_000 });
-      if (run.code !== 3) throw new Error(`status exited ${run.code}: ${run.stderr}`);
-      runs.push({
-        wallMs: run.wallMs,
-        rssMiB: run.peakRssKb / 1024,
-        http: proxy.stats.httpRequests,
-        calls: proxy.stats.rpcCalls,
-      });
-      log(
-        `status run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
-      );
-    }
-    proxy.resetStats();
-    log("status: baseline, one awaited eth_call per queue entry and per attester");
-    const base = await timed(() =>
-      baselinePerAttester(proxy!.url, registry, providerId, rollup, attesters),
-    );
-    const baseHttp = proxy.stats.httpRequests;
-    log(`status baseline: ${fmtMs(base.wallMs)}, ${fmtInt(baseHttp)} HTTP requests`);
-
-    const wall = median(runs.map((r) => r.wallMs));
-    const maxHttp = Math.max(...runs.map((r) => r.http));
-    const maxRss = Math.max(...runs.map((r) => r.rssMiB));
-    const lines = [
-      `status, ${fmtInt(ATTESTERS)} attesters vs provider queue ${fmtInt(PROVIDER_QUEUE)}, entry queue ${fmtInt(ENTRY_QUEUE)}, ` +
-        `${fmtInt(EVENTS)} events (logs cached): median ${fmtMs(wall)} over ${repeats} runs, ${maxHttp} HTTP requests ` +
-        `(${fmtInt(runs[0]!.calls)} calls), peak RSS ${maxRss.toFixed(0)} MiB; baseline per attester ${fmtMs(base.wallMs)}, ` +
-        `${fmtInt(baseHttp)} HTTP requests (${(base.wallMs / wall).toFixed(1)}× slower)`,
-    ];
-    return {
-      lines,
-      targets: [
-        {
-          target: `status at 10,000 attesters: ≤ ${TARGETS.httpRequests} HTTP requests after the logs are cached`,
-          measured: `${maxHttp} (baseline ${fmtInt(baseHttp)})`,
-          met: maxHttp <= TARGETS.httpRequests,
-        },
-        {
-          target: `status at 10,000 attesters: < ${TARGETS.wallMs / 1000} s end to end`,
-          measured: `${fmtMs(wall)} median (baseline ${fmtMs(base.wallMs)})`,
-          met: wall < TARGETS.wallMs,
-        },
-        {
-          target: `status at 10,000 attesters: peak RSS < ${TARGETS.rssMiB} MiB`,
-          measured: `${maxRss.toFixed(0)} MiB`,
-          met: maxRss < TARGETS.rssMiB,
-        },
-      ],
-    };
+    const runs = await measuredStatusRuns({ args, dir, env, proxy }, log, repeats);
+    const base = await measuredBaseline(proxy, built.value, log);
+    return statusResult(runs, base, repeats);
   } finally {
     await proxy?.stop();
     await chain?.stop();
