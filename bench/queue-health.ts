@@ -50,8 +50,17 @@ import {
 } from "../tests/support/test-chain.js";
 import { startRpcProxy, type RpcProxy } from "../tests/support/rpc-proxy.js";
 import { timed } from "./baselines.js";
+import {
+  firstStatusRun,
+  repeatedStatusRuns,
+  sendAll,
+  type BaselineMeasure,
+  type MeasuredRun,
+  type StatusInvocation,
+  writeStatusKeyFile,
+} from "./status-runs.js";
 import { fmtInt, fmtMs, median, type TargetRow } from "./report.js";
-import { PROJECT_ROOT, isolatedEnv, runCli } from "./run-cli.js";
+import { PROJECT_ROOT, isolatedEnv } from "./run-cli.js";
 
 const KNOWN = 5_000;
 const SOUND = 5_000;
@@ -60,16 +69,6 @@ const TARGETS = { wallMs: 10_000, httpRequests: 60 } as const;
 const bulkStakeAbi = parseAbi([
   "function testBulkStake(uint256 providerIdentifier, uint256 rollupVersion, uint256 count, address withdrawer)",
 ]);
-
-/** Sends one after the other (nonces in order), then checks every receipt. */
-async function sendAll(chain: TestChain, sends: (() => Promise<Hash>)[]): Promise<void> {
-  const hashes: Hash[] = [];
-  for (const send of sends) hashes.push(await send());
-  for (const hash of hashes) {
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`bench setup transaction ${hash} reverted`);
-  }
-}
 
 /** The cache file of `count` sound key stores: named for the count and the GSE's artifacts version. */
 function soundTuplesCachePath(count: number): string {
@@ -334,43 +333,16 @@ interface QueueReport {
   problems: { problem: string }[];
 }
 
-/** One measured `status` run: wall time, peak RSS, and the proxy's HTTP requests and calls. */
-interface MeasuredRun {
-  wallMs: number;
-  rssMiB: number;
-  http: number;
-  calls: number;
-}
-
-/** The per-entry baseline's wall time and HTTP requests. */
-interface BaselineMeasure {
-  wallMs: number;
-  http: number;
-}
-
-/** How `status` is run: its arguments, working directory and environment, behind the proxy. */
-interface StatusInvocation {
-  args: string[];
-  dir: string;
-  env: Record<string, string>;
-  proxy: RpcProxy;
-}
-
 /** The key file `status` reports on: every queued attester, all with the same publisher. */
 function queueKeyFile(
   tmp: string,
   attesters: readonly Address[],
 ): { dir: string; keyFile: string } {
   const dir = join(tmp, "queue-health");
-  mkdirSync(dir, { recursive: true });
-  const keyFile = join(dir, "prod.json");
-  writeFileSync(
-    keyFile,
-    JSON.stringify({
-      schemaVersion: 1,
-      remoteSigner: "http://web3signer.example:9000",
-      validators: attesters.map((attester) => ({ attester, publisher: ANVIL_ACCOUNTS[2] })),
-    }),
+  const publisher = ANVIL_ACCOUNTS[2]! as Address;
+  const keyFile = writeStatusKeyFile(
+    dir,
+    attesters.map((attester) => ({ attester, publisher })),
   );
   return { dir, keyFile };
 }
@@ -388,36 +360,23 @@ function checkedProviderQueue(stdout: string): QueueReport {
 
 /** The measured runs, after a first run that caches the logs; every run's report is checked. */
 async function measuredQueueHealthRuns(
-  { args, dir, env, proxy }: StatusInvocation,
+  invocation: StatusInvocation,
   log: (line: string) => void,
   repeats: number,
 ): Promise<MeasuredRun[]> {
-  const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
-  if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
-  const queue = checkedProviderQueue(first.stdout!);
+  const first = await firstStatusRun(invocation);
+  const queue = checkedProviderQueue(first.stdout);
   log(
     `queue health: first run (reads and caches the logs) ${fmtMs(first.wallMs)}: ${fmtInt(queue.problems.length)} ` +
       `problems, blockedHead ${queue.blockedHead}`,
   );
 
-  const runs: MeasuredRun[] = [];
-  for (let i = 0; i < repeats; i++) {
-    proxy.resetStats();
-    const run = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
-    if (run.code !== 3) throw new Error(`status exited ${run.code}: ${run.stderr}`);
-    checkedProviderQueue(run.stdout!);
-    runs.push({
-      wallMs: run.wallMs,
-      rssMiB: run.peakRssKb / 1024,
-      http: proxy.stats.httpRequests,
-      calls: proxy.stats.rpcCalls,
-    });
-    log(
-      `queue health run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ` +
-        `${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
-    );
-  }
-  return runs;
+  return repeatedStatusRuns(invocation, {
+    label: "queue health",
+    repeats,
+    log,
+    checkReport: checkedProviderQueue,
+  });
 }
 
 /** The per-entry baseline through the proxy (it must find every rollup-known entry): its wall time and HTTP requests. */

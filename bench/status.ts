@@ -10,7 +10,7 @@
  *
  * Run alone: `node --import tsx bench/status.ts`; `npm run bench` runs it too.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RollupAbi } from "@aztec/l1-artifacts/RollupAbi";
@@ -29,8 +29,17 @@ import {
 import { startRpcProxy, type RpcProxy } from "../tests/support/rpc-proxy.js";
 import { stakingRegistryAbi } from "../src/types/abi/staking-registry.js";
 import { timed } from "./baselines.js";
+import {
+  firstStatusRun,
+  repeatedStatusRuns,
+  sendAll,
+  type BaselineMeasure,
+  type MeasuredRun,
+  type StatusInvocation,
+  writeStatusKeyFile,
+} from "./status-runs.js";
 import { fmtInt, fmtMs, median, type TargetRow } from "./report.js";
-import { isolatedEnv, runCli } from "./run-cli.js";
+import { isolatedEnv } from "./run-cli.js";
 
 const PROVIDER_QUEUE = 10_000;
 const ENTRY_QUEUE = 2_000;
@@ -43,16 +52,6 @@ const benchAbi = parseAbi([
   "function testBulkStake(uint256 providerIdentifier, uint256 rollupVersion, uint256 count, address withdrawer)",
   "function testEmitStakedWithProvider(uint256 providerIdentifier, address rollup, address[] attesters)",
 ]);
-
-/** Sends one after the other (nonces in order), then checks every receipt. */
-async function sendAll(chain: TestChain, sends: (() => Promise<Hash>)[]): Promise<void> {
-  const hashes: Hash[] = [];
-  for (const send of sends) hashes.push(await send());
-  for (const hash of hashes) {
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`bench setup transaction ${hash} reverted`);
-  }
-}
 
 /** The chain state: queues and events as in the target; returns the 10,000 attesters to report on. */
 async function buildChainState(chain: TestChain, log: (line: string) => void) {
@@ -182,28 +181,6 @@ export interface StatusBenchResult {
   lines: string[];
 }
 
-/** One measured `status` run: wall time, peak RSS, and the proxy's HTTP requests and calls. */
-interface MeasuredRun {
-  wallMs: number;
-  rssMiB: number;
-  http: number;
-  calls: number;
-}
-
-/** The per-attester baseline's wall time and HTTP requests. */
-interface BaselineMeasure {
-  wallMs: number;
-  http: number;
-}
-
-/** How `status` is run: its arguments, working directory and environment, behind the proxy. */
-interface StatusInvocation {
-  args: string[];
-  dir: string;
-  env: Record<string, string>;
-  proxy: RpcProxy;
-}
-
 /** The key file `status` reports on: the attesters, each with one of 100 funded publishers. */
 async function fundedKeyFile(
   chain: TestChain,
@@ -219,31 +196,21 @@ async function fundedKeyFile(
     publishers.map((address) => ({ address, wei: parseEther("10") })),
   );
   const dir = join(tmp, "status");
-  mkdirSync(dir, { recursive: true });
-  const keyFile = join(dir, "prod.json");
-  writeFileSync(
-    keyFile,
-    JSON.stringify({
-      schemaVersion: 1,
-      remoteSigner: "http://web3signer.example:9000",
-      validators: attesters.map((attester, i) => ({
-        attester,
-        publisher: publishers[i % PUBLISHERS],
-      })),
-    }),
+  const keyFile = writeStatusKeyFile(
+    dir,
+    attesters.map((attester, i) => ({ attester, publisher: publishers[i % PUBLISHERS]! })),
   );
   return { dir, keyFile };
 }
 
 /** The measured runs, after a first run that caches the logs and must count every state right. */
 async function measuredStatusRuns(
-  { args, dir, env, proxy }: StatusInvocation,
+  invocation: StatusInvocation,
   log: (line: string) => void,
   repeats: number,
 ): Promise<MeasuredRun[]> {
-  const first = await runCli(args, { cwd: dir, env, keepStdout: true, timeoutMs: 300_000 });
-  if (first.code !== 3) throw new Error(`status exited ${first.code}: ${first.stderr}`);
-  const counts = (JSON.parse(first.stdout!) as { counts: Record<string, number> }).counts;
+  const first = await firstStatusRun(invocation);
+  const counts = (JSON.parse(first.stdout) as { counts: Record<string, number> }).counts;
   log(
     `status: first run (reads and caches the logs) ${fmtMs(first.wallMs)}, counts ${JSON.stringify(counts)}`,
   );
@@ -257,22 +224,7 @@ async function measuredStatusRuns(
       throw new Error(`status counted ${counts[state]} ${state}, expected ${n}`);
   }
 
-  const runs: MeasuredRun[] = [];
-  for (let i = 0; i < repeats; i++) {
-    proxy.resetStats();
-    const run = await runCli(args, { cwd: dir, env, timeoutMs: 300_000 });
-    if (run.code !== 3) throw new Error(`status exited ${run.code}: ${run.stderr}`);
-    runs.push({
-      wallMs: run.wallMs,
-      rssMiB: run.peakRssKb / 1024,
-      http: proxy.stats.httpRequests,
-      calls: proxy.stats.rpcCalls,
-    });
-    log(
-      `status run ${i + 1}/${repeats}: ${fmtMs(run.wallMs)}, ${run.peakRssKb >> 10} MiB, ${proxy.stats.httpRequests} HTTP requests (${fmtInt(proxy.stats.rpcCalls)} calls)`,
-    );
-  }
-  return runs;
+  return repeatedStatusRuns(invocation, { label: "status", repeats, log });
 }
 
 /** The per-attester baseline through the proxy: its wall time and HTTP requests. */
