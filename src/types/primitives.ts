@@ -1,7 +1,8 @@
 import { checksumAddress } from "viem";
 import { z } from "zod";
 
-const ADDRESS_SHAPE = /^0x[0-9a-fA-F]{40}$/;
+/** 0x and 40 hex digits, any case: an address's shape, its checksum not checked. */
+export const ADDRESS_SHAPE = /^0x[0-9a-fA-F]{40}$/;
 
 export type AddressProblem = "shape" | "checksum";
 

@@ -12,7 +12,6 @@ import {
   renderPublicKeyFile,
 } from "../../core/files/key-files.js";
 import { KeyDerivationPool, type DerivedAttesters } from "../../core/keys/derivation-pool.js";
-import { performance } from "node:perf_hooks";
 import {
   privateKeysOf,
   type AttesterPrivateKeys,
@@ -28,7 +27,7 @@ import {
 import { recordInputFiles } from "../../core/files/file-identity.js";
 import { keystorePasswords } from "../../core/keys/keystore-passwords.js";
 import { readProviderQueue, resolveRegistryContext } from "../../core/chain/staking-registry.js";
-import { recordPhase, timed } from "../../core/phase-timings.js";
+import { timed } from "../../core/phase-timings.js";
 import { commandSummary } from "../commands.js";
 import { commandAction, type CliRun, type CommandContext } from "../context.js";
 import { count, countProgress, plural, type Output } from "../output.js";
@@ -125,15 +124,12 @@ function startDerivation(
   keys: readonly AttesterPrivateKeys[],
   out: Output,
 ): DerivedAttesters {
-  const startMs = performance.now();
   const derived = derivation.deriveAddressesFirst(
     keys,
     countProgress(out, "deriving keys", keys.length),
   );
-  derived.publicKeys.then(
-    () => recordPhase("derivation", startMs),
-    () => undefined,
-  );
+  // A failure is the caller's to report, when it awaits the public keys.
+  timed("derivation", () => derived.publicKeys).catch(() => undefined);
   return derived;
 }
 

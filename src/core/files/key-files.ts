@@ -4,7 +4,7 @@ import { refuseUnusablePrivateKeys, privateKeysOf } from "../keys/private-keys.j
 import { KeyDerivationPool } from "../keys/derivation-pool.js";
 import type { SecretAttester } from "../plan/secret-check.js";
 import { getAddress } from "viem";
-import type { Hex } from "../../types/primitives.js";
+import { ADDRESS_SHAPE, type Hex } from "../../types/primitives.js";
 import { decryptKeyFileKeystores, hasKeystoreSlots } from "../keys/key-file-keystores.js";
 import { keystorePasswords, type KeystorePasswords } from "../keys/keystore-passwords.js";
 import {
@@ -122,7 +122,7 @@ export function renderPublicKeyFile(
   // with the input file, the addresses checksummed by viem. What the workers returned is checked
   // for its shape, which a bug there would break.
   validators.forEach(({ publicKeys }, index) => {
-    if (!ETH_ADDRESS_SHAPE.test(publicKeys.eth) || !BYTES32_SHAPE.test(publicKeys.bls)) {
+    if (!ADDRESS_SHAPE.test(publicKeys.eth) || !BYTES32_SHAPE.test(publicKeys.bls)) {
       throw new Error(`derived public keys of validator ${index} are malformed`);
     }
   });
@@ -136,7 +136,6 @@ export function renderPublicKeyFile(
   return toJsonText(file);
 }
 
-const ETH_ADDRESS_SHAPE = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32_SHAPE = /^0x[0-9a-f]{64}$/;
 
 /**
